@@ -19,7 +19,7 @@ export type EdgeEventsErrorCode =
   | "STORAGE_FAILURE"
   | "HOOK_FAILED";
 
-const BRAND: unique symbol = Symbol.for("edge-events.error") as never;
+const BRAND = "__edgeEventsError" as const;
 
 /** Options accepted by every edge-events error. */
 export interface EdgeEventsErrorOptions {
@@ -41,8 +41,8 @@ export interface EdgeEventsErrorOptions {
 export class EdgeEventsError extends Error {
   /** The stable code of this error. */
   readonly code: EdgeEventsErrorCode;
-  /** @internal brand that survives duplicate package copies */
-  readonly [BRAND]: true = true;
+  /** Brand that survives duplicate package copies; see {@link isEdgeEventsError}. */
+  readonly __edgeEventsError: true = true;
 
   constructor(code: EdgeEventsErrorCode, message: string, options: EdgeEventsErrorOptions = {}) {
     super(message, "cause" in options ? { cause: options.cause } : undefined);
