@@ -1,0 +1,160 @@
+/**
+ * The definition of the central event log: its table, actor columns, lock scope and
+ * replay routing. Validated once, at definition time.
+ * @module
+ */
+import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
+
+/** Postgres column types an actor column may have. */
+export type ActorColumnType = "uuid" | "text" | "bigint" | "integer";
+
+/** One actor type: who may be recorded as having performed an action. */
+export interface ActorDefinition {
+  /** The event-log column that stores this actor's id (snake_case identifier). */
+  readonly column: string;
+  /** The column's Postgres type. */
+  readonly type: ActorColumnType;
+}
+
+/** The key of the advisory lock a write takes: one bigint or two int32. */
+export type LockKey = bigint | readonly [number, number];
+
+/** What a custom lock-key function receives. */
+export interface LockKeyInput {
+  /** The resource being written. */
+  readonly resource: string;
+  /** The action being called. */
+  readonly action: string;
+  /** The tenant of the write, when the resource is multi-tenant. */
+  readonly tenant: string | undefined;
+}
+
+/** How writes are serialized. */
+export type LockOption =
+  | { readonly scope: "global" }
+  | { readonly scope: "tenant" }
+  | { readonly key: (input: LockKeyInput) => LockKey };
+
+/** Routes old events of one resource/action/version to other actions during replay. */
+export interface ReplayOverride {
+  /** The resource name stored in the events. */
+  readonly resource: string;
+  /** The action name stored in the events. */
+  readonly action: string;
+  /** The event versions this route applies to. */
+  readonly versions: readonly number[];
+  /** Target `[resource, action]` pairs, applied in order. */
+  readonly routeTo: readonly (readonly [string, string])[];
+}
+
+/** What {@link defineEventLog} takes. */
+export interface EventLogOptions {
+  /** Table name, optionally schema-qualified (`audit.events`). Default `events`. */
+  readonly table?: string;
+  /** Actor types, each stored in its own column. Default: none. */
+  readonly actors?: Readonly<Record<string, ActorDefinition>>;
+  /** Advisory-lock scope of writes. Default `{ scope: "global" }` (key 2147483647). */
+  readonly lock?: LockOption;
+  /** Replay routing of old event versions. */
+  readonly replayOverrides?: readonly ReplayOverride[];
+  /** Keep a tamper-evident SHA-256 hash chain over the events. Default false. */
+  readonly hashChain?: boolean;
+}
+
+/** A validated event-log definition. */
+export interface EventLog {
+  /** The event table. */
+  readonly table: TableName;
+  /** The replay state table (fence and checkpoints), beside the event table. */
+  readonly replayStateTable: TableName;
+  /** Actor types by name. */
+  readonly actors: Readonly<Record<string, ActorDefinition>>;
+  /** The lock scope of writes. */
+  readonly lock: LockOption;
+  /** Replay routing of old event versions. */
+  readonly replayOverrides: readonly ReplayOverride[];
+  /** Whether the hash chain is kept. */
+  readonly hashChain: boolean;
+}
+
+/** Column names that actor columns may not take. */
+export const EVENT_LOG_COLUMNS: readonly string[] = Object.freeze([
+  "id", "position", "tx_id", "occurred_at", "resource", "record_id", "action", "action_type",
+  "version", "data", "changes", "metadata", "tenant", "correlation_id", "causation_id",
+  "prev_hash", "hash",
+]);
+
+const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "integer"];
+
+/**
+ * Define the central event log.
+ *
+ * @param options table, actor columns, lock scope, replay routing, hash chain
+ * @returns a frozen, validated definition to pass to `createEventStore`
+ * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, or an
+ *   unknown actor type
+ * @example
+ * ```ts
+ * const log = defineEventLog({
+ *   table: "audit.events",
+ *   actors: { user: { column: "user_id", type: "uuid" }, system: { column: "system_actor", type: "text" } },
+ * });
+ * ```
+ */
+export function defineEventLog(options: EventLogOptions = {}): EventLog {
+  const table = tableName(options.table ?? "events", "event log table name");
+  const replayStateTable = tableName(
+    table.schema === undefined ? `${table.name}_replay` : `${table.schema}.${table.name}_replay`,
+    "event log table name (too long to derive the replay state table)",
+  );
+  const actors: Record<string, ActorDefinition> = {};
+  const columns = new Set<string>();
+  for (const [name, actor] of Object.entries(options.actors ?? {})) {
+    validateIdentifier(name, "actor type name");
+    validateIdentifier(actor.column, `column of actor type "${name}"`);
+    if (EVENT_LOG_COLUMNS.includes(actor.column)) {
+      throw new TypeError(`Actor type "${name}" uses the reserved event log column "${actor.column}"`);
+    }
+    if (columns.has(actor.column)) throw new TypeError(`Two actor types share the column "${actor.column}"`);
+    if (!ACTOR_TYPES.includes(actor.type)) {
+      throw new TypeError(`Actor type "${name}" has an unknown column type; use one of ${ACTOR_TYPES.join(", ")}`);
+    }
+    columns.add(actor.column);
+    actors[name] = Object.freeze({ column: actor.column, type: actor.type });
+  }
+  return Object.freeze({
+    table,
+    replayStateTable,
+    actors: Object.freeze(actors),
+    lock: validateLock(options.lock ?? { scope: "global" }),
+    replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),
+    hashChain: options.hashChain ?? false,
+  });
+}
+
+function validateLock(lock: LockOption): LockOption {
+  if ("key" in lock) {
+    if (typeof lock.key !== "function") throw new TypeError("lock.key must be a function");
+    return lock;
+  }
+  if (lock.scope !== "global" && lock.scope !== "tenant") {
+    throw new TypeError('lock.scope must be "global" or "tenant"');
+  }
+  return Object.freeze({ scope: lock.scope });
+}
+
+function validateOverride(override: ReplayOverride): ReplayOverride {
+  if (!Array.isArray(override.versions) || override.versions.length === 0 ||
+      !override.versions.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new TypeError(`Replay override for ${override.resource}.${override.action}: versions must be positive integers`);
+  }
+  if (!Array.isArray(override.routeTo) || override.routeTo.length === 0) {
+    throw new TypeError(`Replay override for ${override.resource}.${override.action}: routeTo needs at least one target`);
+  }
+  return Object.freeze({
+    resource: override.resource,
+    action: override.action,
+    versions: Object.freeze([...override.versions]),
+    routeTo: Object.freeze(override.routeTo.map(([r, a]) => Object.freeze([r, a] as const))),
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * DDL of the event log: the event table, its indexes, the immutability trigger, the
+ * replay state table and the write fence function.
+ * @module
+ */
+import type { SqlStatement } from "../core/executor.ts";
+import type { EventLog } from "../core/event-log.ts";
+import { quoteIdentifier } from "./identifier.ts";
+import { statement } from "./statement.ts";
+
+/**
+ * The SQLSTATE the fence function raises while a replay runs. Custom class `EE`
+ * (edge-events), never used by Postgres itself.
+ */
+export const REPLAY_IN_PROGRESS_SQLSTATE = "EER01";
+/** The SQLSTATE the immutability trigger raises on UPDATE or DELETE of an event. */
+export const EVENT_IMMUTABLE_SQLSTATE = "EEI01";
+
+/** Two int32 keys of the advisory lock that serializes concurrent migrations ("edge", "migr"). */
+export const MIGRATION_LOCK_KEY: readonly [number, number] = [0x65646765, 0x6d696772];
+
+/** A name derived from the event table, in the event table's schema. */
+export function derivedName(log: EventLog, suffix: string): string {
+  const name = `${log.table.name}_${suffix}`;
+  const local = quoteIdentifier(name);
+  return log.table.schema === undefined ? local : `${quoteIdentifier(log.table.schema)}.${local}`;
+}
+
+function indexName(log: EventLog, suffix: string): string {
+  return quoteIdentifier(`${log.table.name}_${suffix}`);
+}
+
+/**
+ * Every DDL statement that creates the event log, in order. Each is idempotent
+ * (`IF NOT EXISTS` / `OR REPLACE`), and they contain no parameters.
+ *
+ * @example
+ * ```ts
+ * for (const s of eventLogDdl(log)) console.log(s.text + ";");
+ * ```
+ */
+export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
+  const t = log.table.sql;
+  const actorColumns = Object.values(log.actors).map((a) => `  ${quoteIdentifier(a.column)} ${a.type},\n`).join("");
+  const texts: string[] = [];
+  if (log.table.schema !== undefined) texts.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(log.table.schema)}`);
+  texts.push(
+    `CREATE TABLE IF NOT EXISTS ${t} (\n` +
+      `  "id" text PRIMARY KEY CHECK (char_length("id") = 26),\n` +
+      `  "position" bigint GENERATED ALWAYS AS IDENTITY UNIQUE,\n` +
+      `  "tx_id" xid8 NOT NULL DEFAULT pg_current_xact_id(),\n` +
+      `  "occurred_at" timestamptz NOT NULL,\n` +
+      `  "resource" text NOT NULL,\n` +
+      `  "record_id" text NOT NULL,\n` +
+      `  "action" text NOT NULL,\n` +
+      `  "action_type" text NOT NULL CHECK ("action_type" IN ('create', 'update', 'destroy')),\n` +
+      `  "version" integer NOT NULL DEFAULT 1 CHECK ("version" > 0),\n` +
+      `  "data" jsonb NOT NULL DEFAULT '{}',\n` +
+      `  "changes" jsonb NOT NULL DEFAULT '{}',\n` +
+      `  "metadata" jsonb NOT NULL DEFAULT '{}',\n` +
+      `  "tenant" text,\n` +
+      `  "correlation_id" text NOT NULL,\n` +
+      `  "causation_id" text,\n` +
+      actorColumns +
+      `  "prev_hash" bytea,\n` +
+      `  "hash" bytea\n` +
+      `)`,
+  );
+  const indexes: [string, string][] = [
+    ["record_idx", `"resource", "record_id", "position"`],
+    ["tenant_idx", `"tenant", "position"`],
+    ["occurred_at_idx", `"occurred_at"`],
+    ["correlation_idx", `"correlation_id"`],
+    ["tx_idx", `"tx_id", "position"`],
+    ...Object.values(log.actors).map((a): [string, string] => [`${a.column}_idx`, `${quoteIdentifier(a.column)}, "position"`]),
+  ];
+  for (const [suffix, columns] of indexes) {
+    texts.push(`CREATE INDEX IF NOT EXISTS ${indexName(log, suffix)} ON ${t} (${columns})`);
+  }
+  const immutable = derivedName(log, "immutable");
+  texts.push(
+    `CREATE OR REPLACE FUNCTION ${immutable}() RETURNS trigger LANGUAGE plpgsql AS $fn$\n` +
+      `BEGIN\n` +
+      `  RAISE EXCEPTION 'events are immutable: % is not allowed', TG_OP USING ERRCODE = '${EVENT_IMMUTABLE_SQLSTATE}';\n` +
+      `END\n$fn$`,
+    `CREATE OR REPLACE TRIGGER ${indexName(log, "immutable")} BEFORE UPDATE OR DELETE ON ${t} ` +
+      `FOR EACH ROW EXECUTE FUNCTION ${immutable}()`,
+    `CREATE OR REPLACE TRIGGER ${indexName(log, "no_truncate")} BEFORE TRUNCATE ON ${t} ` +
+      `FOR EACH STATEMENT EXECUTE FUNCTION ${immutable}()`,
+  );
+  const r = log.replayStateTable.sql;
+  texts.push(
+    `CREATE TABLE IF NOT EXISTS ${r} (\n` +
+      `  "replay_id" text PRIMARY KEY,\n` +
+      `  "tenant" text,\n` +
+      `  "status" text NOT NULL CHECK ("status" IN ('running', 'completed', 'failed', 'aborted')),\n` +
+      `  "options" jsonb NOT NULL DEFAULT '{}',\n` +
+      `  "target_position" bigint,\n` +
+      `  "last_position" bigint NOT NULL DEFAULT 0,\n` +
+      `  "applied" bigint NOT NULL DEFAULT 0,\n` +
+      `  "skipped" bigint NOT NULL DEFAULT 0,\n` +
+      `  "routed" bigint NOT NULL DEFAULT 0,\n` +
+      `  "started_at" timestamptz NOT NULL DEFAULT now(),\n` +
+      `  "updated_at" timestamptz NOT NULL DEFAULT now(),\n` +
+      `  "finished_at" timestamptz,\n` +
+      `  "error" text\n` +
+      `)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${indexName(log, "replay_running_idx")} ON ${r} ((true)) WHERE "status" = 'running'`,
+  );
+  texts.push(
+    `CREATE OR REPLACE FUNCTION ${derivedName(log, "assert_writable")}(p_tenant text) RETURNS void ` +
+      `LANGUAGE plpgsql AS $fn$\n` +
+      `BEGIN\n` +
+      `  IF EXISTS (SELECT 1 FROM ${r} WHERE "status" = 'running' AND ("tenant" IS NULL OR "tenant" = p_tenant)) THEN\n` +
+      `    RAISE EXCEPTION 'a replay is in progress' USING ERRCODE = '${REPLAY_IN_PROGRESS_SQLSTATE}';\n` +
+      `  END IF;\n` +
+      `END\n$fn$`,
+  );
+  return Object.freeze(texts.map((text) => statement(text)));
+}
+
+/**
+ * The statements `migrate()` sends as one batch: a transaction-scoped advisory lock (so
+ * concurrent migrations queue instead of racing on the catalog), then the DDL.
+ */
+export function migrateBatch(log: EventLog): readonly SqlStatement[] {
+  const [a, b] = MIGRATION_LOCK_KEY;
+  return Object.freeze([statement("SELECT pg_advisory_xact_lock($1::int, $2::int)", [a, b]), ...eventLogDdl(log)]);
+}
+
+/**
+ * The event-log DDL as one SQL script, for users who run their own migration tool.
+ *
+ * @example
+ * ```ts
+ * await Deno.writeTextFile("migrations/001_events.sql", migrationSql(log));
+ * ```
+ */
+export function migrationSql(log: EventLog): string {
+  return eventLogDdl(log).map((s) => `${s.text};\n`).join("\n");
+}
