@@ -74,14 +74,109 @@ export function isEdgeEventsError<C extends EdgeEventsErrorCode>(
 /**
  * The database failed a statement or could not be reached. Keeps the driver's error as
  * `cause` and the SQLSTATE (when the database sent one) as `sqlState`.
+ *
+ * `outcomeUnknown` is true when the request may have reached the database and its answer
+ * was lost (a dropped connection, a failed fetch, a server error after execution): the
+ * statement or batch may have committed. Retry such a failure only with an idempotent write
+ * (for example one keyed by the event id). When false, nothing was committed.
  */
 export class StorageError extends EdgeEventsError {
   /** The five-character SQLSTATE, when the failure came from Postgres. */
   readonly sqlState: string | undefined;
+  /** Whether the work may have committed although the call failed (see the class docs). */
+  readonly outcomeUnknown: boolean;
 
-  constructor(message: string, options: EdgeEventsErrorOptions & { readonly sqlState?: string | undefined } = {}) {
+  constructor(
+    message: string,
+    options: EdgeEventsErrorOptions & {
+      readonly sqlState?: string | undefined;
+      readonly outcomeUnknown?: boolean | undefined;
+    } = {},
+  ) {
     super("STORAGE_FAILURE", message, options);
     this.name = "StorageError";
     this.sqlState = options.sqlState;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+  }
+}
+
+/** One problem found while validating input, with the path of the offending field. */
+export interface ValidationIssue {
+  /** Dot path of the field (`address.city`), or undefined for the input as a whole. */
+  readonly path: string | undefined;
+  /** What is wrong, from the schema. */
+  readonly message: string;
+  /** The kind of check that failed (`email`, `min_length`, `type`, ...). */
+  readonly kind: string;
+}
+
+/**
+ * Input, an actor, an event id or a record failed validation. Nothing was sent to the
+ * database. `issues` names each problem with its field path; values are never included.
+ */
+export class ValidationError extends EdgeEventsError {
+  /** The problems found, in schema order. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, issues: readonly ValidationIssue[], options: EdgeEventsErrorOptions = {}) {
+    super("VALIDATION_FAILED", message, options);
+    this.name = "ValidationError";
+    this.issues = Object.freeze([...issues]);
+  }
+}
+
+/** An update or destroy named a record that does not exist (or is soft-destroyed). No event was written. */
+export class NotFoundError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id that was not found. */
+  readonly recordId: string;
+
+  constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
+    super("NOT_FOUND", `No ${resource} record with that id`, options);
+    this.name = "NotFoundError";
+    this.resource = resource;
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * A change-function update kept finding the record changed between its read and its
+ * conditional write, and gave up after its retries. No event was written.
+ */
+export class ConflictError extends EdgeEventsError {
+  /** How many times the write was attempted. */
+  readonly attempts: number;
+
+  constructor(message: string, attempts: number, options: EdgeEventsErrorOptions = {}) {
+    super("CONFLICT", message, options);
+    this.name = "ConflictError";
+    this.attempts = attempts;
+  }
+}
+
+/** A replay is running; writes are refused until it ends or is aborted. Nothing was written. */
+export class ReplayInProgressError extends EdgeEventsError {
+  constructor(options: EdgeEventsErrorOptions = {}) {
+    super("REPLAY_IN_PROGRESS", "A replay is in progress; writes are refused until it ends", options);
+    this.name = "ReplayInProgressError";
+  }
+}
+
+/**
+ * An `after` hook failed. The action itself was committed: the error is reported on the
+ * action's result (`hookError`), never thrown in place of it.
+ */
+export class HookFailedError extends EdgeEventsError {
+  /** The resource whose hook failed. */
+  readonly resource: string;
+  /** The action whose hook failed. */
+  readonly action: string;
+
+  constructor(resource: string, action: string, options: EdgeEventsErrorOptions = {}) {
+    super("HOOK_FAILED", `The after hook of ${resource}.${action} failed; the action was committed`, options);
+    this.name = "HookFailedError";
+    this.resource = resource;
+    this.action = action;
   }
 }
