@@ -10,7 +10,7 @@
 import { decodeTime, monotonicFactory } from "ulid";
 
 const POOL_SIZE = 256;
-let pool: Uint8Array | undefined;
+let pool: Uint8Array<ArrayBuffer> | undefined;
 let poolIndex = POOL_SIZE;
 
 /** One random byte from a pooled `crypto.getRandomValues` buffer. */
