@@ -1,0 +1,71 @@
+/**
+ * Fails when portable code reaches for a runtime-specific API, when the core loads an
+ * optional peer at run time, or when an import crosses the layer rules. The rules live in
+ * `core-purity.ts`; this file walks the repository and reports.
+ *
+ * Usage: `node --import tsx scripts/check-core-purity.ts [root]`
+ * @module
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join, relative, sep } from "node:path";
+import process from "node:process";
+import {
+  corePeerViolations,
+  isPortable,
+  layerViolations,
+  purityViolations,
+  type ScannedModule,
+  scanModule,
+  type Violation,
+} from "./core-purity.ts";
+
+const SOURCE = /\.(ts|mts|tsx|js|mjs)$/;
+const TEST = /\.test\.(ts|mts|tsx|js|mjs)$/;
+
+function listSources(root: string, dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(join(root, dir));
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const path = dir === "" ? name : `${dir}/${name}`;
+    if (statSync(join(root, path)).isDirectory()) return listSources(root, path);
+    return SOURCE.test(name) && !TEST.test(name) ? [path] : [];
+  });
+}
+
+/**
+ * Run every rule over the repository at `root`.
+ *
+ * @returns the violations, sorted by file and line
+ */
+function checkRepository(root: string): Violation[] {
+  const files = ["mod.ts", ...listSources(root, "src")];
+  const modules = new Map<string, ScannedModule>();
+  for (const file of files) {
+    const path = join(root, file);
+    const rel = relative(root, path).split(sep).join("/");
+    modules.set(rel, scanModule(rel, readFileSync(path, "utf8")));
+  }
+  const builtins = new Set(builtinModules);
+  const violations: Violation[] = [];
+  for (const mod of modules.values()) {
+    if (isPortable(mod.file)) violations.push(...purityViolations(mod, builtins));
+    violations.push(...layerViolations(mod));
+  }
+  violations.push(...corePeerViolations("mod.ts", modules));
+  return violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+const root = process.argv[2] ?? process.cwd();
+const violations = checkRepository(root);
+for (const v of violations) console.error(`${v.file}:${v.line}: ${v.message}`);
+if (violations.length > 0) {
+  console.error(`core purity: ${violations.length} violation(s)`);
+  process.exitCode = 1;
+} else {
+  console.log("core purity: ok (portable layers use Web APIs only; the core loads no optional peer)");
+}
