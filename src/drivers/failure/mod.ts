@@ -1,0 +1,7 @@
+/**
+ * Mapping driver failures to {@link StorageError}, shared by every adapter. Internal.
+ * @module
+ */
+export { decodeFailure } from "./decode-failure.ts";
+export { postgresStorageError, sqlStateOf } from "./postgres-error.ts";
+export { redactMessage } from "./redact-message.ts";
