@@ -1,0 +1,116 @@
+/**
+ * The Executor over a node-postgres compatible pool (`pg.Pool`, Neon's WebSocket `Pool`).
+ * @module
+ */
+import { StorageError } from "../../core/errors.ts";
+import type { BatchOptions, Executor, QueryResult, Row, SqlStatement } from "../../core/executor.ts";
+import { checkBatchOptions, transactionModesSql } from "../batch-options.ts";
+import { decodeFailure } from "../failure/mod.ts";
+import { decodeResult, type EncodedParam, encodeParams } from "../pg-text/mod.ts";
+import { pgFailure } from "./pg-failure.ts";
+import type { PgPoolClientLike, PgPoolLike, PgQueryConfig, PgRawResult, PgTypeParsers } from "./pg-pool-like.ts";
+
+const rawText = (value: string): string => value;
+const RAW_TEXT: PgTypeParsers = Object.freeze({ getTypeParser: () => rawText });
+
+/**
+ * Create an {@link Executor} over a node-postgres compatible pool.
+ *
+ * `query` runs on any pooled connection. `batch` checks a client out and runs
+ * `BEGIN [ISOLATION LEVEL ...][, READ ONLY]`, the statements and `COMMIT` on it (one
+ * round trip per statement); on failure it rolls back and returns the client, destroying
+ * it only when the rollback fails too. Values are decoded the same way as in every other
+ * adapter, whatever the pool's type parsers are.
+ *
+ * @param pool a `pg.Pool` or Neon's `Pool`; the caller owns it and ends it
+ * @returns the executor (`kind` is `pg-pool`)
+ * @throws {StorageError} (code `STORAGE_FAILURE`, from `query`/`batch`) when the database or
+ *   the connection fails; `outcomeUnknown` tells whether it may have committed
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * import { pgPool } from "edge-events/pg";
+ *
+ * const db = pgPool(new pg.Pool({ connectionString: process.env.DATABASE_URL }));
+ * ```
+ */
+export function pgPool(pool: PgPoolLike): Executor {
+  return Object.freeze({
+    kind: "pg-pool",
+    async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
+      const params = encodeParams(statement.params);
+      let raw: PgRawResult;
+      try {
+        raw = await pool.query(queryConfig(statement.text, params));
+      } catch (error) {
+        throw pgFailure(error, params, "autocommit");
+      }
+      return decode(raw) as QueryResult<R>;
+    },
+    async batch(statements: readonly SqlStatement[], options: BatchOptions = {}): Promise<QueryResult[]> {
+      checkBatchOptions(options);
+      if (statements.length === 0) return [];
+      const encoded = statements.map((statement) => encodeParams(statement.params));
+      const all = encoded.flat();
+      let client: PgPoolClientLike;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw pgFailure(error, all, "connect");
+      }
+      const raws = await runTransaction(client, statements, encoded, options);
+      return raws.map(decode);
+    },
+  });
+}
+
+async function runTransaction(
+  client: PgPoolClientLike,
+  statements: readonly SqlStatement[],
+  encoded: readonly EncodedParam[][],
+  options: BatchOptions,
+): Promise<PgRawResult[]> {
+  let committing = false;
+  try {
+    await client.query(queryConfig(`BEGIN ${transactionModesSql(options)}`.trimEnd(), []));
+    const raws: PgRawResult[] = [];
+    for (const [index, statement] of statements.entries()) {
+      raws.push(await client.query(queryConfig(statement.text, encoded[index]!)));
+    }
+    committing = true;
+    const commit = await client.query(queryConfig("COMMIT", []));
+    if (commit.command === "ROLLBACK") throw rolledBackAtCommit();
+    client.release();
+    return raws;
+  } catch (error) {
+    await rollbackAndRelease(client, error);
+    if (error instanceof StorageError) throw error;
+    throw pgFailure(error, encoded.flat(), committing ? "commit" : "transaction");
+  }
+}
+
+async function rollbackAndRelease(client: PgPoolClientLike, cause: unknown): Promise<void> {
+  try {
+    await client.query(queryConfig("ROLLBACK", []));
+  } catch {
+    client.release(cause instanceof Error ? cause : true);
+    return;
+  }
+  client.release();
+}
+
+function rolledBackAtCommit(): StorageError {
+  return new StorageError("The transaction was rolled back at COMMIT", { outcomeUnknown: false });
+}
+
+function queryConfig(text: string, values: EncodedParam[]): PgQueryConfig {
+  return { text, values, rowMode: "array", types: RAW_TEXT, queryMode: "extended" };
+}
+
+function decode(raw: PgRawResult): QueryResult {
+  try {
+    return decodeResult(raw);
+  } catch (error) {
+    throw decodeFailure(error);
+  }
+}
