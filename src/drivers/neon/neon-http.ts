@@ -1,0 +1,85 @@
+/**
+ * The Executor over Neon's SQL-over-HTTP driver: one HTTP request per query or batch.
+ * @module
+ */
+import type { BatchOptions, Executor, QueryResult, Row, SqlStatement } from "../../core/executor.ts";
+import { checkBatchOptions } from "../batch-options.ts";
+import { decodeFailure } from "../failure/mod.ts";
+import { decodeResult, type EncodedParam, encodeParams, type RawResult } from "../pg-text/mod.ts";
+import { neonFailure } from "./neon-failure.ts";
+import type { NeonQueryOptions, NeonSql, NeonTransactionOptions } from "./neon-sql.ts";
+
+const rawText = (value: string): string => value;
+
+const QUERY_OPTIONS: NeonQueryOptions = Object.freeze({
+  arrayMode: true,
+  fullResults: true,
+  types: Object.freeze({ getTypeParser: () => rawText }),
+});
+
+/**
+ * Create an {@link Executor} over the query function of `@neondatabase/serverless`.
+ *
+ * Every `query` and every `batch` is exactly one HTTP request; a batch is Neon's
+ * non-interactive `transaction()`. Values come back as raw text and are decoded the same
+ * way as in every other adapter, whatever the driver's own type parsers would do.
+ *
+ * @param sql what `neon(connectionString)` returns
+ * @returns the executor (`kind` is `neon-http`)
+ * @throws {StorageError} (code `STORAGE_FAILURE`, from `query`/`batch`) when the request fails;
+ *   `outcomeUnknown` tells whether it may have committed
+ * @example
+ * ```ts
+ * import { neon } from "@neondatabase/serverless";
+ * import { neonHttp } from "edge-events/neon";
+ *
+ * const db = neonHttp(neon(process.env.DATABASE_URL!));
+ * const { rows } = await db.query({ text: "SELECT now() AS at", params: [] });
+ * ```
+ */
+export function neonHttp(sql: NeonSql): Executor {
+  return Object.freeze({
+    kind: "neon-http",
+    async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
+      const params = encodeParams(statement.params);
+      const raw = await send(() => sql.query(statement.text, params, QUERY_OPTIONS), params);
+      return decode(raw) as QueryResult<R>;
+    },
+    async batch(statements: readonly SqlStatement[], options: BatchOptions = {}): Promise<QueryResult[]> {
+      checkBatchOptions(options);
+      if (statements.length === 0) return [];
+      const encoded = statements.map((statement) => encodeParams(statement.params));
+      const all = encoded.flat();
+      const raws = await send(() => {
+        // Built lazily and never awaited one by one: `transaction()` sends them together.
+        const queries = statements.map((statement, index) => sql.query(statement.text, encoded[index]!, QUERY_OPTIONS));
+        return sql.transaction(queries as never[], transactionOptions(options));
+      }, all);
+      return raws.map(decode);
+    },
+  });
+}
+
+async function send<T>(run: () => PromiseLike<T>, params: readonly EncodedParam[]): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw neonFailure(error, params);
+  }
+}
+
+function decode(raw: RawResult): QueryResult {
+  try {
+    return decodeResult(raw);
+  } catch (error) {
+    throw decodeFailure(error);
+  }
+}
+
+function transactionOptions(options: BatchOptions): NeonTransactionOptions {
+  return {
+    ...QUERY_OPTIONS,
+    ...(options.isolationLevel === undefined ? {} : { isolationLevel: options.isolationLevel }),
+    ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
+  };
+}
