@@ -1,0 +1,145 @@
+/**
+ * The SQL-over-HTTP handler: a Web-standard `(request) => Promise<Response>` speaking Neon's
+ * protocol in front of node-postgres or PGlite. No sockets here; see `server.ts` for those.
+ * @module
+ */
+
+import { batchEchoHeaders, parseBatchOptions } from "./batch-options.ts";
+import { parseConnectionString } from "./connection-string.ts";
+import { ProxyError } from "./errors.ts";
+import { executePayload } from "./execute-payload.ts";
+import {
+  createFaultController,
+  DroppedResponseError,
+  type FaultInjector,
+  type FaultMode,
+  type FaultOptions,
+} from "./faults.ts";
+import { createPgBackend } from "./pg-backend.ts";
+import { createPgliteBackend, type PgliteOption } from "./pglite-backend.ts";
+import { readBody } from "./read-body.ts";
+import { decodePayload, parseJsonBody } from "./request-body.ts";
+import { ResponseBudget } from "./response-budget.ts";
+import { errorResponse, jsonResponse, preflightResponse, unsupportedResponse } from "./responses.ts";
+import type { Backend } from "./session.ts";
+
+const DEFAULT_LIMIT = 64 * 1024 * 1024;
+
+/** Options of the handler (and of the server, which adds the socket options). */
+export interface SqlOverHttpHandlerOptions {
+  /** Upstream Postgres URL: host, port, default database, `sslmode`. Roles come per request. */
+  readonly databaseUrl?: string;
+  /** Or an embedded PGlite: an instance, or `{ dataDir }` (in memory without it). */
+  readonly pglite?: PgliteOption;
+  /** Request body limit in bytes (413 beyond); default 64 MiB. */
+  readonly maxRequestBytes?: number;
+  /** Response limit in bytes, cumulative across a batch (507 beyond); default 64 MiB. */
+  readonly maxResponseBytes?: number;
+  /** Faults on from the start; none by default. */
+  readonly faults?: FaultOptions;
+}
+
+/** Counters of POST requests to `/sql`. */
+export interface SqlOverHttpStats {
+  /** Every POST to `/sql`. */
+  requests: number;
+  /** Those whose body was a single query. */
+  queries: number;
+  /** Those whose body was a batch. */
+  batches: number;
+}
+
+/** The handler function, with its faults, counters and `close()`. */
+export interface SqlOverHttpHandler {
+  (request: Request): Promise<Response>;
+  /** Programmatic fault injection. */
+  readonly faults: FaultInjector;
+  /** Request counters. */
+  readonly stats: SqlOverHttpStats;
+  /** Close the backend's connections (and a PGlite the handler created). */
+  close(): Promise<void>;
+}
+
+function createBackend(options: SqlOverHttpHandlerOptions): Promise<Backend> {
+  if (options.databaseUrl !== undefined && options.pglite !== undefined) {
+    throw new TypeError("Pass either databaseUrl or pglite, not both");
+  }
+  if (options.databaseUrl !== undefined) return createPgBackend(options.databaseUrl);
+  if (options.pglite !== undefined) return createPgliteBackend(options.pglite);
+  throw new TypeError("Pass databaseUrl (an upstream Postgres) or pglite (an embedded database)");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/**
+ * Create the Request→Response handler without a socket, e.g. to serve it yourself or to use it
+ * as `neonConfig.fetchFunction` in-process.
+ *
+ * @param options the backend (exactly one of `databaseUrl` and `pglite`), limits and faults
+ * @returns the handler; a dropped-response fault makes it reject, which reads as a network error
+ * @throws {TypeError} when neither or both backends are given
+ * @example
+ * ```ts
+ * const handler = await createSqlOverHttpHandler({ pglite: {} });
+ * neonConfig.fetchFunction = (url: string, init: RequestInit) => handler(new Request(url, init));
+ * ```
+ */
+export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOptions): Promise<SqlOverHttpHandler> {
+  const backend = await createBackend(options);
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_LIMIT;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_LIMIT;
+  const faults = createFaultController(options.faults);
+  const stats: SqlOverHttpStats = { requests: 0, queries: 0, batches: 0 };
+
+  const execute = async (request: Request, setMode: (mode: FaultMode | null) => void): Promise<Response> => {
+    const { headers, signal } = request;
+    const info = parseConnectionString(headers.get("neon-connection-string"));
+    if (headers.has("authorization") || info.password === null) {
+      // Like a Neon proxy that does not accept JWTs (the optional JWT tier is not emulated).
+      throw new ProxyError(400, "missing authentication credentials: required password");
+    }
+    const batch = parseBatchOptions(headers);
+    const json = parseJsonBody(await readBody(request, maxRequestBytes));
+    const payload = decodePayload(json);
+    stats[payload.kind === "query" ? "queries" : "batches"]++;
+    const fault = faults.take(json);
+    setMode(fault.mode);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs, signal);
+    if (fault.mode === "fail-before-execution") {
+      throw new ProxyError(503, "injected fault: the server is unavailable, nothing was executed");
+    }
+    const plan = {
+      payload,
+      batch,
+      arrayMode: headers.get("neon-array-mode") === "true",
+      rawText: headers.get("neon-raw-text-output") === "true",
+      budget: new ResponseBudget(maxResponseBytes),
+      signal,
+    };
+    const body = await backend.withSession(info, signal, (session) => executePayload(session, plan));
+    return jsonResponse(200, body, payload.kind === "batch" ? batchEchoHeaders(batch) : []);
+  };
+
+  const handler = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/sql" && request.method === "OPTIONS") return preflightResponse();
+    if (pathname !== "/sql" || request.method !== "POST") return unsupportedResponse();
+    stats.requests++;
+    let mode: FaultMode | null = null;
+    let response: Response;
+    try {
+      response = await execute(request, (picked) => (mode = picked));
+    } catch (err) {
+      response = errorResponse(err);
+    }
+    if (mode === "drop-after-commit") throw new DroppedResponseError();
+    return response;
+  };
+
+  return Object.assign(handler, { faults, stats, close: () => backend.close() });
+}

@@ -1,0 +1,39 @@
+/**
+ * A `neonConfig.fetchEndpoint` function that sends local hosts to local servers by port.
+ * @module
+ */
+
+const LOCAL_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+const DEFAULT_PORT = "4444";
+
+/**
+ * Map the host and port of a connection string to a SQL-over-HTTP endpoint: local hosts
+ * (`localhost`, `127.0.0.1`, `::1`) go to `http://<host>:<port>/sql` (port 4444 when the
+ * connection string has none); any other host goes where the driver would send it by default
+ * (`https://api.<rest-of-host>/sql`, or `apiauth.` with JWT auth).
+ *
+ * Set it once; several local servers can then coexist, each named by the port in its
+ * connection string. With `poolQueryViaFetch` the driver drops the port, so use a fixed URL.
+ *
+ * @param host the connection string's host name
+ * @param port the connection string's port (`""` when absent)
+ * @param options the driver's options; `jwtAuth` picks `apiauth.` for remote hosts
+ * @returns the endpoint URL
+ * @example
+ * ```ts
+ * neonConfig.fetchEndpoint = localFetchEndpoint;
+ * const sql = neon(`postgres://postgres:pw@localhost:${server.port}/app`);
+ * ```
+ */
+export function localFetchEndpoint(
+  host: string,
+  port: string | number,
+  options?: { jwtAuth?: boolean },
+): string {
+  if (LOCAL_HOSTS.has(host)) {
+    const authority = host === "::1" ? "[::1]" : host;
+    return `http://${authority}:${port === "" ? DEFAULT_PORT : String(port)}/sql`;
+  }
+  const prefix = options?.jwtAuth === true ? "apiauth." : "api.";
+  return `https://${host.replace(/^[^.]+\./, prefix)}/sql`;
+}

@@ -1,0 +1,15 @@
+/**
+ * `edge-events/dev`: a local server that speaks Neon's SQL-over-HTTP protocol in front of a
+ * real Postgres (node-postgres) or an embedded PGlite, so that the real `neon()` driver runs
+ * locally and in tests. Runs on Node, Bun and Deno. Never imported by the core.
+ * @module
+ */
+
+export { startSqlOverHttpServer } from "./server.ts";
+export type { SqlOverHttpServer, SqlOverHttpServerOptions } from "./server.ts";
+export { createSqlOverHttpHandler } from "./handler.ts";
+export type { SqlOverHttpHandler, SqlOverHttpHandlerOptions, SqlOverHttpStats } from "./handler.ts";
+export { localFetchEndpoint } from "./local-fetch-endpoint.ts";
+export { DroppedResponseError } from "./faults.ts";
+export type { FaultInjector, FaultMode, FaultOptions, FaultRule } from "./faults.ts";
+export type { PgliteOption } from "./pglite-backend.ts";

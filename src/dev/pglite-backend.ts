@@ -1,0 +1,56 @@
+/**
+ * The PGlite backend: one embedded connection shared by all requests, which run one after the
+ * other under PGlite's own lock. Credentials are not checked.
+ * @module
+ */
+
+import type { PGlite } from "@electric-sql/pglite";
+import type { ConnectionInfo } from "./connection-string.ts";
+import { applySessionSettings } from "./pglite-settings.ts";
+import { PgliteSession, type PgliteLike } from "./pglite-session.ts";
+import type { Backend } from "./session.ts";
+
+/** A PGlite instance to use, or the options to create one (in memory without `dataDir`). */
+export type PgliteOption = PGlite | { readonly dataDir?: string };
+
+function isInstance(option: PgliteOption): option is PGlite {
+  return typeof (option as Partial<PgliteLike>).execProtocol === "function";
+}
+
+/**
+ * Create the backend. A PGlite passed in stays open on `close()`; one created here is closed.
+ *
+ * @param option a PGlite instance, or `{ dataDir }`
+ * @returns the backend
+ */
+export async function createPgliteBackend(option: PgliteOption): Promise<Backend> {
+  const owned = !isInstance(option);
+  let db: PgliteLike;
+  if (isInstance(option)) {
+    db = option;
+  } else {
+    const { PGlite } = await import("@electric-sql/pglite");
+    db = option.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: option.dataDir });
+  }
+  const applied = new Map<string, string>();
+
+  return {
+    withSession<T>(info: ConnectionInfo, _signal: AbortSignal, work: (session: PgliteSession) => Promise<T>) {
+      // PGlite cannot cancel a running statement; the signal is checked between statements.
+      return db.runExclusive(async () => {
+        const session = new PgliteSession(db);
+        await applySessionSettings(session, info, applied);
+        try {
+          return await work(session);
+        } finally {
+          // Neon discards a connection left in a transaction; here the one connection stays,
+          // so its transaction is rolled back instead.
+          if (session.status !== "I") await session.run({ text: "ROLLBACK", params: [] }, null).catch(() => {});
+        }
+      });
+    },
+    async close() {
+      if (owned) await db.close();
+    },
+  };
+}

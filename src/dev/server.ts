@@ -1,0 +1,127 @@
+/**
+ * The socket layer: serves the handler with `node:http`, on Node, Bun and Deno alike. It is the
+ * one server API of the three that both tells when a client disconnects before its response
+ * (needed to cancel the query, spec §8) and can destroy a socket without answering (needed by
+ * the drop-after-commit fault).
+ * @module
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DroppedResponseError, type FaultInjector } from "./faults.ts";
+import { createSqlOverHttpHandler, type SqlOverHttpHandlerOptions, type SqlOverHttpStats } from "./handler.ts";
+
+/** Options of {@link startSqlOverHttpServer}. */
+export interface SqlOverHttpServerOptions extends SqlOverHttpHandlerOptions {
+  /** Port to listen on; 0 picks a free one. Default 4444. */
+  readonly port?: number;
+  /** Address to listen on. Default `127.0.0.1`. */
+  readonly hostname?: string;
+}
+
+/** A running local SQL-over-HTTP server. */
+export interface SqlOverHttpServer {
+  /** The endpoint for `neonConfig.fetchEndpoint`, e.g. `http://127.0.0.1:4444/sql`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** Programmatic fault injection. */
+  readonly faults: FaultInjector;
+  /** Counters of POSTs to `/sql`. */
+  readonly stats: SqlOverHttpStats;
+  /** Stop listening, drop open connections and close the backend. */
+  close(): Promise<void>;
+}
+
+/** A Web `Request` for a node request, whose signal aborts when the client goes away. */
+function toRequest(req: IncomingMessage, res: ServerResponse, origin: string): Request {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  let open = true;
+  const body = hasBody
+    ? new ReadableStream<Uint8Array>({
+      start(stream) {
+        req.on("data", (chunk: Uint8Array) => {
+          if (!open) return;
+          stream.enqueue(new Uint8Array(chunk));
+          if ((stream.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.on("end", () => open && (open = false, stream.close()));
+        req.on("error", (err) => open && (open = false, stream.error(err)));
+      },
+      pull: () => void req.resume(),
+      cancel: () => void (open = false, req.resume()),
+    })
+    : null;
+  const init: RequestInit & { duplex?: "half" } = { method: req.method ?? "GET", headers, signal: controller.signal };
+  if (body !== null) (init.body = body, init.duplex = "half");
+  return new Request(new URL(req.url ?? "/", origin), init);
+}
+
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(body);
+}
+
+/**
+ * Start a local server that speaks Neon's SQL-over-HTTP protocol, so that the real `neon()`
+ * driver runs against a local Postgres or PGlite.
+ *
+ * @param options the backend (`databaseUrl` or `pglite`), port, host, limits and faults
+ * @returns the running server
+ * @throws {TypeError} when neither or both backends are given; listen errors as they come
+ * @example
+ * ```ts
+ * const server = await startSqlOverHttpServer({ databaseUrl: "postgres://postgres@127.0.0.1:5432/app", port: 0 });
+ * neonConfig.fetchEndpoint = localFetchEndpoint;
+ * const sql = neon(`postgres://postgres:pw@localhost:${server.port}/app`);
+ * await sql`SELECT 1`;
+ * await server.close();
+ * ```
+ */
+export async function startSqlOverHttpServer(options: SqlOverHttpServerOptions): Promise<SqlOverHttpServer> {
+  const handler = await createSqlOverHttpHandler(options);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const server = createServer((req, res) => {
+    const origin = `http://${host}`;
+    handler(toRequest(req, res, origin)).then(
+      (response) => send(response, res),
+      (err: unknown) => {
+        if (err instanceof DroppedResponseError) res.destroy();
+        else if (!res.headersSent) res.writeHead(500).end();
+      },
+    ).catch(() => res.destroy());
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 4444, hostname, () => resolve());
+    });
+  } catch (err) {
+    await handler.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}/sql`,
+    port,
+    faults: handler.faults,
+    stats: handler.stats,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+      await handler.close();
+    },
+  };
+}

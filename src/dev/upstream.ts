@@ -1,0 +1,53 @@
+/**
+ * The upstream Postgres of the pg backend: host, port, default database and TLS, read from
+ * `databaseUrl`. Role, password and database of each request come from its connection string.
+ * @module
+ */
+
+/** Where the upstream Postgres listens. */
+export interface UpstreamAddress {
+  /** A host name, an IP, or a Unix socket directory (starting with `/`). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The upstream, as node-postgres options. */
+export interface Upstream extends UpstreamAddress {
+  /** The database used when a request's connection string names none. */
+  readonly database: string;
+  /** node-postgres `ssl` option. */
+  readonly ssl: boolean | { readonly rejectUnauthorized: boolean };
+}
+
+function tlsFor(url: URL): Upstream["ssl"] {
+  const mode = url.searchParams.get("sslmode");
+  if (mode === "require" || mode === "no-verify") return { rejectUnauthorized: false };
+  if (mode === "verify-ca" || mode === "verify-full") return true;
+  return url.searchParams.get("ssl") === "true";
+}
+
+/**
+ * Read the upstream from a `postgres://` URL (`?host=/path` names a Unix socket directory).
+ *
+ * @param databaseUrl the upstream URL
+ * @returns host, port, default database and TLS
+ * @throws {TypeError} when the URL is not a postgres URL (the message never quotes it)
+ */
+export function parseUpstream(databaseUrl: string): Upstream {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw new TypeError("databaseUrl is not a valid URL");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new TypeError("databaseUrl must use the postgres: or postgresql: scheme");
+  }
+  const path = url.pathname.replace(/^\//, "");
+  return {
+    host: url.searchParams.get("host") ?? (url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost"),
+    port: url.port === "" ? 5432 : Number(url.port),
+    database: path === "" ? "postgres" : decodeURIComponent(path),
+    ssl: tlsFor(url),
+  };
+}
