@@ -277,15 +277,17 @@ function printSummary(results, steps, totalSeconds) {
   }
   for (const s of steps.slice(results.length)) console.log(`skip ${s.name.padEnd(11)}  (not run after a failure)`);
   console.log(`total ${totalSeconds.toFixed(1)} s`);
-  // One closing line in the plain "N passed, N failed" form, over every runtime run.
+  const failedSteps = results.filter((r) => !r.ok).map((r) => r.step.name);
+  if (failedSteps.length > 0) console.log(`FAILED: ${failedSteps.join(", ")}`);
+  // One closing line in the plain "N passed, N failed" form: the tests of every runtime
+  // that ran (each runtime counts the same files), or else the steps.
   const counted = results.filter((r) => r.counts !== undefined);
-  const failedSteps = results.filter((r) => !r.ok).length;
   if (counted.length > 0) {
     const passed = counted.reduce((n, r) => n + r.counts.passed, 0);
     const failed = counted.reduce((n, r) => n + r.counts.failed, 0);
-    console.log(`tests: ${passed} passed, ${Math.max(failed, failedSteps)} failed`);
+    console.log(`tests: ${passed} passed, ${failed} failed`);
   } else {
-    console.log(failedSteps === 0 ? "checks: all passed" : `checks: ${failedSteps} step failed`);
+    console.log(`steps: ${results.length - failedSteps.length} passed, ${failedSteps.length} failed`);
   }
 }
 
