@@ -1,16 +1,57 @@
 /**
  * edge-events: event sourcing and audit trails for edge functions over Postgres
  * spoken through SQL-over-HTTP.
+ *
+ * @example
+ * ```ts
+ * import * as v from "valibot";
+ * import { createEventStore, defineEventLog, defineResource } from "edge-events";
+ * import { pglite } from "edge-events/pglite";
+ * import { PGlite } from "@electric-sql/pglite";
+ *
+ * const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
+ * const User = defineResource({
+ *   name: "user", table: "users",
+ *   attributes: v.object({ id: v.string(), name: v.string() }),
+ *   actions: ({ create, update }) => ({
+ *     register: create({ input: v.object({ name: v.string() }) }),
+ *     rename: update({ input: v.object({ name: v.string() }) }),
+ *   }),
+ * });
+ * const store = createEventStore({ db: pglite(new PGlite()), log, resources: [User] });
+ * await store.migrate({ resourceTables: true });
+ * const { record } = await store.resource(User).register({ name: "Ada" }, { actor: { user: "u1" } });
+ * ```
  * @module
  */
-export { EdgeEventsError, isEdgeEventsError, StorageError } from "./src/core/errors.ts";
-export type { EdgeEventsErrorCode, EdgeEventsErrorOptions } from "./src/core/errors.ts";
+export {
+  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, StorageError,
+  ValidationError,
+} from "./src/core/errors.ts";
+export type { EdgeEventsErrorCode, EdgeEventsErrorOptions, ValidationIssue } from "./src/core/errors.ts";
+export type { BatchOptions, Executor, IsolationLevel, QueryResult, Row, SqlParam, SqlStatement } from "./src/core/executor.ts";
+export { defineEventLog } from "./src/core/event-log.ts";
 export type {
-  BatchOptions,
-  Executor,
-  IsolationLevel,
-  QueryResult,
-  Row,
-  SqlParam,
-  SqlStatement,
-} from "./src/core/executor.ts";
+  ActorColumnType, ActorDefinition, EventLog, EventLogOptions, LockKey, LockKeyInput, LockOption, ReplayOverride,
+} from "./src/core/event-log.ts";
+export { migrationSql } from "./src/sql/event-log-ddl.ts";
+export { defineResource } from "./src/core/resource.ts";
+export type { AttributesSchema, PrimaryKeyGeneration, PrimaryKeyOption, Resource, ResourceOptions } from "./src/core/resource.ts";
+export type {
+  ActionBuilders, ActionDefinition, ActionType, AfterHookInfo, AtomicSet, BeforeHookInfo, CreateOptions, DestroyOptions,
+  UpdateOptions,
+} from "./src/core/action.ts";
+export type { ActionContext, ActorId } from "./src/core/context.ts";
+export type { EventActor, StoredEvent } from "./src/core/stored-event.ts";
+export { createEventStore } from "./src/core/store.ts";
+export type { EventStoreOptions } from "./src/core/store.ts";
+export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
+export type {
+  ActionCall, ActionResult, EventStore, PlannedAction, ReadEventsOptions, RecordId, RecordOf, ResourceClient,
+  TransactionBuilder, TransactionResourceClient,
+} from "./src/core/store-types.ts";
+export { ref, sql } from "./src/sql/fragment.ts";
+export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";
+export { resourceTableSql } from "./src/core/resource-table.ts";
+export { GLOBAL_LOCK_KEY, tenantLockKey } from "./src/core/lock-key.ts";
+export type { JsonObject, JsonValue } from "./src/core/json.ts";

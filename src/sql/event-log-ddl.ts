@@ -16,6 +16,11 @@ export const REPLAY_IN_PROGRESS_SQLSTATE = "EER01";
 /** The SQLSTATE the immutability trigger raises on UPDATE or DELETE of an event. */
 export const EVENT_IMMUTABLE_SQLSTATE = "EEI01";
 
+/** The SQLSTATE a write raises when its record does not exist (update, destroy). */
+export const NOT_FOUND_SQLSTATE = "EEN01";
+/** The SQLSTATE a conditional write raises when its record changed since it was read. */
+export const STALE_SQLSTATE = "EEC01";
+
 /** Two int32 keys of the advisory lock that serializes concurrent migrations ("edge", "migr"). */
 export const MIGRATION_LOCK_KEY: readonly [number, number] = [0x65646765, 0x6d696772];
 
@@ -114,6 +119,16 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  IF EXISTS (SELECT 1 FROM ${r} WHERE "status" = 'running' AND ("tenant" IS NULL OR "tenant" = p_tenant)) THEN\n` +
       `    RAISE EXCEPTION 'a replay is in progress' USING ERRCODE = '${REPLAY_IN_PROGRESS_SQLSTATE}';\n` +
       `  END IF;\n` +
+      `END\n$fn$`,
+  );
+  texts.push(
+    `CREATE OR REPLACE FUNCTION ${derivedName(log, "expect")}(p_found boolean, p_code text) RETURNS boolean ` +
+      `LANGUAGE plpgsql AS $fn$\n` +
+      `BEGIN\n` +
+      `  IF NOT p_found THEN\n` +
+      `    RAISE EXCEPTION 'the record was not written' USING ERRCODE = p_code;\n` +
+      `  END IF;\n` +
+      `  RETURN true;\n` +
       `END\n$fn$`,
   );
   return Object.freeze(texts.map((text) => statement(text)));

@@ -1,0 +1,191 @@
+/**
+ * Running prepared calls: the one-round-trip batch, the optimistic retry of change-function
+ * updates, idempotent duplicates, lost-response recovery, and `after` hooks.
+ * @module
+ */
+import type { EventLog } from "./event-log.ts";
+import type { Executor, QueryResult, Row, SqlStatement } from "./executor.ts";
+import {
+  ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, type StorageError,
+} from "./errors.ts";
+import { toJson, type JsonObject } from "./json.ts";
+import { rowToEvent, rowToRecord } from "./record-mapping.ts";
+import type { StoredEvent } from "./stored-event.ts";
+import type { ActionResult, EventStore } from "./store-types.ts";
+import type { ActionContext } from "./context.ts";
+import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type PreparedCall } from "./write-plan.ts";
+import { validationError } from "./validation.ts";
+import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
+import {
+  LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readRecordSql, writePreludeSql,
+} from "../sql/write-statements.ts";
+import { statement } from "../sql/statement.ts";
+
+/** How change-function updates retry when the record changed under them. */
+export interface ConflictRetryOptions {
+  /** Attempts in all, the first included. Default 10. */
+  readonly maxAttempts?: number;
+  /** First backoff delay in ms; doubled per attempt, with full jitter. Default 5. */
+  readonly baseDelayMs?: number;
+  /** Upper bound of one backoff delay in ms. Default 200. */
+  readonly maxDelayMs?: number;
+}
+
+/** What the runner needs from the store. */
+export interface RunnerConfig {
+  readonly log: EventLog;
+  readonly db: Executor;
+  readonly conflictRetry: Required<ConflictRetryOptions>;
+  /** Resends of a batch whose response was lost (safe: the event id makes it idempotent). */
+  readonly lostResponseRetries: number;
+  /** The store scoped to an event, handed to `after` hooks. */
+  readonly scopedStore: (ctx: ActionContext) => EventStore;
+  readonly onHookError: ((error: HookFailedError) => void) | undefined;
+}
+
+type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
+
+function storageCode(error: unknown): string | undefined {
+  return isEdgeEventsError(error, "STORAGE_FAILURE") ? (error as StorageError).sqlState : undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<Map<PreparedCall, Current>> {
+  const reading = calls.filter((c) => c.needsRead);
+  const current = new Map<PreparedCall, Current>();
+  if (reading.length === 0) return current;
+  const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant }));
+  const results = statements.length === 1 ? [await config.db.query(statements[0]!)] : await config.db.batch(statements, { readOnly: true });
+  reading.forEach((call, i) => {
+    const row = results[i]?.rows[0];
+    if (row === undefined) throw new NotFoundError(call.resource.name, call.recordId);
+    const last = row[LAST_POSITION_ALIAS];
+    current.set(call, { record: rowToRecord(call.resource, row), lastPosition: last === null || last === undefined ? null : BigInt(last as bigint) });
+  });
+  return current;
+}
+
+async function send(config: RunnerConfig, statements: readonly SqlStatement[]): Promise<{ results: QueryResult[]; lostResponse: boolean } | { error: unknown; lostResponse: boolean }> {
+  let lostResponse = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { results: await config.db.batch(statements), lostResponse };
+    } catch (error) {
+      const unknownOutcome = isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).outcomeUnknown;
+      if (!unknownOutcome || attempt >= config.lostResponseRetries) return { error, lostResponse };
+      lostResponse = true;
+    }
+  }
+}
+
+function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Record<string, unknown>; event: StoredEvent | null } {
+  const record = rowToRecord(call.resource, row);
+  if (built.event === null) return { record, event: null };
+  const changes: JsonObject = { ...built.changes };
+  for (const attribute of built.atomicAttributes) changes[attribute] = toJson(record[attribute] ?? null);
+  const event: StoredEvent = Object.freeze({
+    id: built.event.id, position: BigInt(row[POSITION_ALIAS] as bigint), occurredAt: built.event.occurredAt,
+    resource: call.resource.name, recordId: String(row[RECORD_ID_ALIAS]), action: built.event.action,
+    actionType: built.event.actionType, version: built.event.version, data: JSON.parse(built.event.data) as JsonObject,
+    changes, metadata: call.metadata, tenant: built.event.tenant, correlationId: built.event.correlationId,
+    causationId: built.event.causationId, actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
+  });
+  return { record, event };
+}
+
+async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[] | undefined> {
+  const found = await config.db.query(statement(`SELECT * FROM ${config.log.table.sql} WHERE "id" = ANY($1::text[])`, [calls.map((c) => c.eventId)]));
+  if (found.rows.length === 0) return undefined;
+  if (found.rows.length !== calls.length) throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
+  const events = new Map(found.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
+  const out: ActionResult<unknown>[] = [];
+  for (const call of calls) {
+    const event = events.get(call.eventId)!;
+    if (event.resource !== call.resource.name || event.action !== call.actionName) {
+      throw validationError("The event id was already used by another action", "eventId", "duplicate");
+    }
+    const selector = call.resource.tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant: event.tenant };
+    const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
+    const described = call.action.type === "create"
+      ? { ...inputToAttributes(call.resource, call.action, event.data), ...event.changes }
+      : { [call.resource.primaryKey.attribute]: event.recordId, ...event.changes };
+    out.push({ record: row === undefined ? described : rowToRecord(call.resource, row), event, duplicate: true, hookError: undefined });
+  }
+  return out;
+}
+
+async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
+  for (const call of calls) {
+    if (call.action.type === "create") continue;
+    const selector = call.resource.tenant === undefined ? { id: call.primaryKey } : { id: call.primaryKey, tenant: call.tenant };
+    const rows = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows;
+    if (rows.length === 0) return new NotFoundError(call.resource.name, call.recordId, { cause });
+  }
+  const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;
+  return new NotFoundError(first.resource.name, first.recordId, { cause });
+}
+
+async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: ActionResult<unknown>): Promise<ActionResult<unknown>> {
+  const after = call.action.options.after;
+  if (after === undefined) return result;
+  const scoped: ActionContext = {
+    correlationId: call.correlationId,
+    ...(result.event === null ? {} : { causationId: result.event.id }),
+    ...(call.ctx.actor === undefined ? {} : { actor: call.ctx.actor }),
+    ...(call.ctx.tenant === undefined ? {} : { tenant: call.ctx.tenant }),
+  };
+  try {
+    await after(result.record as never, { event: result.event, input: call.input as never, ctx: call.ctx, store: config.scopedStore(scoped) });
+    return result;
+  } catch (cause) {
+    const hookError = new HookFailedError(call.resource.name, call.actionName, { cause });
+    config.onHookError?.(hookError);
+    return { ...result, hookError };
+  }
+}
+
+/**
+ * Run prepared calls atomically in one batch (after one read round trip when a
+ * change-function update needs the current record).
+ *
+ * @throws {NotFoundError} an update or destroy addressed a missing record
+ * @throws {ConflictError} a change-function update kept conflicting
+ * @throws {ReplayInProgressError} a replay is running
+ * @throws {StorageError} the database failed
+ */
+export async function runCalls(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[]> {
+  const { maxAttempts, baseDelayMs, maxDelayMs } = config.conflictRetry;
+  for (let attempt = 1; ; attempt++) {
+    const current = await readCurrent(config, calls);
+    const built = await Promise.all(calls.map((call) => buildWrite(config.log, call, current.get(call))));
+    const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant));
+    const sent = await send(config, [...prelude, ...built.map((b) => b.statement)]);
+    if ("error" in sent) {
+      const code = storageCode(sent.error);
+      if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
+      if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, calls, sent.error);
+      if (code === STALE_SQLSTATE) {
+        if (attempt >= maxAttempts) throw new ConflictError(`The record kept changing; gave up after ${attempt} attempts`, attempt, { cause: sent.error });
+        await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+        continue;
+      }
+      if (code === "23505" || sent.lostResponse) {
+        const found = await duplicates(config, calls);
+        if (found !== undefined) {
+          // Our own earlier attempt committed (its response was lost): its hooks never ran.
+          const ours = sent.lostResponse && calls.every((c) => !c.callerEventId);
+          return ours ? Promise.all(found.map((r, i) => runAfterHooks(config, calls[i]!, { ...r, duplicate: false }))) : found;
+        }
+      }
+      throw sent.error;
+    }
+    const results = calls.map((call, i) => {
+      const row = sent.results[prelude.length + i]!.rows[0]!;
+      return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<unknown>;
+    });
+    const finished: ActionResult<unknown>[] = [];
+    for (const [i, result] of results.entries()) finished.push(await runAfterHooks(config, calls[i]!, result));
+    return finished;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The per-call context of an action: who, why, for which tenant, and how it links to
+ * other events.
+ * @module
+ */
+
+/** An actor id value: a string (uuid/text columns) or an integer (bigint/integer columns). */
+export type ActorId = string | number | bigint;
+
+/** What an action call carries besides its input. */
+export interface ActionContext {
+  /**
+   * Who performs the action: at most one declared actor type, e.g. `{ user: userId }`.
+   * Omit (or pass `{}`) for an anonymous action.
+   */
+  readonly actor?: Readonly<Record<string, ActorId>>;
+  /** Arbitrary JSON stored with the event as given (`{ source: "api", requestId }`). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The tenant, required for multi-tenant resources. */
+  readonly tenant?: string | number | bigint;
+  /** Correlation id shared by a request's events. Generated (a ULID) when omitted. */
+  readonly correlationId?: string;
+  /** The id of the event that caused this one (set for actions called from `after` hooks). */
+  readonly causationId?: string;
+  /**
+   * The event id (a ULID) and idempotency key. Repeating a call with the same event id
+   * returns the original outcome and writes nothing new. Generated when omitted.
+   */
+  readonly eventId?: string;
+}

@@ -1,0 +1,81 @@
+/**
+ * Mapping between records (attributes) and rows (columns), and between event rows and
+ * {@link StoredEvent}s.
+ * @module
+ */
+import type { SqlParam, Row } from "./executor.ts";
+import type { EventLog } from "./event-log.ts";
+import type { JsonObject } from "./json.ts";
+import { jsonText } from "./json.ts";
+import type { Resource } from "./resource.ts";
+import type { ActionType } from "./action.ts";
+import type { EventActor, StoredEvent } from "./stored-event.ts";
+import { inferColumnType } from "./column-types.ts";
+
+/** The attributes of a row, by the resource's column mapping (other columns are ignored). */
+export function rowToRecord(resource: Resource<never, never>, row: Row): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const attribute of resource.attributeNames) {
+    const column = resource.columns[attribute]!;
+    if (column in row) record[attribute] = row[column];
+  }
+  return record;
+}
+
+const jsonAttributeCache = new WeakMap<object, ReadonlySet<string>>();
+
+/** Attributes stored in json/jsonb columns (by override or inferred from valibot). */
+export function jsonAttributes(resource: Resource<never, never>): ReadonlySet<string> {
+  let set = jsonAttributeCache.get(resource);
+  if (set === undefined) {
+    const found = new Set<string>();
+    for (const attribute of resource.attributeNames) {
+      const type = resource.columnTypes[attribute] ?? inferColumnType(resource.attributes.entries[attribute] as never)?.type;
+      if (type !== undefined && /^jsonb?$/i.test(type.trim())) found.add(attribute);
+    }
+    set = found;
+    jsonAttributeCache.set(resource, set);
+  }
+  return set;
+}
+
+/** Convert an attribute value to a bind parameter (JSON columns and plain objects as JSON text). */
+export function toParam(resource: Resource<never, never>, attribute: string, value: unknown): SqlParam {
+  if (value === undefined || value === null) return null;
+  if (jsonAttributes(resource).has(attribute)) return jsonText(value);
+  if (typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array) && !Array.isArray(value)) {
+    return jsonText(value);
+  }
+  return value as SqlParam;
+}
+
+function parseJson(value: unknown): JsonObject {
+  if (typeof value === "string") return JSON.parse(value) as JsonObject;
+  return (value ?? {}) as JsonObject;
+}
+
+/** Build a {@link StoredEvent} from a row of the event table. */
+export function rowToEvent(log: EventLog, row: Row): StoredEvent {
+  let actor: EventActor | null = null;
+  for (const [type, definition] of Object.entries(log.actors)) {
+    const id = row[definition.column];
+    if (id !== null && id !== undefined) actor = { type, id: String(id) };
+  }
+  return Object.freeze({
+    id: String(row["id"]),
+    position: BigInt(row["position"] as bigint),
+    occurredAt: row["occurred_at"] as Date,
+    resource: String(row["resource"]),
+    recordId: String(row["record_id"]),
+    action: String(row["action"]),
+    actionType: row["action_type"] as ActionType,
+    version: Number(row["version"]),
+    data: parseJson(row["data"]),
+    changes: parseJson(row["changes"]),
+    metadata: parseJson(row["metadata"]),
+    tenant: (row["tenant"] as string | null) ?? null,
+    correlationId: String(row["correlation_id"]),
+    causationId: (row["causation_id"] as string | null) ?? null,
+    actor,
+  });
+}

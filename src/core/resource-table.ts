@@ -1,0 +1,37 @@
+/**
+ * `CREATE TABLE` DDL from a resource definition, for examples, tests and quick starts.
+ * Production apps usually create their tables with their own migrations.
+ * @module
+ */
+import type { SqlStatement } from "./executor.ts";
+import type { Resource } from "./resource.ts";
+import { inferColumnType } from "./column-types.ts";
+import { createTableSql } from "../sql/create-table.ts";
+import { quoteIdentifier } from "../sql/identifier.ts";
+import { statement } from "../sql/statement.ts";
+
+/**
+ * The statements that create a resource's table (and its schema when qualified): column
+ * types inferred from valibot where unambiguous, else taken from `columnTypes`.
+ *
+ * @throws {TypeError} when a column type can be neither inferred nor found in `columnTypes`
+ * @example
+ * ```ts
+ * for (const s of resourceTableSql(User)) await db.query(s);
+ * ```
+ */
+export function resourceTableSql(resource: Resource<never, never>): SqlStatement[] {
+  const columns = resource.attributeNames.map((attribute) => {
+    const inferred = inferColumnType(resource.attributes.entries[attribute] as never);
+    const type = resource.columnTypes[attribute] ?? inferred?.type;
+    if (type === undefined) {
+      throw new TypeError(`Cannot infer the column type of ${resource.name}.${attribute}: give it in columnTypes`);
+    }
+    const primaryKey = attribute === resource.primaryKey.attribute;
+    return { column: resource.columns[attribute]!, type, nullable: !primaryKey && (inferred?.nullable ?? true), primaryKey };
+  });
+  const out: SqlStatement[] = [];
+  if (resource.table.schema !== undefined) out.push(statement(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resource.table.schema)}`));
+  out.push(createTableSql(resource.table, columns));
+  return out;
+}

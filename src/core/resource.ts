@@ -1,0 +1,196 @@
+/**
+ * Resource definitions: a table, its attributes (a valibot object), its primary key and
+ * its actions. Validated once, at definition time.
+ * @module
+ */
+import * as v from "valibot";
+import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
+import { actionBuilders, type ActionBuilders, type ActionDefinition } from "./action.ts";
+import type { AnySchema } from "./validation.ts";
+
+/** A valibot object schema describing a resource's attributes. */
+export type AttributesSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
+
+/** How primary keys of new records are generated. */
+export type PrimaryKeyGeneration = "ulid" | "uuidv7" | "none";
+
+/** The primary key option: an attribute name, or the attribute and how it is generated. */
+export type PrimaryKeyOption<TAttrs> =
+  | (keyof TAttrs & string)
+  | { readonly attribute: keyof TAttrs & string; readonly generate?: PrimaryKeyGeneration };
+
+/** Any action definition of a resource with attributes `TAttrs`. */
+// deno-lint-ignore no-explicit-any
+export type AnyActionOf<TAttrs> = ActionDefinition<TAttrs, any, any>;
+
+/** What {@link defineResource} takes. */
+export interface ResourceOptions<TSchema extends AttributesSchema, TActions extends Record<string, AnyActionOf<v.InferOutput<TSchema>>>> {
+  /** Stable resource name stored in events; independent of the TypeScript variable. */
+  readonly name: string;
+  /** The table, optionally schema-qualified. */
+  readonly table: string;
+  /** The attributes: a valibot object schema (defaults, checks and all). */
+  readonly attributes: TSchema;
+  /** The primary key attribute. Default `id`, generated as a ULID. */
+  readonly primaryKey?: PrimaryKeyOption<v.InferOutput<TSchema>>;
+  /** Column names that differ from the snake_case of the attribute name. */
+  readonly columns?: { readonly [K in keyof v.InferOutput<TSchema>]?: string };
+  /** Postgres column types for DDL where inference from valibot is ambiguous (`numeric(12,2)`). */
+  readonly columnTypes?: { readonly [K in keyof v.InferOutput<TSchema>]?: string };
+  /** The tenant attribute of a multi-tenant resource; set from `ctx.tenant`, never from input. */
+  readonly tenant?: keyof v.InferOutput<TSchema> & string;
+  /** Timestamp attributes set by every create (`createdAt`) and every write (`updatedAt`). */
+  readonly timestamps?: {
+    readonly createdAt?: keyof v.InferOutput<TSchema> & string;
+    readonly updatedAt?: keyof v.InferOutput<TSchema> & string;
+  };
+  /** When given, only these actions write events; the others behave as `ignored`. */
+  readonly only?: readonly (keyof TActions & string)[];
+  /** The actions, built with the typed builders. */
+  readonly actions: (builders: ActionBuilders<v.InferOutput<TSchema>>) => TActions;
+}
+
+/** A defined resource. */
+export interface Resource<TAttrs = Record<string, unknown>, TActions extends Record<string, AnyActionOf<TAttrs>> = Record<string, AnyActionOf<TAttrs>>> {
+  /** The stable resource name. */
+  readonly name: string;
+  /** The table. */
+  readonly table: TableName;
+  /** The attributes schema. */
+  readonly attributes: AttributesSchema;
+  /** Attribute names, in schema order. */
+  readonly attributeNames: readonly string[];
+  /** Column name of each attribute. */
+  readonly columns: Readonly<Record<string, string>>;
+  /** Column type overrides for DDL. */
+  readonly columnTypes: Readonly<Record<string, string>>;
+  /** The primary key attribute and its generation. */
+  readonly primaryKey: { readonly attribute: string; readonly generate: PrimaryKeyGeneration };
+  /** The tenant attribute, when multi-tenant. */
+  readonly tenant: string | undefined;
+  /** Timestamp attributes. */
+  readonly timestamps: { readonly createdAt: string | undefined; readonly updatedAt: string | undefined };
+  /** Attributes that soft destroys set; a record with any of them set counts as destroyed. */
+  readonly softDeleteAttributes: readonly string[];
+  /** The actions by name. */
+  readonly actions: TActions;
+  /** Old action names → current action names. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Whether an action writes events (not ignored, and within `only`). */
+  isTracked(action: string): boolean;
+  /** Phantom: the record type. */
+  readonly "~attrs"?: TAttrs;
+}
+
+/** Convert a camelCase attribute name to its default snake_case column. */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
+}
+
+function resolveColumns(attributeNames: readonly string[], given: Readonly<Record<string, string | undefined>>, resource: string): Record<string, string> {
+  const columns: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const attribute of attributeNames) {
+    const column = validateIdentifier(given[attribute] ?? snakeCase(attribute), `column of ${resource}.${attribute}`);
+    if (seen.has(column)) throw new TypeError(`Two attributes of ${resource} map to the column "${column}"`);
+    seen.add(column);
+    columns[attribute] = column;
+  }
+  for (const attribute of Object.keys(given)) {
+    if (!attributeNames.includes(attribute)) throw new TypeError(`columns of ${resource} names an unknown attribute "${attribute}"`);
+  }
+  return columns;
+}
+
+function requireAttribute(attributeNames: readonly string[], attribute: string | undefined, what: string): string | undefined {
+  if (attribute !== undefined && !attributeNames.includes(attribute)) {
+    throw new TypeError(`${what} names an unknown attribute "${attribute}"`);
+  }
+  return attribute;
+}
+
+function checkActions(resource: string, attributeNames: readonly string[], actions: Record<string, ActionDefinition<unknown, AnySchema>>): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const [name, action] of Object.entries(actions)) {
+    if (typeof action !== "object" || action === null || !("type" in action)) {
+      throw new TypeError(`${resource}.${name} is not an action: build it with create(), update() or destroy()`);
+    }
+    for (const attribute of action.options.accept ?? []) {
+      requireAttribute(attributeNames, attribute as string, `accept of ${resource}.${name}`);
+    }
+    if (action.type === "destroy") requireAttribute(attributeNames, action.options.soft as string | undefined, `soft of ${resource}.${name}`);
+    for (const alias of action.aliases) {
+      if (alias in actions || alias in aliases) throw new TypeError(`Duplicate action name "${alias}" in ${resource}`);
+      aliases[alias] = name;
+    }
+  }
+  return aliases;
+}
+
+/**
+ * Define a resource: a table whose every tracked write appends one event.
+ *
+ * @throws {TypeError} at definition time: invalid identifiers, no primary key, unknown
+ *   attributes in `accept`, `tenant`, `timestamps`, `soft` or `only`, duplicate action names
+ * @example
+ * ```ts
+ * const User = defineResource({
+ *   name: "user", table: "users",
+ *   attributes: v.object({ id: v.string(), email: v.pipe(v.string(), v.email()), name: v.string() }),
+ *   actions: ({ create, update, destroy }) => ({
+ *     register: create({ input: v.object({ email: v.string(), name: v.string() }) }),
+ *     rename: update({ input: v.object({ name: v.string() }) }),
+ *     remove: destroy(),
+ *   }),
+ * });
+ * ```
+ */
+export function defineResource<
+  TSchema extends AttributesSchema,
+  TActions extends Record<string, AnyActionOf<v.InferOutput<TSchema>>>,
+>(options: ResourceOptions<TSchema, TActions>): Resource<v.InferOutput<TSchema>, TActions> {
+  if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError("A resource needs a name");
+  const name = options.name;
+  const table = tableName(options.table, `table of ${name}`);
+  if (options.attributes?.type !== "object") throw new TypeError(`attributes of ${name} must be a valibot object schema`);
+  const attributeNames = Object.keys(options.attributes.entries);
+  const pk = typeof options.primaryKey === "object" ? options.primaryKey : { attribute: options.primaryKey ?? "id" };
+  if (!attributeNames.includes(pk.attribute)) {
+    throw new TypeError(`${name} has no primary key: add an "id" attribute or name one with primaryKey`);
+  }
+  const generate = pk.generate ?? "ulid";
+  if (!["ulid", "uuidv7", "none"].includes(generate)) throw new TypeError(`primaryKey.generate of ${name} must be ulid, uuidv7 or none`);
+  const columns = resolveColumns(attributeNames, (options.columns ?? {}) as Record<string, string | undefined>, name);
+  const columnTypes = { ...(options.columnTypes ?? {}) } as Record<string, string>;
+  for (const attribute of Object.keys(columnTypes)) requireAttribute(attributeNames, attribute, `columnTypes of ${name}`);
+  const actions = options.actions(actionBuilders as unknown as ActionBuilders<v.InferOutput<TSchema>>);
+  const aliases = checkActions(name, attributeNames, actions as Record<string, ActionDefinition<unknown, AnySchema>>);
+  const only = options.only === undefined ? undefined : new Set<string>(options.only);
+  for (const action of only ?? []) {
+    if (!(action in actions)) throw new TypeError(`only of ${name} names an unknown action "${action}"`);
+  }
+  const softDeleteAttributes = [...new Set(Object.values(actions)
+    .map((a) => (a.type === "destroy" ? (a.options.soft as string | undefined) : undefined))
+    .filter((a): a is string => a !== undefined))];
+  return Object.freeze({
+    name,
+    table,
+    attributes: options.attributes,
+    attributeNames: Object.freeze(attributeNames),
+    columns: Object.freeze(columns),
+    columnTypes: Object.freeze(columnTypes),
+    primaryKey: Object.freeze({ attribute: pk.attribute, generate }),
+    tenant: requireAttribute(attributeNames, options.tenant, `tenant of ${name}`),
+    timestamps: Object.freeze({
+      createdAt: requireAttribute(attributeNames, options.timestamps?.createdAt, `timestamps.createdAt of ${name}`),
+      updatedAt: requireAttribute(attributeNames, options.timestamps?.updatedAt, `timestamps.updatedAt of ${name}`),
+    }),
+    softDeleteAttributes: Object.freeze(softDeleteAttributes),
+    actions: Object.freeze({ ...actions }),
+    aliases: Object.freeze(aliases),
+    isTracked: (action: string) => {
+      const definition = (actions as Record<string, AnyActionOf<unknown> | undefined>)[action];
+      return definition !== undefined && !definition.ignored && (only === undefined || only.has(action));
+    },
+  });
+}

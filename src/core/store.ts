@@ -1,0 +1,137 @@
+/**
+ * The event store: binds an executor, the event log and the resources, and hands out
+ * typed action functions.
+ * @module
+ */
+import type { EventLog } from "./event-log.ts";
+import type { Executor } from "./executor.ts";
+import type { HookFailedError } from "./errors.ts";
+import type { ActionContext } from "./context.ts";
+import type { Resource } from "./resource.ts";
+import type {
+  ActionResult, EventStore, PlannedAction, ReadEventsOptions, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+} from "./store-types.ts";
+import type { StoredEvent } from "./stored-event.ts";
+import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
+import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action-runner.ts";
+import { rowToEvent } from "./record-mapping.ts";
+import { migrateBatch } from "../sql/event-log-ddl.ts";
+import { readEventsSql } from "../sql/read-events.ts";
+import { resourceTableSql } from "./resource-table.ts";
+
+type AnyResource = Resource<never, never>;
+
+/** What {@link createEventStore} takes. */
+export interface EventStoreOptions {
+  /** The executor: `neonHttp(neon(url))`, `pglite(db)` or `pgPool(pool)`. */
+  readonly db: Executor;
+  /** The event log definition. */
+  readonly log: EventLog;
+  /** Every tracked resource. Resource names must be unique. */
+  readonly resources: readonly Resource<never, never>[];
+  /** Retries of change-function updates on conflict. */
+  readonly conflictRetry?: ConflictRetryOptions;
+  /** How often a batch whose response was lost is resent (idempotent by event id). Default 2. */
+  readonly lostResponseRetries?: number;
+  /** The clock of `occurred_at` and timestamps. Default `() => new Date()`. */
+  readonly clock?: () => Date;
+  /** Called with every failed `after` hook (also reported on the action's result). */
+  readonly onHookError?: (error: HookFailedError) => void;
+}
+
+function mergeContext(base: ActionContext, call: ActionContext | undefined): ActionContext {
+  return { ...base, ...(call ?? {}) };
+}
+
+/**
+ * Create the event store.
+ *
+ * @throws {TypeError} when two resources share a name or a table
+ * @example
+ * ```ts
+ * const store = createEventStore({ db: neonHttp(neon(env.DATABASE_URL)), log, resources: [User] });
+ * await store.migrate();
+ * const { record } = await store.resource(User).register({ email, name }, { actor: { user: userId } });
+ * ```
+ */
+export function createEventStore(options: EventStoreOptions): EventStore {
+  const resources = new Map<string, AnyResource>();
+  for (const resource of options.resources) {
+    if (resources.has(resource.name)) throw new TypeError(`Two resources are named "${resource.name}"`);
+    resources.set(resource.name, resource);
+  }
+  const clock = options.clock ?? (() => new Date());
+  const retry = options.conflictRetry ?? {};
+  return storeWithContext(options, resources, clock, {
+    maxAttempts: retry.maxAttempts ?? 10, baseDelayMs: retry.baseDelayMs ?? 5, maxDelayMs: retry.maxDelayMs ?? 200,
+  }, {});
+}
+
+function storeWithContext(
+  options: EventStoreOptions, resources: ReadonlyMap<string, AnyResource>, clock: () => Date,
+  conflictRetry: Required<ConflictRetryOptions>, baseCtx: ActionContext,
+): EventStore {
+  const { db, log } = options;
+  const known = (resource: AnyResource): AnyResource => {
+    if (resources.get(resource.name) !== resource) throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+    return resource;
+  };
+  const config: RunnerConfig = {
+    log, db, conflictRetry, lostResponseRetries: options.lostResponseRetries ?? 2,
+    scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
+    onHookError: options.onHookError,
+  };
+  const prepare = (resource: AnyResource, action: string, args: unknown[]): { recordId: string | undefined; call: Promise<PreparedCall> } => {
+    const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
+    const [id, input, ctx] = creating ? [undefined, args[0], args[1]] : [args[0] as RecordId, args[1], args[2]];
+    // Fix a create's primary key now, so a transaction plan can reference it before sending.
+    const given = creating ? (input as Record<string, unknown> | undefined)?.[resource.primaryKey.attribute] : id;
+    const hint = creating && given === undefined && resource.primaryKey.generate !== "none" ? newPrimaryKey(resource) : undefined;
+    const call = prepareCall(log, resource, action, id, input, mergeContext(baseCtx, ctx as ActionContext | undefined), clock(), hint);
+    return { recordId: given === undefined || given === null ? hint : String(given), call };
+  };
+  const clientOf = <T>(resource: AnyResource, call: (action: string, args: unknown[]) => T): Record<string, (...args: unknown[]) => T> => {
+    const client: Record<string, (...args: unknown[]) => T> = {};
+    for (const action of Object.keys(resource.actions)) client[action] = (...args) => call(action, args);
+    return Object.freeze(client);
+  };
+  const store: EventStore = {
+    log, db, resources: resources as ReadonlyMap<string, Resource<never, never>>,
+    async migrate(migrateOptions = {}) {
+      await db.batch(migrateBatch(log));
+      if (migrateOptions.resourceTables === true) {
+        await db.batch([...resources.values()].flatMap((r) => resourceTableSql(r)));
+      }
+    },
+    resource<R extends Resource<never, never>>(resource: R): ResourceClient<R> {
+      const r = known(resource);
+      return clientOf(r, async (action, args) => (await runCalls(config, [await prepare(r, action, args).call]))[0]!) as unknown as ResourceClient<R>;
+    },
+    async transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]> {
+      const pending: Promise<PreparedCall>[] = [];
+      const builder: TransactionBuilder = {
+        resource<R extends Resource<never, never>>(resource: R): TransactionResourceClient<R> {
+          const r = known(resource);
+          return clientOf(r, (action, args): PlannedAction<unknown> => {
+            const { recordId, call } = prepare(r, action, args);
+            call.catch(() => undefined); // surfaced by Promise.all below, not as an unhandled rejection
+            pending.push(call);
+            return Object.freeze({ recordId: recordId ?? "" });
+          }) as unknown as TransactionResourceClient<R>;
+        },
+      };
+      await plan(builder);
+      const calls = await Promise.all(pending);
+      if (calls.length === 0) return [];
+      return runCalls(config, calls);
+    },
+    withContext(ctx: ActionContext): EventStore {
+      return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));
+    },
+    async readEvents(readOptions: ReadEventsOptions = {}): Promise<StoredEvent[]> {
+      const result = await db.query(readEventsSql(log, readOptions));
+      return result.rows.map((row) => rowToEvent(log, row));
+    },
+  };
+  return Object.freeze(store);
+}

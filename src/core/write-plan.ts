@@ -1,0 +1,241 @@
+/**
+ * Planning one action call: validate everything, compute ids, attributes, `data` and
+ * `changes`, and build its write statement. No database access happens here.
+ * @module
+ */
+import * as v from "valibot";
+import type { ActionDefinition } from "./action.ts";
+import type { ActionContext } from "./context.ts";
+import type { EventLog, LockKey } from "./event-log.ts";
+import type { SqlParam, SqlStatement } from "./executor.ts";
+import { newEventId, newUuidV7, isUlid } from "./ids.ts";
+import { jsonText, sameJson, toJson, type JsonObject } from "./json.ts";
+import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
+import type { Resource } from "./resource.ts";
+import { resolveActor, type ResolvedActor } from "./actor.ts";
+import { toParam } from "./record-mapping.ts";
+import { validate, validationError, type AnySchema } from "./validation.ts";
+import type { RecordId } from "./store-types.ts";
+import { isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
+import {
+  deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type WriteTarget,
+} from "../sql/write-statements.ts";
+
+type AnyResource = Resource<never, never>;
+
+/** A validated call, ready to be built into a write. */
+export interface PreparedCall {
+  readonly resource: AnyResource;
+  readonly actionName: string;
+  readonly action: ActionDefinition<Record<string, unknown>, AnySchema>;
+  readonly tracked: boolean;
+  readonly ctx: ActionContext;
+  readonly eventId: string;
+  /** Whether the caller chose the event id (an idempotency key) rather than us. */
+  readonly callerEventId: boolean;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly actor: ResolvedActor | null;
+  readonly tenant: string | null;
+  readonly metadata: JsonObject;
+  readonly input: unknown;
+  readonly inputAttributes: Readonly<Record<string, unknown>>;
+  /** The record id as text (for creates: the primary key chosen at planning time). */
+  readonly recordId: string;
+  /** The primary key value as a parameter. */
+  readonly primaryKey: SqlParam;
+  readonly lockKey: LockKey;
+  readonly occurredAt: Date;
+  /** Whether the write needs the current record first (change-function updates). */
+  readonly needsRead: boolean;
+}
+
+/** A built write: its statement and what the event will say. */
+export interface BuiltWrite {
+  readonly statement: SqlStatement;
+  readonly event: EventValues | null;
+  /** `changes` as computed before the write (atomic results are added from the row). */
+  readonly changes: JsonObject;
+  /** Attributes set by SQL fragments; their values come from the written row. */
+  readonly atomicAttributes: readonly string[];
+}
+
+/** The SQL layer's view of a resource. */
+export function writeTarget(resource: AnyResource): WriteTarget {
+  return {
+    resource: resource.name,
+    table: resource.table,
+    columns: resource.columns,
+    primaryKey: resource.primaryKey.attribute,
+    tenant: resource.tenant,
+    softDeleteAttributes: resource.softDeleteAttributes,
+  };
+}
+
+/** The attributes an action takes from its input (`accept`, `map`, or same-named keys). */
+export function inputToAttributes(resource: AnyResource, action: ActionDefinition<Record<string, unknown>, AnySchema>, input: unknown): Record<string, unknown> {
+  if (action.options.map !== undefined) return { ...action.options.map(input as never) };
+  const source = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+  const keys = action.options.accept ?? Object.keys(source).filter((k) => resource.attributeNames.includes(k));
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  if (resource.tenant !== undefined) delete out[resource.tenant];
+  return out;
+}
+
+function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
+  const lock = log.lock;
+  if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action, tenant: tenant ?? undefined }));
+  if (lock.scope === "tenant" && tenant !== null) return tenantLockKey(tenant);
+  return GLOBAL_LOCK_KEY;
+}
+
+/**
+ * A new primary key for a create of `resource` (ULID or UUIDv7).
+ * @throws {ValidationError} when the resource generates none (`generate: "none"`)
+ */
+export function newPrimaryKey(resource: AnyResource): string {
+  switch (resource.primaryKey.generate) {
+    case "ulid": return newEventId();
+    case "uuidv7": return newUuidV7();
+    case "none": throw validationError(`${resource.name} needs its primary key in the input`, resource.primaryKey.attribute, "missing");
+  }
+}
+
+/**
+ * Validate a call and fix its ids. Throws before anything is sent.
+ * @throws {ValidationError} on invalid input, actor, event id, record id or missing tenant
+ */
+export async function prepareCall(log: EventLog, resource: AnyResource, actionName: string, id: RecordId | undefined, rawInput: unknown, ctx: ActionContext, now: Date, primaryKeyHint?: string): Promise<PreparedCall> {
+  const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
+  if (action === undefined) throw new TypeError(`${resource.name} has no action "${actionName}"`);
+  if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) throw validationError("The event id must be a ULID", "eventId");
+  if (resource.tenant !== undefined && (ctx.tenant === undefined || ctx.tenant === null || ctx.tenant === "")) {
+    throw validationError(`${resource.name} is multi-tenant: the call needs a tenant`, "tenant", "missing");
+  }
+  const actor = resolveActor(log, ctx.actor);
+  const metadata = toJson(ctx.metadata ?? {});
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) throw validationError("Metadata must be a JSON object", "metadata");
+  const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
+  const inputAttributes = inputToAttributes(resource, action, input);
+  let primaryKey: SqlParam;
+  if (action.type === "create") {
+    const given = inputAttributes[resource.primaryKey.attribute];
+    primaryKey = given === undefined ? primaryKeyHint ?? newPrimaryKey(resource) : (given as SqlParam);
+  } else {
+    if (id === undefined || id === null || id === "") throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
+    primaryKey = id;
+  }
+  const recordId = String(primaryKey);
+  // Only multi-tenant resources record a tenant: a tenant replay must find exactly the rows it clears.
+  const tenant = resource.tenant === undefined ? null : String(ctx.tenant);
+  return Object.freeze({
+    resource, actionName, action, tracked: resource.isTracked(actionName), ctx,
+    eventId: ctx.eventId ?? newEventId(), callerEventId: ctx.eventId !== undefined,
+    correlationId: ctx.correlationId ?? newEventId(), causationId: ctx.causationId ?? null,
+    actor, tenant, metadata, input, inputAttributes, recordId, primaryKey,
+    lockKey: lockKeyFor(log, resource, actionName, tenant),
+    occurredAt: now,
+    needsRead: action.type === "update" && typeof action.options.change === "function",
+  });
+}
+
+function changesOf(final: Record<string, unknown>, fromInput: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(final)) {
+    if (!(key in fromInput) || !sameJson(value, fromInput[key])) changes[key] = value;
+  }
+  return changes;
+}
+
+function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
+  if (!call.tracked) return null;
+  return {
+    id: call.eventId, occurredAt: call.occurredAt, action: call.actionName, actionType: call.action.type,
+    version: call.action.version, data: jsonText(call.input ?? {}), changes: jsonText(changes),
+    metadata: jsonText(call.metadata), tenant: call.tenant, correlationId: call.correlationId, causationId: call.causationId,
+    actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
+  };
+}
+
+async function runBefore(call: PreparedCall, attributes: Record<string, unknown>, record: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+  const before = call.action.options.before;
+  if (before === undefined) return attributes;
+  const adjusted = await before(attributes as never, { input: call.input, ctx: call.ctx, record } as never);
+  return adjusted === undefined ? attributes : { ...adjusted };
+}
+
+async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrite> {
+  const { resource, action } = call;
+  let attributes: Record<string, unknown> = { ...call.inputAttributes };
+  const defaults = action.options.defaults;
+  const defaultValues = typeof defaults === "function" ? defaults(call.input as never) : defaults ?? {};
+  for (const [key, value] of Object.entries(defaultValues)) if (attributes[key] === undefined) attributes[key] = value;
+  if (typeof action.options.change === "function") Object.assign(attributes, (action.options.change as (i: unknown) => object)(call.input));
+  attributes[resource.primaryKey.attribute] ??= call.primaryKey;
+  if (resource.tenant !== undefined) attributes[resource.tenant] = call.ctx.tenant;
+  const { createdAt, updatedAt } = resource.timestamps;
+  if (createdAt !== undefined) attributes[createdAt] = call.occurredAt;
+  if (updatedAt !== undefined) attributes[updatedAt] = call.occurredAt;
+  attributes = await runBefore(call, attributes, undefined);
+  const final = await validate(resource.attributes, attributes, `record of ${resource.name}.${call.actionName}`) as Record<string, unknown>;
+  const changes = changesOf(final, call.inputAttributes);
+  const params: Record<string, SqlParam> = {};
+  for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
+  const event = eventValues(call, changes);
+  return { statement: insertRecordSql(log, writeTarget(resource), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
+}
+
+async function validateSet(resource: AnyResource, values: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+  const unknown = Object.keys(values).filter((k) => !resource.attributeNames.includes(k));
+  if (unknown.length > 0) throw validationError(`${what} sets an unknown attribute`, unknown[0]);
+  const shape = v.partial(v.pick(resource.attributes, Object.keys(values) as never));
+  return await validate(shape, values, what) as Record<string, unknown>;
+}
+
+async function buildUpdate(log: EventLog, call: PreparedCall, current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined): Promise<BuiltWrite> {
+  const { resource, action } = call;
+  let set: Record<string, unknown> = { ...call.inputAttributes };
+  if (action.type === "destroy") {
+    const soft = action.options.soft as string | undefined;
+    if (soft === undefined) {
+      const event = eventValues(call, {});
+      return { statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event), event, changes: {}, atomicAttributes: [] };
+    }
+    set = { ...set, [soft]: call.occurredAt };
+  }
+  if (typeof action.options.set === "function") Object.assign(set, action.options.set(call.input as never));
+  if (current !== undefined && typeof action.options.change === "function") {
+    Object.assign(set, (action.options.change as (r: unknown, i: unknown) => object)(current.record, call.input));
+  }
+  const { updatedAt } = resource.timestamps;
+  if (updatedAt !== undefined) set[updatedAt] = call.occurredAt;
+  set = await runBefore(call, set, current?.record);
+  for (const key of [resource.primaryKey.attribute, ...(resource.tenant === undefined ? [] : [resource.tenant])]) {
+    if (key in set) throw validationError(`${resource.name}.${call.actionName} may not change ${key}`, key);
+  }
+  const plain = Object.fromEntries(Object.entries(set).filter(([, value]) => !isSqlFragment(value)));
+  const validated = await validateSet(resource, plain, `record of ${resource.name}.${call.actionName}`);
+  const params: Record<string, SqlParam | SqlFragment> = {};
+  for (const [key, value] of Object.entries(set)) {
+    params[key] = isSqlFragment(value) ? value : toParam(resource, key, validated[key]);
+  }
+  const changes = changesOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), call.inputAttributes);
+  const event = eventValues(call, changes);
+  const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
+  return { statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes };
+}
+
+function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
+  const base = call.resource.tenant === undefined ? { id: call.primaryKey } : { id: call.primaryKey, tenant: call.tenant };
+  return current === undefined ? base : { ...base, lastPosition: current.lastPosition };
+}
+
+/**
+ * Build the write of a prepared call: runs defaults, change functions and the `before`
+ * hook, validates the record, and returns the statement and the event it will append.
+ * @param current the record read first, for change-function updates
+ */
+export function buildWrite(log: EventLog, call: PreparedCall, current?: { record: Record<string, unknown>; lastPosition: bigint | null }): Promise<BuiltWrite> {
+  return call.action.type === "create" ? buildCreate(log, call) : buildUpdate(log, call, current);
+}

@@ -1,0 +1,86 @@
+/**
+ * SQL expressions written by users for atomic updates (`balance = balance + $amount`).
+ * The tagged template keeps every interpolated value a bind parameter; attribute names
+ * are referenced through {@link ref} and quoted with the resource's column mapping.
+ * @module
+ */
+import type { SqlParam } from "../core/executor.ts";
+
+/** A reference to an attribute of the record being updated; resolved to its quoted column. */
+export interface AttributeRef {
+  /** Discriminator. */
+  readonly kind: "attribute-ref";
+  /** The attribute name. */
+  readonly attribute: string;
+}
+
+/** A piece of SQL from the {@link sql} tag: literal text parts and the values between them. */
+export interface SqlFragment {
+  /** Discriminator. */
+  readonly kind: "sql-fragment";
+  /** The literal text parts (the template's strings, written by the developer). */
+  readonly strings: readonly string[];
+  /** The interpolated values: bind parameters, attribute references or nested fragments. */
+  readonly values: readonly (SqlParam | AttributeRef | SqlFragment)[];
+}
+
+const FORBIDDEN = /;|--|\/\*|\$\d/;
+
+/**
+ * Tag an SQL expression. Interpolated values become parameters, never text; use
+ * {@link ref} for columns. The literal parts may not contain `;`, comments or `$n`.
+ *
+ * @throws {TypeError} when a literal part contains `;`, `--`, `/*` or a `$n` placeholder
+ * @example
+ * ```ts
+ * deposit: update({ input: v.object({ amount: v.number() }),
+ *   set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) })
+ * ```
+ */
+export function sql(strings: TemplateStringsArray, ...values: (SqlParam | AttributeRef | SqlFragment)[]): SqlFragment {
+  for (const part of strings) {
+    if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments or $n placeholders");
+  }
+  return Object.freeze({ kind: "sql-fragment", strings: Object.freeze([...strings]), values: Object.freeze([...values]) });
+}
+
+/**
+ * Reference an attribute of the record being updated inside an {@link sql} fragment.
+ * @example
+ * ```ts
+ * sql`${ref("balance")} - ${amount}`
+ * ```
+ */
+export function ref(attribute: string): AttributeRef {
+  return Object.freeze({ kind: "attribute-ref", attribute });
+}
+
+/** Whether a value is an {@link SqlFragment}. */
+export function isSqlFragment(value: unknown): value is SqlFragment {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "sql-fragment";
+}
+
+function isAttributeRef(value: unknown): value is AttributeRef {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "attribute-ref";
+}
+
+/**
+ * Render a fragment into SQL text, adding its values to the statement's parameters.
+ *
+ * @param column maps an attribute to its quoted column (throws for unknown attributes)
+ * @param bind adds a parameter and returns its `$n` placeholder
+ */
+export function renderFragment(
+  fragment: SqlFragment,
+  column: (attribute: string) => string,
+  bind: (value: SqlParam) => string,
+): string {
+  let text = fragment.strings[0] ?? "";
+  fragment.values.forEach((value, i) => {
+    if (isSqlFragment(value)) text += `(${renderFragment(value, column, bind)})`;
+    else if (isAttributeRef(value)) text += column(value.attribute);
+    else text += bind(value);
+    text += fragment.strings[i + 1] ?? "";
+  });
+  return text;
+}

@@ -1,0 +1,29 @@
+/**
+ * Reading the event log in position order.
+ * @module
+ */
+import type { SqlStatement } from "../core/executor.ts";
+import type { EventLog } from "../core/event-log.ts";
+import { ParamList } from "./statement.ts";
+
+/** Filters of a log read. */
+export interface ReadEventsFilter {
+  readonly afterPosition?: bigint;
+  readonly limit?: number;
+  readonly resource?: string;
+  readonly recordId?: string;
+}
+
+/**
+ * Events in position order, keyset-paginated by position (never OFFSET).
+ * @throws {RangeError} when `limit` is not a positive integer up to 10000
+ */
+export function readEventsSql(log: EventLog, filter: ReadEventsFilter = {}): SqlStatement {
+  const limit = filter.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError("limit must be an integer from 1 to 10000");
+  const params = new ParamList();
+  const conditions = [`"position" > ${params.add(filter.afterPosition ?? 0n)}::bigint`];
+  if (filter.resource !== undefined) conditions.push(`"resource" = ${params.add(filter.resource)}::text`);
+  if (filter.recordId !== undefined) conditions.push(`"record_id" = ${params.add(filter.recordId)}::text`);
+  return params.build(`SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${params.add(limit)}::int`);
+}

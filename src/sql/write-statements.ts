@@ -1,0 +1,201 @@
+/**
+ * The statements of the write path. Each record write and its event insert are one
+ * statement (a data-modifying CTE whose event insert selects from the written row), so
+ * the event exists if and only if the record write happened.
+ * @module
+ */
+import type { SqlParam, SqlStatement } from "../core/executor.ts";
+import type { EventLog, LockKey } from "../core/event-log.ts";
+import { quoteIdentifier, type TableName } from "./identifier.ts";
+import { ParamList, statement } from "./statement.ts";
+import { derivedName, NOT_FOUND_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { isSqlFragment, renderFragment, type SqlFragment } from "./fragment.ts";
+
+/** What the SQL layer needs to know about a resource's table. */
+export interface WriteTarget {
+  /** The resource name (stored in events). */
+  readonly resource: string;
+  /** The table. */
+  readonly table: TableName;
+  /** Column of each attribute. */
+  readonly columns: Readonly<Record<string, string>>;
+  /** The primary key attribute. */
+  readonly primaryKey: string;
+  /** The tenant attribute, when multi-tenant. */
+  readonly tenant: string | undefined;
+  /** Attributes that mark a record as soft-destroyed when set. */
+  readonly softDeleteAttributes: readonly string[];
+}
+
+/** The values of one event row. JSON members are JSON text. */
+export interface EventValues {
+  readonly id: string;
+  readonly occurredAt: Date;
+  readonly action: string;
+  readonly actionType: "create" | "update" | "destroy";
+  readonly version: number;
+  readonly data: string;
+  readonly changes: string;
+  readonly metadata: string;
+  readonly tenant: string | null;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  /** The actor column and its id, when an actor was given. */
+  readonly actor: { readonly column: string; readonly type: string; readonly id: string } | null;
+}
+
+/** Alias of the event position column in the rows a write returns. */
+export const POSITION_ALIAS = "__ee_position";
+/** Alias of the last event position in the rows {@link readRecordSql} returns. */
+export const LAST_POSITION_ALIAS = "__ee_last_position";
+/** Alias of the record id as text in the rows a write or read returns. */
+export const RECORD_ID_ALIAS = "__ee_record_id";
+
+/** The two int32 keys of the fence lock of a log: writes share it, a replay start takes it alone. */
+export function fenceLockKey(log: EventLog): readonly [number, number] {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(log.table.sql)) hash = Math.imul(hash ^ byte, 0x01000193);
+  return [0x65656665, hash | 0];
+}
+
+function lockCall(fn: string, key: LockKey, params: ParamList): string {
+  if (typeof key === "bigint") return `${fn}(${params.add(key)}::bigint)`;
+  return `${fn}(${params.add(key[0])}::int, ${params.add(key[1])}::int)`;
+}
+
+/**
+ * The statements every write batch starts with: the shared fence lock, the write locks
+ * (sorted, so that concurrent multi-lock batches cannot deadlock), and the fence check
+ * for each tenant written (raises `EER01` while a replay runs).
+ */
+export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[]): SqlStatement[] {
+  const fence = new ParamList();
+  const statements = [fence.build(`SELECT ${lockCall("pg_advisory_xact_lock_shared", fenceLockKey(log), fence)}`)];
+  const unique = new Map(keys.map((k) => [typeof k === "bigint" ? `b${k}` : `p${k[0]},${k[1]}`, k]));
+  for (const id of [...unique.keys()].sort()) {
+    const params = new ParamList();
+    statements.push(params.build(`SELECT ${lockCall("pg_advisory_xact_lock", unique.get(id)!, params)}`));
+  }
+  for (const tenant of new Set(tenants)) {
+    statements.push(statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]));
+  }
+  return statements;
+}
+
+function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, params: ParamList, atomic: readonly string[]): string {
+  const columns = ["id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes",
+    "metadata", "tenant", "correlation_id", "causation_id"];
+  const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
+  const atomicChanges = atomic.length === 0 ? "" :
+    ` || jsonb_build_object(${atomic.map((a) => `${params.add(a)}::text, w.${quoteIdentifier(target.columns[a]!)}`).join(", ")})`;
+  const values = [
+    `${params.add(event.id)}::text`, `${params.add(event.occurredAt)}::timestamptz`, `${params.add(target.resource)}::text`, pk,
+    `${params.add(event.action)}::text`, `${params.add(event.actionType)}::text`, `${params.add(event.version)}::int`,
+    `${params.add(event.data)}::jsonb`, `${params.add(event.changes)}::jsonb${atomicChanges}`, `${params.add(event.metadata)}::jsonb`,
+    `${params.add(event.tenant)}::text`, `${params.add(event.correlationId)}::text`, `${params.add(event.causationId)}::text`,
+  ];
+  if (event.actor !== null) {
+    columns.push(event.actor.column);
+    values.push(`${params.add(event.actor.id)}::${event.actor.type}`);
+  }
+  return `INSERT INTO ${log.table.sql} (${columns.map(quoteIdentifier).join(", ")}) ` +
+    `SELECT ${values.join(", ")} FROM written AS w RETURNING "position"`;
+}
+
+function finish(log: EventLog, target: WriteTarget, body: string, event: string | null, code: string, params: ParamList): SqlStatement {
+  const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
+  const check = `${derivedName(log, "expect")}(EXISTS (SELECT 1 FROM ${event === null ? "written" : "event"}), ${params.add(code)}::text)`;
+  const ctes = event === null ? `WITH written AS (${body})` : `WITH written AS (${body}), event AS (${event})`;
+  const select = event === null
+    ? `SELECT ${check} AS "__ee_ok", w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
+    : `SELECT ${check} AS "__ee_ok", w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)} ` +
+      `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
+  return params.build(`${ctes} ${select}`);
+}
+
+/**
+ * Insert a record and, when `event` is given, its event. Returns the row, its id as text
+ * and the event position.
+ */
+export function insertRecordSql(log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null): SqlStatement {
+  const params = new ParamList();
+  const names = Object.keys(attributes);
+  const body = `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
+    `VALUES (${names.map((a) => params.add(attributes[a]!)).join(", ")}) RETURNING *`;
+  const ev = event === null ? null : eventInsert(log, target, event, params, []);
+  return finish(log, target, body, ev, NOT_FOUND_SQLSTATE, params);
+}
+
+/** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
+export interface RecordSelector {
+  /** The primary key value. */
+  readonly id: SqlParam;
+  /** The tenant attribute value, for multi-tenant resources. */
+  readonly tenant?: SqlParam;
+  /**
+   * When given, the write happens only if the record's last event position is still this
+   * (null: the record had no event). A mismatch raises the stale SQLSTATE.
+   */
+  readonly lastPosition?: bigint | null;
+}
+
+function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
+  const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(selector.id)}`];
+  if (target.tenant !== undefined) conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(selector.tenant ?? null)}`);
+  for (const soft of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[soft]!)} IS NULL`);
+  if (selector.lastPosition !== undefined) {
+    const pk = `${target.table.sql}.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
+    conditions.push(`(SELECT max("position") FROM ${log.table.sql} WHERE "resource" = ${params.add(target.resource)}::text ` +
+      `AND "record_id" = ${pk}) IS NOT DISTINCT FROM ${params.add(selector.lastPosition)}::bigint`);
+  }
+  return conditions.join(" AND ");
+}
+
+/**
+ * Update a record (values or atomic SQL fragments) and, when `event` is given, append its
+ * event. Attributes set by fragments are added to the event's `changes` from the row written.
+ */
+export function updateRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>, event: EventValues | null): SqlStatement {
+  const params = new ParamList();
+  const column = (a: string): string => {
+    const c = target.columns[a];
+    if (c === undefined) throw new TypeError(`Unknown attribute "${a}" of ${target.resource}`);
+    return quoteIdentifier(c);
+  };
+  const assignments = Object.entries(set).map(([a, value]) =>
+    `${column(a)} = ${isSqlFragment(value) ? `(${renderFragment(value, column, (p) => params.add(p))})` : params.add(value)}`);
+  if (assignments.length === 0) {
+    // Nothing to set: still touch the row so that RETURNING yields it and the event is written.
+    const pk = column(target.primaryKey);
+    assignments.push(`${pk} = ${pk}`);
+  }
+  const body = `UPDATE ${target.table.sql} SET ${assignments.join(", ")} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
+  const atomic = Object.entries(set).filter(([, value]) => isSqlFragment(value)).map(([a]) => a);
+  const ev = event === null ? null : eventInsert(log, target, event, params, atomic);
+  return finish(log, target, body, ev, selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+}
+
+/** Delete a record and, when `event` is given, append its event. */
+export function deleteRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, event: EventValues | null): SqlStatement {
+  const params = new ParamList();
+  const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
+  const ev = event === null ? null : eventInsert(log, target, event, params, []);
+  return finish(log, target, body, ev, selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+}
+
+/** Read a live (not soft-destroyed) record with the position of its last event. */
+export function readRecordSql(log: EventLog, target: WriteTarget, selector: Omit<RecordSelector, "lastPosition">): SqlStatement {
+  const params = new ParamList();
+  const pk = quoteIdentifier(target.columns[target.primaryKey]!);
+  const where = whereRecord(log, target, selector, params);
+  return params.build(
+    `SELECT r.*, r.${pk}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}, (SELECT max("position") FROM ${log.table.sql} ` +
+      `WHERE "resource" = ${params.add(target.resource)}::text AND "record_id" = r.${pk}::text) AS ${quoteIdentifier(LAST_POSITION_ALIAS)} ` +
+      `FROM ${target.table.sql} AS r WHERE ${where}`,
+  );
+}
+
+/** Read one event by id (the idempotent-retry path). */
+export function readEventSql(log: EventLog, eventId: string): SqlStatement {
+  return statement(`SELECT * FROM ${log.table.sql} WHERE "id" = $1::text`, [eventId]);
+}
