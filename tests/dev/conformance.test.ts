@@ -1,29 +1,53 @@
 /**
  * Conformance of the local SQL-over-HTTP server with Neon's protocol (spec §13), driven by the
  * real `neon()` driver and compared with a direct node-postgres connection (the oracle).
- * Items 22-30 are in `conformance-session.test.ts`.
+ * Items 1-21 run on one server; items 22-30 (sessions, limits, routing) on a second suite.
+ * The oracle and the server share one upstream (`DATABASE_URL`, trust auth by default).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { neon, neonConfig } from "@neondatabase/serverless";
+import { neon, neonConfig, Pool } from "@neondatabase/serverless";
 import pg from "pg";
 import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
 import {
   DATABASE,
   DATABASE_URL,
+  ERROR_KEYS,
   errorFields,
   FULL_RESULT_KEYS,
+  pause,
   rejection,
   resultShape,
   uniqueName,
   withNeonConfig,
 } from "./harness.ts";
 
+type Sql = ReturnType<typeof neon>;
+type StatementText = string | ((side: "neon" | "pg") => string);
+
+/**
+ * Run one statement through the driver and through node-postgres; results must agree. A
+ * statement with side effects is given as a function of the side, to run on twin objects.
+ */
+async function parity(
+  sql: Sql,
+  oracle: pg.Client,
+  text: StatementText,
+  params: unknown[] = [],
+): Promise<void> {
+  const textFor = typeof text === "string" ? () => text : text;
+  const viaNeon = (await sql.query(textFor("neon"), params, { fullResults: true })) as unknown as pg.QueryResult;
+  const viaPg = await oracle.query(textFor("pg"), params);
+  assert.deepEqual(Object.keys(viaNeon).sort(), FULL_RESULT_KEYS);
+  assert.equal(viaNeon.fields.every((field) => Object.keys(field).length === 7), true);
+  assert.deepStrictEqual(resultShape(viaNeon), resultShape(viaPg), textFor("neon"));
+}
+
 describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist items 1-21)", () => {
   const schema = uniqueName("eedev_conf");
   let server: SqlOverHttpServer;
   let oracle: pg.Client;
-  let sql: ReturnType<typeof neon>;
+  let sql: Sql;
 
   before(async () => {
     server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
@@ -40,18 +64,7 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
     await server.close();
   });
 
-  /**
-   * Run one statement through the driver and through node-postgres; results must agree. A
-   * statement with side effects is given as a function of the side, to run on twin objects.
-   */
-  async function expectParity(text: string | ((side: "neon" | "pg") => string), params: unknown[] = []): Promise<void> {
-    const textFor = typeof text === "string" ? () => text : text;
-    const viaNeon = (await sql.query(textFor("neon"), params, { fullResults: true })) as unknown as pg.QueryResult;
-    const viaPg = await oracle.query(textFor("pg"), params);
-    assert.deepEqual(Object.keys(viaNeon).sort(), FULL_RESULT_KEYS);
-    assert.equal(viaNeon.fields.every((field) => Object.keys(field).length === 7), true);
-    assert.deepStrictEqual(resultShape(viaNeon), resultShape(viaPg), textFor("neon"));
-  }
+  const expectParity = (text: StatementText, params?: unknown[]): Promise<void> => parity(sql, oracle, text, params);
 
   test("a tagged query returns decoded rows over one POST with Neon's three headers (item 1)", async () => {
     const calls: { url: string; init: RequestInit }[] = [];
@@ -298,5 +311,179 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
       assert.deepStrictEqual(await sql.query(`SELECT count(*)::int AS n FROM ${schema}.leak`), [{ n: 1 }]);
       await oracle.query(`TRUNCATE ${schema}.leak`);
     }
+  });
+});
+
+describe("the local server handles sessions, limits and routing like Neon (checklist items 22-30)", () => {
+  const schema = uniqueName("eedev_sess");
+  const noAccessRole = uniqueName("eedev_noaccess");
+  const encodedRole = `${uniqueName("eedev")}+auth$$`;
+  const spacedDatabase = `${uniqueName("eedev")} db with spaces`;
+  let server: SqlOverHttpServer;
+  let small: SqlOverHttpServer;
+  let oracle: pg.Client;
+  let sql: Sql;
+  const urlFor = (port: number, { user = "postgres", password = "pw", database = DATABASE, query = "" } = {}): string =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@localhost:${port}/` +
+    `${encodeURIComponent(database)}${query}`;
+
+  before(async () => {
+    server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
+    small = await startSqlOverHttpServer({
+      databaseUrl: DATABASE_URL,
+      port: 0,
+      maxRequestBytes: 10_000,
+      maxResponseBytes: 20_000,
+    });
+    neonConfig.fetchEndpoint = localFetchEndpoint;
+    oracle = new pg.Client({ connectionString: DATABASE_URL });
+    await oracle.connect();
+    await oracle.query(`CREATE SCHEMA ${schema}`);
+    await oracle.query(`CREATE TABLE ${schema}.secret (id int)`);
+    await oracle.query(`CREATE TABLE ${schema}.slept (id int)`);
+    await oracle.query(`CREATE ROLE ${noAccessRole} LOGIN`);
+    await oracle.query(`CREATE ROLE "${encodedRole}" LOGIN`);
+    await oracle.query(`CREATE DATABASE "${spacedDatabase}"`);
+    sql = neon(urlFor(server.port));
+  });
+
+  after(async () => {
+    await server.close();
+    await small.close();
+    await oracle.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await oracle.query(`DROP DATABASE IF EXISTS "${spacedDatabase}" WITH (FORCE)`);
+    await oracle.query(`DROP ROLE IF EXISTS ${noAccessRole}`);
+    await oracle.query(`DROP ROLE IF EXISTS "${encodedRole}"`);
+    await oracle.end();
+  });
+
+  test("Postgres refuses an unknown database and a role without privileges (item 22)", async () => {
+    const unknown = neon(urlFor(server.port, { database: uniqueName("eedev_nodb") }));
+    assert.equal((await rejection(unknown`SELECT 1`))["code"], "3D000");
+    const weak = neon(urlFor(server.port, { user: noAccessRole }));
+    assert.equal((await rejection(weak.query(`SELECT * FROM ${schema}.secret`)))["code"], "42501");
+    const noPassword = neon(`postgres://postgres@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
+    assert.equal((await rejection(noPassword`SELECT 1`)).message, "missing authentication credentials: required password");
+  });
+
+  test("percent-encoding, sslmode, options and application_name in the URL all work (item 23)", async () => {
+    const odd = neon(urlFor(server.port, { user: encodedRole, password: "%+$^&*@!", database: spacedDatabase }));
+    assert.deepStrictEqual(await odd`SELECT current_user AS u, current_database() AS d`, [
+      { u: encodedRole, d: spacedDatabase },
+    ]);
+    const ssl = neon(urlFor(server.port, { query: "?sslmode=require&channel_binding=require" }));
+    assert.deepStrictEqual(await ssl`SELECT 1 AS one`, [{ one: 1 }]);
+    const scoped = neon(urlFor(server.port, { query: `?options=${encodeURIComponent(`-c search_path=${schema}`)}` }));
+    assert.deepStrictEqual(await scoped`SELECT count(*)::int AS n FROM secret`, [{ n: 0 }]);
+    let sent: string | null = null;
+    const inner = (neonConfig.fetchFunction ?? fetch) as typeof fetch;
+    const [row] = (await withNeonConfig({
+      fetchFunction: (url: string, init: RequestInit) => {
+        sent = new URL(new Headers(init.headers).get("Neon-Connection-String") ?? "").searchParams.get("application_name");
+        return inner(url, init);
+      },
+    }, () => sql`SELECT current_setting('application_name') AS name`)) as [{ name: string }];
+    assert.match(String(sent), /^pkg:npm\//);
+    assert.equal(row.name, sent);
+  });
+
+  test("an aborted request cancels its query, which then writes nothing (item 24)", async () => {
+    const marker = uniqueName("eedev_sleep");
+    const aborted = await rejection(
+      sql.query(`WITH s AS (SELECT pg_sleep(2)) INSERT INTO ${schema}.slept SELECT 1 FROM s /* ${marker} */`, [], {
+        fetchOptions: { signal: AbortSignal.timeout(250) },
+      }),
+    );
+    assert.match(aborted.message, /^Error connecting to database: .*(abort|timed out)/i);
+    let active = 1;
+    for (let attempt = 0; attempt < 30 && active > 0; attempt++) {
+      await pause(100);
+      const { rows } = await oracle.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+        [`%${marker}%`],
+      );
+      active = (rows[0] as { n: number }).n;
+    }
+    assert.equal(active, 0, "the cancelled query is still running");
+    const { rows } = await oracle.query(`SELECT count(*)::int AS n FROM ${schema}.slept`);
+    assert.deepStrictEqual(rows, [{ n: 0 }]);
+    const done = await sql.query("SELECT pg_sleep(0.25)", [], { fetchOptions: { signal: AbortSignal.timeout(2500) } });
+    assert.deepStrictEqual(done, [{ pg_sleep: "" }]);
+  });
+
+  test("responses over the limit get 507, even across a batch, and big requests 413 (item 25)", async () => {
+    const limited = neon(urlFor(small.port));
+    const cross = await rejection(limited`SELECT a.x, b.x FROM generate_series(1, 1000) a(x), generate_series(1, 1000) b(x)`);
+    assert.match(cross.message, /^Server error \(HTTP status 507\): .*response is too large \(max is 20000 bytes\)/);
+    const half = limited`SELECT repeat('x', 12000) AS s`;
+    assert.equal(((await half) as unknown[]).length, 1);
+    const batch = await rejection(limited.transaction([limited`SELECT repeat('x', 12000) AS s`, half]));
+    assert.match(batch.message, /HTTP status 507/);
+    const big = await rejection(limited`SELECT ${"y".repeat(20_000)}::text AS s`);
+    assert.match(big.message, /^Server error \(HTTP status 413\): .*request is too large \(max is 10000 bytes\)/);
+  });
+
+  test("other paths and methods get Neon's answers and CORS headers are everywhere (item 26)", async () => {
+    const wrongPath = await withNeonConfig({ fetchEndpoint: server.url.replace(/\/sql$/, "/nope") }, () =>
+      rejection(sql`SELECT 1`));
+    assert.deepStrictEqual([wrongPath.name, wrongPath.message], ["NeonDbError", ""]);
+    const get = await fetch(server.url);
+    assert.deepStrictEqual([get.status, await get.json()], [400, "query is not supported"]);
+    const preflight = await fetch(server.url, { method: "OPTIONS" });
+    assert.equal(preflight.status, 200);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+    const allowed = (preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase();
+    for (const header of ["authorization", "neon-connection-string", "neon-raw-text-output", "neon-array-mode",
+      "neon-batch-read-only", "neon-batch-isolation-level", "neon-batch-deferrable", "content-type"]) {
+      assert.ok(allowed.includes(header), header);
+    }
+    const failed = await fetch(server.url, { method: "POST", body: "{}" });
+    assert.equal(failed.status, 400);
+    assert.equal(failed.headers.get("access-control-allow-origin"), "*");
+    assert.deepStrictEqual(
+      Object.keys(await failed.json()).sort(),
+      [...ERROR_KEYS].sort(),
+    );
+  });
+
+  test("Pool.query over fetch returns pg-style results (item 27)", async () => {
+    await withNeonConfig({ poolQueryViaFetch: true, fetchEndpoint: server.url }, async () => {
+      const pool = new Pool({ connectionString: urlFor(server.port) });
+      try {
+        const result = await pool.query("SELECT $1::int AS n", [5]);
+        assert.deepStrictEqual([result.rows, result.command, result.rowCount], [[{ n: 5 }], "SELECT", 1]);
+        assert.equal(result.fields[0]?.dataTypeID, 23);
+        const arrays = await pool.query({ text: "SELECT $1::int AS n", values: [5], rowMode: "array" });
+        assert.deepStrictEqual(arrays.rows, [[5]]);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  test("custom type parsers and enum types work as with node-postgres (item 28)", async () => {
+    const types = {
+      getTypeParser: ((oid: number, format?: "text") =>
+        oid === 1700 ? parseFloat : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    };
+    assert.deepStrictEqual(await sql.query("SELECT 1.5::numeric AS n", [], { types }), [{ n: 1.5 }]);
+    await oracle.query(`CREATE TYPE ${schema}.mood AS ENUM ('sad', 'ok', 'happy')`);
+    const text = `SELECT 'ok'::${schema}.mood AS m, ARRAY['sad', 'happy']::${schema}.mood[] AS ms, ` +
+      `'${schema}.mood'::regtype::oid AS oid`;
+    await parity(sql, oracle, text);
+    const full = await sql.query(text, [], { fullResults: true });
+    assert.equal(full.fields[0]?.dataTypeID, Number((full.rows[0] as { oid: string }).oid));
+  });
+
+  test("fifty concurrent requests with session settings all succeed (item 29)", async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+      i % 2 === 0 ? sql`SELECT pg_backend_pid() AS pid` : sql`SELECT set_config('app.x', ${String(i)}, false) AS x`));
+    assert.equal(results.length, 50);
+  });
+
+  test("an auth token is refused like a Neon proxy without JWT support (item 30, not emulated)", async () => {
+    const withToken = neon(urlFor(server.port), { authToken: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyIn0." });
+    const err = await rejection(withToken`SELECT 1`);
+    assert.equal(err.message, "missing authentication credentials: required password");
   });
 });
