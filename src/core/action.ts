@@ -9,6 +9,7 @@ import type { AnySchema } from "./validation.ts";
 import type { SqlFragment } from "../sql/fragment.ts";
 import type { ActionContext } from "./context.ts";
 import type { StoredEvent } from "./stored-event.ts";
+import type { JsonObject } from "./json.ts";
 import type { EventStore } from "./store-types.ts";
 
 /** The three kinds of action; stored as the event's `action_type`. */
@@ -53,6 +54,12 @@ export interface CommonActionOptions<TAttrs, TIn extends AnySchema> {
   readonly ignored?: boolean;
   /** Old names of this action, so that events stored under them find it during replay. */
   readonly aliases?: readonly string[];
+  /**
+   * Upcasters of old event data, keyed by the version they upgrade from: `upcast[1]` turns
+   * version-1 data into version-2 data. Replay chains them up to the current version
+   * before validating the data against today's input schema.
+   */
+  readonly upcast?: Readonly<Record<number, (data: JsonObject) => JsonObject>>;
   /** Adjust the attributes before the write. Never runs during replay. */
   readonly before?: (
     attributes: Partial<TAttrs>,
@@ -128,6 +135,12 @@ function defineAction<TType extends ActionType>(type: TType, options: Record<str
   const version = options["version"] ?? 1;
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
     throw new TypeError("An action version must be a positive integer");
+  }
+  for (const [from, fn] of Object.entries((options["upcast"] as Record<string, unknown> | undefined) ?? {})) {
+    const n = Number(from);
+    if (!Number.isInteger(n) || n < 1 || n >= version || typeof fn !== "function") {
+      throw new TypeError("upcast keys must be versions below the action's version, each with a function");
+    }
   }
   if (options["accept"] !== undefined && options["map"] !== undefined) {
     throw new TypeError("An action takes either accept or map, not both");

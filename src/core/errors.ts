@@ -16,6 +16,7 @@ export type EdgeEventsErrorCode =
   | "CONFLICT"
   | "REPLAY_IN_PROGRESS"
   | "REPLAY_FAILED"
+  | "REPLAY_NOT_CONFIGURED"
   | "STORAGE_FAILURE"
   | "HOOK_FAILED";
 
@@ -51,6 +52,21 @@ export class EdgeEventsError extends Error {
   }
 }
 
+/** The error class that carries each code (the base class for codes without their own). */
+export interface ErrorClassByCode {
+  VALIDATION_FAILED: ValidationError;
+  NOT_FOUND: NotFoundError;
+  CONFLICT: ConflictError;
+  REPLAY_IN_PROGRESS: ReplayInProgressError;
+  REPLAY_FAILED: ReplayError;
+  REPLAY_NOT_CONFIGURED: EdgeEventsError;
+  STORAGE_FAILURE: StorageError;
+  HOOK_FAILED: HookFailedError;
+}
+
+/** The error type a code narrows to in {@link isEdgeEventsError}. */
+export type ErrorForCode<C extends EdgeEventsErrorCode> = ErrorClassByCode[C] & { readonly code: C };
+
 /**
  * Whether `err` is an edge-events error, optionally with the given code.
  *
@@ -62,10 +78,10 @@ export class EdgeEventsError extends Error {
  * if (isEdgeEventsError(err, "VALIDATION_FAILED")) console.log(err.issues);
  * ```
  */
-export function isEdgeEventsError<C extends EdgeEventsErrorCode>(
+export function isEdgeEventsError<C extends EdgeEventsErrorCode = EdgeEventsErrorCode>(
   err: unknown,
   code?: C,
-): err is EdgeEventsError & { readonly code: C } {
+): err is ErrorForCode<C> {
   if (typeof err !== "object" || err === null) return false;
   if ((err as { [BRAND]?: unknown })[BRAND] !== true) return false;
   return code === undefined || (err as EdgeEventsError).code === code;
@@ -178,5 +194,24 @@ export class HookFailedError extends EdgeEventsError {
     this.name = "HookFailedError";
     this.resource = resource;
     this.action = action;
+  }
+}
+
+/**
+ * A replay could not go on: an event could not be applied (its position and id are named),
+ * another replay is running, or the replay was stopped. A stopped replay keeps its fence
+ * and checkpoint: resume it (`replay({ resume: true })`) or abort it (`abortReplay()`).
+ */
+export class ReplayError extends EdgeEventsError {
+  /** The position of the event that could not be applied, when one is to blame. */
+  readonly position: bigint | undefined;
+  /** The id of that event. */
+  readonly eventId: string | undefined;
+
+  constructor(message: string, options: EdgeEventsErrorOptions & { readonly position?: bigint; readonly eventId?: string } = {}) {
+    super("REPLAY_FAILED", message, options);
+    this.name = "ReplayError";
+    this.position = options.position;
+    this.eventId = options.eventId;
   }
 }

@@ -7,13 +7,13 @@ import type { SqlParam, Row } from "./executor.ts";
 import type { EventLog } from "./event-log.ts";
 import type { JsonObject } from "./json.ts";
 import { jsonText } from "./json.ts";
-import type { Resource } from "./resource.ts";
+import type { AnyResource, Resource } from "./resource.ts";
 import type { ActionType } from "./action.ts";
 import type { EventActor, StoredEvent } from "./stored-event.ts";
 import { inferColumnType } from "./column-types.ts";
 
 /** The attributes of a row, by the resource's column mapping (other columns are ignored). */
-export function rowToRecord(resource: Resource<never, never>, row: Row): Record<string, unknown> {
+export function rowToRecord(resource: AnyResource, row: Row): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   for (const attribute of resource.attributeNames) {
     const column = resource.columns[attribute]!;
@@ -25,7 +25,7 @@ export function rowToRecord(resource: Resource<never, never>, row: Row): Record<
 const jsonAttributeCache = new WeakMap<object, ReadonlySet<string>>();
 
 /** Attributes stored in json/jsonb columns (by override or inferred from valibot). */
-export function jsonAttributes(resource: Resource<never, never>): ReadonlySet<string> {
+export function jsonAttributes(resource: AnyResource): ReadonlySet<string> {
   let set = jsonAttributeCache.get(resource);
   if (set === undefined) {
     const found = new Set<string>();
@@ -40,7 +40,7 @@ export function jsonAttributes(resource: Resource<never, never>): ReadonlySet<st
 }
 
 /** Convert an attribute value to a bind parameter (JSON columns and plain objects as JSON text). */
-export function toParam(resource: Resource<never, never>, attribute: string, value: unknown): SqlParam {
+export function toParam(resource: AnyResource, attribute: string, value: unknown): SqlParam {
   if (value === undefined || value === null) return null;
   if (jsonAttributes(resource).has(attribute)) return jsonText(value);
   if (typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array) && !Array.isArray(value)) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SqlStatement } from "./executor.ts";
-import type { Resource } from "./resource.ts";
+import type { AnyResource, Resource } from "./resource.ts";
 import { inferColumnType } from "./column-types.ts";
 import { createTableSql } from "../sql/create-table.ts";
 import { quoteIdentifier } from "../sql/identifier.ts";
@@ -20,7 +20,7 @@ import { statement } from "../sql/statement.ts";
  * for (const s of resourceTableSql(User)) await db.query(s);
  * ```
  */
-export function resourceTableSql(resource: Resource<never, never>): SqlStatement[] {
+export function resourceTableSql(resource: AnyResource): SqlStatement[] {
   const columns = resource.attributeNames.map((attribute) => {
     const inferred = inferColumnType(resource.attributes.entries[attribute] as never);
     const type = resource.columnTypes[attribute] ?? inferred?.type;

@@ -82,6 +82,10 @@ export interface Resource<TAttrs = Record<string, unknown>, TActions extends Rec
   readonly "~attrs"?: TAttrs;
 }
 
+/** Any resource, whatever its record and action types. */
+// deno-lint-ignore no-explicit-any
+export type AnyResource = Resource<any, any>;
+
 /** Convert a camelCase attribute name to its default snake_case column. */
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();

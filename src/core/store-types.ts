@@ -8,7 +8,7 @@ import type { ActionContext } from "./context.ts";
 import type { HookFailedError } from "./errors.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
-import type { Resource } from "./resource.ts";
+import type { AnyResource, Resource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
 
 /** A record id as callers pass it: the primary key value. */
@@ -72,7 +72,7 @@ export type TransactionResourceClient<R> = { readonly [K in keyof ActionsOf<R>]:
 /** What the callback of {@link EventStore.transaction} receives. */
 export interface TransactionBuilder {
   /** Plan actions of a resource; they are sent together when the callback returns. */
-  resource<R extends Resource<never, never>>(resource: R): TransactionResourceClient<R>;
+  resource<R extends AnyResource>(resource: R): TransactionResourceClient<R>;
 }
 
 /** Options of a log read. */
@@ -94,14 +94,14 @@ export interface EventStore {
   /** The executor the store writes through. */
   readonly db: Executor;
   /** The resources the store tracks, by name. */
-  readonly resources: ReadonlyMap<string, Resource<never, never>>;
+  readonly resources: ReadonlyMap<string, AnyResource>;
   /**
    * Create the event log (idempotent, safe to run concurrently). With
    * `{ resourceTables: true }`, also create each resource's table from its definition.
    */
   migrate(options?: { readonly resourceTables?: boolean }): Promise<void>;
   /** The typed action functions of a resource. */
-  resource<R extends Resource<never, never>>(resource: R): ResourceClient<R>;
+  resource<R extends AnyResource>(resource: R): ResourceClient<R>;
   /** Commit several actions atomically, in one round trip (plus one read round trip for change-function updates). */
   transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]>;
   /** A store whose calls default to this context (explicit call context wins). */

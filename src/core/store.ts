@@ -7,7 +7,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
-import type { Resource } from "./resource.ts";
+import type { AnyResource, Resource } from "./resource.ts";
 import type {
   ActionResult, EventStore, PlannedAction, ReadEventsOptions, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
 } from "./store-types.ts";
@@ -19,7 +19,6 @@ import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { readEventsSql } from "../sql/read-events.ts";
 import { resourceTableSql } from "./resource-table.ts";
 
-type AnyResource = Resource<never, never>;
 
 /** What {@link createEventStore} takes. */
 export interface EventStoreOptions {
@@ -28,7 +27,7 @@ export interface EventStoreOptions {
   /** The event log definition. */
   readonly log: EventLog;
   /** Every tracked resource. Resource names must be unique. */
-  readonly resources: readonly Resource<never, never>[];
+  readonly resources: readonly AnyResource[];
   /** Retries of change-function updates on conflict. */
   readonly conflictRetry?: ConflictRetryOptions;
   /** How often a batch whose response was lost is resent (idempotent by event id). Default 2. */
@@ -96,21 +95,21 @@ function storeWithContext(
     return Object.freeze(client);
   };
   const store: EventStore = {
-    log, db, resources: resources as ReadonlyMap<string, Resource<never, never>>,
+    log, db, resources: resources as ReadonlyMap<string, AnyResource>,
     async migrate(migrateOptions = {}) {
       await db.batch(migrateBatch(log));
       if (migrateOptions.resourceTables === true) {
         await db.batch([...resources.values()].flatMap((r) => resourceTableSql(r)));
       }
     },
-    resource<R extends Resource<never, never>>(resource: R): ResourceClient<R> {
+    resource<R extends AnyResource>(resource: R): ResourceClient<R> {
       const r = known(resource);
       return clientOf(r, async (action, args) => (await runCalls(config, [await prepare(r, action, args).call]))[0]!) as unknown as ResourceClient<R>;
     },
     async transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]> {
       const pending: Promise<PreparedCall>[] = [];
       const builder: TransactionBuilder = {
-        resource<R extends Resource<never, never>>(resource: R): TransactionResourceClient<R> {
+        resource<R extends AnyResource>(resource: R): TransactionResourceClient<R> {
           const r = known(resource);
           return clientOf(r, (action, args): PlannedAction<unknown> => {
             const { recordId, call } = prepare(r, action, args);

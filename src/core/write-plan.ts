@@ -11,7 +11,7 @@ import type { SqlParam, SqlStatement } from "./executor.ts";
 import { newEventId, newUuidV7, isUlid } from "./ids.ts";
 import { jsonText, sameJson, toJson, type JsonObject } from "./json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
-import type { Resource } from "./resource.ts";
+import type { AnyResource, Resource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
 import { validate, validationError, type AnySchema } from "./validation.ts";
@@ -21,7 +21,6 @@ import {
   deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type WriteTarget,
 } from "../sql/write-statements.ts";
 
-type AnyResource = Resource<never, never>;
 
 /** A validated call, ready to be built into a write. */
 export interface PreparedCall {
@@ -186,7 +185,11 @@ async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrit
   return { statement: insertRecordSql(log, writeTarget(resource), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
 }
 
-async function validateSet(resource: AnyResource, values: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+/**
+ * Validate the attributes an update sets against the resource's schema (partially).
+ * @throws {ValidationError} for unknown attributes or invalid values
+ */
+export async function validateSet(resource: AnyResource, values: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
   const unknown = Object.keys(values).filter((k) => !resource.attributeNames.includes(k));
   if (unknown.length > 0) throw validationError(`${what} sets an unknown attribute`, unknown[0]);
   const shape = v.partial(v.pick(resource.attributes, Object.keys(values) as never));

@@ -1,0 +1,137 @@
+/**
+ * Applying one stored event during replay: route it, upcast its data, validate it
+ * against the target action, pin its `changes`, and build the write (no event, no hooks).
+ * @module
+ */
+import type { ActionDefinition } from "../core/action.ts";
+import type { EventLog } from "../core/event-log.ts";
+import type { SqlParam, SqlStatement } from "../core/executor.ts";
+import type { JsonObject } from "../core/json.ts";
+import type { AnyResource, Resource } from "../core/resource.ts";
+import type { StoredEvent } from "../core/stored-event.ts";
+import { toParam } from "../core/record-mapping.ts";
+import { validate, type AnySchema } from "../core/validation.ts";
+import { inputToAttributes, validateSet, writeTarget } from "../core/write-plan.ts";
+import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
+import { revive } from "./revive.ts";
+
+type AnyAction = ActionDefinition<Record<string, unknown>, AnySchema>;
+
+/** Where an event goes during replay. */
+export interface ReplayTarget {
+  readonly resource: AnyResource;
+  /** The action name, or `adopt` for adoption events. */
+  readonly actionName: string;
+  /** The action; undefined for adoption events (a create of every attribute in `changes`). */
+  readonly action: AnyAction | undefined;
+}
+
+/** Why an event could not be applied. */
+export class ApplyFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ApplyFailure";
+  }
+}
+
+function findAction(resource: AnyResource, name: string): AnyAction | undefined {
+  const actions = resource.actions as Record<string, AnyAction>;
+  return actions[name] ?? actions[resource.aliases[name] ?? ""];
+}
+
+/**
+ * Check at store creation that every replay route names existing resources and actions.
+ * @throws {TypeError} for a route to an unknown resource or action
+ */
+export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, AnyResource>): void {
+  for (const override of log.replayOverrides) {
+    for (const [resourceName, actionName] of override.routeTo) {
+      const resource = resources.get(resourceName);
+      if (resource === undefined || findAction(resource, actionName) === undefined) {
+        throw new TypeError(`Replay route of ${override.resource}.${override.action} names an unknown target ${resourceName}.${actionName}`);
+      }
+    }
+  }
+}
+
+/**
+ * The targets of an event: its `replayOverrides` route for its version, else its own
+ * action (found by name or alias), else adoption for `adopt` events.
+ * @throws {ApplyFailure} when nothing answers the event
+ */
+export function replayTargets(log: EventLog, resources: ReadonlyMap<string, AnyResource>, event: StoredEvent): { targets: ReplayTarget[]; routed: boolean } {
+  const override = log.replayOverrides.find((o) => o.resource === event.resource && o.action === event.action && o.versions.includes(event.version));
+  if (override !== undefined) {
+    const targets = override.routeTo.map(([r, a]) => {
+      const resource = resources.get(r)!;
+      return { resource, actionName: a, action: findAction(resource, a) };
+    });
+    return { targets, routed: true };
+  }
+  const resource = resources.get(event.resource);
+  if (resource === undefined) throw new ApplyFailure(`No resource named "${event.resource}" is tracked`);
+  const action = findAction(resource, event.action);
+  if (action === undefined && !(event.action === "adopt" && event.actionType === "create")) {
+    throw new ApplyFailure(`${event.resource} has no action "${event.action}" (nor an alias of that name)`);
+  }
+  return { targets: [{ resource, actionName: event.action, action }], routed: false };
+}
+
+function upcast(action: AnyAction, event: StoredEvent): JsonObject {
+  let data = event.data;
+  const upcasters = action.options.upcast;
+  for (let version = event.version; version < action.version; version++) {
+    const step = upcasters?.[version];
+    if (step !== undefined) data = step(data);
+  }
+  return data;
+}
+
+function pinned(resource: AnyResource, changes: JsonObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (resource.attributeNames.includes(key)) out[key] = revive(resource.attributes.entries[key], value);
+  }
+  return out;
+}
+
+function params(resource: AnyResource, values: Record<string, unknown>): Record<string, SqlParam> {
+  const out: Record<string, SqlParam> = {};
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = toParam(resource, key, value);
+  return out;
+}
+
+/**
+ * Build the replay write of one event for one target.
+ * @throws {ApplyFailure} when the event's data fails the target's validation
+ */
+export async function applyEventSql(log: EventLog, target: ReplayTarget, event: StoredEvent, routed: boolean): Promise<SqlStatement> {
+  const { resource, action } = target;
+  const what = `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;
+  try {
+    let inputAttributes: Record<string, unknown> = {};
+    if (action !== undefined) {
+      const data = routed ? event.data : upcast(action, event);
+      const input = await validate(action.input, revive(action.input, data), `data of ${what}`);
+      inputAttributes = inputToAttributes(resource, action, input);
+    }
+    const values: Record<string, unknown> = { ...inputAttributes, ...pinned(resource, event.changes) };
+    const type = action?.type ?? "create";
+    const tenant = resource.tenant === undefined ? undefined : event.tenant;
+    if (type === "create") {
+      values[resource.primaryKey.attribute] ??= event.recordId;
+      if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
+      const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
+      return insertRecordSql(log, writeTarget(resource), params(resource, record), null);
+    }
+    const selector = tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant };
+    if (type === "destroy" && action?.options.soft === undefined) return deleteRecordSql(log, writeTarget(resource), selector, null);
+    delete values[resource.primaryKey.attribute];
+    if (resource.tenant !== undefined) delete values[resource.tenant];
+    const set = await validateSet(resource, values, `record of ${what}`);
+    return updateRecordSql(log, writeTarget(resource), selector, params(resource, set), null);
+  } catch (error) {
+    if (error instanceof ApplyFailure) throw error;
+    throw new ApplyFailure(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The statements of replay: starting (fence + clear), reading pages of events,
+ * checkpointing, finishing and aborting, and adopting rows that no event describes.
+ * @module
+ */
+import type { SqlStatement } from "../core/executor.ts";
+import type { EventLog } from "../core/event-log.ts";
+import { quoteIdentifier, type TableName } from "./identifier.ts";
+import { ParamList, statement } from "./statement.ts";
+import { derivedName, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { fenceLockKey } from "./write-statements.ts";
+
+/** The bounds of the events a replay applies. */
+export interface ReplayBounds {
+  /** Apply events up to and including this position. */
+  readonly targetPosition: bigint;
+  /** Only events of this tenant. */
+  readonly tenant: string | null;
+  /** Only events that occurred at or before this time. */
+  readonly untilTime: Date | null;
+}
+
+/** Take the fence lock alone: waits for in-flight writes, blocks new ones until commit. */
+export function exclusiveFenceSql(log: EventLog): SqlStatement {
+  const [a, b] = fenceLockKey(log);
+  return statement("SELECT pg_advisory_xact_lock($1::int, $2::int)", [a, b]);
+}
+
+/** Register a running replay (the fence). Fails with 23505 while another replay runs. */
+export function insertReplaySql(log: EventLog, replayId: string, bounds: ReplayBounds, options: string): SqlStatement {
+  return statement(
+    `INSERT INTO ${log.replayStateTable.sql} ("replay_id", "tenant", "status", "options", "target_position") ` +
+      `VALUES ($1::text, $2::text, 'running', $3::jsonb, $4::bigint)`,
+    [replayId, bounds.tenant, options, bounds.targetPosition],
+  );
+}
+
+/** The position of one event, by id. */
+export function eventPositionSql(log: EventLog, eventId: string): SqlStatement {
+  return statement(`SELECT "position" FROM ${log.table.sql} WHERE "id" = $1::text`, [eventId]);
+}
+
+/** The last position of the log. */
+export function maxPositionSql(log: EventLog): SqlStatement {
+  return statement(`SELECT coalesce(max("position"), 0)::bigint AS "position" FROM ${log.table.sql}`);
+}
+
+function boundConditions(bounds: ReplayBounds, params: ParamList): string[] {
+  const conditions = [`"position" <= ${params.add(bounds.targetPosition)}::bigint`];
+  if (bounds.tenant !== null) conditions.push(`"tenant" = ${params.add(bounds.tenant)}::text`);
+  if (bounds.untilTime !== null) conditions.push(`"occurred_at" <= ${params.add(bounds.untilTime)}::timestamptz`);
+  return conditions;
+}
+
+/** How many events a replay within `bounds` applies after `afterPosition`. */
+export function countEventsSql(log: EventLog, bounds: ReplayBounds, afterPosition: bigint): SqlStatement {
+  const params = new ParamList();
+  const conditions = [`"position" > ${params.add(afterPosition)}::bigint`, ...boundConditions(bounds, params)];
+  return params.build(`SELECT count(*)::bigint AS "count" FROM ${log.table.sql} WHERE ${conditions.join(" AND ")}`);
+}
+
+/** One page of events in position order, keyset-paginated. */
+export function eventPageSql(log: EventLog, bounds: ReplayBounds, afterPosition: bigint, limit: number): SqlStatement {
+  const params = new ParamList();
+  const conditions = [`"position" > ${params.add(afterPosition)}::bigint`, ...boundConditions(bounds, params)];
+  return params.build(
+    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${params.add(limit)}::int`,
+  );
+}
+
+/** Counters a checkpoint adds. */
+export interface CheckpointDelta {
+  readonly lastPosition: bigint;
+  readonly applied: number;
+  readonly skipped: number;
+  readonly routed: number;
+}
+
+/**
+ * Move the checkpoint from `fromPosition` to `delta.lastPosition`. Raises the stale SQLSTATE
+ * when the replay is no longer running or another process moved the checkpoint first.
+ */
+export function checkpointSql(log: EventLog, replayId: string, fromPosition: bigint, delta: CheckpointDelta): SqlStatement {
+  return statement(
+    `WITH moved AS (UPDATE ${log.replayStateTable.sql} SET "last_position" = $1::bigint, ` +
+      `"applied" = "applied" + $2::bigint, "skipped" = "skipped" + $3::bigint, "routed" = "routed" + $4::bigint, ` +
+      `"updated_at" = now(), "error" = NULL ` +
+      `WHERE "replay_id" = $5::text AND "status" = 'running' AND "last_position" = $6::bigint RETURNING 1) ` +
+      `SELECT ${derivedName(log, "expect")}(EXISTS (SELECT 1 FROM moved), $7::text) AS "ok"`,
+    [delta.lastPosition, delta.applied, delta.skipped, delta.routed, replayId, fromPosition, STALE_SQLSTATE],
+  );
+}
+
+/** End a replay: `completed` or `aborted`. Lifts the fence. */
+export function finishReplaySql(log: EventLog, replayId: string, status: "completed" | "aborted"): SqlStatement {
+  return statement(
+    `UPDATE ${log.replayStateTable.sql} SET "status" = $1::text, "finished_at" = now(), "updated_at" = now() ` +
+      `WHERE "replay_id" = $2::text AND "status" = 'running' RETURNING "replay_id"`,
+    [status, replayId],
+  );
+}
+
+/** Note why a running replay stopped (it stays running, fenced, resumable). */
+export function noteReplayErrorSql(log: EventLog, replayId: string, message: string): SqlStatement {
+  return statement(
+    `UPDATE ${log.replayStateTable.sql} SET "error" = $1::text, "updated_at" = now() WHERE "replay_id" = $2::text AND "status" = 'running'`,
+    [message, replayId],
+  );
+}
+
+/** The running replay, if any (at most one runs at a time). */
+export function runningReplaySql(log: EventLog): SqlStatement {
+  return statement(`SELECT * FROM ${log.replayStateTable.sql} WHERE "status" = 'running'`);
+}
+
+/** A replay's state row, by id. */
+export function replayByIdSql(log: EventLog, replayId: string): SqlStatement {
+  return statement(`SELECT * FROM ${log.replayStateTable.sql} WHERE "replay_id" = $1::text`, [replayId]);
+}
+
+/** Delete every row of a table, or only one tenant's rows. */
+export function clearTableSql(table: TableName, tenantColumn: string | undefined, tenant: string | null): SqlStatement {
+  if (tenant === null) return statement(`DELETE FROM ${table.sql}`);
+  if (tenantColumn === undefined) throw new TypeError("A tenant clear needs a tenant column");
+  return statement(`DELETE FROM ${table.sql} WHERE ${quoteIdentifier(tenantColumn)}::text = $1::text`, [tenant]);
+}
+
+/** What an adoption page needs to know about the resource. */
+export interface AdoptTarget {
+  readonly resource: string;
+  readonly table: TableName;
+  readonly primaryKeyColumn: string;
+  readonly tenantColumn: string | undefined;
+}
+
+/** Rows of a resource that no event describes, in primary-key order after `afterKey`. */
+export function unadoptedRowsSql(log: EventLog, target: AdoptTarget, afterKey: string | null, limit: number): SqlStatement {
+  const params = new ParamList();
+  const pk = `r.${quoteIdentifier(target.primaryKeyColumn)}`;
+  const after = afterKey === null ? "" : ` AND ${pk}::text > ${params.add(afterKey)}::text`;
+  return params.build(
+    `SELECT r.*, ${pk}::text AS "__ee_record_id" FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
+      `WHERE e."resource" = ${params.add(target.resource)}::text AND e."record_id" = ${pk}::text)${after} ` +
+      `ORDER BY ${pk}::text LIMIT ${params.add(limit)}::int`,
+  );
+}
+
+/** The values of one adoption event. */
+export interface AdoptionEvent {
+  readonly id: string;
+  readonly recordId: string;
+  readonly occurredAt: Date;
+  readonly changes: string;
+  readonly tenant: string | null;
+  readonly correlationId: string;
+  readonly metadata: string;
+}
+
+/** Append an `adopt` create event for a row, unless an event for that record exists by now. */
+export function adoptionEventSql(log: EventLog, resource: string, event: AdoptionEvent): SqlStatement {
+  return statement(
+    `INSERT INTO ${log.table.sql} ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
+      `"data", "changes", "metadata", "tenant", "correlation_id") ` +
+      `SELECT $1::text, $2::timestamptz, $3::text, $4::text, 'adopt', 'create', 1, '{}'::jsonb, $5::jsonb, $6::jsonb, $7::text, $8::text ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $3::text AND "record_id" = $4::text)`,
+    [event.id, event.occurredAt, resource, event.recordId, event.changes, event.metadata, event.tenant, event.correlationId],
+  );
+}
