@@ -96,7 +96,8 @@ export async function startSqlOverHttpServer(options: SqlOverHttpServerOptions):
     handler(toRequest(req, res, origin)).then(
       (response) => send(response, res),
       (err: unknown) => {
-        if (err instanceof DroppedResponseError) res.destroy();
+        // Destroy the socket itself: Bun answers 200 to a `res.destroy()` made after a tick.
+        if (err instanceof DroppedResponseError) (req.socket.destroy(), res.destroy());
         else if (!res.headersSent) res.writeHead(500).end();
       },
     ).catch(() => res.destroy());
