@@ -145,6 +145,28 @@ for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
       assert.deepStrictEqual(empty, { rows: [], rowCount: 0, command: "SELECT" });
     });
 
+    test("other types come back as Postgres text; arrays of unknown types (enums) too", async () => {
+      await fx.db.query({ text: `CREATE TYPE ${fx.schema}.mood AS ENUM ('ok', 'a b')`, params: [] });
+      const { rows } = await fx.db.query({
+        text: `SELECT 'ok'::${fx.schema}.mood AS m, ARRAY['ok', 'a b']::${fx.schema}.mood[] AS ms, '(1,2)'::point AS p, ARRAY['(1,1),(0,0)'::box, '(2,2),(1,1)'] AS boxes, '[1,5)'::int4range AS r, '12:00'::time AS t`,
+        params: [],
+      });
+      assert.deepStrictEqual(rows, [{
+        m: "ok",
+        ms: '{ok,"a b"}',
+        p: "(1,2)",
+        boxes: ["(1,1),(0,0)", "(2,2),(1,1)"],
+        r: "[1,5)",
+        t: "12:00:00",
+      }]);
+    });
+
+    test("an empty query has no rows, no command and no row count", async () => {
+      for (const text of ["", "-- only a comment"]) {
+        assert.deepStrictEqual(await fx.db.query({ text, params: [] }), { rows: [], rowCount: null, command: "" });
+      }
+    });
+
     test("a column named __proto__ is an ordinary key", async () => {
       const { rows } = await fx.db.query({ text: 'SELECT 1 AS "__proto__", 2 AS "constructor"', params: [] });
       assert.equal(Object.getPrototypeOf(rows[0]), Object.prototype);
