@@ -193,5 +193,6 @@ describe("redactMessage()", () => {
       'duplicate key value violates unique constraint "users_pkey"',
     );
     assert.equal(redactMessage("bad url postgres://u:pw@host/db here", []), "bad url [redacted] here");
+    assert.equal(redactMessage("rejected tok_12345 in list", ['{"a","tok_12345"}']), "rejected [redacted] in list");
   });
 });
