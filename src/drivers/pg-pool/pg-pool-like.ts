@@ -45,6 +45,13 @@ export interface PgPoolClientLike {
   query(config: PgQueryConfig): Promise<PgRawResult>;
   /** Return the client to the pool; with an error (or `true`) the connection is destroyed. */
   release(destroy?: Error | boolean): void;
+  /**
+   * Listen for connection errors. While a client is checked out, node-postgres throws an
+   * `error` event nobody listens to as an uncaught exception, so the adapter listens.
+   */
+  on?(event: "error", listener: (error: Error) => void): unknown;
+  /** Stop listening (before the client goes back to the pool). */
+  removeListener?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** A node-postgres compatible pool. */

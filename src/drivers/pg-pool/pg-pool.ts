@@ -71,6 +71,9 @@ async function runTransaction(
   options: BatchOptions,
 ): Promise<PgRawResult[]> {
   let committing = false;
+  // A dying connection also emits `error` on the client; the failing query reports it.
+  const ignore = (): void => {};
+  client.on?.("error", ignore);
   try {
     await client.query(queryConfig(`BEGIN ${transactionModesSql(options)}`.trimEnd(), []));
     const raws: PgRawResult[] = [];
@@ -80,22 +83,25 @@ async function runTransaction(
     committing = true;
     const commit = await client.query(queryConfig("COMMIT", []));
     if (commit.command === "ROLLBACK") throw rolledBackAtCommit();
+    client.removeListener?.("error", ignore);
     client.release();
     return raws;
   } catch (error) {
-    await rollbackAndRelease(client, error);
+    await rollbackAndRelease(client, error, ignore);
     if (error instanceof StorageError) throw error;
     throw pgFailure(error, encoded.flat(), committing ? "commit" : "transaction");
   }
 }
 
-async function rollbackAndRelease(client: PgPoolClientLike, cause: unknown): Promise<void> {
+/** Roll back; a client that cannot even do that is destroyed (keeping the error listener). */
+async function rollbackAndRelease(client: PgPoolClientLike, cause: unknown, listener: () => void): Promise<void> {
   try {
     await client.query(queryConfig("ROLLBACK", []));
   } catch {
     client.release(cause instanceof Error ? cause : true);
     return;
   }
+  client.removeListener?.("error", listener);
   client.release();
 }
 
