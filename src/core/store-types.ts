@@ -10,6 +10,8 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
+import type { ReplayOptions, ReplayResult, ReplayStepOptions } from "../replay/replay-types.ts";
+import type { AdoptOptions, AdoptResult } from "../replay/adopt.ts";
 
 /** A record id as callers pass it: the primary key value. */
 export type RecordId = string | number | bigint;
@@ -108,4 +110,16 @@ export interface EventStore {
   withContext(ctx: ActionContext): EventStore;
   /** Read events in position order. */
   readEvents(options?: ReadEventsOptions): Promise<StoredEvent[]>;
+  /**
+   * Rebuild tracked state from the log: clear, then apply events in position order in
+   * pages (one write batch per page), with a fence that refuses every action meanwhile.
+   * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`)
+   */
+  replay(options?: ReplayOptions): Promise<ReplayResult>;
+  /** Do a bounded amount of replay work; returns `replayId` to pass as the next `cursor`. */
+  replayStep(options: ReplayStepOptions): Promise<ReplayResult>;
+  /** Abort the running replay: the fence is lifted and tables stay as they are. */
+  abortReplay(): Promise<boolean>;
+  /** Write one `adopt` event for every row of a resource that no event describes. */
+  adopt(resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult>;
 }

@@ -18,6 +18,10 @@ import { rowToEvent } from "./record-mapping.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { readEventsSql } from "../sql/read-events.ts";
 import { resourceTableSql } from "./resource-table.ts";
+import type { ReplayConfig } from "../replay/replay-types.ts";
+import { abortReplay, runReplay, runReplayStep, type ReplayEnv } from "../replay/replay-engine.ts";
+import { checkReplayRoutes } from "../replay/apply-event.ts";
+import { adoptRows } from "../replay/adopt.ts";
 
 
 /** What {@link createEventStore} takes. */
@@ -36,6 +40,8 @@ export interface EventStoreOptions {
   readonly clock?: () => Date;
   /** Called with every failed `after` hook (also reported on the action's result). */
   readonly onHookError?: (error: HookFailedError) => void;
+  /** Replay configuration: how tracked state is cleared, and the page size. */
+  readonly replay?: ReplayConfig;
 }
 
 function mergeContext(base: ActionContext, call: ActionContext | undefined): ActionContext {
@@ -59,6 +65,7 @@ export function createEventStore(options: EventStoreOptions): EventStore {
     if (resources.has(resource.name)) throw new TypeError(`Two resources are named "${resource.name}"`);
     resources.set(resource.name, resource);
   }
+  checkReplayRoutes(options.log, resources);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
   return storeWithContext(options, resources, clock, {
@@ -80,6 +87,7 @@ function storeWithContext(
     scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
     onHookError: options.onHookError,
   };
+  const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
   const prepare = (resource: AnyResource, action: string, args: unknown[]): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
     const [id, input, ctx] = creating ? [undefined, args[0], args[1]] : [args[0] as RecordId, args[1], args[2]];
@@ -131,6 +139,10 @@ function storeWithContext(
       const result = await db.query(readEventsSql(log, readOptions));
       return result.rows.map((row) => rowToEvent(log, row));
     },
+    replay: (replayOptions) => runReplay(replayEnv, replayOptions),
+    replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
+    abortReplay: () => abortReplay(replayEnv),
+    adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions),
   };
   return Object.freeze(store);
 }

@@ -26,12 +26,17 @@ export function exclusiveFenceSql(log: EventLog): SqlStatement {
   return statement("SELECT pg_advisory_xact_lock($1::int, $2::int)", [a, b]);
 }
 
-/** Register a running replay (the fence). Fails with 23505 while another replay runs. */
-export function insertReplaySql(log: EventLog, replayId: string, bounds: ReplayBounds, options: string): SqlStatement {
+/**
+ * Register a running replay (the fence). Fails with 23505 while another replay runs. A null
+ * target position means the last position of the log, read under the fence lock so that
+ * no committed event is left out. Returns the target position.
+ */
+export function insertReplaySql(log: EventLog, replayId: string, tenant: string | null, targetPosition: bigint | null, options: string): SqlStatement {
   return statement(
     `INSERT INTO ${log.replayStateTable.sql} ("replay_id", "tenant", "status", "options", "target_position") ` +
-      `VALUES ($1::text, $2::text, 'running', $3::jsonb, $4::bigint)`,
-    [replayId, bounds.tenant, options, bounds.targetPosition],
+      `VALUES ($1::text, $2::text, 'running', $3::jsonb, coalesce($4::bigint, ` +
+      `(SELECT coalesce(max("position"), 0) FROM ${log.table.sql}))) RETURNING "target_position"`,
+    [replayId, tenant, options, targetPosition],
   );
 }
 

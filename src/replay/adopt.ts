@@ -1,0 +1,76 @@
+/**
+ * Adopting existing rows: one `adopt` create event for every row of a resource that no
+ * event describes, so that a later replay rebuilds those rows too.
+ * @module
+ */
+import type { EventLog, LockKey } from "../core/event-log.ts";
+import type { Executor, Row } from "../core/executor.ts";
+import { newEventId } from "../core/ids.ts";
+import { jsonText } from "../core/json.ts";
+import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
+import { rowToRecord } from "../core/record-mapping.ts";
+import type { AnyResource } from "../core/resource.ts";
+import { adoptionEventSql, unadoptedRowsSql } from "../sql/replay-statements.ts";
+import { writePreludeSql, RECORD_ID_ALIAS } from "../sql/write-statements.ts";
+
+/** Options of {@link EventStore.adopt}. */
+export interface AdoptOptions {
+  /** Rows per page (one read and one write batch per page). Default 500. */
+  readonly pageSize?: number;
+  /** Metadata stored on every adoption event. Default `{ "adopted": true }`. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The outcome of an adoption. */
+export interface AdoptResult {
+  /** Events written (rows adopted) by this call. */
+  readonly adopted: number;
+  /** Pages read. */
+  readonly pages: number;
+}
+
+function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null): LockKey {
+  const lock = log.lock;
+  if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action: "adopt", tenant: tenant ?? undefined }));
+  return lock.scope === "tenant" && tenant !== null ? tenantLockKey(tenant) : GLOBAL_LOCK_KEY;
+}
+
+/**
+ * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
+ * row of `resource` that has no event yet. Idempotent: a second run adopts nothing.
+ * Refused while a replay runs.
+ */
+export async function adoptRows(log: EventLog, db: Executor, resource: AnyResource, options: AdoptOptions = {}): Promise<AdoptResult> {
+  const pageSize = options.pageSize ?? 500;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
+  const metadata = jsonText(options.metadata ?? { adopted: true });
+  const target = {
+    resource: resource.name, table: resource.table, primaryKeyColumn: resource.columns[resource.primaryKey.attribute]!,
+    tenantColumn: resource.tenant === undefined ? undefined : resource.columns[resource.tenant],
+  };
+  let after: string | null = null;
+  let adopted = 0;
+  let pages = 0;
+  for (;;) {
+    const rows: Row[] = (await db.query(unadoptedRowsSql(log, target, after, pageSize))).rows;
+    if (rows.length === 0) return { adopted, pages };
+    pages++;
+    const correlationId = newEventId();
+    const events = rows.map((row) => {
+      const record = rowToRecord(resource, row);
+      const tenant = resource.tenant === undefined ? null : String(record[resource.tenant]);
+      const created = resource.timestamps.createdAt === undefined ? undefined : record[resource.timestamps.createdAt];
+      return {
+        tenant,
+        event: {
+          id: newEventId(), recordId: String(row[RECORD_ID_ALIAS]), tenant, correlationId, metadata,
+          occurredAt: created instanceof Date ? created : new Date(), changes: jsonText(record),
+        },
+      };
+    });
+    const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant));
+    const results = await db.batch([...prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
+    adopted += results.slice(prelude.length).reduce((n, r) => n + (r.rowCount ?? 0), 0);
+    after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
+  }
+}

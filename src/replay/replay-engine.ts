@@ -1,0 +1,328 @@
+/**
+ * The replay engine: start (fence + clear), page through the log, apply each page in one
+ * batch with its checkpoint, stop or skip on bad events, finish or hand back a cursor.
+ * @module
+ */
+import { EdgeEventsError, isEdgeEventsError, ReplayError, type StorageError } from "../core/errors.ts";
+import type { EventLog } from "../core/event-log.ts";
+import type { Executor, SqlStatement } from "../core/executor.ts";
+import { newEventId } from "../core/ids.ts";
+import { rowToEvent } from "../core/record-mapping.ts";
+import type { AnyResource } from "../core/resource.ts";
+import type { StoredEvent } from "../core/stored-event.ts";
+import { validationError } from "../core/validation.ts";
+import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
+import {
+  checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
+  insertReplaySql, maxPositionSql, noteReplayErrorSql, replayByIdSql, runningReplaySql, type ReplayBounds,
+} from "../sql/replay-statements.ts";
+import { ApplyFailure, applyEventSql, replayTargets } from "./apply-event.ts";
+import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope, SkippedEvent } from "./replay-types.ts";
+
+/** What the engine needs from the store. */
+export interface ReplayEnv {
+  readonly log: EventLog;
+  readonly db: Executor;
+  readonly resources: ReadonlyMap<string, AnyResource>;
+  readonly config: ReplayConfig;
+}
+
+/** A replay in progress, as loaded from (and checkpointed to) its state row. */
+interface RunState {
+  readonly replayId: string;
+  readonly bounds: ReplayBounds;
+  readonly onError: "stop" | "skip";
+  readonly pageSize: number;
+  lastPosition: bigint;
+  applied: number;
+  skipped: number;
+  routed: number;
+}
+
+/** Counters of one call. */
+interface CallStats {
+  readonly started: number;
+  roundTrips: number;
+  pages: number;
+  remaining: number;
+  readonly skippedEvents: SkippedEvent[];
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+
+function pageSizeOf(env: ReplayEnv, given: number | undefined): number {
+  const size = given ?? env.config.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
+  return size;
+}
+
+function clearStatements(env: ReplayEnv, tenant: string | null): SqlStatement[] {
+  const resources = [...env.resources.values()].reverse();
+  return resources
+    .filter((r) => tenant === null || r.tenant !== undefined)
+    .map((r) => clearTableSql(r.table, r.tenant === undefined ? undefined : r.columns[r.tenant], tenant));
+}
+
+async function clear(env: ReplayEnv, tenant: string | null, stats: CallStats): Promise<void> {
+  const how = env.config.clear;
+  if (typeof how === "function") await how({ db: env.db, tenant, resources: [...env.resources.values()] });
+  else if (how === "tracked-tables") await env.db.batch(clearStatements(env, tenant));
+  stats.roundTrips++;
+}
+
+async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip", pageSize: number, stats: CallStats): Promise<RunState> {
+  if (env.config.clear === undefined) {
+    throw new EdgeEventsError("REPLAY_NOT_CONFIGURED", 'Replay needs a clear strategy: set replay.clear to "tracked-tables" or a function on the store');
+  }
+  const tenant = scope.tenant === undefined ? null : String(scope.tenant);
+  let target: bigint | null = null;
+  if (scope.untilEventId !== undefined) {
+    const row = (await env.db.query(eventPositionSql(env.log, scope.untilEventId))).rows[0];
+    stats.roundTrips++;
+    if (row === undefined) throw validationError("No event has that id", "untilEventId", "not_found");
+    target = BigInt(row["position"] as bigint);
+  }
+  const untilTime = scope.untilTime ?? null;
+  const replayId = newEventId();
+  const options = JSON.stringify({ untilEventId: scope.untilEventId ?? null, untilTime: untilTime?.toISOString() ?? null, onError, pageSize });
+  const statements = [exclusiveFenceSql(env.log), insertReplaySql(env.log, replayId, tenant, target, options)];
+  if (env.config.clear === "tracked-tables") statements.push(...clearStatements(env, tenant));
+  let results;
+  try {
+    results = await env.db.batch(statements);
+  } catch (error) {
+    if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "23505") {
+      throw new ReplayError("Another replay is running: resume or abort it first", { cause: error });
+    }
+    throw error;
+  }
+  stats.roundTrips++;
+  if (typeof env.config.clear === "function") await clear(env, tenant, stats);
+  const targetPosition = BigInt(results[1]!.rows[0]!["target_position"] as bigint);
+  return { replayId, bounds: { targetPosition, tenant, untilTime }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0 };
+}
+
+function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined, onError: "stop" | "skip" | undefined): RunState {
+  const options = (typeof row["options"] === "string" ? JSON.parse(row["options"]) : row["options"]) as Record<string, unknown>;
+  return {
+    replayId: String(row["replay_id"]),
+    bounds: {
+      targetPosition: BigInt(row["target_position"] as bigint),
+      tenant: (row["tenant"] as string | null) ?? null,
+      untilTime: typeof options["untilTime"] === "string" ? new Date(options["untilTime"]) : null,
+    },
+    onError: onError ?? (options["onError"] === "skip" ? "skip" : "stop"),
+    pageSize: pageSize ?? Number(options["pageSize"] ?? DEFAULT_PAGE_SIZE),
+    lastPosition: BigInt(row["last_position"] as bigint),
+    applied: Number(row["applied"]),
+    skipped: Number(row["skipped"]),
+    routed: Number(row["routed"]),
+  };
+}
+
+async function load(env: ReplayEnv, replayId: string | undefined, stats: CallStats, pageSize: number | undefined, onError: "stop" | "skip" | undefined): Promise<RunState> {
+  const result = await env.db.query(replayId === undefined ? runningReplaySql(env.log) : replayByIdSql(env.log, replayId));
+  stats.roundTrips++;
+  const row = result.rows[0];
+  if (row === undefined) throw new ReplayError(replayId === undefined ? "No replay is running" : "No replay has that cursor");
+  if (row["status"] !== "running") throw new ReplayError(`That replay is ${String(row["status"])}, not running`);
+  const state = stateFromRow(row, pageSize, onError);
+  if (state.lastPosition === 0n) await clear(env, state.bounds.tenant, stats);
+  return state;
+}
+
+/** The statements of one event, or why it cannot be applied. */
+async function planEvent(env: ReplayEnv, event: StoredEvent): Promise<{ statements: SqlStatement[]; routed: boolean } | { failure: string }> {
+  try {
+    const { targets, routed } = replayTargets(env.log, env.resources, event);
+    const statements = await Promise.all(targets.map((t) => applyEventSql(env.log, t, event, routed)));
+    return { statements, routed };
+  } catch (error) {
+    if (error instanceof ApplyFailure) return { failure: error.message };
+    throw error;
+  }
+}
+
+function failureMessage(error: unknown): string {
+  if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "EEN01") return "the record it changes does not exist";
+  return error instanceof Error ? error.message : "the database refused it";
+}
+
+async function stop(env: ReplayEnv, state: RunState, event: StoredEvent, reason: string, cause?: unknown): Promise<never> {
+  const message = `Event at position ${event.position} (${event.resource}.${event.action} v${event.version}) could not be applied: ${reason}`;
+  await env.db.query(noteReplayErrorSql(env.log, state.replayId, message)).catch(() => undefined);
+  throw new ReplayError(message, { position: event.position, eventId: event.id, ...(cause === undefined ? {} : { cause }) });
+}
+
+async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[], to: bigint, applied: number, skipped: number, routed: number, stats: CallStats): Promise<void> {
+  const checkpoint = checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
+  try {
+    await env.db.batch([...statements, checkpoint]);
+  } finally {
+    stats.roundTrips++;
+  }
+  state.lastPosition = to;
+  state.applied += applied;
+  state.skipped += skipped;
+  state.routed += routed;
+}
+
+function isStale(error: unknown): boolean {
+  return isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === STALE_SQLSTATE;
+}
+
+/** Apply one page: one batch, or event by event to find the one the database refuses. */
+async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], stats: CallStats): Promise<void> {
+  const plans = await Promise.all(events.map((event) => planEvent(env, event)));
+  const firstBad = plans.findIndex((p) => "failure" in p);
+  if (firstBad !== -1 && state.onError === "stop") {
+    if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), stats);
+    return stop(env, state, events[firstBad]!, (plans[firstBad] as { failure: string }).failure);
+  }
+  {
+    const statements = plans.flatMap((p) => ("statements" in p ? p.statements : []));
+    const applied = plans.filter((p) => "statements" in p).length;
+    const routed = plans.filter((p) => "routed" in p && p.routed).length;
+    try {
+      await commit(env, state, statements, events[events.length - 1]!.position, applied, events.length - applied, routed, stats);
+      plans.forEach((p, i) => { if ("failure" in p) stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure }); });
+      return;
+    } catch (error) {
+      if (isStale(error)) throw new ReplayError("The replay was aborted or is being continued elsewhere", { cause: error });
+    }
+  }
+  // Event by event: apply what can be applied; skip or stop at what cannot.
+  for (const [i, event] of events.entries()) {
+    const plan = plans[i]!;
+    if ("failure" in plan) {
+      if (state.onError === "stop") return stop(env, state, event, plan.failure);
+      await commit(env, state, [], event.position, 0, 1, 0, stats);
+      stats.skippedEvents.push({ position: event.position, eventId: event.id, reason: plan.failure });
+      continue;
+    }
+    try {
+      await commit(env, state, plan.statements, event.position, 1, 0, plan.routed ? 1 : 0, stats);
+    } catch (error) {
+      if (isStale(error) || !isEdgeEventsError(error, "STORAGE_FAILURE")) throw error;
+      const reason = failureMessage(error);
+      if (state.onError === "stop") return stop(env, state, event, reason, error);
+      await commit(env, state, [], event.position, 0, 1, 0, stats);
+      stats.skippedEvents.push({ position: event.position, eventId: event.id, reason });
+    }
+  }
+}
+
+function result(state: RunState, stats: CallStats, done: boolean): ReplayResult {
+  return {
+    replayId: state.replayId, applied: state.applied, skipped: state.skipped, routed: state.routed,
+    lastPosition: state.lastPosition, targetPosition: state.bounds.targetPosition, remaining: stats.remaining,
+    elapsedMs: Date.now() - stats.started, done, skippedEvents: stats.skippedEvents, roundTrips: stats.roundTrips,
+    pages: stats.pages, dryRun: false,
+  };
+}
+
+async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline: number, options: Pick<ReplayOptions, "signal" | "onProgress">): Promise<ReplayResult> {
+  stats.remaining = Number((await env.db.query(countEventsSql(env.log, state.bounds, state.lastPosition))).rows[0]!["count"]);
+  stats.roundTrips++;
+  for (;;) {
+    if (options.signal?.aborted === true || (stats.pages > 0 && Date.now() >= deadline)) return result(state, stats, false);
+    const page = await env.db.query(eventPageSql(env.log, state.bounds, state.lastPosition, state.pageSize));
+    stats.roundTrips++;
+    if (page.rows.length === 0) {
+      const finished = await env.db.query(finishReplaySql(env.log, state.replayId, "completed"));
+      stats.roundTrips++;
+      if (finished.rows.length === 0) throw new ReplayError("The replay was aborted or finished elsewhere");
+      return result(state, stats, true);
+    }
+    const events = page.rows.map((row) => rowToEvent(env.log, row));
+    await applyPage(env, state, events, stats);
+    stats.pages++;
+    stats.remaining = Math.max(0, stats.remaining - events.length);
+    options.onProgress?.(result(state, stats, false));
+  }
+}
+
+function newStats(): CallStats {
+  return { started: Date.now(), roundTrips: 0, pages: 0, remaining: 0, skippedEvents: [] };
+}
+
+/** Plan every event in scope against an in-memory picture of which records exist; write nothing. */
+async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<ReplayResult> {
+  const stats = newStats();
+  const tenant = options.tenant === undefined ? null : String(options.tenant);
+  let targetPosition: bigint;
+  if (options.untilEventId !== undefined) {
+    const row = (await env.db.query(eventPositionSql(env.log, options.untilEventId))).rows[0];
+    if (row === undefined) throw validationError("No event has that id", "untilEventId", "not_found");
+    targetPosition = BigInt(row["position"] as bigint);
+  } else {
+    targetPosition = BigInt((await env.db.query(maxPositionSql(env.log))).rows[0]!["position"] as bigint);
+  }
+  stats.roundTrips++;
+  const state: RunState = {
+    replayId: "", bounds: { targetPosition, tenant, untilTime: options.untilTime ?? null }, onError: options.onError ?? "stop",
+    pageSize: pageSizeOf(env, options.pageSize), lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
+  };
+  const live = new Set<string>();
+  for (;;) {
+    const page = await env.db.query(eventPageSql(env.log, state.bounds, state.lastPosition, state.pageSize));
+    stats.roundTrips++;
+    if (page.rows.length === 0) break;
+    stats.pages++;
+    for (const event of page.rows.map((row) => rowToEvent(env.log, row))) {
+      state.lastPosition = event.position;
+      let reason: string | undefined;
+      const plan = await planEvent(env, event);
+      if ("failure" in plan) reason = plan.failure;
+      else {
+        for (const target of replayTargets(env.log, env.resources, event).targets) {
+          const key = `${target.resource.name}\u0000${event.recordId}`;
+          const type = target.action?.type ?? "create";
+          if (type === "create" && live.has(key)) reason = "the record it creates already exists";
+          else if (type !== "create" && !live.has(key)) reason = "the record it changes does not exist";
+          else if (type === "create") live.add(key);
+          else if (type === "destroy") live.delete(key);
+        }
+      }
+      if (reason === undefined) {
+        state.applied++;
+        if ("routed" in plan && plan.routed) state.routed++;
+      } else {
+        state.skipped++;
+        stats.skippedEvents.push({ position: event.position, eventId: event.id, reason });
+      }
+    }
+    options.onProgress?.(result(state, stats, false));
+  }
+  return { ...result(state, stats, true), dryRun: true };
+}
+
+/** Run a replay to its end (or until `signal` aborts it). See {@link ReplayOptions}. */
+export async function runReplay(env: ReplayEnv, options: ReplayOptions = {}): Promise<ReplayResult> {
+  if (options.dryRun === true) return dryRun(env, options);
+  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env, options.pageSize);
+  const stats = newStats();
+  const state = options.resume === true
+    ? await load(env, undefined, stats, pageSize, options.onError)
+    : await start(env, options, options.onError ?? "stop", pageSizeOf(env, pageSize), stats);
+  return loop(env, state, stats, Number.POSITIVE_INFINITY, options);
+}
+
+/** Run one bounded step of a replay; pass the returned `replayId` as the next cursor. */
+export async function runReplayStep(env: ReplayEnv, options: { cursor?: string; budgetMs: number; onError?: "stop" | "skip"; pageSize?: number } & ReplayScope): Promise<ReplayResult> {
+  if (!(options.budgetMs > 0)) throw new RangeError("budgetMs must be positive");
+  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env, options.pageSize);
+  const stats = newStats();
+  const state = options.cursor !== undefined
+    ? await load(env, options.cursor, stats, pageSize, options.onError)
+    : await start(env, options, options.onError ?? "stop", pageSizeOf(env, pageSize), stats);
+  return loop(env, state, stats, stats.started + options.budgetMs, {});
+}
+
+/** Abort the running replay: lift the fence, leaving tables as they are. Returns whether one ran. */
+export async function abortReplay(env: ReplayEnv): Promise<boolean> {
+  const running = (await env.db.query(runningReplaySql(env.log))).rows[0];
+  if (running === undefined) return false;
+  const done = await env.db.query(finishReplaySql(env.log, String(running["replay_id"]), "aborted"));
+  return done.rows.length > 0;
+}

@@ -1,0 +1,111 @@
+/**
+ * The options and results of replay.
+ * @module
+ */
+import type { Executor } from "../core/executor.ts";
+import type { AnyResource } from "../core/resource.ts";
+
+/** What a custom clear function receives. */
+export interface ClearContext {
+  /** The store's executor. */
+  readonly db: Executor;
+  /** The tenant of a single-tenant replay; null for all tenants. */
+  readonly tenant: string | null;
+  /** The tracked resources. */
+  readonly resources: readonly AnyResource[];
+}
+
+/**
+ * How replay clears state before applying events: `"tracked-tables"` deletes every row of
+ * every tracked resource's table (only the tenant's rows of multi-tenant resources in a
+ * single-tenant replay), atomically with raising the fence; a function does it itself.
+ */
+export type ReplayClear = "tracked-tables" | ((ctx: ClearContext) => Promise<void>);
+
+/** Store-level replay configuration. */
+export interface ReplayConfig {
+  /** How tracked state is cleared. Without it, replay refuses to run (code REPLAY_NOT_CONFIGURED). */
+  readonly clear?: ReplayClear;
+  /** Events per page (one read and one write batch per page). Default 500. */
+  readonly pageSize?: number;
+}
+
+/** An event that was skipped (`onError: "skip"`). */
+export interface SkippedEvent {
+  readonly position: bigint;
+  readonly eventId: string;
+  /** Why it could not be applied (no payload values). */
+  readonly reason: string;
+}
+
+/** Where a replay stands. */
+export interface ReplayProgress {
+  /** The replay's id: the cursor of {@link ReplayStepOptions}. */
+  readonly replayId: string;
+  /** Events applied so far (routed events count once). */
+  readonly applied: number;
+  /** Events skipped so far. */
+  readonly skipped: number;
+  /** Events applied through a `replayOverrides` route. */
+  readonly routed: number;
+  /** The last position applied or skipped. */
+  readonly lastPosition: bigint;
+  /** The last position this replay will apply. */
+  readonly targetPosition: bigint;
+  /** Events in scope that are left, at the last count. */
+  readonly remaining: number;
+  /** Milliseconds since this call started. */
+  readonly elapsedMs: number;
+}
+
+/** The outcome of a replay, or of one replay step. */
+export interface ReplayResult extends ReplayProgress {
+  /** True when the replay finished (and the fence is lifted). */
+  readonly done: boolean;
+  /** Skipped events of this call. */
+  readonly skippedEvents: readonly SkippedEvent[];
+  /** Database round trips of this call. */
+  readonly roundTrips: number;
+  /** Pages of this call. */
+  readonly pages: number;
+  /** True for a dry run: nothing was written. */
+  readonly dryRun: boolean;
+}
+
+/** What to replay. */
+export interface ReplayScope {
+  /** Replay up to and including this event id. */
+  readonly untilEventId?: string;
+  /** Replay events that occurred at or before this time. */
+  readonly untilTime?: Date;
+  /** Replay one tenant only. */
+  readonly tenant?: string | number | bigint;
+}
+
+/** Options of {@link EventStore.replay}. */
+export interface ReplayOptions extends ReplayScope {
+  /** Continue the running replay from its checkpoint (its scope is kept). */
+  readonly resume?: boolean;
+  /** `"stop"` (default): the first event that cannot be applied stops the replay; `"skip"`: skip and report it. */
+  readonly onError?: "stop" | "skip";
+  /** Events per page; overrides the store's. */
+  readonly pageSize?: number;
+  /** Report what would be applied, write nothing (no fence, no clear). */
+  readonly dryRun?: boolean;
+  /** Stop at the next page boundary; the replay stays resumable. */
+  readonly signal?: AbortSignal;
+  /** Called after every page. */
+  readonly onProgress?: (progress: ReplayProgress) => void;
+}
+
+/** Options of {@link EventStore.replayStep}: a bounded amount of work. */
+export interface ReplayStepOptions extends ReplayScope {
+  /** The replay id returned by the previous step; omit to start a new replay. */
+  readonly cursor?: string;
+  /** Stop starting new pages after this many milliseconds. */
+  readonly budgetMs: number;
+  /** As in {@link ReplayOptions}. */
+  readonly onError?: "stop" | "skip";
+  /** As in {@link ReplayOptions}. */
+  readonly pageSize?: number;
+}
