@@ -135,3 +135,16 @@ export async function applyEventSql(log: EventLog, target: ReplayTarget, event: 
     throw new ApplyFailure(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
   }
 }
+
+/** The statements of one event, or why it cannot be applied. */
+export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<{ statements: SqlStatement[]; routed: boolean } | { failure: string }> {
+  try {
+    const { targets, routed } = replayTargets(env.log, env.resources, event);
+    const statements = await Promise.all(targets.map((t) => applyEventSql(env.log, t, event, routed)));
+    return { statements, routed };
+  } catch (error) {
+    if (error instanceof ApplyFailure) return { failure: error.message };
+    throw error;
+  }
+}
+

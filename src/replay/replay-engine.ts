@@ -16,8 +16,10 @@ import {
   checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
   insertReplaySql, maxPositionSql, noteReplayErrorSql, replayByIdSql, runningReplaySql, type ReplayBounds,
 } from "../sql/replay-statements.ts";
-import { ApplyFailure, applyEventSql, replayTargets } from "./apply-event.ts";
-import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope, SkippedEvent } from "./replay-types.ts";
+import { planEvent } from "./apply-event.ts";
+import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
+import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
+import { dryRun } from "./dry-run.ts";
 
 /** What the engine needs from the store. */
 export interface ReplayEnv {
@@ -25,35 +27,6 @@ export interface ReplayEnv {
   readonly db: Executor;
   readonly resources: ReadonlyMap<string, AnyResource>;
   readonly config: ReplayConfig;
-}
-
-/** A replay in progress, as loaded from (and checkpointed to) its state row. */
-interface RunState {
-  readonly replayId: string;
-  readonly bounds: ReplayBounds;
-  readonly onError: "stop" | "skip";
-  readonly pageSize: number;
-  lastPosition: bigint;
-  applied: number;
-  skipped: number;
-  routed: number;
-}
-
-/** Counters of one call. */
-interface CallStats {
-  readonly started: number;
-  roundTrips: number;
-  pages: number;
-  remaining: number;
-  readonly skippedEvents: SkippedEvent[];
-}
-
-const DEFAULT_PAGE_SIZE = 500;
-
-function pageSizeOf(env: ReplayEnv, given: number | undefined): number {
-  const size = given ?? env.config.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
-  return size;
 }
 
 function clearStatements(env: ReplayEnv, tenant: string | null): SqlStatement[] {
@@ -131,18 +104,6 @@ async function load(env: ReplayEnv, replayId: string | undefined, stats: CallSta
   return state;
 }
 
-/** The statements of one event, or why it cannot be applied. */
-async function planEvent(env: ReplayEnv, event: StoredEvent): Promise<{ statements: SqlStatement[]; routed: boolean } | { failure: string }> {
-  try {
-    const { targets, routed } = replayTargets(env.log, env.resources, event);
-    const statements = await Promise.all(targets.map((t) => applyEventSql(env.log, t, event, routed)));
-    return { statements, routed };
-  } catch (error) {
-    if (error instanceof ApplyFailure) return { failure: error.message };
-    throw error;
-  }
-}
-
 function failureMessage(error: unknown): string {
   if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "EEN01") return "the record it changes does not exist";
   return error instanceof Error ? error.message : "the database refused it";
@@ -212,15 +173,6 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
   }
 }
 
-function result(state: RunState, stats: CallStats, done: boolean): ReplayResult {
-  return {
-    replayId: state.replayId, applied: state.applied, skipped: state.skipped, routed: state.routed,
-    lastPosition: state.lastPosition, targetPosition: state.bounds.targetPosition, remaining: stats.remaining,
-    elapsedMs: Date.now() - stats.started, done, skippedEvents: stats.skippedEvents, roundTrips: stats.roundTrips,
-    pages: stats.pages, dryRun: false,
-  };
-}
-
 async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline: number, options: Pick<ReplayOptions, "signal" | "onProgress">): Promise<ReplayResult> {
   stats.remaining = Number((await env.db.query(countEventsSql(env.log, state.bounds, state.lastPosition))).rows[0]!["count"]);
   stats.roundTrips++;
@@ -242,80 +194,25 @@ async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline:
   }
 }
 
-function newStats(): CallStats {
-  return { started: Date.now(), roundTrips: 0, pages: 0, remaining: 0, skippedEvents: [] };
-}
-
-/** Plan every event in scope against an in-memory picture of which records exist; write nothing. */
-async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<ReplayResult> {
-  const stats = newStats();
-  const tenant = options.tenant === undefined ? null : String(options.tenant);
-  let targetPosition: bigint;
-  if (options.untilEventId !== undefined) {
-    const row = (await env.db.query(eventPositionSql(env.log, options.untilEventId))).rows[0];
-    if (row === undefined) throw validationError("No event has that id", "untilEventId", "not_found");
-    targetPosition = BigInt(row["position"] as bigint);
-  } else {
-    targetPosition = BigInt((await env.db.query(maxPositionSql(env.log))).rows[0]!["position"] as bigint);
-  }
-  stats.roundTrips++;
-  const state: RunState = {
-    replayId: "", bounds: { targetPosition, tenant, untilTime: options.untilTime ?? null }, onError: options.onError ?? "stop",
-    pageSize: pageSizeOf(env, options.pageSize), lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
-  };
-  const live = new Set<string>();
-  for (;;) {
-    const page = await env.db.query(eventPageSql(env.log, state.bounds, state.lastPosition, state.pageSize));
-    stats.roundTrips++;
-    if (page.rows.length === 0) break;
-    stats.pages++;
-    for (const event of page.rows.map((row) => rowToEvent(env.log, row))) {
-      state.lastPosition = event.position;
-      let reason: string | undefined;
-      const plan = await planEvent(env, event);
-      if ("failure" in plan) reason = plan.failure;
-      else {
-        for (const target of replayTargets(env.log, env.resources, event).targets) {
-          const key = `${target.resource.name}\u0000${event.recordId}`;
-          const type = target.action?.type ?? "create";
-          if (type === "create" && live.has(key)) reason = "the record it creates already exists";
-          else if (type !== "create" && !live.has(key)) reason = "the record it changes does not exist";
-          else if (type === "create") live.add(key);
-          else if (type === "destroy") live.delete(key);
-        }
-      }
-      if (reason === undefined) {
-        state.applied++;
-        if ("routed" in plan && plan.routed) state.routed++;
-      } else {
-        state.skipped++;
-        stats.skippedEvents.push({ position: event.position, eventId: event.id, reason });
-      }
-    }
-    options.onProgress?.(result(state, stats, false));
-  }
-  return { ...result(state, stats, true), dryRun: true };
-}
-
 /** Run a replay to its end (or until `signal` aborts it). See {@link ReplayOptions}. */
 export async function runReplay(env: ReplayEnv, options: ReplayOptions = {}): Promise<ReplayResult> {
   if (options.dryRun === true) return dryRun(env, options);
-  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env, options.pageSize);
+  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env.config, options.pageSize);
   const stats = newStats();
   const state = options.resume === true
     ? await load(env, undefined, stats, pageSize, options.onError)
-    : await start(env, options, options.onError ?? "stop", pageSizeOf(env, pageSize), stats);
+    : await start(env, options, options.onError ?? "stop", pageSizeOf(env.config, pageSize), stats);
   return loop(env, state, stats, Number.POSITIVE_INFINITY, options);
 }
 
 /** Run one bounded step of a replay; pass the returned `replayId` as the next cursor. */
 export async function runReplayStep(env: ReplayEnv, options: { cursor?: string; budgetMs: number; onError?: "stop" | "skip"; pageSize?: number } & ReplayScope): Promise<ReplayResult> {
   if (!(options.budgetMs > 0)) throw new RangeError("budgetMs must be positive");
-  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env, options.pageSize);
+  const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env.config, options.pageSize);
   const stats = newStats();
   const state = options.cursor !== undefined
     ? await load(env, options.cursor, stats, pageSize, options.onError)
-    : await start(env, options, options.onError ?? "stop", pageSizeOf(env, pageSize), stats);
+    : await start(env, options, options.onError ?? "stop", pageSizeOf(env.config, pageSize), stats);
   return loop(env, state, stats, stats.started + options.budgetMs, {});
 }
 
