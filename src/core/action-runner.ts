@@ -156,6 +156,7 @@ async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: A
  */
 export async function runCalls(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[]> {
   const { maxAttempts, baseDelayMs, maxDelayMs } = config.conflictRetry;
+  let lostResponse = false;
   for (let attempt = 1; ; attempt++) {
     const current = await readCurrent(config, calls);
     const built = await Promise.all(calls.map((call) => buildWrite(config.log, call, current.get(call))));
@@ -163,20 +164,25 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
     const sent = await send(config, [...prelude, ...built.map((b) => b.statement)]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
+      lostResponse ||= sent.lostResponse;
+      // A failure may be caused by an earlier commit of these very events (after a lost
+      // response, or a caller repeating its event id): a destroy then finds no record, a
+      // change function finds it changed, an insert a duplicate key. So look for them first.
+      const repeated = code === NOT_FOUND_SQLSTATE && calls.some((c) => c.callerEventId);
+      if (code === "23505" || lostResponse || repeated) {
+        const found = await duplicates(config, calls);
+        if (found !== undefined) {
+          // Our own earlier attempt committed (its response was lost): its hooks never ran.
+          const ours = lostResponse && calls.every((c) => !c.callerEventId);
+          return ours ? Promise.all(found.map((r, i) => runAfterHooks(config, calls[i]!, { ...r, duplicate: false }))) : found;
+        }
+      }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
       if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, calls, sent.error);
       if (code === STALE_SQLSTATE) {
         if (attempt >= maxAttempts) throw new ConflictError(`The record kept changing; gave up after ${attempt} attempts`, attempt, { cause: sent.error });
         await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
         continue;
-      }
-      if (code === "23505" || sent.lostResponse) {
-        const found = await duplicates(config, calls);
-        if (found !== undefined) {
-          // Our own earlier attempt committed (its response was lost): its hooks never ran.
-          const ours = sent.lostResponse && calls.every((c) => !c.callerEventId);
-          return ours ? Promise.all(found.map((r, i) => runAfterHooks(config, calls[i]!, { ...r, duplicate: false }))) : found;
-        }
       }
       throw sent.error;
     }
