@@ -168,12 +168,15 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
       // A failure may be caused by an earlier commit of these very events (after a lost
       // response, or a caller repeating its event id): a destroy then finds no record, a
       // change function finds it changed, an insert a duplicate key. So look for them first.
-      const repeated = code === NOT_FOUND_SQLSTATE && calls.some((c) => c.callerEventId);
+      // (Deno's fetch resends a POST whose keep-alive connection dropped, so a lost response
+      // can come back as one of these with outcomeUnknown false.)
+      const repeated = code === NOT_FOUND_SQLSTATE || code === STALE_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
         const found = await duplicates(config, calls);
         if (found !== undefined) {
-          // Our own earlier attempt committed (its response was lost): its hooks never ran.
-          const ours = lostResponse && calls.every((c) => !c.callerEventId);
+          // A generated event id cannot have been used by another call: when it exists, an
+          // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
+          const ours = calls.every((c) => !c.callerEventId);
           return ours ? Promise.all(found.map((r, i) => runAfterHooks(config, calls[i]!, { ...r, duplicate: false }))) : found;
         }
       }
