@@ -161,7 +161,10 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
     const current = await readCurrent(config, calls);
     const built = await Promise.all(calls.map((call) => buildWrite(config.log, call, current.get(call))));
     const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant));
-    const sent = await send(config, [...prelude, ...built.map((b) => b.statement)]);
+    const writes = built.flatMap((b) => [...b.before, b.statement]);
+    // Where each call's write result is: after the prelude and every statement before it.
+    const at = built.map((_, i) => prelude.length + built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0) - 1);
+    const sent = await send(config, [...prelude, ...writes]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;
@@ -190,7 +193,7 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
       throw sent.error;
     }
     const results = calls.map((call, i) => {
-      const row = sent.results[prelude.length + i]!.rows[0]!;
+      const row = sent.results[at[i]!]!.rows[0]!;
       return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<unknown>;
     });
     const finished: ActionResult<unknown>[] = [];

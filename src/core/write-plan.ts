@@ -20,6 +20,7 @@ import { isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
   deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type WriteTarget,
 } from "../sql/write-statements.ts";
+import { lockRecordSql } from "../sql/lock-record.ts";
 
 
 /** A validated call, ready to be built into a write. */
@@ -51,6 +52,9 @@ export interface PreparedCall {
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
+  /** Statements that must run before the write in the same batch (row locks). */
+  readonly before: readonly SqlStatement[];
+  /** The write (and event) statement; its result has the written row. */
   readonly statement: SqlStatement;
   readonly event: EventValues | null;
   /** `changes` as computed before the write (atomic results are added from the row). */
@@ -182,7 +186,7 @@ async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrit
   const params: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
   const event = eventValues(call, changes);
-  return { statement: insertRecordSql(log, writeTarget(resource), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
+  return { before: [], statement: insertRecordSql(log, writeTarget(resource), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
 }
 
 /**
@@ -203,7 +207,7 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
     const soft = action.options.soft as string | undefined;
     if (soft === undefined) {
       const event = eventValues(call, {});
-      return { statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event), event, changes: {}, atomicAttributes: [] };
+      return { before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event), event, changes: {}, atomicAttributes: [] };
     }
     set = { ...set, [soft]: call.occurredAt };
   }
@@ -226,7 +230,8 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
   const changes = changesOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), call.inputAttributes);
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  return { statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes };
+  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
+  return { before, statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes };
 }
 
 function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
