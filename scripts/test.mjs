@@ -15,9 +15,10 @@ import { join, relative, sep } from "node:path";
 import { root, toolPath } from "./tools.mjs";
 
 const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
-// Per-test limit on Node and Bun (Deno has none): generous, since a hung test should fail
-// the run rather than eat the CI budget, and a slow machine should not.
-const TEST_TIMEOUT_MS = 120_000;
+// Time limit of one test on Bun and of one test file on Node (Node 20 applies
+// --test-timeout to each file as a whole too); Deno has none. Generous: a hung test should
+// fail by name before its step's own limit, and a slow machine should not fail at all.
+const TEST_TIMEOUT_MS = 300_000;
 
 const node = process.execPath;
 const tsx = ["--import", "tsx"];
@@ -68,7 +69,8 @@ const STEPS = [
       "--test-reporter=spec",
       ...files,
     ],
-    counts: (out) => pair(/^ℹ pass (\d+)$/m, /^ℹ fail (\d+)$/m, out),
+    // A test cut off by the timeout is "cancelled", not "fail": count it as failed.
+    counts: (out) => pair(/^ℹ pass (\d+)$/m, /^ℹ fail (\d+)$/m, out, undefined, /^ℹ cancelled (\d+)$/m),
   },
   {
     name: "bun",
@@ -111,13 +113,15 @@ const STEPS = [
   },
 ];
 
-function pair(passRe, failRe, out, stepsRe) {
+function pair(passRe, failRe, out, stepsRe, cancelledRe) {
   const passed = passRe.exec(out);
   const failed = failRe.exec(out);
   const steps = stepsRe?.exec(out);
+  const cancelled = cancelledRe?.exec(out);
   if (passed === null) return undefined;
   const note = steps ? ` (${steps[1]} steps)` : "";
-  return { passed: Number(passed[1]), failed: failed === null ? 0 : Number(failed[1]), note };
+  const failures = (failed === null ? 0 : Number(failed[1])) + (cancelled ? Number(cancelled[1]) : 0);
+  return { passed: Number(passed[1]), failed: failures, note };
 }
 
 function denoCheckEntries() {
