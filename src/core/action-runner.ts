@@ -19,7 +19,7 @@ import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from 
 import {
   LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readRecordSql, writePreludeSql,
 } from "../sql/write-statements.ts";
-import { statement } from "../sql/statement.ts";
+import { readEventsByIdSql } from "../sql/read-events.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -95,7 +95,7 @@ function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Re
 }
 
 async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[] | undefined> {
-  const found = await config.db.query(statement(`SELECT * FROM ${config.log.table.sql} WHERE "id" = ANY($1::text[])`, [calls.map((c) => c.eventId)]));
+  const found = await config.db.query(readEventsByIdSql(config.log, calls.map((c) => c.eventId)));
   if (found.rows.length === 0) return undefined;
   if (found.rows.length !== calls.length) throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
   const events = new Map(found.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));

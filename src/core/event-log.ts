@@ -57,8 +57,6 @@ export interface EventLogOptions {
   readonly lock?: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides?: readonly ReplayOverride[];
-  /** Keep a tamper-evident SHA-256 hash chain over the events. Default false. */
-  readonly hashChain?: boolean;
 }
 
 /** A validated event-log definition. */
@@ -73,8 +71,6 @@ export interface EventLog {
   readonly lock: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides: readonly ReplayOverride[];
-  /** Whether the hash chain is kept. */
-  readonly hashChain: boolean;
 }
 
 /** Column names that actor columns may not take. */
@@ -128,7 +124,6 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
     actors: Object.freeze(actors),
     lock: validateLock(options.lock ?? { scope: "global" }),
     replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),
-    hashChain: options.hashChain ?? false,
   });
 }
 

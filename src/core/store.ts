@@ -13,6 +13,7 @@ import type {
 } from "./store-types.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
+import { newEventId } from "./ids.ts";
 import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action-runner.ts";
 import { rowToEvent } from "./record-mapping.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
@@ -88,13 +89,13 @@ function storeWithContext(
     onHookError: options.onHookError,
   };
   const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
-  const prepare = (resource: AnyResource, action: string, args: unknown[]): { recordId: string | undefined; call: Promise<PreparedCall> } => {
+  const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
     const [id, input, ctx] = creating ? [undefined, args[0], args[1]] : [args[0] as RecordId, args[1], args[2]];
     // Fix a create's primary key now, so a transaction plan can reference it before sending.
     const given = creating ? (input as Record<string, unknown> | undefined)?.[resource.primaryKey.attribute] : id;
     const hint = creating && given === undefined && resource.primaryKey.generate !== "none" ? newPrimaryKey(resource) : undefined;
-    const call = prepareCall(log, resource, action, id, input, mergeContext(baseCtx, ctx as ActionContext | undefined), clock(), hint);
+    const call = prepareCall(log, resource, action, id, input, mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined), clock(), hint);
     return { recordId: given === undefined || given === null ? hint : String(given), call };
   };
   const clientOf = <T>(resource: AnyResource, call: (action: string, args: unknown[]) => T): Record<string, (...args: unknown[]) => T> => {
@@ -116,11 +117,13 @@ function storeWithContext(
     },
     async transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]> {
       const pending: Promise<PreparedCall>[] = [];
+      // The actions of one transaction are one request: they share a correlation id unless told otherwise.
+      const shared: ActionContext = { correlationId: newEventId() };
       const builder: TransactionBuilder = {
         resource<R extends AnyResource>(resource: R): TransactionResourceClient<R> {
           const r = known(resource);
           return clientOf(r, (action, args): PlannedAction<unknown> => {
-            const { recordId, call } = prepare(r, action, args);
+            const { recordId, call } = prepare(r, action, args, shared);
             call.catch(() => undefined); // surfaced by Promise.all below, not as an unhandled rejection
             pending.push(call);
             return Object.freeze({ recordId: recordId ?? "" });
