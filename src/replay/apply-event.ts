@@ -95,9 +95,16 @@ function pinned(resource: AnyResource, changes: JsonObject): Record<string, unkn
   return out;
 }
 
-function params(resource: AnyResource, values: Record<string, unknown>): Record<string, SqlParam> {
+function params(resource: AnyResource, values: Record<string, unknown>, changes: JsonObject): Record<string, SqlParam> {
   const out: Record<string, SqlParam> = {};
-  for (const [key, value] of Object.entries(values)) if (value !== undefined) out[key] = toParam(resource, key, value);
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const param = toParam(resource, key, value);
+    // A pinned timestamp keeps its stored text: a Date would cut the microseconds of a
+    // database-computed value (an atomic `now()`), so the row would not come back identical.
+    const stored = changes[key];
+    out[key] = param instanceof Date && typeof stored === "string" && Date.parse(stored) === param.getTime() ? stored : param;
+  }
   return out;
 }
 
@@ -122,14 +129,14 @@ export async function applyEventSql(log: EventLog, target: ReplayTarget, event: 
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
       const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
-      return insertRecordSql(log, writeTarget(resource), params(resource, record), null);
+      return insertRecordSql(log, writeTarget(resource), params(resource, record, event.changes), null);
     }
     const selector = tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant };
     if (type === "destroy" && action?.options.soft === undefined) return deleteRecordSql(log, writeTarget(resource), selector, null);
     delete values[resource.primaryKey.attribute];
     if (resource.tenant !== undefined) delete values[resource.tenant];
     const set = await validateSet(resource, values, `record of ${what}`);
-    return updateRecordSql(log, writeTarget(resource), selector, params(resource, set), null);
+    return updateRecordSql(log, writeTarget(resource), selector, params(resource, set, event.changes), null);
   } catch (error) {
     if (error instanceof ApplyFailure) throw error;
     throw new ApplyFailure(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });

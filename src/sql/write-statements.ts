@@ -86,8 +86,14 @@ function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, par
   const columns = ["id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes",
     "metadata", "tenant", "correlation_id", "causation_id"];
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
+  // bigint results go to `changes` as decimal strings, as toJson writes them: a JSON number
+  // would lose digits beyond 2^53 and would not revive as a bigint on replay.
+  const atomicValue = (a: string): string => {
+    const column = `w.${quoteIdentifier(target.columns[a]!)}`;
+    return `CASE WHEN pg_typeof(${column}) = 'bigint'::regtype THEN to_jsonb(${column}::text) ELSE to_jsonb(${column}) END`;
+  };
   const atomicChanges = atomic.length === 0 ? "" :
-    ` || jsonb_build_object(${atomic.map((a) => `${params.add(a)}::text, w.${quoteIdentifier(target.columns[a]!)}`).join(", ")})`;
+    ` || jsonb_build_object(${atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`).join(", ")})`;
   const values = [
     `${params.add(event.id)}::text`, `${params.add(event.occurredAt)}::timestamptz`, `${params.add(target.resource)}::text`, pk,
     `${params.add(event.action)}::text`, `${params.add(event.actionType)}::text`, `${params.add(event.version)}::int`,

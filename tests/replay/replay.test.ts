@@ -1,0 +1,398 @@
+// Full and bounded replay on every executor: tables rebuilt identically (row by row, to the
+// microsecond), hooks silent, no new events, prefixes by event id and by time, tenant
+// replay, the clear strategies, the result counts, and round trips that grow with pages.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as v from "valibot";
+import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
+import type { ReplayConfig } from "../../src/replay/replay-types.ts";
+import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { countRows, rejectsWith } from "../support/store-helpers.ts";
+import { replayStatuses, snapshot, tickingClock } from "./replay-helpers.ts";
+
+interface HookCounts {
+  before: number;
+  after: number;
+}
+
+function model_(schema: string, prefix: string, hooks: HookCounts) {
+  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const log = defineEventLog({ table: t("events"), actors: { user: { column: "user_id", type: "text" } } });
+  const Role = defineResource({
+    name: "role",
+    table: t("roles"),
+    attributes: v.object({ id: v.string(), userId: v.string(), role: v.string() }),
+    actions: ({ create, destroy }) => ({
+      grant: create({ input: v.object({ userId: v.string(), role: v.string() }) }),
+      revoke: destroy(),
+    }),
+  });
+  const User = defineResource({
+    name: "user",
+    table: t("users"),
+    primaryKey: { attribute: "id", generate: "uuidv7" },
+    attributes: v.object({ id: v.pipe(v.string(), v.uuid()), email: v.string(), name: v.string(), joinedAt: v.optional(v.date()) }),
+    timestamps: { createdAt: "joinedAt" },
+    actions: ({ create, update }) => ({
+      register: create({
+        input: v.object({ email: v.string(), name: v.string() }),
+        before: (attributes) => {
+          hooks.before++;
+          return { ...attributes, email: (attributes.email ?? "").toLowerCase() };
+        },
+        after: async (user, { store }) => {
+          hooks.after++;
+          await store.resource(Role).grant({ userId: user.id, role: "member" });
+        },
+      }),
+      rename: update({ input: v.object({ name: v.string() }), after: () => void hooks.after++ }),
+    }),
+  });
+  const Account = defineResource({
+    name: "account",
+    table: t("accounts"),
+    attributes: v.object({
+      id: v.string(),
+      owner: v.string(),
+      label: v.optional(v.string()),
+      status: v.optional(v.picklist(["open", "frozen"]), "open"),
+      balance: v.number(),
+      points: v.optional(v.bigint()),
+      tags: v.optional(v.array(v.string())),
+      seenAt: v.optional(v.date()),
+      createdAt: v.optional(v.date()),
+      updatedAt: v.optional(v.date()),
+      deletedAt: v.optional(v.nullable(v.date())),
+    }),
+    timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
+    actions: ({ create, update, destroy }) => ({
+      open: create({
+        input: v.object({ owner: v.string(), tags: v.optional(v.array(v.string())) }),
+        defaults: { balance: 100, points: 0n },
+        change: (input) => ({ label: input.owner.toUpperCase() }),
+      }),
+      rename: update({ input: v.object({ owner: v.string() }) }),
+      deposit: update({
+        input: v.object({ amount: v.number() }),
+        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
+      }),
+      award: update({
+        input: v.object({ points: v.number() }),
+        set: ({ points }) => ({ points: sql`${ref("points")} + ${BigInt(points)}` }),
+      }),
+      touch: update({ set: () => ({ seenAt: sql`clock_timestamp()` }) }),
+      bump: update({ change: (record) => ({ balance: record.balance * 2, status: record.balance > 150 ? "frozen" : "open" }) }),
+      close: destroy({ soft: "deletedAt" }),
+      remove: destroy(),
+    }),
+  });
+  const Project = defineResource({
+    name: "project",
+    table: t("projects"),
+    tenant: "orgId",
+    attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string(), updatedAt: v.optional(v.date()) }),
+    timestamps: { updatedAt: "updatedAt" },
+    actions: ({ create, update, destroy }) => ({
+      start: create({ input: v.object({ title: v.string() }) }),
+      retitle: update({ input: v.object({ title: v.string() }) }),
+      drop: destroy(),
+    }),
+  });
+  return { log, Role, User, Account, Project, tables: [t("roles"), t("users"), t("accounts"), t("projects")] as const, events: t("events") };
+}
+
+type Model = ReturnType<typeof model_>;
+
+/** Live traffic over every kind of write; returns the events it wrote, in order. */
+async function traffic(store: EventStore, m: Model): Promise<void> {
+  const users = store.resource(m.User);
+  const accounts = store.resource(m.Account);
+  const projects = store.resource(m.Project);
+  const ada = await users.register({ email: "Ada@Example.COM", name: "Ada" }, { actor: { user: "u-1" } });
+  await users.rename(ada.record.id, { name: "Ada L." });
+  await users.register({ email: "bob@example.com", name: "Bob" });
+  const a = await accounts.open({ owner: "ann", tags: ["vip", "early"] });
+  const b = await accounts.open({ owner: "ben" });
+  const c = await accounts.open({ owner: "cat" });
+  const d = await accounts.open({ owner: "dan" });
+  await accounts.deposit(a.record.id, { amount: 12.5 });
+  await accounts.award(a.record.id, { points: 7 });
+  await accounts.bump(a.record.id);
+  await accounts.touch(a.record.id);
+  await accounts.rename(b.record.id, { owner: "benedict" });
+  await accounts.deposit(b.record.id, { amount: -30 });
+  await accounts.close(c.record.id);
+  await accounts.remove(d.record.id);
+  await store.transaction((tx) => {
+    const e = tx.resource(m.Account).open({ owner: "eve" });
+    tx.resource(m.Account).deposit(e.recordId, { amount: 1 });
+  });
+  const p = await projects.start({ title: "alpha" }, { tenant: "org-a" });
+  await projects.start({ title: "beta" }, { tenant: "org-b" });
+  await projects.retitle(p.record.id, { title: "alpha 2" }, { tenant: "org-a" });
+  const q = await projects.start({ title: "gamma" }, { tenant: "org-a" });
+  await projects.drop(q.record.id, {}, { tenant: "org-a" });
+}
+
+for (const testCase of executorCases()) {
+  describe(`replay [${testCase.name}]`, () => {
+    let fx: ExecutorFixture;
+    let prefixes = 0;
+    const hooks: HookCounts = { before: 0, after: 0 };
+    // One model with live traffic, shared by the tests that only need "some history"; each
+    // of them leaves the tables as the log describes them.
+    let m: Model;
+    let store: EventStore;
+
+    const storeOver = (model: Model, replay: ReplayConfig | null): EventStore => createEventStore({
+      db: fx.db, log: model.log, resources: [model.Role, model.User, model.Account, model.Project], clock: tickingClock(),
+      ...(replay === null ? {} : { replay }),
+    });
+    const fresh = async (): Promise<{ m: Model; store: EventStore }> => {
+      const model = model_(fx.schema, `r${++prefixes}`, hooks);
+      const created = storeOver(model, { clear: "tracked-tables" });
+      await created.migrate({ resourceTables: true });
+      return { m: model, store: created };
+    };
+    const state = (model: Model = m): Promise<Record<string, string[]>> => snapshot(fx.db, model.tables);
+    const statuses = (model: Model = m): Promise<Record<string, number>> => replayStatuses(fx.db, `${model.events}_replay`);
+
+    before(async () => {
+      fx = await testCase.setup();
+      ({ m, store } = await fresh());
+      await traffic(store, m);
+    });
+    after(() => fx?.close());
+
+    test("a full replay rebuilds every table identically, without hooks and without new events", async () => {
+      const live = await state();
+      const eventsBefore = await snapshot(fx.db, [m.events]);
+      assert.equal(live[m.tables[0]!]!.length, 2, "the after hook granted a role per registration");
+      const hooksBefore = { ...hooks };
+      const runs = (await statuses()).completed ?? 0;
+
+      const result = await store.replay();
+
+      assert.deepEqual(await state(), live);
+      assert.deepEqual(hooks, hooksBefore, "no before or after hook ran");
+      assert.deepEqual(await snapshot(fx.db, [m.events]), eventsBefore, "the log is untouched");
+      const count = eventsBefore[m.events]!.length;
+      assert.equal(result.done, true);
+      assert.equal(result.dryRun, false);
+      assert.equal(result.applied, count);
+      assert.equal(result.skipped, 0);
+      assert.equal(result.routed, 0);
+      assert.deepEqual(result.skippedEvents, []);
+      assert.equal(result.lastPosition, BigInt(count));
+      assert.equal(result.targetPosition, BigInt(count));
+      assert.equal(result.remaining, 0);
+      assert.deepEqual(await statuses(), { completed: runs + 1 });
+    });
+
+    test("a replay after the tables were damaged by hand restores the live state", async () => {
+      const live = await state();
+      const [roles, users, accounts] = m.tables;
+      await fx.db.batch([
+        { text: `DELETE FROM ${roles}`, params: [] },
+        { text: `UPDATE ${users} SET name = 'mallory'`, params: [] },
+        { text: `INSERT INTO ${accounts} (id, owner, status, balance) VALUES ('stray', 'x', 'open', 1)`, params: [] },
+      ]);
+      assert.notDeepEqual(await state(), live);
+      await store.replay();
+      assert.deepEqual(await state(), live);
+    });
+
+    test("replay up to an event id gives exactly the state right after that event", async () => {
+      const { m, store } = await fresh();
+      const accounts = store.resource(m.Account);
+      const points: { id: string; state: Record<string, string[]> }[] = [];
+      const note = async (result: { event: { id: string } | null }): Promise<void> => {
+        points.push({ id: result.event!.id, state: await state(m) });
+      };
+      const a = await accounts.open({ owner: "ann" });
+      await note(a);
+      await note(await accounts.deposit(a.record.id, { amount: 5 }));
+      const b = await accounts.open({ owner: "ben", tags: ["x"] });
+      await note(b);
+      await note(await accounts.bump(a.record.id));
+      await note(await accounts.award(b.record.id, { points: 3 }));
+      await note(await accounts.touch(b.record.id));
+      await note(await accounts.close(a.record.id));
+      await note(await accounts.rename(b.record.id, { owner: "bert" }));
+      await note(await accounts.remove(b.record.id));
+      await note(await store.resource(m.Project).start({ title: "p" }, { tenant: "org-a" }));
+
+      for (const [i, point] of points.entries()) {
+        const result = await store.replay({ untilEventId: point.id, pageSize: 3 });
+        assert.equal(result.applied, i + 1, `events applied up to event ${i + 1}`);
+        assert.deepEqual(await state(m), point.state, `state right after event ${i + 1}`);
+      }
+    });
+
+    test("replay up to a time gives exactly the state right after the last event at or before it", async () => {
+      const { m, store } = await fresh();
+      const accounts = store.resource(m.Account);
+      const points: { at: Date; state: Record<string, string[]> }[] = [];
+      const note = async (result: { event: { occurredAt: Date } | null }): Promise<void> => {
+        points.push({ at: result.event!.occurredAt, state: await state(m) });
+      };
+      const a = await accounts.open({ owner: "ann" });
+      await note(a);
+      await note(await accounts.deposit(a.record.id, { amount: 5 }));
+      await note(await accounts.rename(a.record.id, { owner: "anna" }));
+      await note(await accounts.bump(a.record.id));
+      await note(await accounts.close(a.record.id));
+
+      for (const [i, point] of points.entries()) {
+        const exact = await store.replay({ untilTime: point.at });
+        assert.equal(exact.applied, i + 1);
+        assert.deepEqual(await state(m), point.state, `state at the time of event ${i + 1}`);
+        // Half a second later is still before the next event (the clock ticks by one second).
+        await store.replay({ untilTime: new Date(point.at.getTime() + 500) });
+        assert.deepEqual(await state(m), point.state, `state half a second after event ${i + 1}`);
+      }
+      const none = await store.replay({ untilTime: new Date(points[0]!.at.getTime() - 1) });
+      assert.equal(none.applied, 0);
+      assert.deepEqual(Object.values(await state(m)).flat(), [], "before the first event, nothing exists");
+    });
+
+    test("an untilEventId that names no event is refused before the fence goes up", async () => {
+      const live = await state();
+      const runs = await statuses();
+      await rejectsWith(store.replay({ untilEventId: "01J00000000000000000000000" }), "VALIDATION_FAILED");
+      assert.deepEqual(await statuses(), runs);
+      assert.deepEqual(await state(), live);
+    });
+
+    test("a tenant replay rebuilds only that tenant's rows and leaves other tenants and other resources alone", async () => {
+      await store.resource(m.Project).start({ title: "delta" }, { tenant: "org-b" });
+      const live = await state();
+      const [, users, accounts, projects] = m.tables;
+      await fx.db.batch([
+        { text: `UPDATE ${projects} SET title = title || ' (damaged)'`, params: [] },
+        { text: `UPDATE ${accounts} SET owner = 'damaged'`, params: [] },
+        { text: `DELETE FROM ${users}`, params: [] },
+      ]);
+      const damaged = await state();
+
+      const result = await store.replay({ tenant: "org-a" });
+
+      const orgAEvents = await countRows(fx.db, `${m.events} WHERE tenant = 'org-a'`);
+      assert.equal(result.applied, orgAEvents);
+      const now = await state();
+      const orgA = (rows: string[]): string[] => rows.filter((row) => row.includes('"org_id": "org-a"'));
+      const orgB = (rows: string[]): string[] => rows.filter((row) => row.includes('"org_id": "org-b"'));
+      assert.ok(orgA(live[projects]!).length > 0);
+      assert.deepEqual(orgA(now[projects]!), orgA(live[projects]!), "org-a is rebuilt");
+      assert.deepEqual(orgB(now[projects]!), orgB(damaged[projects]!), "org-b is untouched");
+      assert.ok(orgB(now[projects]!).every((row) => row.includes("(damaged)")));
+      assert.deepEqual(now[accounts], damaged[accounts], "resources without tenants are untouched");
+      assert.deepEqual(now[users], damaged[users]);
+
+      await store.replay();
+      assert.deepEqual(await state(), live, "a full replay repairs the rest");
+    });
+
+    test("while a tenant replay runs, that tenant's writes are refused and other tenants' writes go through", async () => {
+      const step = await store.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      assert.equal(step.done, false);
+      const projects = store.resource(m.Project);
+      await rejectsWith(projects.start({ title: "refused" }, { tenant: "org-a" }), "REPLAY_IN_PROGRESS");
+      const b = await projects.start({ title: "fine" }, { tenant: "org-b" });
+      assert.equal(b.record.title, "fine");
+      await store.resource(m.Account).open({ owner: "untenanted" });
+      let cursor = step.replayId;
+      let done = false;
+      for (let i = 0; i < 50 && !done; i++) {
+        const next = await store.replayStep({ cursor, budgetMs: 1 });
+        assert.equal(next.replayId, cursor);
+        done = next.done;
+      }
+      assert.equal(done, true);
+      assert.equal((await statuses()).running, undefined);
+      await projects.start({ title: "after" }, { tenant: "org-a" });
+    });
+
+    test("without a clear strategy, replay throws REPLAY_NOT_CONFIGURED and touches nothing", async () => {
+      const unconfigured = storeOver(m, null);
+      const live = await state();
+      const runs = await statuses();
+      const sent = fx.requests();
+      const error = await rejectsWith(unconfigured.replay(), "REPLAY_NOT_CONFIGURED");
+      assert.match(error.message, /clear/);
+      await rejectsWith(unconfigured.replayStep({ budgetMs: 1000 }), "REPLAY_NOT_CONFIGURED");
+      await rejectsWith(unconfigured.replay({ tenant: "org-a" }), "REPLAY_NOT_CONFIGURED");
+      if (sent !== undefined) assert.equal(fx.requests(), sent, "nothing was sent");
+      assert.deepEqual(await state(), live);
+      assert.deepEqual(await statuses(), runs);
+      await unconfigured.resource(m.Account).open({ owner: "still writable" });
+    });
+
+    test("a custom clear function is called with the tenant, the executor and the resources, then events are applied", async () => {
+      const calls: { tenant: string | null; resources: string[] }[] = [];
+      const custom = storeOver(m, {
+        clear: async ({ db, tenant, resources }) => {
+          calls.push({ tenant, resources: resources.map((r) => r.name) });
+          const projects = m.tables[3]!;
+          if (tenant === null) await db.batch(m.tables.map((table) => ({ text: `DELETE FROM ${table}`, params: [] })));
+          else await db.query({ text: `DELETE FROM ${projects} WHERE org_id = $1`, params: [tenant] });
+        },
+      });
+      const live = await state();
+      await fx.db.query({ text: `UPDATE ${m.tables[3]} SET title = 'damaged'`, params: [] });
+
+      await custom.replay({ tenant: "org-a" });
+      const orgB = (rows: string[]): string[] => rows.filter((row) => row.includes('"org_id": "org-b"'));
+      assert.ok(orgB((await state())[m.tables[3]!]!).every((row) => row.includes('"damaged"')), "org-b was not cleared");
+      await custom.replay();
+      assert.deepEqual(await state(), live);
+      assert.deepEqual(calls, [
+        { tenant: "org-a", resources: ["role", "user", "account", "project"] },
+        { tenant: null, resources: ["role", "user", "account", "project"] },
+      ]);
+    });
+
+    test("a dry run reports what a replay would apply and writes nothing", async () => {
+      const live = await state();
+      const runs = await statuses();
+      const count = await countRows(fx.db, m.events);
+      const result = await store.replay({ dryRun: true, pageSize: 4 });
+      assert.equal(result.dryRun, true);
+      assert.equal(result.done, true);
+      assert.equal(result.applied, count);
+      assert.equal(result.skipped, 0);
+      assert.equal(result.pages, Math.ceil(count / 4));
+      assert.deepEqual(await state(), live);
+      assert.deepEqual(await statuses(), runs);
+    });
+
+    test("round trips grow with pages, not with events", async () => {
+      const { m, store } = await fresh();
+      for (let batch = 0; batch < 10; batch++) {
+        await store.transaction((tx) => {
+          for (let i = 0; i < 100; i++) tx.resource(m.Account).open({ owner: `owner ${batch}-${i}` });
+        });
+      }
+      const live = await state(m);
+      assert.equal(live[m.tables[2]!]!.length, 1000);
+
+      const sentBefore = fx.requests();
+      const coarse = await store.replay({ pageSize: 250 });
+      const sentCoarse = fx.requests();
+      assert.equal(coarse.applied, 1000);
+      assert.equal(coarse.pages, 4);
+      assert.ok(coarse.roundTrips <= 2 * coarse.pages + 4, `${coarse.roundTrips} round trips for ${coarse.pages} pages`);
+      if (sentCoarse !== undefined) assert.equal(sentCoarse - sentBefore!, coarse.roundTrips, "every round trip is one HTTP request");
+      assert.deepEqual(await state(m), live);
+
+      const sentFine = fx.requests();
+      const fine = await store.replay({ pageSize: 100 });
+      const sentAfter = fx.requests();
+      assert.equal(fine.pages, 10);
+      assert.ok(fine.roundTrips <= 2 * fine.pages + 4);
+      assert.equal(fine.roundTrips - coarse.roundTrips, 2 * (fine.pages - coarse.pages), "two round trips per page, one read and one write");
+      if (sentFine !== undefined) assert.equal(sentAfter! - sentFine, fine.roundTrips, "every round trip is one HTTP request");
+      assert.deepEqual(await state(m), live);
+    });
+  });
+}
