@@ -4,6 +4,7 @@
  */
 
 import type { PoolClient } from "pg";
+import { ProxyError } from "./errors.ts";
 import { PgStatement } from "./pg-statement.ts";
 import type { ResultWriter } from "./result-writer.ts";
 import type { Session, SessionStatement } from "./session.ts";
@@ -61,6 +62,9 @@ export class PgSession implements Session {
   }
 
   run(statement: SessionStatement, writer: ResultWriter | null): Promise<void> {
+    // An abandoned connection is closed on release, which also rolls back; queueing behind a
+    // statement that is still being cancelled would only delay the answer.
+    if (this.#abandoned) return Promise.reject(new ProxyError(500, "the connection was abandoned"));
     return new Promise((resolve, reject) => {
       const pgStatement = new PgStatement(statement, writer, ({ error, abandoned }) => {
         if (error === null) return resolve();

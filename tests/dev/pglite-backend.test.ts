@@ -8,14 +8,16 @@ import { PGlite } from "@electric-sql/pglite";
 import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
 import { FULL_RESULT_KEYS, rejection, uniqueName } from "./harness.ts";
 
+// Started at import: PGlite takes seconds to start on a loaded 2-core machine, more than the
+// hook timeout Bun applies by default (it ignores node:test's `timeout` option).
+const db = await PGlite.create();
+
 describe("the local server over PGlite", () => {
   const schema = uniqueName("eedev_lite");
-  let db: PGlite;
   let server: SqlOverHttpServer;
   let sql: ReturnType<typeof neon>;
 
   before(async () => {
-    db = await PGlite.create();
     server = await startSqlOverHttpServer({ pglite: db, port: 0, maxResponseBytes: 20_000 });
     neonConfig.fetchEndpoint = localFetchEndpoint;
     sql = neon(`postgres://anyone:any@localhost:${server.port}/postgres`);
