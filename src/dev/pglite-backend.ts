@@ -28,6 +28,8 @@ export async function createPgliteBackend(option: PgliteOption): Promise<Backend
   let db: PgliteLike;
   if (isInstance(option)) {
     db = option;
+    // A fresh `new PGlite()` is still starting: its protocol API fails until it is ready.
+    await db.waitReady;
   } else {
     const { PGlite } = await import("@electric-sql/pglite");
     db = option.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: option.dataDir });

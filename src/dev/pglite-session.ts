@@ -10,7 +10,7 @@ import type { FieldDescription, ResultWriter } from "./result-writer.ts";
 import type { Session, SessionStatement } from "./session.ts";
 
 /** The subset of PGlite this server uses (also satisfied by `PGliteInterface`). */
-export type PgliteLike = Pick<PGlite, "execProtocol" | "runExclusive" | "close">;
+export type PgliteLike = Pick<PGlite, "execProtocol" | "runExclusive" | "close"> & { readonly waitReady?: Promise<void> };
 
 type Message = { name: string } & Record<string, unknown>;
 
