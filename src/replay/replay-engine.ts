@@ -119,6 +119,9 @@ async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[
   const checkpoint = checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
   try {
     await env.db.batch([...statements, checkpoint]);
+  } catch (error) {
+    if (isStale(error)) throw new ReplayError("The replay was aborted or is being continued elsewhere", { cause: error });
+    throw error;
   } finally {
     stats.roundTrips++;
   }
@@ -130,6 +133,25 @@ async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[
 
 function isStale(error: unknown): boolean {
   return isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === STALE_SQLSTATE;
+}
+
+/** Whether a failed batch is known to have committed nothing (so its events may be retried one by one). */
+function nothingCommitted(error: unknown): boolean {
+  return isEdgeEventsError(error, "STORAGE_FAILURE") && !(error as StorageError).outcomeUnknown;
+}
+
+/** Whether Postgres itself refused the write: only then may the event be blamed (stopped at or skipped). */
+function refusedByDatabase(error: unknown): boolean {
+  return nothingCommitted(error) && (error as StorageError).sqlState !== undefined;
+}
+
+/** Before blaming an event: a refusal caused by another process applying the same page is not the event's fault. */
+async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats): Promise<void> {
+  const row = (await env.db.query(replayByIdSql(env.log, state.replayId))).rows[0];
+  stats.roundTrips++;
+  if (row?.["status"] !== "running" || BigInt(row["last_position"] as bigint) !== state.lastPosition) {
+    throw new ReplayError("The replay was aborted or is being continued elsewhere");
+  }
 }
 
 /** Apply one page: one batch, or event by event to find the one the database refuses. */
@@ -149,7 +171,9 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
       plans.forEach((p, i) => { if ("failure" in p) stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure }); });
       return;
     } catch (error) {
-      if (isStale(error)) throw new ReplayError("The replay was aborted or is being continued elsewhere", { cause: error });
+      // A lost answer may hide a commit, and a moved checkpoint is not ours to go on from:
+      // stop there, resumable. Anything else committed nothing: find the refused event.
+      if (!nothingCommitted(error)) throw error;
     }
   }
   // Event by event: apply what can be applied; skip or stop at what cannot.
@@ -164,7 +188,9 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
     try {
       await commit(env, state, plan.statements, event.position, 1, 0, plan.routed ? 1 : 0, stats);
     } catch (error) {
-      if (isStale(error) || !isEdgeEventsError(error, "STORAGE_FAILURE")) throw error;
+      // A network failure or a lost answer is never the event's fault: stop, resumable.
+      if (!refusedByDatabase(error)) throw error;
+      await assertStillOurs(env, state, stats);
       const reason = failureMessage(error);
       if (state.onError === "stop") return stop(env, state, event, reason, error);
       await commit(env, state, [], event.position, 0, 1, 0, stats);
