@@ -4,6 +4,7 @@
  * @module
  */
 import { type CliIo, processIo } from "./io.ts";
+import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 
 /** A subcommand: takes its own arguments, returns the exit code. */
@@ -11,6 +12,7 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   serve: { run: serveCommand, summary: "run a local Neon SQL-over-HTTP server over Postgres or PGlite" },
+  replay: { run: replayCommand, summary: "rebuild the tracked tables from the event log (resumable; Ctrl-C stops at a page)" },
 };
 
 function usage(): string {

@@ -1,0 +1,77 @@
+/**
+ * Loading the user's event store from a config module (`--config ./events.config.ts`).
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { EventStore } from "../core/store-types.ts";
+
+/** A loaded config module: its store, and how to release what the module holds. */
+export interface LoadedStore {
+  /** The store the module exports. */
+  readonly store: EventStore;
+  /** Calls the module's `close` export, when it has one (ends pools, stops local servers). */
+  readonly close: () => Promise<void>;
+}
+
+/** Why a config module could not give a store: shown to the user as is. */
+export class ConfigModuleError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ConfigModuleError";
+  }
+}
+
+function isEventStore(value: unknown): value is EventStore {
+  if (typeof value !== "object" || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return typeof store["replay"] === "function" && typeof store["abortReplay"] === "function" && typeof store["db"] === "object";
+}
+
+/**
+ * Import a config module and resolve its store: the default export or the export named
+ * `store`, either a store, a promise of one, or a function returning either. An optional
+ * `close` export is called by {@link LoadedStore.close}.
+ *
+ * @param path the module path as the user gave it, resolved against `cwd`
+ * @param cwd the directory relative paths start from
+ * @returns the store and its close function
+ * @throws {ConfigModuleError} when the module cannot be imported or exports no store
+ * @example
+ * ```ts
+ * const { store, close } = await loadStore("./events.config.ts", process.cwd());
+ * try { await store.replay() } finally { await close() }
+ * ```
+ */
+export async function loadStore(path: string, cwd: string): Promise<LoadedStore> {
+  const url = pathToFileURL(resolve(cwd, path)).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigModuleError(`The config module ${path} could not be loaded: ${messageOf(error)}`, { cause: error });
+  }
+  const close = async (): Promise<void> => {
+    if (typeof mod["close"] === "function") await (mod["close"] as () => unknown)();
+  };
+  const exported = mod["default"] ?? mod["store"];
+  if (exported === undefined) {
+    throw new ConfigModuleError(`The config module ${path} exports no store: export it as default or as "store"`);
+  }
+  let store: unknown;
+  try {
+    store = await (typeof exported === "function" ? (exported as () => unknown)() : exported);
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw new ConfigModuleError(`The store factory of ${path} failed: ${messageOf(error)}`, { cause: error });
+  }
+  if (!isEventStore(store)) {
+    await close().catch(() => undefined);
+    throw new ConfigModuleError(`The config module ${path} exports something that is not an event store (made by createEventStore)`);
+  }
+  return { store, close };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
