@@ -4,18 +4,17 @@
  * @module
  */
 import process from "node:process";
-import { isEdgeEventsError, type ReplayError } from "../core/errors.ts";
 import type { EventStore } from "../core/store-types.ts";
 import type { ReplayOptions, ReplayResult } from "../replay/replay-types.ts";
 import { runningReplaySql } from "../sql/replay-statements.ts";
-import { formatCount, formatDuration, formatRate } from "./format-units.ts";
+import { formatCount, formatDuration } from "./format-units.ts";
 import type { CliIo } from "./io.ts";
 import { ConfigModuleError, loadStore } from "./load-store.ts";
-import { createProgressDisplay, type ProgressDisplay, processTerminal, type Terminal } from "./progress-display.ts";
+import { createProgressDisplay, processTerminal, type Terminal } from "./progress-display.ts";
 import { parseReplayFlags, REPLAY_HELP, type ReplayFlags } from "./replay-flags.ts";
+import { describeScope, plural, printFailure, printInterrupted, printSkipped, printSummary } from "./replay-report.ts";
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-const MAX_LISTED_SKIPS = 20;
 
 /**
  * Call `onStop` with the exit code of the first SIGINT/SIGTERM (or of the io's abort signal);
@@ -41,13 +40,6 @@ function trapStopSignals(io: CliIo, onStop: (exitCode: number) => void): () => v
   };
 }
 
-function describeScope(flags: ReplayFlags): string {
-  const parts = [flags.untilEventId !== undefined ? `up to event ${flags.untilEventId}` : flags.untilTime !== undefined ? `up to ${flags.untilTime.toISOString()}` : "every event"];
-  if (flags.tenant !== undefined) parts.push(`of tenant ${flags.tenant}`);
-  if (flags.pageSize !== undefined) parts.push(`in pages of ${flags.pageSize}`);
-  return parts.join(" ");
-}
-
 function scopeOptions(flags: ReplayFlags): ReplayOptions {
   return {
     ...(flags.untilEventId === undefined ? {} : { untilEventId: flags.untilEventId }),
@@ -56,54 +48,6 @@ function scopeOptions(flags: ReplayFlags): ReplayOptions {
     ...(flags.pageSize === undefined ? {} : { pageSize: flags.pageSize }),
     ...(flags.onError === undefined ? {} : { onError: flags.onError }),
   };
-}
-
-function plural(n: number, noun: string): string {
-  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
-}
-
-function printSkipped(io: CliIo, result: ReplayResult): void {
-  if (result.skippedEvents.length === 0) return;
-  io.out(result.dryRun ? "Events that would be skipped:" : "Skipped events:");
-  for (const skip of result.skippedEvents.slice(0, MAX_LISTED_SKIPS)) io.out(`  position ${skip.position} (${skip.eventId}): ${skip.reason}`);
-  const more = result.skippedEvents.length - MAX_LISTED_SKIPS;
-  if (more > 0) io.out(`  ... and ${formatCount(more)} more`);
-}
-
-function printSummary(io: CliIo, result: ReplayResult, processedBefore: number): void {
-  const processed = result.applied + result.skipped - processedBefore;
-  io.out(`Replay ${result.replayId} completed${processedBefore > 0 ? " (applied, skipped and routed include the earlier runs)" : ""}`);
-  io.out(`  applied      ${formatCount(result.applied)}`);
-  io.out(`  skipped      ${formatCount(result.skipped)}`);
-  io.out(`  routed       ${formatCount(result.routed)}`);
-  io.out(`  pages        ${formatCount(result.pages)}`);
-  io.out(`  round trips  ${formatCount(result.roundTrips)}`);
-  io.out(`  events/s     ${formatRate(processed, result.elapsedMs)}`);
-  io.out(`  duration     ${formatDuration(result.elapsedMs)}`);
-  printSkipped(io, result);
-}
-
-function printInterrupted(io: CliIo, flags: ReplayFlags, result: ReplayResult): void {
-  const config = `--config ${flags.config}`;
-  io.out(`Replay ${result.replayId} stopped after position ${result.lastPosition}: ` +
-    `${formatCount(result.applied)} applied, ${formatCount(result.skipped)} skipped, ${formatCount(result.remaining)} left.`);
-  io.out("Its checkpoint is saved and writes stay fenced until it completes or is aborted.");
-  io.out(`  continue:  edge-events replay ${config} --resume`);
-  io.out(`  give up:   edge-events replay ${config} --abort   (lifts the fence; the tables stay partly rebuilt)`);
-}
-
-function printFailure(io: CliIo, flags: ReplayFlags, error: unknown): void {
-  io.err(`edge-events replay: ${error instanceof Error ? error.message : String(error)}`);
-  if (!isEdgeEventsError(error, "REPLAY_FAILED")) return;
-  const config = `--config ${flags.config}`;
-  if ((error as ReplayError).position !== undefined) {
-    io.err("The replay stopped there; its checkpoint is saved and writes stay fenced. Then either:");
-    io.err(`  fix the cause, then:     edge-events replay ${config} --resume`);
-    io.err(`  skip such events:        edge-events replay ${config} --resume --on-error skip`);
-    io.err(`  give up:                 edge-events replay ${config} --abort`);
-  } else if (/another replay is running/i.test(error instanceof Error ? error.message : "")) {
-    io.err(`Continue it with: edge-events replay ${config} --resume   or abort it with: --abort`);
-  }
 }
 
 /** Events a running replay processed before, for `--resume` (its rate counts only this run). */
