@@ -17,7 +17,7 @@ import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type Prepa
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readRecordSql, writePreludeSql,
+  fenceCheckSql, LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readRecordSql, writePreludeSql,
 } from "../sql/write-statements.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
 
@@ -56,7 +56,17 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
   const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant }));
-  const results = statements.length === 1 ? [await config.db.query(statements[0]!)] : await config.db.batch(statements, { readOnly: true });
+  // The read is fenced too: a record half rebuilt by a running replay would pass the write's
+  // last-event check once the replay ends (replay writes no events), and the update computed
+  // from it would silently overwrite the rebuilt record.
+  const fences = [...new Set(reading.map((c) => c.tenant))].map((tenant) => fenceCheckSql(config.log, tenant));
+  let results: QueryResult[];
+  try {
+    results = (await config.db.batch([...fences, ...statements], { readOnly: true })).slice(fences.length);
+  } catch (error) {
+    if (storageCode(error) === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: error });
+    throw error;
+  }
   reading.forEach((call, i) => {
     const row = results[i]?.rows[0];
     if (row === undefined) throw new NotFoundError(call.resource.name, call.recordId);

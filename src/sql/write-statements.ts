@@ -76,10 +76,13 @@ export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants
     const params = new ParamList();
     statements.push(params.build(`SELECT ${lockCall("pg_advisory_xact_lock", unique.get(id)!, params)}`));
   }
-  for (const tenant of new Set(tenants)) {
-    statements.push(statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]));
-  }
+  for (const tenant of new Set(tenants)) statements.push(fenceCheckSql(log, tenant));
   return statements;
+}
+
+/** The fence check alone: raises `EER01` while a replay of all tenants or of `tenant` runs. */
+export function fenceCheckSql(log: EventLog, tenant: string | null): SqlStatement {
+  return statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]);
 }
 
 function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, params: ParamList, atomic: readonly string[]): string {
