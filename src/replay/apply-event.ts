@@ -122,21 +122,27 @@ export async function applyEventSql(log: EventLog, target: ReplayTarget, event: 
       const input = await validate(action.input, revive(action.input, data), `data of ${what}`);
       inputAttributes = inputToAttributes(resource, action, input);
     }
-    const values: Record<string, unknown> = { ...inputAttributes, ...pinned(resource, event.changes) };
+    const recorded = pinned(resource, event.changes);
+    // A recorded null is a NULL column (an optional attribute left empty, then an atomic
+    // result over it, or an adopted row): the schema may reject null for what a row stores
+    // as absent, so it is bound as recorded, past validation.
+    const nulls = Object.fromEntries(Object.keys(recorded).filter((key) => recorded[key] === null).map((key) => [key, null]));
+    for (const key of Object.keys(nulls)) delete recorded[key];
+    const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
     const type = action?.type ?? "create";
     const tenant = resource.tenant === undefined ? undefined : event.tenant;
     if (type === "create") {
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
       const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
-      return insertRecordSql(log, writeTarget(resource), params(resource, record, event.changes), null);
+      return insertRecordSql(log, writeTarget(resource), params(resource, { ...record, ...nulls }, event.changes), null);
     }
     const selector = tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant };
     if (type === "destroy" && action?.options.soft === undefined) return deleteRecordSql(log, writeTarget(resource), selector, null);
     delete values[resource.primaryKey.attribute];
     if (resource.tenant !== undefined) delete values[resource.tenant];
     const set = await validateSet(resource, values, `record of ${what}`);
-    return updateRecordSql(log, writeTarget(resource), selector, params(resource, set, event.changes), null);
+    return updateRecordSql(log, writeTarget(resource), selector, params(resource, { ...set, ...nulls }, event.changes), null);
   } catch (error) {
     if (error instanceof ApplyFailure) throw error;
     throw new ApplyFailure(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
