@@ -4,13 +4,15 @@
  * @module
  */
 import type { EventLog, LockKey } from "../core/event-log.ts";
-import type { Executor, Row } from "../core/executor.ts";
+import type { Executor, QueryResult, Row, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { jsonText } from "../core/json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { adoptionEventSql, unadoptedRowsSql } from "../sql/replay-statements.ts";
+import { ReplayInProgressError, isEdgeEventsError, type StorageError } from "../core/errors.ts";
+import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
+import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
 import { writePreludeSql, RECORD_ID_ALIAS } from "../sql/write-statements.ts";
 
 /** Options of {@link EventStore.adopt}. */
@@ -27,6 +29,31 @@ export interface AdoptResult {
   readonly adopted: number;
   /** Pages read. */
   readonly pages: number;
+}
+
+/**
+ * The row's attributes for `changes`. Timestamps keep the database's text when it names the
+ * same millisecond: a Date would cut microseconds, and replay would not rebuild the row identically.
+ */
+function recordedAttributes(resource: AnyResource, row: Row): Record<string, unknown> {
+  const record = rowToRecord(resource, row);
+  const exact = (typeof row[ROW_JSON_ALIAS] === "string" ? JSON.parse(row[ROW_JSON_ALIAS]) : row[ROW_JSON_ALIAS]) as Record<string, unknown> | null;
+  for (const [attribute, value] of Object.entries(record)) {
+    const text = exact?.[resource.columns[attribute]!];
+    if (value instanceof Date && typeof text === "string" && Date.parse(text) === value.getTime()) record[attribute] = text;
+  }
+  return record;
+}
+
+async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResult[]> {
+  try {
+    return await db.batch(statements);
+  } catch (error) {
+    if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === REPLAY_IN_PROGRESS_SQLSTATE) {
+      throw new ReplayInProgressError({ cause: error });
+    }
+    throw error;
+  }
 }
 
 function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null): LockKey {
@@ -57,9 +84,9 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
     pages++;
     const correlationId = newEventId();
     const events = rows.map((row) => {
-      const record = rowToRecord(resource, row);
+      const record = recordedAttributes(resource, row);
       const tenant = resource.tenant === undefined ? null : String(record[resource.tenant]);
-      const created = resource.timestamps.createdAt === undefined ? undefined : record[resource.timestamps.createdAt];
+      const created = resource.timestamps.createdAt === undefined ? undefined : rowToRecord(resource, row)[resource.timestamps.createdAt];
       return {
         tenant,
         event: {
@@ -69,7 +96,7 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
       };
     });
     const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant));
-    const results = await db.batch([...prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
+    const results = await send(db, [...prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
     adopted += results.slice(prelude.length).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }

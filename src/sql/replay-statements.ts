@@ -138,13 +138,16 @@ export interface AdoptTarget {
   readonly tenantColumn: string | undefined;
 }
 
-/** Rows of a resource that no event describes, in primary-key order after `afterKey`. */
+/** Alias of the row as jsonb in the rows {@link unadoptedRowsSql} returns: the exact text of each column. */
+export const ROW_JSON_ALIAS = "__ee_row";
+
+/** Rows of a resource that no event describes, in primary-key order after `afterKey`, each also as jsonb. */
 export function unadoptedRowsSql(log: EventLog, target: AdoptTarget, afterKey: string | null, limit: number): SqlStatement {
   const params = new ParamList();
   const pk = `r.${quoteIdentifier(target.primaryKeyColumn)}`;
   const after = afterKey === null ? "" : ` AND ${pk}::text > ${params.add(afterKey)}::text`;
   return params.build(
-    `SELECT r.*, ${pk}::text AS "__ee_record_id" FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
+    `SELECT r.*, ${pk}::text AS "__ee_record_id", to_jsonb(r) AS ${quoteIdentifier(ROW_JSON_ALIAS)} FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
       `WHERE e."resource" = ${params.add(target.resource)}::text AND e."record_id" = ${pk}::text)${after} ` +
       `ORDER BY ${pk}::text LIMIT ${params.add(limit)}::int`,
   );

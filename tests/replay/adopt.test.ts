@@ -1,0 +1,176 @@
+// Adoption on every executor: rows that exist without events (inserted by hand, by another
+// app, before edge-events) get one `adopt` create event each, once; a replay then rebuilds
+// them identically (NULLs, bigints, jsonb, microsecond timestamps); tenants are kept; and
+// adoption is refused while a replay runs.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as v from "valibot";
+import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
+import { snapshot } from "./replay-helpers.ts";
+
+function model(schema: string, prefix: string) {
+  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const log = defineEventLog({ table: t("events") });
+  const Customer = defineResource({
+    name: "customer",
+    table: t("customers"),
+    attributes: v.object({
+      id: v.string(),
+      name: v.string(),
+      email: v.optional(v.string()),
+      score: v.optional(v.bigint()),
+      tags: v.optional(v.array(v.string())),
+      joinedAt: v.optional(v.date()),
+      deletedAt: v.optional(v.nullable(v.date())),
+    }),
+    timestamps: { createdAt: "joinedAt" },
+    actions: ({ create, update, destroy }) => ({
+      register: create({ input: v.object({ name: v.string(), email: v.optional(v.string()) }) }),
+      rename: update({ input: v.object({ name: v.string() }) }),
+      leave: destroy({ soft: "deletedAt" }),
+    }),
+  });
+  const Seat = defineResource({
+    name: "seat",
+    table: t("seats"),
+    tenant: "orgId",
+    attributes: v.object({ id: v.string(), orgId: v.string(), holder: v.string() }),
+    actions: ({ create }) => ({ assign: create({ input: v.object({ holder: v.string() }) }) }),
+  });
+  return { log, Customer, Seat, events: t("events"), customers: t("customers"), seats: t("seats") };
+}
+
+type Model = ReturnType<typeof model>;
+
+for (const testCase of executorCases()) {
+  describe(`adopting existing rows [${testCase.name}]`, () => {
+    let fx: ExecutorFixture;
+    let prefixes = 0;
+
+    const fresh = async (): Promise<{ m: Model; store: EventStore }> => {
+      const m = model(fx.schema, `a${++prefixes}`);
+      const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Customer, m.Seat], replay: { clear: "tracked-tables" } });
+      await store.migrate({ resourceTables: true });
+      return { m, store };
+    };
+    /** Seven customers written straight to the table, as another app would have. */
+    const insertByHand = async (m: Model): Promise<void> => {
+      await fx.db.query({
+        text: `INSERT INTO ${m.customers} (id, name, email, score, tags, joined_at, deleted_at) VALUES
+          ('h1', 'Hopper', 'grace@navy.mil', 9007199254740993, '["cobol", "navy"]', '2019-05-06 07:08:09.123456+00', NULL),
+          ('h2', 'Lovelace', NULL, NULL, NULL, '2018-01-01 00:00:00+00', NULL),
+          ('h3', 'Turing', 'alan@bletchley.uk', -5, '[]', NULL, NULL),
+          ('h4', 'Hamilton', NULL, 0, '["apollo"]', '2020-02-29 23:59:59.999999+00', '2021-03-04 05:06:07.000001+00'),
+          ('h5', 'Liskov', 'barbara@mit.edu', 42, NULL, '2017-07-07 07:07:07.7+00', NULL),
+          ('h6', 'Knuth', NULL, 1, NULL, NULL, NULL),
+          ('h7', 'O''Neil ''; DROP TABLE x;--', NULL, NULL, NULL, NULL, NULL)`,
+        params: [],
+      });
+    };
+
+    before(async () => {
+      fx = await testCase.setup();
+    });
+    after(() => fx?.close());
+
+    test("rows without events get one adopt event each, with their attributes in changes; a second adopt adopts nothing", async () => {
+      const { m, store } = await fresh();
+      const registered = await store.resource(m.Customer).register({ name: "Ritchie" });
+      await insertByHand(m);
+
+      const result = await store.adopt(m.Customer, { pageSize: 3 });
+
+      assert.deepEqual(result, { adopted: 7, pages: 3 });
+      const adoptions = (await eventRows(fx.db, m.events)).filter((row) => row["action"] === "adopt");
+      assert.deepEqual(adoptions.map((row) => row["record_id"]).sort(), ["h1", "h2", "h3", "h4", "h5", "h6", "h7"]);
+      for (const row of adoptions) {
+        assert.equal(row["resource"], "customer");
+        assert.equal(row["action_type"], "create");
+        assert.equal(row["version"], 1);
+        assert.deepEqual(row["data"], {});
+        assert.deepEqual(row["metadata"], { adopted: true });
+        assert.equal(row["tenant"], null);
+      }
+      const h1 = adoptions.find((row) => row["record_id"] === "h1")!;
+      assert.equal((h1["changes"] as Record<string, unknown>)["name"], "Hopper");
+      assert.equal((h1["changes"] as Record<string, unknown>)["score"], "9007199254740993", "bigints as decimal strings, every digit kept");
+      assert.deepEqual((h1["changes"] as Record<string, unknown>)["tags"], ["cobol", "navy"]);
+      assert.match(String((h1["changes"] as Record<string, unknown>)["joinedAt"]), /^2019-05-06T07:08:09\.123456/, "timestamps keep their microseconds");
+      assert.equal((h1["occurred_at"] as Date).toISOString(), "2019-05-06T07:08:09.123Z", "occurred_at is the row's createdAt");
+      assert.ok(!adoptions.some((row) => row["record_id"] === registered.record.id), "a row with events is not adopted");
+
+      assert.deepEqual(await store.adopt(m.Customer), { adopted: 0, pages: 0 });
+      assert.equal(await countRows(fx.db, m.events), 8);
+    });
+
+    test("after adopt and replay, adopted rows are rebuilt identically, NULLs, bigints, jsonb and microseconds included", async () => {
+      const { m, store } = await fresh();
+      const registered = await store.resource(m.Customer).register({ name: "Ritchie", email: "dmr@bell-labs.com" });
+      await insertByHand(m);
+      await store.adopt(m.Customer);
+      // Adopted rows are ordinary records from here on.
+      await store.resource(m.Customer).rename("h2", { name: "Ada Lovelace" });
+      await store.resource(m.Customer).leave("h5");
+      await store.resource(m.Customer).rename(registered.record.id, { name: "Dennis Ritchie" });
+      const live = await snapshot(fx.db, [m.customers]);
+
+      const replayed = await store.replay();
+
+      assert.equal(replayed.skipped, 0);
+      assert.deepEqual(await snapshot(fx.db, [m.customers]), live);
+    });
+
+    test("adopting a multi-tenant resource records each row's tenant, so a tenant replay rebuilds only that tenant", async () => {
+      const { m, store } = await fresh();
+      await fx.db.query({
+        text: `INSERT INTO ${m.seats} (id, org_id, holder) VALUES ('s1', 'org-a', 'ann'), ('s2', 'org-b', 'bob'), ('s3', 'org-a', 'cy')`,
+        params: [],
+      });
+      await store.resource(m.Seat).assign({ holder: "dee" }, { tenant: "org-b" });
+      assert.deepEqual(await store.adopt(m.Seat), { adopted: 3, pages: 1 });
+      const tenants = (await eventRows(fx.db, m.events)).filter((row) => row["action"] === "adopt").map((row) => [row["record_id"], row["tenant"]]);
+      assert.deepEqual(tenants.sort(), [["s1", "org-a"], ["s2", "org-b"], ["s3", "org-a"]]);
+      const live = await snapshot(fx.db, [m.seats]);
+
+      await fx.db.query({ text: `UPDATE ${m.seats} SET holder = 'damaged'`, params: [] });
+      const result = await store.replay({ tenant: "org-a" });
+      assert.equal(result.applied, 2);
+      const holders = Object.fromEntries((await fx.db.query({ text: `SELECT id, holder FROM ${m.seats}`, params: [] })).rows.map((r) => [r["id"], r["holder"]]));
+      assert.equal(holders["s1"], "ann");
+      assert.equal(holders["s3"], "cy");
+      assert.equal(holders["s2"], "damaged", "org-b is untouched");
+      await store.replay();
+      assert.deepEqual(await snapshot(fx.db, [m.seats]), live);
+    });
+
+    test("adopt is refused with REPLAY_IN_PROGRESS while a replay runs, and writes nothing", async () => {
+      const { m, store } = await fresh();
+      await store.resource(m.Customer).register({ name: "Ritchie" });
+      await store.resource(m.Customer).register({ name: "Thompson" });
+      const step = await store.replayStep({ budgetMs: 1, pageSize: 1 });
+      assert.equal(step.done, false);
+      await insertByHand(m);
+      const events = await countRows(fx.db, m.events);
+
+      await rejectsWith(store.adopt(m.Customer), "REPLAY_IN_PROGRESS");
+      assert.equal(await countRows(fx.db, m.events), events);
+
+      assert.equal(await store.abortReplay(), true);
+      assert.equal((await store.adopt(m.Customer)).adopted >= 7, true, "adoption works once the fence is lifted");
+    });
+
+    test("a row changed by an action before it was adopted is rebuilt by replay", {
+      todo: "not by this design: adopt skips any row that has an event, so a hand-inserted row updated through an action is never adopted, and replay stops at the update of a record that does not exist",
+    }, async () => {
+      const { m, store } = await fresh();
+      await insertByHand(m);
+      await store.resource(m.Customer).rename("h1", { name: "Grace Hopper" });
+      await store.adopt(m.Customer);
+      const live = await snapshot(fx.db, [m.customers]);
+      await store.replay();
+      assert.deepEqual(await snapshot(fx.db, [m.customers]), live);
+    });
+  });
+}
