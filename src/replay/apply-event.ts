@@ -14,6 +14,7 @@ import { validate, type AnySchema } from "../core/validation.ts";
 import { inputToAttributes, validateSet, writeTarget } from "../core/write-plan.ts";
 import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
 import { revive } from "./revive.ts";
+import type { ReplayWrite } from "./fold-page.ts";
 
 type AnyAction = ActionDefinition<Record<string, unknown>, AnySchema>;
 
@@ -108,11 +109,21 @@ function params(resource: AnyResource, values: Record<string, unknown>, changes:
   return out;
 }
 
+/** The single statement of one replay write (no event, no hooks). */
+export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement {
+  const selector = write.tenant === undefined ? { id: write.id } : { id: write.id, tenant: write.tenant };
+  switch (write.kind) {
+    case "insert": return insertRecordSql(log, write.target, write.values, null);
+    case "update": return updateRecordSql(log, write.target, selector, write.values, null);
+    case "delete": return deleteRecordSql(log, write.target, selector, null);
+  }
+}
+
 /**
- * Build the replay write of one event for one target.
+ * Plan the replay write of one event for one target.
  * @throws {ApplyFailure} when the event's data fails the target's validation
  */
-export async function applyEventSql(log: EventLog, target: ReplayTarget, event: StoredEvent, routed: boolean): Promise<SqlStatement> {
+export async function applyEvent(target: ReplayTarget, event: StoredEvent, routed: boolean): Promise<ReplayWrite> {
   const { resource, action } = target;
   const what = `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;
   try {
@@ -130,31 +141,30 @@ export async function applyEventSql(log: EventLog, target: ReplayTarget, event: 
     for (const key of Object.keys(nulls)) delete recorded[key];
     const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
     const type = action?.type ?? "create";
-    const tenant = resource.tenant === undefined ? undefined : event.tenant;
+    const base = { resource, target: writeTarget(resource), id: event.recordId, tenant: resource.tenant === undefined ? undefined : event.tenant ?? undefined };
     if (type === "create") {
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
       const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
-      return insertRecordSql(log, writeTarget(resource), params(resource, { ...record, ...nulls }, event.changes), null);
+      return { ...base, kind: "insert", values: params(resource, { ...record, ...nulls }, event.changes) };
     }
-    const selector = tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant };
-    if (type === "destroy" && action?.options.soft === undefined) return deleteRecordSql(log, writeTarget(resource), selector, null);
+    if (type === "destroy" && action?.options.soft === undefined) return { ...base, kind: "delete", values: {} };
     delete values[resource.primaryKey.attribute];
     if (resource.tenant !== undefined) delete values[resource.tenant];
     const set = await validateSet(resource, values, `record of ${what}`);
-    return updateRecordSql(log, writeTarget(resource), selector, params(resource, { ...set, ...nulls }, event.changes), null);
+    return { ...base, kind: "update", values: params(resource, { ...set, ...nulls }, event.changes) };
   } catch (error) {
     if (error instanceof ApplyFailure) throw error;
     throw new ApplyFailure(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
   }
 }
 
-/** The statements of one event, or why it cannot be applied. */
-export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<{ statements: SqlStatement[]; routed: boolean } | { failure: string }> {
+/** The writes of one event, or why it cannot be applied. */
+export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<{ writes: ReplayWrite[]; routed: boolean } | { failure: string }> {
   try {
     const { targets, routed } = replayTargets(env.log, env.resources, event);
-    const statements = await Promise.all(targets.map((t) => applyEventSql(env.log, t, event, routed)));
-    return { statements, routed };
+    const writes = await Promise.all(targets.map((t) => applyEvent(t, event, routed)));
+    return { writes, routed };
   } catch (error) {
     if (error instanceof ApplyFailure) return { failure: error.message };
     throw error;

@@ -5,7 +5,7 @@
  */
 import { rowToEvent } from "../core/record-mapping.ts";
 import { validationError } from "../core/validation.ts";
-import { eventPageSql, eventPositionSql, maxPositionSql } from "../sql/replay-statements.ts";
+import { eventPageSql, eventPositionSql, laterAdoptionSql, maxPositionSql } from "../sql/replay-statements.ts";
 import { planEvent, replayTargets } from "./apply-event.ts";
 import type { ReplayEnv } from "./replay-engine.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
@@ -44,7 +44,11 @@ export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<Re
           const key = `${target.resource.name}\u0000${event.recordId}`;
           const type = target.action?.type ?? "create";
           if (type === "create" && live.has(key)) reason = "the record it creates already exists";
-          else if (type !== "create" && !live.has(key)) reason = "the record it changes does not exist";
+          else if (type !== "create" && !live.has(key)) {
+            const adoption = (await env.db.query(laterAdoptionSql(env.log, event.resource, event.recordId, event.position))).rows[0];
+            stats.roundTrips++;
+            reason = adoption === undefined ? "the record it changes does not exist" : `superseded by the adoption at position ${String(adoption["position"])}`;
+          }
           else if (type === "create") live.add(key);
           else if (type === "destroy") live.delete(key);
         }

@@ -14,9 +14,10 @@ import { validationError } from "../core/validation.ts";
 import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
   checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
-  insertReplaySql, maxPositionSql, noteReplayErrorSql, replayByIdSql, runningReplaySql, type ReplayBounds,
+  insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql, runningReplaySql, type ReplayBounds,
 } from "../sql/replay-statements.ts";
-import { planEvent } from "./apply-event.ts";
+import { planEvent, replayWriteSql } from "./apply-event.ts";
+import { foldPageSql } from "./fold-page.ts";
 import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
 import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
 import { dryRun } from "./dry-run.ts";
@@ -154,6 +155,17 @@ async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats
   }
 }
 
+/**
+ * For an update or destroy of a missing record: the position of that record's later
+ * adoption, whose snapshot already holds the change (the row predates edge-events).
+ */
+async function supersedingAdoption(env: ReplayEnv, event: StoredEvent, error: unknown, stats: CallStats): Promise<bigint | undefined> {
+  if (event.actionType === "create" || (error as StorageError).sqlState !== "EEN01") return undefined;
+  const row = (await env.db.query(laterAdoptionSql(env.log, event.resource, event.recordId, event.position))).rows[0];
+  stats.roundTrips++;
+  return row === undefined ? undefined : BigInt(row["position"] as bigint);
+}
+
 /** Apply one page: one batch, or event by event to find the one the database refuses. */
 async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], stats: CallStats): Promise<void> {
   const plans = await Promise.all(events.map((event) => planEvent(env, event)));
@@ -162,17 +174,21 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
     if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), stats);
     return stop(env, state, events[firstBad]!, (plans[firstBad] as { failure: string }).failure);
   }
-  {
-    const statements = plans.flatMap((p) => ("statements" in p ? p.statements : []));
-    const applied = plans.filter((p) => "statements" in p).length;
-    const routed = plans.filter((p) => "routed" in p && p.routed).length;
+  const writes = plans.flatMap((p) => ("writes" in p ? p.writes : []));
+  const applied = plans.filter((p) => "writes" in p).length;
+  const routed = plans.filter((p) => "routed" in p && p.routed).length;
+  // Set-based statements first (a few per table); if the database refuses them (a foreign
+  // key that wants another order, a missing record), the same writes one statement each.
+  const folded = foldPageSql(env.log, writes);
+  const attempts = folded === undefined ? [writes.map((w) => replayWriteSql(env.log, w))] : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
+  for (const attempt of attempts) {
     try {
-      await commit(env, state, statements, events[events.length - 1]!.position, applied, events.length - applied, routed, stats);
+      await commit(env, state, typeof attempt === "function" ? attempt() : attempt, events[events.length - 1]!.position, applied, events.length - applied, routed, stats);
       plans.forEach((p, i) => { if ("failure" in p) stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure }); });
       return;
     } catch (error) {
       // A lost answer may hide a commit, and a moved checkpoint is not ours to go on from:
-      // stop there, resumable. Anything else committed nothing: find the refused event.
+      // stop there, resumable. Anything else committed nothing: try the next way.
       if (!nothingCommitted(error)) throw error;
     }
   }
@@ -186,11 +202,17 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
       continue;
     }
     try {
-      await commit(env, state, plan.statements, event.position, 1, 0, plan.routed ? 1 : 0, stats);
+      await commit(env, state, plan.writes.map((w) => replayWriteSql(env.log, w)), event.position, 1, 0, plan.routed ? 1 : 0, stats);
     } catch (error) {
       // A network failure or a lost answer is never the event's fault: stop, resumable.
       if (!refusedByDatabase(error)) throw error;
       await assertStillOurs(env, state, stats);
+      const adoption = await supersedingAdoption(env, event, error, stats);
+      if (adoption !== undefined) {
+        await commit(env, state, [], event.position, 0, 1, 0, stats);
+        stats.skippedEvents.push({ position: event.position, eventId: event.id, reason: `superseded by the adoption at position ${adoption}` });
+        continue;
+      }
       const reason = failureMessage(error);
       if (state.onError === "stop") return stop(env, state, event, reason, error);
       await commit(env, state, [], event.position, 0, 1, 0, stats);

@@ -141,14 +141,17 @@ export interface AdoptTarget {
 /** Alias of the row as jsonb in the rows {@link unadoptedRowsSql} returns: the exact text of each column. */
 export const ROW_JSON_ALIAS = "__ee_row";
 
-/** Rows of a resource that no event describes, in primary-key order after `afterKey`, each also as jsonb. */
+/**
+ * Rows of a resource that no create event describes (rows written before edge-events, even
+ * if actions changed them since), in primary-key order after `afterKey`, each also as jsonb.
+ */
 export function unadoptedRowsSql(log: EventLog, target: AdoptTarget, afterKey: string | null, limit: number): SqlStatement {
   const params = new ParamList();
   const pk = `r.${quoteIdentifier(target.primaryKeyColumn)}`;
   const after = afterKey === null ? "" : ` AND ${pk}::text > ${params.add(afterKey)}::text`;
   return params.build(
     `SELECT r.*, ${pk}::text AS "__ee_record_id", to_jsonb(r) AS ${quoteIdentifier(ROW_JSON_ALIAS)} FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
-      `WHERE e."resource" = ${params.add(target.resource)}::text AND e."record_id" = ${pk}::text)${after} ` +
+      `WHERE e."resource" = ${params.add(target.resource)}::text AND e."record_id" = ${pk}::text AND e."action_type" = 'create')${after} ` +
       `ORDER BY ${pk}::text LIMIT ${params.add(limit)}::int`,
   );
 }
@@ -164,13 +167,25 @@ export interface AdoptionEvent {
   readonly metadata: string;
 }
 
-/** Append an `adopt` create event for a row, unless an event for that record exists by now. */
+/** Append an `adopt` create event for a row, unless a create event for that record exists by now. */
 export function adoptionEventSql(log: EventLog, resource: string, event: AdoptionEvent): SqlStatement {
   return statement(
     `INSERT INTO ${log.table.sql} ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
       `"data", "changes", "metadata", "tenant", "correlation_id") ` +
       `SELECT $1::text, $2::timestamptz, $3::text, $4::text, 'adopt', 'create', 1, '{}'::jsonb, $5::jsonb, $6::jsonb, $7::text, $8::text ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $3::text AND "record_id" = $4::text)`,
+      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $3::text AND "record_id" = $4::text AND "action_type" = 'create')`,
     [event.id, event.occurredAt, resource, event.recordId, event.changes, event.metadata, event.tenant, event.correlationId],
+  );
+}
+
+/**
+ * The position of the adoption of a record after `position`, if any: an update of a record
+ * that did not exist yet, because its row predates edge-events, is part of that snapshot.
+ */
+export function laterAdoptionSql(log: EventLog, resource: string, recordId: string, position: bigint): SqlStatement {
+  return statement(
+    `SELECT "position" FROM ${log.table.sql} WHERE "resource" = $1::text AND "record_id" = $2::text ` +
+      `AND "action" = 'adopt' AND "action_type" = 'create' AND "position" > $3::bigint ORDER BY "position" LIMIT 1`,
+    [resource, recordId, position],
   );
 }

@@ -161,9 +161,7 @@ for (const testCase of executorCases()) {
       assert.equal((await store.adopt(m.Customer)).adopted >= 7, true, "adoption works once the fence is lifted");
     });
 
-    test("a row changed by an action before it was adopted is rebuilt by replay", {
-      todo: "not by this design: adopt skips any row that has an event, so a hand-inserted row updated through an action is never adopted, and replay stops at the update of a record that does not exist",
-    }, async () => {
+    test("a row changed by an action before it was adopted is rebuilt by replay", async () => {
       const { m, store } = await fresh();
       await insertByHand(m);
       await store.resource(m.Customer).rename("h1", { name: "Grace Hopper" });
