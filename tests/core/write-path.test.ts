@@ -432,6 +432,9 @@ for (const testCase of executorCases()) {
         assert.equal(caused[0]?.["user_id"], USER_ID);
         assert.deepEqual(caused[0]?.["data"], { userId: invited.record.id, role: "member" });
         assert.ok((caused[0]?.["position"] as bigint) > invited.event!.position);
+        const generated = await store.resource(m.User).invite({ email: "jan@example.com", name: "Jan" });
+        const child = await fx.db.query({ text: `SELECT correlation_id FROM ${events()} WHERE causation_id = $1`, params: [generated.event!.id] });
+        assert.equal(child.rows[0]?.["correlation_id"], generated.event!.correlationId, "a generated correlation id is shared too");
       });
 
       test("a failing after hook is reported on hookError while the action stays committed", async () => {
