@@ -181,6 +181,10 @@ async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrit
   if (createdAt !== undefined) attributes[createdAt] = call.occurredAt;
   if (updatedAt !== undefined) attributes[updatedAt] = call.occurredAt;
   attributes = await runBefore(call, attributes, undefined);
+  // The event records ctx.tenant: a before hook may not file the record under another one.
+  if (resource.tenant !== undefined && !sameJson(attributes[resource.tenant], call.ctx.tenant)) {
+    throw validationError(`${resource.name}.${call.actionName} may not change ${resource.tenant}`, resource.tenant);
+  }
   const final = await validate(resource.attributes, attributes, `record of ${resource.name}.${call.actionName}`) as Record<string, unknown>;
   const changes = changesOf(final, call.inputAttributes);
   const params: Record<string, SqlParam> = {};

@@ -110,6 +110,10 @@ function model(schema: string) {
     attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string() }),
     actions: ({ create, update }) => ({
       start: create({ input: v.object({ title: v.string(), orgId: v.optional(v.string()) }) }),
+      startElsewhere: create({
+        input: v.object({ title: v.string() }),
+        before: (attributes) => ({ ...attributes, orgId: "other-org" }),
+      }),
       retitle: update({ input: v.object({ title: v.string() }) }),
     }),
   });
@@ -460,6 +464,11 @@ for (const testCase of executorCases()) {
         assert.equal(row["tenant"], "acme");
         assert.deepEqual(row["data"], { title: "Apollo", orgId: "evil-corp" });
         assert.equal((row["changes"] as Record<string, unknown>)["orgId"], "acme");
+      });
+
+      test("a before hook that moves a create to another tenant is refused before anything is sent", async () => {
+        const error = await refusedBeforeSending(() => store.resource(m.Project).startElsewhere({ title: "Moved" }, { tenant: "acme" }));
+        assert.equal(error.issues[0]?.path, "orgId");
       });
 
       test("a call without a tenant is refused before anything is sent", async () => {
