@@ -166,6 +166,23 @@ async function supersedingAdoption(env: ReplayEnv, event: StoredEvent, error: un
   return row === undefined ? undefined : BigInt(row["position"] as bigint);
 }
 
+/** A page's write batch stays under this many bytes of event payload unless the store says otherwise. */
+const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The leading events of a page whose payloads fit in one request (at least one event): the
+ * rest is read again as the next page, so a page of large events never exceeds the limit
+ * of an HTTP driver's request.
+ */
+function withinBudget(events: StoredEvent[], maxBytes: number): StoredEvent[] {
+  let bytes = 0;
+  for (const [i, event] of events.entries()) {
+    bytes += 256 + JSON.stringify(event.data).length + JSON.stringify(event.changes).length;
+    if (bytes > maxBytes && i > 0) return events.slice(0, i);
+  }
+  return events;
+}
+
 /** Apply one page: one batch, or event by event to find the one the database refuses. */
 async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], stats: CallStats): Promise<void> {
   const plans = await Promise.all(events.map((event) => planEvent(env, event)));
@@ -234,7 +251,7 @@ async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline:
       if (finished.rows.length === 0) throw new ReplayError("The replay was aborted or finished elsewhere");
       return result(state, stats, true);
     }
-    const events = page.rows.map((row) => rowToEvent(env.log, row));
+    const events = withinBudget(page.rows.map((row) => rowToEvent(env.log, row)), env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
     await applyPage(env, state, events, stats);
     stats.pages++;
     stats.remaining = Math.max(0, stats.remaining - events.length);

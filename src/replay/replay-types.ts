@@ -26,8 +26,14 @@ export type ReplayClear = "tracked-tables" | ((ctx: ClearContext) => Promise<voi
 export interface ReplayConfig {
   /** How tracked state is cleared. Without it, replay refuses to run (code REPLAY_NOT_CONFIGURED). */
   readonly clear?: ReplayClear;
-  /** Events per page (one read and one write batch per page). Default 500. */
+  /** Events per page (one read and one write batch per page). Default 1000. */
   readonly pageSize?: number;
+  /**
+   * Upper bound of the event payload (data and changes) one write batch carries; a page
+   * whose events exceed it is applied in several batches. Default 4 MiB, well under the
+   * request limits of Neon's HTTP endpoint.
+   */
+  readonly maxBatchBytes?: number;
 }
 
 /** An event that was skipped (`onError: "skip"`). */

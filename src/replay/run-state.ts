@@ -27,7 +27,7 @@ export interface CallStats {
 }
 
 /** Events per page when neither the call nor the store says. */
-export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 1000;
 
 /** The page size to use: the call's, else the store's, else the default. */
 export function pageSizeOf(config: ReplayConfig, given: number | undefined): number {
