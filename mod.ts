@@ -25,10 +25,12 @@
  * @module
  */
 export {
-  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, StorageError,
-  ValidationError,
+  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayError, ReplayInProgressError,
+  StorageError, ValidationError,
 } from "./src/core/errors.ts";
-export type { EdgeEventsErrorCode, EdgeEventsErrorOptions, ValidationIssue } from "./src/core/errors.ts";
+export type {
+  EdgeEventsErrorCode, EdgeEventsErrorOptions, ErrorClassByCode, ErrorForCode, ValidationIssue,
+} from "./src/core/errors.ts";
 export type { BatchOptions, Executor, IsolationLevel, QueryResult, Row, SqlParam, SqlStatement } from "./src/core/executor.ts";
 export { defineEventLog } from "./src/core/event-log.ts";
 export type {
@@ -56,3 +58,8 @@ export { resourceTableSql } from "./src/core/resource-table.ts";
 export { GLOBAL_LOCK_KEY, tenantLockKey } from "./src/core/lock-key.ts";
 export type { JsonObject, JsonValue } from "./src/core/json.ts";
 export { isUlid, isUuid, newEventId, newUuidV7 } from "./src/core/ids.ts";
+export type {
+  ClearContext, ReplayClear, ReplayConfig, ReplayOptions, ReplayProgress, ReplayResult, ReplayScope, ReplayStepOptions,
+  SkippedEvent,
+} from "./src/replay/replay-types.ts";
+export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
