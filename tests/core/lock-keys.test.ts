@@ -84,7 +84,8 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
     /**
      * Lock the record's row from the blocker, run `edit` until it waits for that row, and
      * return the advisory locks its backend holds then (found by the fence lock of `log`,
-     * which only writes to this log take).
+     * which only writes to this log take). Waiting for the blocker itself matters: other
+     * suites may hold the global key, and a write queued behind them holds only the fence.
      */
     const locksWhileBlocked = async (log: EventLog, table: string, id: string, edit: () => Promise<unknown>) => {
       await blocker.query("BEGIN");
@@ -102,7 +103,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
              WHERE l.locktype = 'advisory' AND l.granted
                AND l.pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
                              AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2)
-               AND l.pid IN (SELECT pid FROM pg_locks WHERE NOT granted)
+               AND pg_backend_pid() = ANY(pg_blocking_pids(l.pid))
              ORDER BY l.mode`,
             [fence1 >>> 0, fence2 >>> 0],
           );
