@@ -183,7 +183,9 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
       // change function finds it changed, an insert a duplicate key. So look for them first.
       // (Deno's fetch resends a POST whose keep-alive connection dropped, so a lost response
       // can come back as one of these with outcomeUnknown false.)
-      const repeated = code === NOT_FOUND_SQLSTATE || code === STALE_SQLSTATE;
+      // (A stale change-function write needs no lookup: its retry re-sends the same event id,
+      // and a duplicate key then finds the earlier commit.)
+      const repeated = code === NOT_FOUND_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
         const found = await duplicates(config, calls);
         if (found !== undefined) {

@@ -139,7 +139,10 @@ function storeWithContext(
       return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));
     },
     async readEvents(readOptions: ReadEventsOptions = {}): Promise<StoredEvent[]> {
-      const result = await db.query(readEventsSql(log, readOptions));
+      // Under the global lock positions commit in order, so a position is never filled late.
+      // Otherwise a tail read (not one record's history) stops at the visibility horizon.
+      const horizon = !("scope" in log.lock && log.lock.scope === "global") && readOptions.recordId === undefined;
+      const result = await db.query(readEventsSql(log, readOptions, horizon));
       return result.rows.map((row) => rowToEvent(log, row));
     },
     replay: (replayOptions) => runReplay(replayEnv, replayOptions),
