@@ -1,0 +1,66 @@
+/**
+ * Tail reads under narrower lock scopes stop at the visibility horizon, so a consumer paging
+ * by position never steps over an event whose transaction commits late.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import * as v from "valibot";
+import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { databaseUrl } from "../support/database.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
+
+for (const testCase of executorCases(["neon-http", "pg-pool"])) {
+  describe(`reading the tail of the log under the tenant lock scope [${testCase.name}]`, () => {
+    let fx: ExecutorFixture;
+    let store: EventStore;
+    let Note: ReturnType<typeof noteResource>;
+    const noteResource = (schema: string) => defineResource({
+      name: "note", table: `${schema}.notes`, tenant: "orgId",
+      attributes: v.object({ id: v.string(), orgId: v.string(), text: v.string() }),
+      actions: ({ create }) => ({ write: create({ input: v.object({ text: v.string() }) }) }),
+    });
+
+    before(async () => {
+      fx = await testCase.setup();
+      Note = noteResource(fx.schema);
+      store = createEventStore({ db: fx.db, log: defineEventLog({ table: `${fx.schema}.events`, lock: { scope: "tenant" } }), resources: [Note] });
+      await store.migrate({ resourceTables: true });
+    });
+    after(() => fx.close());
+
+    test("an event with a lower position that commits late is neither skipped nor seen early", async () => {
+      const notes = store.resource(Note);
+      await notes.write({ text: "first" }, { tenant: "a" });
+      // A write of tenant "a" that has drawn its position and not committed yet. Actions commit
+      // before they return, so the slow writer is played by hand in an open transaction.
+      const slow = new pg.Client({ connectionString: databaseUrl() });
+      await slow.connect();
+      try {
+        await slow.query("BEGIN");
+        await slow.query(
+          `INSERT INTO ${fx.schema}.events (id, occurred_at, resource, record_id, action, action_type, data, changes, tenant, correlation_id) ` +
+            `VALUES ('01JZZZZZZZZZZZZZZZZZZZZZZZ', now(), 'note', 'late', 'write', 'create', '{}', '{}', 'a', 'late')`,
+        );
+        await notes.write({ text: "later, other tenant" }, { tenant: "b" });
+        // Other suites share the database, and their open transactions hold the horizon back
+        // too: so assert only what must never be seen, and that history is not held back.
+        const early = await store.readEvents();
+        assert.ok(!early.some((e) => e.tenant === "b"), "the committed event after the open one must wait behind the horizon");
+        const [laterB] = (await fx.db.query({ text: `SELECT record_id FROM ${fx.schema}.events WHERE tenant = 'b'`, params: [] })).rows;
+        const byRecord = await store.readEvents({ resource: "note", recordId: String(laterB!["record_id"]) });
+        assert.equal(byRecord.length, 1, "one record's history is not held back");
+        await slow.query("COMMIT");
+      } finally {
+        await slow.end();
+      }
+      let all = await store.readEvents();
+      for (let i = 0; i < 100 && all.length < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        all = await store.readEvents();
+      }
+      assert.deepEqual(all.map((e) => e.position), [...all.map((e) => e.position)].sort((x, y) => (x < y ? -1 : 1)));
+      assert.deepEqual(all.map((e) => e.tenant), ["a", "a", "b"], "every event, in position order, once");
+    });
+  });
+}
