@@ -26,6 +26,13 @@ export interface SqlFragment {
 
 const FORBIDDEN = /;|--|\/\*|\$\d/;
 
+// Brands set only by `sql` and `ref`. A structural check on `kind` alone would let a JSON
+// request body forge a fragment (`{"kind":"sql-fragment","strings":["(SELECT ...)"]}`) that an
+// update then renders as SQL text; JSON cannot make symbols. `Symbol.for` so that fragments
+// made by another copy of the package are still recognized.
+const FRAGMENT_BRAND = Symbol.for("edge-events.sql-fragment");
+const REF_BRAND = Symbol.for("edge-events.attribute-ref");
+
 /**
  * Tag an SQL expression. Interpolated values become parameters, never text; use
  * {@link ref} for columns. The literal parts may not contain `;`, comments or `$n`.
@@ -41,7 +48,9 @@ export function sql(strings: TemplateStringsArray, ...values: (SqlParam | Attrib
   for (const part of strings) {
     if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments or $n placeholders");
   }
-  return Object.freeze({ kind: "sql-fragment", strings: Object.freeze([...strings]), values: Object.freeze([...values]) });
+  return Object.freeze({
+    kind: "sql-fragment", strings: Object.freeze([...strings]), values: Object.freeze([...values]), [FRAGMENT_BRAND]: true,
+  });
 }
 
 /**
@@ -52,16 +61,16 @@ export function sql(strings: TemplateStringsArray, ...values: (SqlParam | Attrib
  * ```
  */
 export function ref(attribute: string): AttributeRef {
-  return Object.freeze({ kind: "attribute-ref", attribute });
+  return Object.freeze({ kind: "attribute-ref", attribute, [REF_BRAND]: true });
 }
 
-/** Whether a value is an {@link SqlFragment}. */
+/** Whether a value is an {@link SqlFragment} made by {@link sql} (not a look-alike object from input). */
 export function isSqlFragment(value: unknown): value is SqlFragment {
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "sql-fragment";
+  return typeof value === "object" && value !== null && (value as { [FRAGMENT_BRAND]?: unknown })[FRAGMENT_BRAND] === true;
 }
 
 function isAttributeRef(value: unknown): value is AttributeRef {
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "attribute-ref";
+  return typeof value === "object" && value !== null && (value as { [REF_BRAND]?: unknown })[REF_BRAND] === true;
 }
 
 /**
