@@ -4,6 +4,7 @@
  * @module
  */
 import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
+import { eventLogDdl } from "../sql/event-log-ddl.ts";
 
 /** Postgres column types an actor column may have. */
 export type ActorColumnType = "uuid" | "text" | "bigint" | "integer";
@@ -118,13 +119,32 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
     columns.add(actor.column);
     actors[name] = Object.freeze({ column: actor.column, type: actor.type });
   }
-  return Object.freeze({
+  const log: EventLog = Object.freeze({
     table,
     replayStateTable,
     actors: Object.freeze(actors),
     lock: validateLock(options.lock ?? { scope: "global" }),
     replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),
   });
+  checkDerivedNames(log);
+  return log;
+}
+
+/**
+ * Names derived from the table and the actor columns (`<table>_assert_writable`,
+ * `<table>_replay_running_idx`, `<table>_<column>_idx`, ...) must be identifiers too; building
+ * the DDL quotes every one of them, so a name that cannot be derived fails here, at definition
+ * time, rather than in `migrate()` or in the first write.
+ */
+function checkDerivedNames(log: EventLog): void {
+  try {
+    eventLogDdl(log);
+  } catch (error) {
+    throw new TypeError(
+      "Invalid event log table name or actor column: a name derived from it (an index, trigger or function) would not be a valid identifier of at most 63 bytes",
+      { cause: error },
+    );
+  }
 }
 
 function validateLock(lock: LockOption): LockOption {
