@@ -18,7 +18,7 @@ Options:
   --tenant T             replay one tenant's rows only
   --resume               continue the running replay from its checkpoint (scope is kept)
   --abort                abort the running replay: lift the fence, leave the tables as they are
-  --page-size N          events per page (1 to 10000; default: the store's, else 500)
+  --page-size N          events per page (1 to 10000; default: the store's, else 1000)
   --on-error stop|skip   stop at the first event that cannot be applied (default), or skip it
   --dry-run              report what would be applied and skipped; write nothing
 
