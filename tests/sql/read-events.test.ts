@@ -1,0 +1,148 @@
+// Reading the event log (src/sql/read-events.ts): exact text and params of the paged read
+// (with and without the visibility horizon) and of the read by ids, the limit's bounds,
+// filters only as parameters, and on PGlite and Postgres (neon-http) hostile resource
+// names, record ids and event ids select exactly their own events.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as v from "valibot";
+import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { readEventsByIdSql, readEventsSql } from "../../src/sql/read-events.ts";
+import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { HOSTILE_VALUES } from "../support/hostile-values.ts";
+
+const log = defineEventLog({ table: "audit.events" });
+const plainLog = defineEventLog();
+// Array literals have their own specials: a bare NULL, braces, commas, spaces.
+const ARRAY_HOSTILE = [...HOSTILE_VALUES, "NULL", "{a,b}", "a,b", " padded ", `\\"`];
+
+describe("readEventsSql(): golden text and params", () => {
+  test("by default: after position 0, 1000 events, no horizon", () => {
+    const s = readEventsSql(plainLog);
+    assert.deepEqual({ ...s }, {
+      text: `SELECT * FROM "events" WHERE "position" > $1::bigint ORDER BY "position" LIMIT $2::int`,
+      params: [0n, 1000],
+    });
+    assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
+  });
+
+  test("every filter, the horizon, and a qualified table", () => {
+    assert.deepEqual({ ...readEventsSql(log, { afterPosition: 41n, limit: 10, resource: "account", recordId: "a1" }, true) }, {
+      text: `SELECT * FROM "audit"."events" WHERE "position" > $1::bigint AND "tx_id" < pg_snapshot_xmin(pg_current_snapshot()) ` +
+        `AND "resource" = $2::text AND "record_id" = $3::text ORDER BY "position" LIMIT $4::int`,
+      params: [41n, "account", "a1", 10],
+    });
+  });
+
+  test("the horizon alone adds no parameter", () => {
+    assert.deepEqual({ ...readEventsSql(plainLog, {}, true) }, {
+      text: `SELECT * FROM "events" WHERE "position" > $1::bigint AND "tx_id" < pg_snapshot_xmin(pg_current_snapshot()) ` +
+        `ORDER BY "position" LIMIT $2::int`,
+      params: [0n, 1000],
+    });
+  });
+
+  test("limit must be an integer from 1 to 10000", () => {
+    for (const limit of [1, 10_000]) assert.doesNotThrow(() => readEventsSql(plainLog, { limit }));
+    for (const limit of [0, -1, 10_001, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "10" as unknown as number]) {
+      assert.throws(() => readEventsSql(plainLog, { limit }), RangeError, String(limit));
+    }
+  });
+});
+
+describe("readEventsByIdSql(): golden text and params", () => {
+  test("one array parameter", () => {
+    const s = readEventsByIdSql(log, ["01HZX3NDEKTSV4RRFFQ69G5FAV", "01HZX3NDEKTSV4RRFFQ69G5FAW"]);
+    assert.deepEqual({ ...s }, {
+      text: `SELECT * FROM "audit"."events" WHERE "id" = ANY($1::text[])`,
+      params: [["01HZX3NDEKTSV4RRFFQ69G5FAV", "01HZX3NDEKTSV4RRFFQ69G5FAW"]],
+    });
+    assert.ok(Object.isFrozen(s));
+  });
+});
+
+describe("read statements: injection", () => {
+  test("hostile filters and ids are parameters only", () => {
+    const benign = readEventsSql(log, { resource: "plain", recordId: "plain" }, true);
+    const benignIds = readEventsByIdSql(log, ["plain"]);
+    for (const value of ARRAY_HOSTILE) {
+      const s = readEventsSql(log, { resource: value, recordId: value }, true);
+      assert.equal(s.text, benign.text);
+      assert.ok(!s.text.includes(value));
+      assert.deepEqual(s.params, [0n, value, value, 1000]);
+      const ids = readEventsByIdSql(log, [value]);
+      assert.equal(ids.text, benignIds.text);
+      assert.deepEqual(ids.params, [[value]]);
+    }
+  });
+});
+
+function model(schema: string) {
+  const storeLog = defineEventLog({ table: `${schema}.events` });
+  const attributes = v.object({ id: v.string(), label: v.string() });
+  const make = (name: string, table: string) => defineResource({
+    name,
+    table: `${schema}.${table}`,
+    primaryKey: { attribute: "id", generate: "none" },
+    attributes,
+    actions: ({ create }) => ({ add: create({ input: attributes }) }),
+  });
+  return { log: storeLog, Hostile: make(`it's "x";-- ' OR 1=1 --`, "hostile"), Plain: make("plain", "plain") };
+}
+
+for (const testCase of executorCases()) {
+  describe(`read statements on the database [${testCase.name}]`, () => {
+    let fx: ExecutorFixture;
+    let m: ReturnType<typeof model>;
+    let store: EventStore;
+    const eventIds: string[] = [];
+
+    before(async () => {
+      fx = await testCase.setup();
+      m = model(fx.schema);
+      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Hostile, m.Plain] });
+      await store.migrate({ resourceTables: true });
+      for (const value of ARRAY_HOSTILE) {
+        eventIds.push((await store.resource(m.Hostile).add({ id: value, label: value })).event!.id);
+        await store.resource(m.Plain).add({ id: value, label: value });
+      }
+    });
+    after(() => fx?.close());
+
+    test("a hostile resource name and record id select exactly their own event", async () => {
+      for (const value of ARRAY_HOSTILE) {
+        const events = await store.readEvents({ resource: m.Hostile.name, recordId: value });
+        assert.equal(events.length, 1, JSON.stringify(value));
+        assert.equal(events[0]?.recordId, value);
+        assert.equal(events[0]?.resource, m.Hostile.name);
+        assert.deepEqual(events[0]?.data, { id: value, label: value });
+      }
+      const all = await store.readEvents({ resource: m.Hostile.name });
+      assert.deepEqual(all.map((e) => e.recordId), ARRAY_HOSTILE);
+      assert.deepEqual(await store.readEvents({ resource: `${m.Hostile.name}' OR '1'='1` }), []);
+    });
+
+    test("pages by position see every event once, with the horizon as without", async () => {
+      for (const horizon of [false, true]) {
+        const seen: string[] = [];
+        let after = 0n;
+        for (;;) {
+          const page = await fx.db.query(readEventsSql(m.log, { afterPosition: after, limit: 7, resource: "plain" }, horizon));
+          if (page.rows.length === 0) break;
+          for (const row of page.rows) seen.push(String(row["record_id"]));
+          after = page.rows.at(-1)!["position"] as bigint;
+        }
+        assert.deepEqual(seen, ARRAY_HOSTILE, `horizon ${horizon}`);
+      }
+    });
+
+    test("ids holding array-literal specials are looked up exactly", async () => {
+      const rows = await fx.db.query(readEventsByIdSql(m.log, [...eventIds, ...ARRAY_HOSTILE, "NULL"]));
+      assert.deepEqual(rows.rows.map((r) => r["id"]).sort(), [...eventIds].sort());
+      const byRecord = await fx.db.query({
+        text: `SELECT record_id FROM ${fx.schema}.events WHERE record_id = ANY($1::text[]) AND resource = 'plain' ORDER BY position`,
+        params: [ARRAY_HOSTILE],
+      });
+      assert.deepEqual(byRecord.rows.map((r) => r["record_id"]), ARRAY_HOSTILE);
+    });
+  });
+}
