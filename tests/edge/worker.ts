@@ -1,0 +1,69 @@
+/**
+ * The Worker of the workerd smoke test (`workerd.test.ts`): bundled with esbuild into one ES
+ * module and run inside workerd, the Cloudflare Workers runtime, where only Web APIs exist.
+ *
+ * On a POST it builds a store over the real `neon()` driver, pointed at the test's local
+ * SQL-over-HTTP server, migrates in the schema the test names, calls a create and an update
+ * action, and answers with the record and the events it reads back.
+ * @module
+ */
+import { neon, neonConfig } from "@neondatabase/serverless";
+import * as v from "valibot";
+import { createEventStore, defineEventLog, defineResource, isEdgeEventsError } from "../../mod.ts";
+import { neonHttp } from "../../src/drivers/neon/mod.ts";
+
+/** What the test posts: where the local server is, and the schema to work in. */
+export interface SmokeRequest {
+  /** `postgres://user:password@127.0.0.1:<port>/<db>`; the server takes role and database from it. */
+  readonly connectionString: string;
+  /** The local server's `/sql` URL, for `neonConfig.fetchEndpoint`. */
+  readonly fetchEndpoint: string;
+  /** A fresh schema for the event log and the table. */
+  readonly schema: string;
+}
+
+const SmokeRequestSchema = v.object({ connectionString: v.string(), fetchEndpoint: v.string(), schema: v.string() });
+
+async function run({ connectionString, fetchEndpoint, schema }: SmokeRequest): Promise<Response> {
+  neonConfig.fetchEndpoint = fetchEndpoint;
+  const log = defineEventLog({
+    table: `${schema}.events`,
+    actors: { user: { column: "user_id", type: "uuid" } },
+  });
+  const Todo = defineResource({
+    name: "todo",
+    table: `${schema}.todos`,
+    attributes: v.object({ id: v.string(), title: v.pipe(v.string(), v.minLength(1)), done: v.boolean() }),
+    actions: ({ create, update }) => ({
+      add: create({ input: v.object({ title: v.string() }), defaults: { done: false } }),
+      complete: update({ set: () => ({ done: true }) }),
+    }),
+  });
+  const store = createEventStore({ db: neonHttp(neon(connectionString)), log, resources: [Todo] });
+  await store.migrate({ resourceTables: true });
+  const todos = store.resource(Todo);
+  const ctx = { actor: { user: "0192f3c4-5b6a-7d8e-9f01-23456789abcd" }, metadata: { via: "workerd" } };
+  const { record } = await todos.add({ title: "Run on workerd" }, ctx);
+  const updated = await todos.complete(record.id, {}, ctx);
+  const events = await store.readEvents();
+  return Response.json({
+    record: updated.record,
+    // bigint positions do not survive JSON.stringify: send them as text.
+    events: events.map((e) => ({ ...e, position: String(e.position), occurredAt: e.occurredAt.toISOString() })),
+    // Proof of where this ran: workerd sets this, Node, Bun and Deno do not.
+    userAgent: navigator.userAgent,
+  });
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    try {
+      return await run(v.parse(SmokeRequestSchema, await request.json()));
+    } catch (error) {
+      const code = isEdgeEventsError(error) ? error.code : undefined;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+      return Response.json({ error: message, code, cause }, { status: 500 });
+    }
+  },
+};
