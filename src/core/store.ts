@@ -106,10 +106,10 @@ function storeWithContext(
   const store: EventStore = {
     log, db, resources: resources as ReadonlyMap<string, AnyResource>,
     async migrate(migrateOptions = {}) {
-      await db.batch(migrateBatch(log));
-      if (migrateOptions.resourceTables === true) {
-        await db.batch([...resources.values()].flatMap((r) => resourceTableSql(r)));
-      }
+      // Resource tables go in the same batch, under the migration lock: in a batch of their
+      // own, concurrent migrations raced on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505).
+      const tables = migrateOptions.resourceTables === true ? [...resources.values()].flatMap((r) => resourceTableSql(r)) : [];
+      await db.batch([...migrateBatch(log), ...tables]);
     },
     resource<R extends AnyResource>(resource: R): ResourceClient<R> {
       const r = known(resource);
