@@ -24,7 +24,9 @@ export interface SqlFragment {
   readonly values: readonly (SqlParam | AttributeRef | SqlFragment)[];
 }
 
-const FORBIDDEN = /;|--|\/\*|\$\d/;
+// `;` ends a statement, `--` and `/*` open comments, `$1` is a placeholder of ours, and `$$` or
+// `$tag$` opens a dollar-quoted string that could hide any of them.
+const FORBIDDEN = /;|--|\/\*|\$\d|\$[A-Za-z_]*\$/;
 
 // Brands set only by `sql` and `ref`. A structural check on `kind` alone would let a JSON
 // request body forge a fragment (`{"kind":"sql-fragment","strings":["(SELECT ...)"]}`) that an
@@ -35,7 +37,7 @@ const REF_BRAND = Symbol.for("edge-events.attribute-ref");
 
 /**
  * Tag an SQL expression. Interpolated values become parameters, never text; use
- * {@link ref} for columns. The literal parts may not contain `;`, comments or `$n`.
+ * {@link ref} for columns. The literal parts may not contain `;`, comments, `$n` or dollar quotes.
  *
  * @throws {TypeError} when a literal part contains `;`, `--`, `/*` or a `$n` placeholder
  * @example
@@ -46,7 +48,7 @@ const REF_BRAND = Symbol.for("edge-events.attribute-ref");
  */
 export function sql(strings: TemplateStringsArray, ...values: (SqlParam | AttributeRef | SqlFragment)[]): SqlFragment {
   for (const part of strings) {
-    if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments or $n placeholders");
+    if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments, $n placeholders or dollar quotes");
   }
   return Object.freeze({
     kind: "sql-fragment", strings: Object.freeze([...strings]), values: Object.freeze([...values]), [FRAGMENT_BRAND]: true,

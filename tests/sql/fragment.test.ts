@@ -63,7 +63,7 @@ describe("sql``: golden rendering", () => {
 });
 
 describe("sql``: injection", () => {
-  test("';', '--', '/*' and $n placeholders in a literal part are TypeErrors, wherever the part is", () => {
+  test("';', '--', '/*', $n placeholders and dollar quotes in a literal part are TypeErrors, wherever the part is", () => {
     const attempts: (() => unknown)[] = [
       () => sql`1; DROP TABLE events`,
       () => sql`${ref("balance")};`,
@@ -75,6 +75,8 @@ describe("sql``: injection", () => {
       () => sql`${ref("balance")} + $1`,
       () => sql`$12 + ${ref("balance")}`,
       () => sql`${ref("balance")} + ${1} OR $2 IS NULL`,
+      () => sql`${ref("balance")} || $$; DROP TABLE events $$`,
+      () => sql`length($x$ ${ref("balance")} $x$)`,
     ];
     for (const attempt of attempts) assert.throws(attempt, TypeError, String(attempt));
   });
