@@ -172,9 +172,10 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
     const built = await Promise.all(calls.map((call) => buildWrite(config.log, call, current.get(call))));
     const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant));
     const writes = built.flatMap((b) => [...b.before, b.statement]);
-    // Where each call's write result is: after the prelude and every statement before it.
-    const at = built.map((_, i) => prelude.length + built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0) - 1);
-    const sent = await send(config, [...prelude, ...writes]);
+    // Where each call's write result is: after the prelude (one statement, index 0) and every
+    // statement before it.
+    const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
+    const sent = await send(config, [prelude, ...writes]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;

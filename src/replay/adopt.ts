@@ -96,8 +96,8 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
       };
     });
     const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant));
-    const results = await send(db, [...prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
-    adopted += results.slice(prelude.length).reduce((n, r) => n + (r.rowCount ?? 0), 0);
+    const results = await send(db, [prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
+    adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }
 }

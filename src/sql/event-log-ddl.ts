@@ -1,6 +1,6 @@
 /**
  * DDL of the event log: the event table, its indexes, the immutability trigger, the
- * replay state table and the write fence function.
+ * replay state table, the write fence function and the write prelude function.
  * @module
  */
 import type { SqlStatement } from "../core/executor.ts";
@@ -119,6 +119,33 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  IF EXISTS (SELECT 1 FROM ${r} WHERE "status" = 'running' AND ("tenant" IS NULL OR "tenant" = p_tenant)) THEN\n` +
       `    RAISE EXCEPTION 'a replay is in progress' USING ERRCODE = '${REPLAY_IN_PROGRESS_SQLSTATE}';\n` +
       `  END IF;\n` +
+      `END\n$fn$`,
+  );
+  // The write prelude as one statement (a batch statement is one round trip between the
+  // proxy and Postgres). plpgsql runs its statements in order, and a VOLATILE function takes a
+  // fresh snapshot for each, so the fence check reads after both locks are held, as it did
+  // as a statement of its own. The write locks come in the order given (the caller sorts
+  // them); a null key is refused, since the lock functions would skip it.
+  texts.push(
+    `CREATE OR REPLACE FUNCTION ${derivedName(log, "begin_write")}(p_fence_a int, p_fence_b int, ` +
+      `p_keys bigint[], p_pairs_a int[], p_pairs_b int[], p_tenants text[]) RETURNS void ` +
+      `LANGUAGE plpgsql VOLATILE AS $fn$\n` +
+      `BEGIN\n` +
+      `  IF p_fence_a IS NULL OR p_fence_b IS NULL OR array_position(p_keys, NULL) IS NOT NULL\n` +
+      `     OR array_position(p_pairs_a, NULL) IS NOT NULL OR array_position(p_pairs_b, NULL) IS NOT NULL\n` +
+      `     OR cardinality(p_pairs_a) IS DISTINCT FROM cardinality(p_pairs_b) THEN\n` +
+      `    RAISE EXCEPTION 'invalid lock keys' USING ERRCODE = '22004';\n` +
+      `  END IF;\n` +
+      `  PERFORM pg_advisory_xact_lock_shared(p_fence_a, p_fence_b);\n` +
+      `  FOR i IN 1 .. coalesce(cardinality(p_keys), 0) LOOP\n` +
+      `    PERFORM pg_advisory_xact_lock(p_keys[i]);\n` +
+      `  END LOOP;\n` +
+      `  FOR i IN 1 .. coalesce(cardinality(p_pairs_a), 0) LOOP\n` +
+      `    PERFORM pg_advisory_xact_lock(p_pairs_a[i], p_pairs_b[i]);\n` +
+      `  END LOOP;\n` +
+      `  FOR i IN 1 .. coalesce(cardinality(p_tenants), 0) LOOP\n` +
+      `    PERFORM ${derivedName(log, "assert_writable")}(p_tenants[i]);\n` +
+      `  END LOOP;\n` +
       `END\n$fn$`,
   );
   texts.push(

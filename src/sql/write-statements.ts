@@ -58,26 +58,29 @@ export function fenceLockKey(log: EventLog): readonly [number, number] {
   return [0x65656665, hash | 0];
 }
 
-function lockCall(fn: string, key: LockKey, params: ParamList): string {
-  if (typeof key === "bigint") return `${fn}(${params.add(key)}::bigint)`;
-  return `${fn}(${params.add(key[0])}::int, ${params.add(key[1])}::int)`;
-}
-
 /**
- * The statements every write batch starts with: the shared fence lock, the write locks
- * (sorted, so that concurrent multi-lock batches cannot deadlock), and the fence check
- * for each tenant written (raises `EER01` while a replay runs).
+ * The statement every write batch starts with: one call of `<table>_begin_write`, which takes
+ * the shared fence lock, then the write locks, then runs the fence check for each tenant
+ * written (raises `EER01` while a replay runs). The keys are deduplicated and sorted here, so
+ * that concurrent multi-lock batches cannot deadlock: sorted by `b<bigint>` / `p<int>,<int>`
+ * text, which puts every bigint key before every pair, so the function takes the bigint keys,
+ * then the pairs, in exactly the order earlier versions took them one statement each.
  */
-export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[]): SqlStatement[] {
-  const fence = new ParamList();
-  const statements = [fence.build(`SELECT ${lockCall("pg_advisory_xact_lock_shared", fenceLockKey(log), fence)}`)];
+export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[]): SqlStatement {
   const unique = new Map(keys.map((k) => [typeof k === "bigint" ? `b${k}` : `p${k[0]},${k[1]}`, k]));
+  const bigints: bigint[] = [];
+  const pairsA: number[] = [];
+  const pairsB: number[] = [];
   for (const id of [...unique.keys()].sort()) {
-    const params = new ParamList();
-    statements.push(params.build(`SELECT ${lockCall("pg_advisory_xact_lock", unique.get(id)!, params)}`));
+    const key = unique.get(id)!;
+    if (typeof key === "bigint") bigints.push(key);
+    else (pairsA.push(key[0]), pairsB.push(key[1]));
   }
-  for (const tenant of new Set(tenants)) statements.push(fenceCheckSql(log, tenant));
-  return statements;
+  const [fenceA, fenceB] = fenceLockKey(log);
+  return statement(
+    `SELECT ${derivedName(log, "begin_write")}($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[])`,
+    [fenceA, fenceB, Object.freeze(bigints), Object.freeze(pairsA), Object.freeze(pairsB), Object.freeze([...new Set(tenants)])],
+  );
 }
 
 /** The fence check alone: raises `EER01` while a replay of all tenants or of `tenant` runs. */

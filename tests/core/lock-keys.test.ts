@@ -9,6 +9,7 @@ import { createEventStore, defineEventLog, defineResource, type EventLog, type L
 import { fenceLockKey } from "../../src/sql/write-statements.ts";
 import { databaseUrl } from "../support/database.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { rejectsWith } from "../support/store-helpers.ts";
 
 const UUID = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
 
@@ -220,6 +221,43 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const bigint = await writeLockOf(m, "docs_custom", doc.id, () => store.resource(m.Doc).edit(doc.id, { text: "b" }, { tenant: "acme" }));
       assert.deepEqual(bigint, { classid: 0x01234567, objid: 0x89abcdef, objsubid: 1 });
       assert.deepEqual(keyCalls, [{ resource: "doc", action: "edit", tenant: "acme" }]);
+    });
+
+    test("the prelude's fence check reads after its locks: a write queued behind a replay start sees its running row", async () => {
+      // The prelude is one statement (a call of <table>_begin_write); the check inside it must
+      // still take its snapshot after the shared fence lock is granted, not when the call began.
+      const m = models.custom;
+      const store = storeOf(m);
+      const [fence1, fence2] = fenceLockKey(m.log);
+      await blocker.query("BEGIN");
+      let write: Promise<unknown> | undefined;
+      try {
+        await blocker.query("SELECT pg_advisory_xact_lock($1::int, $2::int)", [fence1, fence2]);
+        await blocker.query(`INSERT INTO ${m.log.replayStateTable.sql} (replay_id, status) VALUES ('lock-keys', 'running')`);
+        write = store.resource(m.Note).write({ text: "queued" });
+        write.catch(() => undefined);
+        let waiting = false;
+        for (let i = 0; i < 2000 && !waiting; i++) {
+          const { rows } = await blocker.query(
+            `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'
+               AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2`,
+            [fence1 >>> 0, fence2 >>> 0],
+          );
+          waiting = rows.length > 0;
+          if (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.ok(waiting, "the write was seen waiting for the fence");
+      } finally {
+        await blocker.query("COMMIT");
+      }
+      try {
+        await rejectsWith(write!, "REPLAY_IN_PROGRESS");
+        const { rows } = await blocker.query(`SELECT count(*)::int AS n FROM ${m.log.table.sql} WHERE data->>'text' = 'queued'`);
+        assert.equal(rows[0].n, 0);
+      } finally {
+        await blocker.query(`UPDATE ${m.log.replayStateTable.sql} SET status = 'aborted' WHERE replay_id = 'lock-keys'`);
+      }
+      await store.resource(m.Note).write({ text: "after" });
     });
   });
 }

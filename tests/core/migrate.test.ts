@@ -130,7 +130,7 @@ for (const testCase of executorCases()) {
       const first = await catalog(fx.db, fx.schema);
       assert.equal(first["indexes"]!.length, 14, "events: pkey, position, 5 query indexes, 4 actors; replay: pkey, running; tags: pkey");
       assert.equal(first["triggers"]!.length, 2);
-      assert.equal(first["functions"]!.length, 3);
+      assert.equal(first["functions"]!.length, 4);
       await store.resource(Tag).add({ label: "kept" });
       await store.migrate({ resourceTables: true });
       await store.migrate();
@@ -182,6 +182,7 @@ for (const testCase of executorCases()) {
       ]);
       assert.deepEqual(c["functions"]!.map((r) => `${r["proname"]}(${r["args"]}) ${r["result"]}`), [
         "audit_log_assert_writable(p_tenant text) void",
+        "audit_log_begin_write(p_fence_a integer, p_fence_b integer, p_keys bigint[], p_pairs_a integer[], p_pairs_b integer[], p_tenants text[]) void",
         "audit_log_expect(p_found boolean, p_code text) boolean",
         "audit_log_immutable() trigger",
       ]);

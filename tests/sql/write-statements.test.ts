@@ -63,17 +63,21 @@ describe("write statements: golden text and params", () => {
     assert.deepEqual(fenceLockKey(plainLog), [0x65656665, -442792142]);
   });
 
-  test("the prelude: the shared fence lock, each distinct write key once in sorted order, then one fence check per distinct tenant", () => {
-    const prelude = writePreludeSql(log, [5n, [1, 2], 5n, -3n, [1, 2]], ["org1", null, "org1", null]);
-    assert.deepEqual(prelude.map((s) => ({ text: s.text, params: s.params })), [
-      { text: "SELECT pg_advisory_xact_lock_shared($1::int, $2::int)", params: [0x65656665, 330843763] },
-      { text: "SELECT pg_advisory_xact_lock($1::bigint)", params: [-3n] },
-      { text: "SELECT pg_advisory_xact_lock($1::bigint)", params: [5n] },
-      { text: "SELECT pg_advisory_xact_lock($1::int, $2::int)", params: [1, 2] },
-      { text: `SELECT "audit"."events_assert_writable"($1::text)`, params: ["org1"] },
-      { text: `SELECT "audit"."events_assert_writable"($1::text)`, params: [null] },
-    ]);
-    for (const s of prelude) assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
+  test("the prelude: one begin_write call with the fence key, each distinct write key once in sorted order, each distinct tenant once", () => {
+    const prelude = writePreludeSql(log, [5n, [1, 2], 5n, -3n, [1, 2], [1, -2]], ["org1", null, "org1", null]);
+    assert.deepEqual({ text: prelude.text, params: prelude.params }, {
+      text: `SELECT "audit"."events_begin_write"($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[])`,
+      params: [0x65656665, 330843763, [-3n, 5n], [1, 1], [-2, 2], ["org1", null]],
+    });
+    assert.ok(Object.isFrozen(prelude) && Object.isFrozen(prelude.params));
+    for (const p of prelude.params.slice(2)) assert.ok(Object.isFrozen(p));
+  });
+
+  test("the prelude keeps the order of one statement per lock: every bigint key, then every pair, each by its text", () => {
+    // The order of earlier versions (one statement per key, sorted by "b<key>" / "p<a>,<b>"),
+    // so that old and new writers on one database still take shared keys in one order.
+    const prelude = writePreludeSql(plainLog, [10n, 9n, -1n, [10, 0], [9, 0], [-1, 5]], []);
+    assert.deepEqual(prelude.params.slice(2), [[-1n, 10n, 9n], [-1, 10, 9], [5, 0, 0], []]);
   });
 
   test("the prelude orders keys the same whatever order the calls came in", () => {
@@ -191,7 +195,7 @@ function everyStatement(value: string): SqlStatement[] {
   });
   const target: WriteTarget = { ...account, resource: value };
   return [
-    ...writePreludeSql(log, [1n], [value]),
+    writePreludeSql(log, [1n], [value]),
     insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, event),
     updateRecordSql(log, target, { id: value, tenant: value }, { balance: sql`${ref("balance")} + ${value}::int` }, event),
     updateRecordSql(log, target, { id: value, tenant: value, lastPosition: 1n }, { orgId: value }, event),
@@ -213,7 +217,8 @@ describe("write statements: injection", () => {
         const b = benign[i]!;
         assert.equal(s.text, b.text, `statement ${i} with ${JSON.stringify(value)}`);
         assert.ok(!s.text.includes(value), `statement ${i} text contains ${JSON.stringify(value)}`);
-        const expected = b.params.map((p): SqlParam => (p === "plain" ? value : p === plainJson ? JSON.stringify({ [value]: value }) : p));
+        const swap = (p: SqlParam): SqlParam => (p === "plain" ? value : p === plainJson ? JSON.stringify({ [value]: value }) : p);
+        const expected = b.params.map((p): SqlParam => (Array.isArray(p) ? p.map((e) => swap(e as SqlParam)) as SqlParam : swap(p)));
         assert.deepEqual(s.params, expected, `statement ${i} params with ${JSON.stringify(value)}`);
       });
     }
