@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 
 function model(schema: string) {
@@ -17,18 +18,13 @@ function model(schema: string) {
       id: v.string(),
       owner: v.string(),
       balance: v.number(),
-      createdAt: v.optional(v.date()),
-      updatedAt: v.optional(v.date()),
-      deletedAt: v.optional(v.nullable(v.date())),
+      ...TIMESTAMP_ENTRIES,
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
       open: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 } }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({
-        input: v.object({ amount: v.number() }),
-        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
-      }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       bump: update({ change: (record) => ({ balance: record.balance + 1 }) }),
       close: destroy({ soft: "deletedAt" }),
       remove: destroy(),

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import {
-  createEventStore, defineEventLog, defineResource, type EventStore, type HookFailedError, isEdgeEventsError, ref, sql,
-  type ValidationError,
+  createEventStore, defineEventLog, defineResource, type EventStore, type HookFailedError, isEdgeEventsError, sql, type ValidationError,
 } from "../../mod.ts";
 import type { Row } from "../../src/core/executor.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
@@ -24,16 +24,7 @@ function model(schema: string) {
   const Account = defineResource({
     name: "account",
     table: `${schema}.accounts`,
-    attributes: v.object({
-      id: v.string(),
-      owner: v.string(),
-      label: v.optional(v.string()),
-      status: v.optional(v.picklist(["open", "frozen"]), "open"),
-      balance: v.number(),
-      createdAt: v.optional(v.date()),
-      updatedAt: v.optional(v.date()),
-      deletedAt: v.optional(v.nullable(v.date())),
-    }),
+    attributes: v.object({ ...ACCOUNT_ENTRIES, ...TIMESTAMP_ENTRIES }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
       open: create({
@@ -53,10 +44,7 @@ function model(schema: string) {
       }),
       importLegacy: create({ input: v.object({ owner: v.string(), balance: v.number() }), ignored: true }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({
-        input: v.object({ amount: v.number() }),
-        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
-      }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       bump: update({ change: (record) => ({ balance: record.balance + 1 }) }),
       close: destroy({ soft: "deletedAt" }),
       remove: destroy(),

@@ -7,11 +7,12 @@ import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { prefixedTables } from "../support/models.ts";
 import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
 import { snapshot } from "./replay-helpers.ts";
 
 function model(schema: string, prefix: string) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({ table: t("events") });
   const Customer = defineResource({
     name: "customer",

@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import {
-  createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, newEventId, ref, sql,
+  createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, newEventId,
 } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { rejectsWith } from "../support/store-helpers.ts";
 import { mulberry32, snapshot } from "./replay-helpers.ts";
 
@@ -22,7 +23,7 @@ interface Pause {
 }
 
 function model(schema: string, prefix: string, pause: Pause = {}) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({ table: t("events") });
   const Account = defineResource({
     name: "account",
@@ -31,7 +32,7 @@ function model(schema: string, prefix: string, pause: Pause = {}) {
     attributes: v.object({ id: v.string(), owner: v.string(), balance: v.number() }),
     actions: ({ create, update }) => ({
       open: create({ input: v.object({ id: v.string(), owner: v.string() }), defaults: { balance: 0 } }),
-      deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       bump: update({ change: (record) => ({ balance: record.balance + 1 }) }),
       bumpAfterPause: update({
         change: (record) => ({ balance: record.balance + 1 }),

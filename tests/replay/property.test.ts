@@ -10,6 +10,7 @@ import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 import { legacyEventSql, mulberry32, snapshot, tickingClock } from "./replay-helpers.ts";
 
@@ -21,7 +22,7 @@ const BASE_SEED = process.env["SEED"] === undefined || process.env["SEED"] === "
   : Number(process.env["SEED"]) >>> 0;
 
 function model(schema: string, prefix: string, lockKey: readonly [number, number]) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({
     table: t("events"),
     // A key of its own: the default global key is shared with every other suite on this database.
@@ -36,16 +37,10 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
     name: "account",
     table: t("accounts"),
     attributes: v.object({
-      id: v.string(),
-      owner: v.string(),
-      label: v.optional(v.string()),
-      status: v.optional(v.picklist(["open", "frozen"]), "open"),
-      balance: v.number(),
+      ...ACCOUNT_ENTRIES,
       visits: v.optional(v.bigint()),
       tags: v.optional(v.array(v.string())),
-      createdAt: v.optional(v.date()),
-      updatedAt: v.optional(v.date()),
-      deletedAt: v.optional(v.nullable(v.date())),
+      ...TIMESTAMP_ENTRIES,
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
@@ -55,7 +50,7 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
         change: (input) => ({ label: input.owner.slice(0, 3) }),
       }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       visit: update({ set: () => ({ visits: sql`${ref("visits")} + ${1n}` }) }),
       bump: update({ change: (record) => ({ balance: record.balance * 2, status: record.balance > 100 ? "frozen" : "open" }) }),
       close: destroy({ soft: "deletedAt" }),
@@ -76,18 +71,7 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
       importNote: create({ input: v.object({ name: v.string(), cents: v.number(), text: v.string() }), map: (input) => ({ text: input.text }), ignored: true }),
     }),
   });
-  const Project = defineResource({
-    name: "project",
-    table: t("projects"),
-    tenant: "orgId",
-    attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string(), updatedAt: v.optional(v.date()) }),
-    timestamps: { updatedAt: "updatedAt" },
-    actions: ({ create, update, destroy }) => ({
-      start: create({ input: v.object({ title: v.string() }) }),
-      retitle: update({ input: v.object({ title: v.string() }) }),
-      drop: destroy(),
-    }),
-  });
+  const Project = projectResource(t("projects"));
   return { log, Account, Note, Project, events: t("events"), tables: [t("accounts"), t("notes"), t("projects")] as const };
 }
 

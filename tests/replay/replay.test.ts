@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
 import type { ReplayConfig } from "../../src/replay/replay-types.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { replayStatuses, snapshot, tickingClock } from "./replay-helpers.ts";
 
@@ -16,7 +17,7 @@ interface HookCounts {
 }
 
 function model_(schema: string, prefix: string, hooks: HookCounts) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({ table: t("events"), actors: { user: { column: "user_id", type: "text" } } });
   const Role = defineResource({
     name: "role",
@@ -52,17 +53,11 @@ function model_(schema: string, prefix: string, hooks: HookCounts) {
     name: "account",
     table: t("accounts"),
     attributes: v.object({
-      id: v.string(),
-      owner: v.string(),
-      label: v.optional(v.string()),
-      status: v.optional(v.picklist(["open", "frozen"]), "open"),
-      balance: v.number(),
+      ...ACCOUNT_ENTRIES,
       points: v.optional(v.bigint()),
       tags: v.optional(v.array(v.string())),
       seenAt: v.optional(v.date()),
-      createdAt: v.optional(v.date()),
-      updatedAt: v.optional(v.date()),
-      deletedAt: v.optional(v.nullable(v.date())),
+      ...TIMESTAMP_ENTRIES,
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
@@ -72,10 +67,7 @@ function model_(schema: string, prefix: string, hooks: HookCounts) {
         change: (input) => ({ label: input.owner.toUpperCase() }),
       }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({
-        input: v.object({ amount: v.number() }),
-        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
-      }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       award: update({
         input: v.object({ points: v.number() }),
         set: ({ points }) => ({ points: sql`${ref("points")} + ${BigInt(points)}` }),
@@ -86,18 +78,7 @@ function model_(schema: string, prefix: string, hooks: HookCounts) {
       remove: destroy(),
     }),
   });
-  const Project = defineResource({
-    name: "project",
-    table: t("projects"),
-    tenant: "orgId",
-    attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string(), updatedAt: v.optional(v.date()) }),
-    timestamps: { updatedAt: "updatedAt" },
-    actions: ({ create, update, destroy }) => ({
-      start: create({ input: v.object({ title: v.string() }) }),
-      retitle: update({ input: v.object({ title: v.string() }) }),
-      drop: destroy(),
-    }),
-  });
+  const Project = projectResource(t("projects"));
   return { log, Role, User, Account, Project, tables: [t("roles"), t("users"), t("accounts"), t("projects")] as const, events: t("events") };
 }
 

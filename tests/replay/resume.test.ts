@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import type { ReplayResult } from "../../src/replay/replay-types.ts";
 import { replayStatuses, settle, snapshot, type Snapshot, tickingClock } from "./replay-helpers.ts";
@@ -14,7 +15,7 @@ import { replayStatuses, settle, snapshot, type Snapshot, tickingClock } from ".
 const PAGE = 5;
 
 function model(schema: string, prefix: string) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({ table: t("events") });
   const Account = defineResource({
     name: "account",
@@ -27,7 +28,7 @@ function model(schema: string, prefix: string) {
     actions: ({ create, update, destroy }) => ({
       open: create({ input: v.object({ id: v.string(), owner: v.string() }), defaults: { balance: 0 } }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       close: destroy({ soft: "closedAt" }),
       remove: destroy(),
     }),

@@ -5,15 +5,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import type { ReplayError } from "../../src/core/errors.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { insertLegacyEvent, type LegacyEvent, replayStatuses, snapshot, tickingClock } from "./replay-helpers.ts";
 
 /** The app as it is today; `upcast: false` is a deploy that forgot the upcasters of `open`. */
 function model(schema: string, prefix: string, options: { upcast: boolean }) {
-  const t = (name: string): string => `${schema}.${prefix}_${name}`;
+  const t = prefixedTables(schema, prefix);
   const log = defineEventLog({
     table: t("events"),
     replayOverrides: [
@@ -46,10 +47,7 @@ function model(schema: string, prefix: string, options: { upcast: boolean }) {
         ignored: true,
       }),
       rename: update({ input: v.object({ owner: v.string() }), aliases: ["changeOwner", "setOwner"] }),
-      deposit: update({
-        input: v.object({ amount: v.number() }),
-        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
-      }),
+      deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       remove: destroy(),
     }),
   });
