@@ -18,6 +18,7 @@ import {
   pause,
   rejection,
   resultShape,
+  startLocalRig,
   uniqueName,
   withNeonConfig,
 } from "./harness.ts";
@@ -50,12 +51,7 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
   let sql: Sql;
 
   before(async () => {
-    server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
-    neonConfig.fetchEndpoint = localFetchEndpoint;
-    oracle = new pg.Client({ connectionString: DATABASE_URL });
-    await oracle.connect();
-    await oracle.query(`CREATE SCHEMA ${schema}`);
-    sql = neon(`postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
+    ({ server, oracle, sql } = await startLocalRig(schema));
   });
 
   after(async () => {

@@ -3,10 +3,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { neon, neonConfig } from "@neondatabase/serverless";
-import pg from "pg";
-import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
-import { DATABASE, DATABASE_URL, pause, rejection, uniqueName } from "./harness.ts";
+import type { neon } from "@neondatabase/serverless";
+import type pg from "pg";
+import type { SqlOverHttpServer } from "../../src/dev/mod.ts";
+import { pause, rejection, startLocalRig, uniqueName } from "./harness.ts";
 
 describe("fault injection of the local server", () => {
   const schema = uniqueName("eedev_fault");
@@ -17,13 +17,8 @@ describe("fault injection of the local server", () => {
     ((await oracle.query(`SELECT count(*)::int AS n FROM ${schema}.log`)).rows[0] as { n: number }).n;
 
   before(async () => {
-    server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
-    neonConfig.fetchEndpoint = localFetchEndpoint;
-    oracle = new pg.Client({ connectionString: DATABASE_URL });
-    await oracle.connect();
-    await oracle.query(`CREATE SCHEMA ${schema}`);
+    ({ server, oracle, sql } = await startLocalRig(schema));
     await oracle.query(`CREATE TABLE ${schema}.log (id int PRIMARY KEY)`);
-    sql = neon(`postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
   });
 
   after(async () => {

@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { neonConfig } from "@neondatabase/serverless";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import pg from "pg";
+import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
 
 /** The upstream Postgres: `DATABASE_URL`, or the local trust-auth default. */
 export const DATABASE_URL: string = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test";
@@ -145,4 +147,31 @@ export async function withNeonConfig<T>(
 /** Wait a little, for things that settle asynchronously on the server. */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A dev server of a suite's own, a node-postgres oracle and a Neon `sql` pointed at the server. */
+export interface LocalRig {
+  /** The suite's own server (its faults and stats are the suite's alone). */
+  server: SqlOverHttpServer;
+  /** A node-postgres client on the upstream database. */
+  oracle: pg.Client;
+  /** The Neon driver's `sql`, through the server. */
+  sql: ReturnType<typeof neon>;
+}
+
+/**
+ * Start a server of the suite's own on a free port, point `neonConfig` at it, connect the
+ * oracle and create `schema` through it. The suite closes all of it in its own `after`.
+ *
+ * @param schema a fresh schema name (from `uniqueName`)
+ * @returns the rig
+ */
+export async function startLocalRig(schema: string): Promise<LocalRig> {
+  const server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
+  neonConfig.fetchEndpoint = localFetchEndpoint;
+  const oracle = new pg.Client({ connectionString: DATABASE_URL });
+  await oracle.connect();
+  await oracle.query(`CREATE SCHEMA ${schema}`);
+  const sql: ReturnType<typeof neon> = neon(`postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
+  return { server, oracle, sql };
 }
