@@ -206,8 +206,3 @@ export function readRecordSql(log: EventLog, target: WriteTarget, selector: Omit
       `FROM ${target.table.sql} AS r WHERE ${where}`,
   );
 }
-
-/** Read one event by id (the idempotent-retry path). */
-export function readEventSql(log: EventLog, eventId: string): SqlStatement {
-  return statement(`SELECT * FROM ${log.table.sql} WHERE "id" = $1::text`, [eventId]);
-}

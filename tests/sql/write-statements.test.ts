@@ -10,7 +10,7 @@ import type { SqlParam, SqlStatement } from "../../src/core/executor.ts";
 import { writeTarget } from "../../src/core/write-plan.ts";
 import { ref, sql } from "../../src/sql/fragment.ts";
 import {
-  deleteRecordSql, type EventValues, fenceCheckSql, fenceLockKey, insertRecordSql, readEventSql, readRecordSql,
+  deleteRecordSql, type EventValues, fenceCheckSql, fenceLockKey, insertRecordSql, readRecordSql,
   updateRecordSql, type WriteTarget, writePreludeSql,
 } from "../../src/sql/write-statements.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
@@ -180,10 +180,6 @@ describe("write statements: golden text and params", () => {
       params: ["a1", "org1", "account"],
     });
   });
-
-  test("readEventSql() reads one event by id", () => {
-    assert.deepEqual({ ...readEventSql(log, EVENT_ID) }, { text: `SELECT * FROM "audit"."events" WHERE "id" = $1::text`, params: [EVENT_ID] });
-  });
 });
 
 /** Every builder of this file, with `value` in every string value slot. */
@@ -201,7 +197,6 @@ function everyStatement(value: string): SqlStatement[] {
     updateRecordSql(log, target, { id: value, tenant: value, lastPosition: 1n }, { orgId: value }, event),
     deleteRecordSql(log, target, { id: value, tenant: value, lastPosition: null }, event),
     readRecordSql(log, target, { id: value, tenant: value }),
-    readEventSql(log, value),
   ];
 }
 

@@ -33,7 +33,7 @@ const QUERY_OPTIONS: NeonQueryOptions = Object.freeze({
  * import { neon } from "@neondatabase/serverless";
  * import { neonHttp } from "edge-events/neon";
  *
- * const db = neonHttp(neon(process.env.DATABASE_URL!));
+ * const db = neonHttp(neon(env.DATABASE_URL));
  * const { rows } = await db.query({ text: "SELECT now() AS at", params: [] });
  * ```
  */
