@@ -38,7 +38,9 @@ function run(command: string, args: readonly string[], cwd: string, env: Record<
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  // Only a guard against a hung child: a run takes a second or two (the build about 5 s) on an
+  // idle machine, many times that on a loaded one.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => {
@@ -117,14 +119,15 @@ describe("the installed package without its optional peers", { skip: isDeno && "
   });
 
   test("edge-events --help, serve --help and replay --help work", async () => {
-    assert.match(ok(await cli(["--help"]), "--help").stdout, /Usage: edge-events <command>/);
-    assert.match(ok(await cli(["serve", "--help"]), "serve --help").stdout, /Usage: edge-events serve/);
-    assert.match(ok(await cli(["replay", "--help"]), "replay --help").stdout, /edge-events replay/);
+    const [help, serve, replay] = await Promise.all([cli(["--help"]), cli(["serve", "--help"]), cli(["replay", "--help"])]);
+    assert.match(ok(help, "--help").stdout, /Usage: edge-events <command>/);
+    assert.match(ok(serve, "serve --help").stdout, /Usage: edge-events serve/);
+    assert.match(ok(replay, "replay --help").stdout, /edge-events replay/);
   });
 
   test("serve --pglite, and serve with no database, name @electric-sql/pglite and exit 1", async () => {
-    for (const args of [["serve", "--pglite", "--port", "0"], ["serve", "--port", "0"]]) {
-      const result = await cli(args);
+    const runs = await Promise.all([cli(["serve", "--pglite", "--port", "0"]), cli(["serve", "--port", "0"])]);
+    for (const result of runs) {
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /PGlite backend .* needs the optional package @electric-sql\/pglite.*npm install @electric-sql\/pglite/);
       assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|at .*\.js:\d+/);
