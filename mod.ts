@@ -18,9 +18,11 @@
  *     rename: update({ input: v.object({ name: v.string() }) }),
  *   }),
  * });
- * const store = createEventStore({ db: pglite(new PGlite()), log, resources: [User] });
+ * const local = new PGlite(); // in memory
+ * const store = createEventStore({ db: pglite(local), log, resources: [User] });
  * await store.migrate({ resourceTables: true });
  * const { record } = await store.resource(User).register({ name: "Ada" }, { actor: { user: "u1" } });
+ * await local.close(); // or the process stays alive ~10 s after its last line
  * ```
  * @module
  */

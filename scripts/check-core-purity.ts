@@ -1,6 +1,7 @@
 /**
  * Fails when portable code reaches for a runtime-specific API, when the core loads an
- * optional peer at run time, or when an import crosses the layer rules. The rules live in
+ * optional peer at run time, when a subpath entry or the CLI loads one when imported (not
+ * lazily), or when an import crosses the layer rules. The rules live in
  * `core-purity.ts`; this file walks the repository and reports.
  *
  * Usage: `node --import tsx scripts/check-core-purity.ts [root]`
@@ -12,7 +13,9 @@ import { join, relative, sep } from "node:path";
 import process from "node:process";
 import {
   corePeerViolations,
+  eagerPeerViolations,
   isPortable,
+  CLI_ENTRIES,
   layerViolations,
   purityViolations,
   type ScannedModule,
@@ -37,13 +40,19 @@ function listSources(root: string, dir: string): string[] {
   });
 }
 
+/** The subpath exports' source files (every export of deno.json but "."). */
+function subpathEntries(root: string): string[] {
+  const exports = (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports?: Record<string, string> }).exports ?? {};
+  return Object.entries(exports).filter(([key]) => key !== ".").map(([, target]) => target.replace(/^\.\//, ""));
+}
+
 /**
  * Run every rule over the repository at `root`.
  *
  * @returns the violations, sorted by file and line
  */
 function checkRepository(root: string): Violation[] {
-  const files = ["mod.ts", ...listSources(root, "src")];
+  const files = ["mod.ts", ...listSources(root, "src"), ...listSources(root, "bin")];
   const modules = new Map<string, ScannedModule>();
   for (const file of files) {
     const path = join(root, file);
@@ -57,6 +66,10 @@ function checkRepository(root: string): Violation[] {
     violations.push(...layerViolations(mod));
   }
   violations.push(...corePeerViolations("mod.ts", modules));
+  for (const entry of [...subpathEntries(root), ...CLI_ENTRIES, ...listSources(root, "bin")]) {
+    if (!modules.has(entry)) violations.push({ file: entry, line: 1, message: "this entry of the optional-peer rule does not exist" });
+    else violations.push(...eagerPeerViolations(entry, modules));
+  }
   return violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 }
 
@@ -67,5 +80,5 @@ if (violations.length > 0) {
   console.error(`core purity: ${violations.length} violation(s)`);
   process.exitCode = 1;
 } else {
-  console.log("core purity: ok (portable layers use Web APIs only; the core loads no optional peer)");
+  console.log("core purity: ok (portable layers use Web APIs only; the core loads no optional peer, the other entries load them lazily)");
 }

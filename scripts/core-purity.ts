@@ -8,6 +8,10 @@
  *   `Buffer`, `Deno`, `Bun`, `require`, `__dirname`, `__filename`.
  * - The core (everything mod.ts loads at run time) imports none of the optional peers
  *   except with `import type`.
+ * - The other entries (the subpaths ./neon, ./pglite, ./pg, ./dev and the CLI) load an
+ *   optional peer only lazily: no static value import of one in anything they load when
+ *   imported, so that importing an entry or running any command works without the peer and
+ *   only the feature that needs it fails, saying which package to install.
  * - Layers (DESIGN.md section 2): nothing outside src/cli imports src/cli; only src/dev and
  *   src/cli import src/dev; mod.ts and src/core import none of src/http, src/drivers, src/dev.
  * @module
@@ -25,8 +29,17 @@ export const PORTABLE_PATHS: readonly string[] = [
   "src/http",
 ];
 
-/** Optional peer dependencies: the core may name them only in `import type`. */
-export const OPTIONAL_PEERS: readonly string[] = ["@neondatabase/serverless", "hono", "@electric-sql/pglite", "pg"];
+/**
+ * Optional peer dependencies (and `tsx`, which the CLI loads for a TypeScript config module
+ * on Node): the core may name them only in `import type`, the other entries only lazily.
+ */
+export const OPTIONAL_PEERS: readonly string[] = ["@neondatabase/serverless", "hono", "@electric-sql/pglite", "pg", "tsx"];
+
+/**
+ * Entries besides the subpath exports (which check-core-purity.ts reads from deno.json) whose
+ * import-time graph must not load an optional peer: the CLI's.
+ */
+export const CLI_ENTRIES: readonly string[] = ["src/cli/run.ts"];
 
 /** Runtime-specific globals that portable code must not touch. */
 export const RUNTIME_GLOBALS: ReadonlySet<string> = new Set([
@@ -162,6 +175,41 @@ export function corePeerViolations(entry: string, modules: ReadonlyMap<string, S
           file,
           line: ref.line,
           message: `the core loads the optional peer "${ref.specifier}" at run time (${via}); use \`import type\` or move it to an adapter`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Eager loads of optional peers by an entry: static value imports (not `import type`, not
+ * `import()`) of a peer in any module the entry loads when it is imported, following static
+ * relative imports only (a module behind `import()` loads when the code runs, not before).
+ *
+ * @param entry the entry module, e.g. `src/dev/mod.ts`
+ * @param modules every scanned module, by repository-relative path
+ */
+export function eagerPeerViolations(entry: string, modules: ReadonlyMap<string, ScannedModule>): Violation[] {
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  const queue: Array<{ file: string; via: string }> = [{ file: entry, via: entry }];
+  while (queue.length > 0) {
+    const { file, via } = queue.shift() as { file: string; via: string };
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const mod = modules.get(file);
+    if (mod === undefined) continue;
+    for (const ref of mod.imports) {
+      if (ref.typeOnly || ref.dynamic || ref.specifier === undefined) continue;
+      const target = resolveRelative(file, ref.specifier);
+      if (target !== undefined) queue.push({ file: target, via: `${via} -> ${target}` });
+      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) {
+        out.push({
+          file,
+          line: ref.line,
+          message: `${entry} loads the optional peer "${ref.specifier}" when it is imported (${via}); ` +
+            "import it lazily where the feature needs it (loadOptionalPeer in src/dev/optional-peer.ts)",
         });
       }
     }

@@ -22,6 +22,8 @@ export interface ImportRef {
   readonly specifier: string | undefined;
   /** True for `import type` / `export type ... from` and `typeof import("x")`. */
   readonly typeOnly: boolean;
+  /** True for `import("x")`, which loads the module only when it runs (not for `require`). */
+  readonly dynamic: boolean;
   /** 1-based line. */
   readonly line: number;
 }
@@ -170,7 +172,7 @@ export function findImports(tokens: readonly Token[]): ImportRef[] {
     } else if (token.value === "require" && isPunct(tokens[i + 1], "(")) {
       const arg = tokens[i + 2];
       const literal = arg?.kind === "string" && isPunct(tokens[i + 3], ")");
-      refs.push({ specifier: literal ? arg.value : undefined, typeOnly: false, line: token.line });
+      refs.push({ specifier: literal ? arg.value : undefined, typeOnly: false, dynamic: false, line: token.line });
     }
   });
   return refs;
@@ -184,13 +186,13 @@ function readImport(tokens: readonly Token[], i: number): ImportRef | undefined 
     const arg = tokens[i + 2];
     const literal = arg?.kind === "string" && (isPunct(tokens[i + 3], ")") || isPunct(tokens[i + 3], ","));
     const typeOnly = isIdent(tokens[i - 1], "typeof");
-    return { specifier: literal ? arg.value : undefined, typeOnly, line };
+    return { specifier: literal ? arg.value : undefined, typeOnly, dynamic: true, line };
   }
-  if (next.kind === "string") return { specifier: next.value, typeOnly: false, line };
+  if (next.kind === "string") return { specifier: next.value, typeOnly: false, dynamic: false, line };
   const after = tokens[i + 2];
   const typeOnly = isIdent(next, "type") && !isIdent(after, "from") && !isPunct(after, ",") && !isPunct(after, "=");
   const specifier = findFromSpecifier(tokens, i + 1);
-  if (specifier !== undefined) return { specifier, typeOnly, line };
+  if (specifier !== undefined) return { specifier, typeOnly, dynamic: false, line };
   // `import x = require("y")` is reported by the require branch.
   return undefined;
 }
@@ -201,7 +203,7 @@ function readReexport(tokens: readonly Token[], i: number): ImportRef | undefine
   if (typeOnly) j++;
   if (!isPunct(tokens[j], "{") && !isPunct(tokens[j], "*")) return undefined;
   const specifier = findFromSpecifier(tokens, j);
-  return specifier === undefined ? undefined : { specifier, typeOnly, line: (tokens[i] as Token).line };
+  return specifier === undefined ? undefined : { specifier, typeOnly, dynamic: false, line: (tokens[i] as Token).line };
 }
 
 // The string after `from` that ends an import or export clause starting at `from`.

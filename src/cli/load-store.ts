@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { EventStore } from "../core/store-types.ts";
+import { loadOptionalPeer } from "../dev/optional-peer.ts";
 
 /** A loaded config module: its store, and how to release what the module holds. */
 export interface LoadedStore {
@@ -47,7 +48,7 @@ export async function loadStore(path: string, cwd: string): Promise<LoadedStore>
   const url = pathToFileURL(resolve(cwd, path)).href;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importConfig(url);
   } catch (error) {
     throw new ConfigModuleError(`The config module ${path} could not be loaded: ${messageOf(error)}`, { cause: error });
   }
@@ -70,6 +71,21 @@ export async function loadStore(path: string, cwd: string): Promise<LoadedStore>
     throw new ConfigModuleError(`The config module ${path} exports something that is not an event store (made by createEventStore)`);
   }
   return { store, close };
+}
+
+/**
+ * Import the config module. A TypeScript module on a Node that cannot load one by itself (no
+ * type stripping, no loader registered) is loaded through tsx, imported only then.
+ */
+async function importConfig(url: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== "ERR_UNKNOWN_FILE_EXTENSION" || !/\.[mc]?ts$/.test(url)) throw error;
+  }
+  const tsx = await loadOptionalPeer("tsx", "Loading a TypeScript config module on Node", () => import("tsx/esm/api"));
+  tsx.register();
+  return (await import(url)) as Record<string, unknown>;
 }
 
 function messageOf(error: unknown): string {

@@ -11,6 +11,7 @@ import type { ActionContext } from "./context.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { JsonObject } from "./json.ts";
 import type { EventStore } from "./store-types.ts";
+import { checkOptionKeys, type OptionKeys } from "./option-keys.ts";
 
 /** The three kinds of action; stored as the event's `action_type`. */
 export type ActionType = "create" | "update" | "destroy";
@@ -131,7 +132,26 @@ export interface ActionBuilders<TAttrs> {
   destroy<TIn extends AnySchema = v.ObjectSchema<{}, undefined>>(options?: DestroyOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "destroy">;
 }
 
+// The closed option sets of each builder (checkOptionKeys); `satisfies` keeps them in step with the types.
+const COMMON_KEYS = {
+  input: true,
+  accept: true,
+  map: true,
+  version: true,
+  ignored: true,
+  aliases: true,
+  upcast: true,
+  before: true,
+  after: true,
+} as const satisfies Record<keyof CommonActionOptions<unknown, AnySchema>, true>;
+const ACTION_KEYS: Readonly<Record<ActionType, OptionKeys>> = {
+  create: { ...COMMON_KEYS, defaults: true, change: true } satisfies Record<keyof CreateOptions<unknown, AnySchema>, true>,
+  update: { ...COMMON_KEYS, change: true, set: true } satisfies Record<keyof UpdateOptions<unknown, AnySchema>, true>,
+  destroy: { ...COMMON_KEYS, soft: true } satisfies Record<keyof DestroyOptions<unknown, AnySchema>, true>,
+};
+
 function defineAction<TType extends ActionType>(type: TType, options: Record<string, unknown>): ActionDefinition<never, AnySchema, TType> {
+  checkOptionKeys(options, ACTION_KEYS[type], `${type}()`);
   const version = options["version"] ?? 1;
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
     throw new TypeError("An action version must be a positive integer");

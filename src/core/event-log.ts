@@ -5,6 +5,7 @@
  */
 import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
 import { eventLogDdl } from "../sql/event-log-ddl.ts";
+import { checkOptionKeys } from "./option-keys.ts";
 
 /** Postgres column types an actor column may have. */
 export type ActorColumnType = "uuid" | "text" | "bigint" | "integer";
@@ -83,13 +84,19 @@ export const EVENT_LOG_COLUMNS: readonly string[] = Object.freeze([
 
 const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "integer"];
 
+// The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
+const LOG_KEYS = { table: true, actors: true, lock: true, replayOverrides: true } as const satisfies Record<keyof EventLogOptions, true>;
+const ACTOR_KEYS = { column: true, type: true } as const satisfies Record<keyof ActorDefinition, true>;
+const LOCK_KEYS = { scope: true, key: true } as const;
+const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: true } as const satisfies Record<keyof ReplayOverride, true>;
+
 /**
  * Define the central event log.
  *
  * @param options table, actor columns, lock scope, replay routing, hash chain
  * @returns a frozen, validated definition to pass to `createEventStore`
- * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, or an
- *   unknown actor type
+ * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, an
+ *   unknown actor type, or an unknown option key (here, in an actor, in `lock` or in a replay override)
  * @example
  * ```ts
  * const log = defineEventLog({
@@ -99,6 +106,7 @@ const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "inte
  * ```
  */
 export function defineEventLog(options: EventLogOptions = {}): EventLog {
+  checkOptionKeys(options, LOG_KEYS, "defineEventLog()");
   const table = tableName(options.table ?? "events", "event log table name");
   const replayStateTable = tableName(
     table.schema === undefined ? `${table.name}_replay` : `${table.schema}.${table.name}_replay`,
@@ -108,6 +116,7 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
   const columns = new Set<string>();
   for (const [name, actor] of Object.entries(options.actors ?? {})) {
     validateIdentifier(name, "actor type name");
+    checkOptionKeys(actor, ACTOR_KEYS, `Actor type "${name}"`);
     validateIdentifier(actor.column, `column of actor type "${name}"`);
     if (EVENT_LOG_COLUMNS.includes(actor.column)) {
       throw new TypeError(`Actor type "${name}" uses the reserved event log column "${actor.column}"`);
@@ -148,6 +157,8 @@ function checkDerivedNames(log: EventLog): void {
 }
 
 function validateLock(lock: LockOption): LockOption {
+  checkOptionKeys(lock, LOCK_KEYS, "lock");
+  if ("key" in lock && "scope" in lock) throw new TypeError("lock takes either scope or key, not both");
   if ("key" in lock) {
     if (typeof lock.key !== "function") throw new TypeError("lock.key must be a function");
     return lock;
@@ -159,6 +170,7 @@ function validateLock(lock: LockOption): LockOption {
 }
 
 function validateOverride(override: ReplayOverride): ReplayOverride {
+  checkOptionKeys(override, OVERRIDE_KEYS, `Replay override for ${override.resource}.${override.action}`);
   if (!Array.isArray(override.versions) || override.versions.length === 0 ||
       !override.versions.every((v) => Number.isInteger(v) && v > 0)) {
     throw new TypeError(`Replay override for ${override.resource}.${override.action}: versions must be positive integers`);

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
 import { actionBuilders, type ActionBuilders, type ActionDefinition } from "./action.ts";
+import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
 
 /** A valibot object schema describing a resource's attributes. */
@@ -86,6 +87,23 @@ export interface Resource<TAttrs = Record<string, unknown>, TActions extends Rec
 // deno-lint-ignore no-explicit-any
 export type AnyResource = Resource<any, any>;
 
+// The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
+type AnyResourceOptions = ResourceOptions<AttributesSchema, Record<string, AnyActionOf<unknown>>>;
+const RESOURCE_KEYS = {
+  name: true,
+  table: true,
+  attributes: true,
+  primaryKey: true,
+  columns: true,
+  columnTypes: true,
+  tenant: true,
+  timestamps: true,
+  only: true,
+  actions: true,
+} as const satisfies Record<keyof AnyResourceOptions, true>;
+const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
+const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<keyof NonNullable<AnyResourceOptions["timestamps"]>, true>;
+
 /** Convert a camelCase attribute name to its default snake_case column. */
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
@@ -135,7 +153,8 @@ function checkActions(resource: string, attributeNames: readonly string[], actio
  * Define a resource: a table whose every tracked write appends one event.
  *
  * @throws {TypeError} at definition time: invalid identifiers, no primary key, unknown
- *   attributes in `accept`, `tenant`, `timestamps`, `soft` or `only`, duplicate action names
+ *   attributes in `accept`, `tenant`, `timestamps`, `soft` or `only`, duplicate action names,
+ *   unknown option keys (here, in `primaryKey`, in `timestamps` and in each action's options)
  * @example
  * ```ts
  * const User = defineResource({
@@ -153,6 +172,10 @@ export function defineResource<
   TSchema extends AttributesSchema,
   TActions extends Record<string, AnyActionOf<v.InferOutput<TSchema>>>,
 >(options: ResourceOptions<TSchema, TActions>): Resource<v.InferOutput<TSchema>, TActions> {
+  const called = typeof options?.name === "string" ? `defineResource() of "${options.name}"` : "defineResource()";
+  checkOptionKeys(options, RESOURCE_KEYS, called);
+  if (typeof options.primaryKey === "object") checkOptionKeys(options.primaryKey, PRIMARY_KEY_KEYS, `primaryKey of ${called}`);
+  checkOptionKeys(options.timestamps, TIMESTAMP_KEYS, `timestamps of ${called}`);
   if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError("A resource needs a name");
   const name = options.name;
   const table = tableName(options.table, `table of ${name}`);

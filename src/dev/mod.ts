@@ -13,3 +13,5 @@ export { localFetchEndpoint } from "./local-fetch-endpoint.ts";
 export { DroppedResponseError } from "./faults.ts";
 export type { FaultInjector, FaultMode, FaultOptions, FaultRule } from "./faults.ts";
 export type { PgliteOption } from "./pglite-backend.ts";
+export { MissingPeerError } from "./optional-peer.ts";
+export type { OptionalPeer } from "./optional-peer.ts";

@@ -8,6 +8,7 @@ import type { Pool, PoolClient, PoolConfig } from "pg";
 import { sendCancelRequest } from "./cancel-request.ts";
 import type { ConnectionInfo } from "./connection-string.ts";
 import { isPostgresError, ProxyError } from "./errors.ts";
+import { loadOptionalPeer } from "./optional-peer.ts";
 import { PgSession } from "./pg-session.ts";
 import type { Backend } from "./session.ts";
 import { parseUpstream, type Upstream } from "./upstream.ts";
@@ -41,10 +42,15 @@ const quiet = (): void => {};
  * @param databaseUrl the upstream's URL: host, port, default database, `sslmode`
  * @returns the backend
  * @throws {TypeError} for a URL that is not a postgres URL
+ * @throws {MissingPeerError} when `pg` is not installed
  */
 export async function createPgBackend(databaseUrl: string): Promise<Backend> {
   const upstream = parseUpstream(databaseUrl);
-  const { default: pg } = await import("pg");
+  const { default: pg } = await loadOptionalPeer(
+    "pg",
+    "The Postgres backend of the local server (edge-events serve --database-url or DATABASE_URL, or { databaseUrl } in edge-events/dev)",
+    () => import("pg"),
+  );
   const pools = new Map<string, Pool>();
 
   const poolFor = (info: ConnectionInfo): Pool => {

@@ -7,6 +7,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { ConnectionInfo } from "./connection-string.ts";
 import { applySessionSettings } from "./pglite-settings.ts";
+import { loadOptionalPeer } from "./optional-peer.ts";
 import { PgliteSession, type PgliteLike } from "./pglite-session.ts";
 import type { Backend } from "./session.ts";
 
@@ -17,21 +18,25 @@ function isInstance(option: PgliteOption): option is PGlite {
   return typeof (option as Partial<PgliteLike>).execProtocol === "function";
 }
 
+const FEATURE = "The PGlite backend of the local server (edge-events serve --pglite, or { pglite } in edge-events/dev)";
+
 /**
  * Create the backend. A PGlite passed in stays open on `close()`; one created here is closed.
+ * `@electric-sql/pglite` is imported here, lazily, so that the rest of the server works without it.
  *
  * @param option a PGlite instance, or `{ dataDir }`
  * @returns the backend
+ * @throws {MissingPeerError} when `@electric-sql/pglite` is not installed
  */
 export async function createPgliteBackend(option: PgliteOption): Promise<Backend> {
   const owned = !isInstance(option);
+  const { PGlite, protocol } = await loadOptionalPeer("@electric-sql/pglite", FEATURE, () => import("@electric-sql/pglite"));
   let db: PgliteLike;
   if (isInstance(option)) {
     db = option;
     // A fresh `new PGlite()` is still starting: its protocol API fails until it is ready.
     await db.waitReady;
   } else {
-    const { PGlite } = await import("@electric-sql/pglite");
     db = option.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: option.dataDir });
   }
   const applied = new Map<string, string>();
@@ -40,7 +45,7 @@ export async function createPgliteBackend(option: PgliteOption): Promise<Backend
     withSession<T>(info: ConnectionInfo, _signal: AbortSignal, work: (session: PgliteSession) => Promise<T>) {
       // PGlite cannot cancel a running statement; the signal is checked between statements.
       return db.runExclusive(async () => {
-        const session = new PgliteSession(db);
+        const session = new PgliteSession(db, protocol.serialize);
         await applySessionSettings(session, info, applied);
         try {
           return await work(session);

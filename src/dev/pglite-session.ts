@@ -5,12 +5,17 @@
  */
 
 import type { PGlite } from "@electric-sql/pglite";
-import { protocol } from "@electric-sql/pglite";
 import type { FieldDescription, ResultWriter } from "./result-writer.ts";
 import type { Session, SessionStatement } from "./session.ts";
 
 /** The subset of PGlite this server uses (also satisfied by `PGliteInterface`). */
 export type PgliteLike = Pick<PGlite, "execProtocol" | "runExclusive" | "close"> & { readonly waitReady?: Promise<void> };
+
+/**
+ * PGlite's message serializer (`protocol.serialize`), passed in by the backend, which loads the
+ * package lazily: importing this module must not need `@electric-sql/pglite`.
+ */
+export type PgliteSerialize = typeof import("@electric-sql/pglite")["protocol"]["serialize"];
 
 type Message = { name: string } & Record<string, unknown>;
 
@@ -27,10 +32,12 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 /** Runs statements one at a time on the single PGlite connection; the caller holds its lock. */
 export class PgliteSession implements Session {
   readonly #db: PgliteLike;
+  readonly #serialize: PgliteSerialize;
   #status = "I";
 
-  constructor(db: PgliteLike) {
+  constructor(db: PgliteLike, serialize: PgliteSerialize) {
     this.#db = db;
+    this.#serialize = serialize;
   }
 
   /** The transaction status of the last ReadyForQuery: `I`, `T` or `E`. */
@@ -39,7 +46,7 @@ export class PgliteSession implements Session {
   }
 
   async run(statement: SessionStatement, writer: ResultWriter | null): Promise<void> {
-    const { serialize } = protocol;
+    const serialize = this.#serialize;
     const message = concat([
       serialize.parse({ text: statement.text, types: [] }),
       serialize.describe({ type: "S" }),

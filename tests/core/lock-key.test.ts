@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import type { LockKey } from "../../src/core/event-log.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../../src/core/lock-key.ts";
+import { databaseUrl } from "../support/database.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = databaseUrl();
 const UUID = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
 
 describe("GLOBAL_LOCK_KEY", () => {

@@ -4,16 +4,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import process from "node:process";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
+import { databaseName, databaseUrl } from "../support/database.ts";
 import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
 
 /** The upstream Postgres: `DATABASE_URL`, or the local trust-auth default. */
-export const DATABASE_URL: string = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test";
+export const DATABASE_URL: string = databaseUrl();
 
 /** The database name of {@link DATABASE_URL}. */
-export const DATABASE: string = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1)) || "postgres";
+export const DATABASE: string = databaseName();
 
 /**
  * A name unique across processes and runs, safe unquoted.

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { neon } from "@neondatabase/serverless";
 import { StorageError } from "../../src/core/errors.ts";
 import { neonHttp } from "../../src/drivers/neon/mod.ts";
+import { databaseName, localServerUrl } from "../support/database.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 
 async function freePort(): Promise<number> {
@@ -52,8 +53,14 @@ describe("neonHttp()", () => {
     await fx.db.query({ text: `DELETE FROM ${table}`, params: [] });
   });
 
+  test("the executor and a connection string for the local server reach the database DATABASE_URL names", async () => {
+    const query = { text: "SELECT current_database() AS db", params: [] };
+    assert.deepStrictEqual((await fx.db.query(query)).rows, [{ db: databaseName() }]);
+    assert.deepStrictEqual((await neonHttp(neon(localServerUrl(fx.server!.port))).query(query)).rows, [{ db: databaseName() }]);
+  });
+
   test("the modes set on neon() itself do not change results", async () => {
-    const url = `postgres://postgres:pw@localhost:${fx.server!.port}/test`;
+    const url = localServerUrl(fx.server!.port);
     for (const sql of [neon(url), neon(url, { arrayMode: true, fullResults: false })]) {
       const { rows, command } = await neonHttp(sql).query({ text: "SELECT 1::int8 AS n, 'x' AS s", params: [] });
       assert.deepStrictEqual(rows, [{ n: 1n, s: "x" }]);
@@ -87,7 +94,7 @@ describe("neonHttp()", () => {
   });
 
   test("a request the endpoint refuses (no password): no SQLSTATE, nothing ran", async () => {
-    const db = neonHttp(neon(`postgres://postgres@localhost:${fx.server!.port}/test`));
+    const db = neonHttp(neon(localServerUrl(fx.server!.port, { password: null })));
     const err = await failure(db.query({ text: "SELECT 1", params: [] }));
     assert.equal(err.sqlState, undefined);
     assert.equal(err.outcomeUnknown, false);
@@ -96,7 +103,7 @@ describe("neonHttp()", () => {
 
   test("an unreachable endpoint: no SQLSTATE, outcome unknown, no connection string in the message", async () => {
     const port = await freePort();
-    const db = neonHttp(neon(`postgres://postgres:hunter2secret@localhost:${port}/test`));
+    const db = neonHttp(neon(localServerUrl(port, { password: "hunter2secret" })));
     const calls = [() => db.query({ text: "SELECT 1", params: [] }), () => db.batch([{ text: "SELECT 1", params: [] }])];
     for (const call of calls) {
       const err = await failure(call());

@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { type ColumnDefinition, createTableSql, validateColumnType } from "../../src/sql/create-table.ts";
 import { type TableName, tableName } from "../../src/sql/identifier.ts";
+import { databaseUrl } from "../support/database.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = databaseUrl();
 const id: ColumnDefinition = { column: "id", type: "uuid", nullable: false, primaryKey: true };
 
 describe("createTableSql(): golden text", () => {

@@ -22,6 +22,40 @@ export function databaseUrl(): string {
 }
 
 /**
+ * The database name of {@link databaseUrl} (decoded), `postgres` when the URL names none.
+ *
+ * @returns e.g. `test`
+ */
+export function databaseName(): string {
+  return decodeURIComponent(new URL(databaseUrl()).pathname.slice(1)) || "postgres";
+}
+
+/**
+ * A connection string for the local SQL-over-HTTP server on `port`: the role and database of
+ * {@link databaseUrl} (never a hard-coded name: the suites run against any `DATABASE_URL`).
+ *
+ * @param port the local server's port
+ * @param options `password` (default `pw`, `null` for none) and query parameters
+ * @returns a `postgres://` URL at `localhost:<port>`
+ * @example
+ * ```ts
+ * neon(localServerUrl(server.port, { params: { application_name: "app" } }))
+ * ```
+ */
+export function localServerUrl(
+  port: number,
+  options: { readonly password?: string | null; readonly params?: Readonly<Record<string, string>> } = {},
+): string {
+  const upstream = new URL(databaseUrl());
+  const url = new URL(`postgres://localhost:${port}/${encodeURIComponent(databaseName())}`);
+  url.username = upstream.username || "postgres";
+  const password = options.password === undefined ? "pw" : options.password;
+  if (password !== null) url.password = password;
+  for (const [key, value] of Object.entries(options.params ?? {})) url.searchParams.set(key, value);
+  return url.href;
+}
+
+/**
  * A fresh schema name, unique across processes and runs: `ee_` and 16 random hex digits.
  *
  * @param prefix the start of the name (a valid identifier)

@@ -21,7 +21,7 @@ import type { Executor } from "../../src/core/executor.ts";
 import { neonHttp } from "../../src/drivers/neon/mod.ts";
 import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
 import { pglite } from "../../src/drivers/pglite/mod.ts";
-import { databaseUrl, uniqueSchemaName } from "./database.ts";
+import { databaseUrl, localServerUrl, uniqueSchemaName } from "./database.ts";
 import { type LocalServer, leaseLocalServer, neonRequestCount } from "./local-server.ts";
 
 /** The executors the suites can run against. */
@@ -108,7 +108,7 @@ async function setupPgPool(): Promise<ExecutorFixture> {
 async function setupNeonHttp(): Promise<ExecutorFixture> {
   const lease = await leaseLocalServer();
   const applicationName = uniqueSchemaName("ee_app");
-  const url = `postgres://postgres:pw@localhost:${lease.server.port}/test?application_name=${applicationName}`;
+  const url = localServerUrl(lease.server.port, { params: { application_name: applicationName } });
   const db = neonHttp(neon(url));
   let schema: string;
   try {

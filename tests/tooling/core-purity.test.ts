@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   corePeerViolations,
+  eagerPeerViolations,
   layerViolations,
   purityViolations,
   type ScannedModule,
@@ -140,6 +141,56 @@ describe("core purity: optional peers in the core", () => {
       modules({ "mod.ts": 'import { type Hono } from "hono";\nimport { cors } from "hono/cors";' }),
     );
     assert.equal(found.length, 2);
+  });
+});
+
+describe("core purity: optional peers in the subpath entries and the CLI", () => {
+  test("a static import of a peer anywhere the entry loads is reported with the chain", () => {
+    const found = eagerPeerViolations(
+      "src/dev/mod.ts",
+      modules({
+        "src/dev/mod.ts": 'export { serve } from "./server.ts";',
+        "src/dev/server.ts": 'import { backend } from "./backend.ts";\nexport const serve = backend;',
+        "src/dev/backend.ts": 'import type { PGlite } from "@electric-sql/pglite";\nimport { protocol } from "@electric-sql/pglite";',
+      }),
+    );
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.file, "src/dev/backend.ts");
+    assert.equal(found[0]?.line, 2);
+    assert.match(found[0]?.message ?? "", /src\/dev\/mod\.ts -> src\/dev\/server\.ts -> src\/dev\/backend\.ts/);
+    assert.match(found[0]?.message ?? "", /"@electric-sql\/pglite"/);
+  });
+
+  test("the CLI's entry is checked the same way, peer subpaths and tsx included", () => {
+    const found = eagerPeerViolations(
+      "src/cli/run.ts",
+      modules({
+        "src/cli/run.ts": 'import { main } from "./main.ts";',
+        "src/cli/main.ts": 'import { register } from "tsx/esm/api";\nimport pg from "pg";\nexport * from "hono/cors";',
+      }),
+    );
+    assert.deepEqual(found.map((v) => v.line), [1, 2, 3]);
+  });
+
+  test("a peer behind import(), a type-only import and a module behind import() pass", () => {
+    const found = eagerPeerViolations(
+      "src/dev/mod.ts",
+      modules({
+        "src/dev/mod.ts": [
+          'import type { Pool } from "pg";',
+          'export type { PGlite } from "@electric-sql/pglite";',
+          'const later = () => import("./pglite-session.ts");',
+          'export async function start() { const { default: pg } = await import("pg"); return pg; }',
+        ].join("\n"),
+        "src/dev/pglite-session.ts": 'import { protocol } from "@electric-sql/pglite";',
+      }),
+    );
+    assert.deepEqual(found, []);
+  });
+
+  test("a require() of a peer counts as eager", () => {
+    const found = eagerPeerViolations("src/cli/run.ts", modules({ "src/cli/run.ts": 'const pg = require("pg");' }));
+    assert.equal(found.length, 1);
   });
 });
 

@@ -20,7 +20,8 @@ const rawText = (value: string): string => value;
  * statements, COMMIT; ROLLBACK on the first error). Values are decoded the same way as in
  * every other adapter, whatever the instance's parsers are.
  *
- * @param db the PGlite instance; the caller owns it and closes it
+ * @param db the PGlite instance; the caller owns it and closes it (`await instance.close()`:
+ *   an open instance keeps a script alive for about 10 s after its last line)
  * @returns the executor (`kind` is `pglite`)
  * @throws {StorageError} (code `STORAGE_FAILURE`, from `query`/`batch`) when a statement fails
  * @example
@@ -28,7 +29,10 @@ const rawText = (value: string): string => value;
  * import { PGlite } from "@electric-sql/pglite";
  * import { pglite } from "edge-events/pglite";
  *
- * const db = pglite(new PGlite()); // in memory; new PGlite("./data") keeps it on disk
+ * const instance = new PGlite(); // in memory; new PGlite("./data") keeps it on disk
+ * const db = pglite(instance);
+ * // ... createEventStore({ db, ... }) and use it ...
+ * await instance.close(); // then the process exits at once
  * ```
  */
 export function pglite(db: PgliteLike): Executor {
