@@ -153,24 +153,19 @@ type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCal
 function finish(log: EventLog, target: WriteTarget, body: string, appended: Appended, code: string, params: ParamList, atomic: readonly string[] = []): SqlStatement {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
+  const event = appended !== null && "event" in appended ? appended.event : null;
+  const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
   let ctes = `WITH written AS (${body})`;
-  let checked = "written";
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic)})`;
+  if (ignored !== null) ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
+  const check = `${expect}(EXISTS (SELECT 1 FROM ${event !== null ? "event" : ignored !== null ? "ignored" : "written"}), ${params.add(code)}::text)`;
   // A call's id names one call, in the event table or in the idempotency table: a write whose
   // id the other table holds fails as a duplicate key would (the runner then looks it up).
-  let unused = "";
-  if (appended !== null && "event" in appended) {
-    ctes += `, event AS (${eventInsert(log, target, appended.event, params, atomic)})`;
-    checked = "event";
-    unused = `, ${expect}(NOT EXISTS (SELECT 1 FROM ${log.idempotencyTable.sql} WHERE "id" = ${params.add(appended.event.id)}::text), ` +
-      `${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
-  } else if (appended !== null) {
-    ctes += `, ignored AS (${ignoredInsert(log, target, appended.ignored, params)}), expired AS (${expiredDelete(log, params)})`;
-    checked = "ignored";
-    unused = `, ${expect}(NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "id" = ${params.add(appended.ignored.id)}::text), ` +
-      `${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
-  }
-  const check = `${expect}(EXISTS (SELECT 1 FROM ${checked}), ${params.add(code)}::text)`;
-  const select = appended === null || !("event" in appended)
+  const other = event !== null ? log.idempotencyTable.sql : log.table.sql;
+  const id = event?.id ?? ignored?.id;
+  const unused = id === undefined ? "" :
+    `, ${expect}(NOT EXISTS (SELECT 1 FROM ${other} WHERE "id" = ${params.add(id)}::text), ${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
+  const select = event === null
     ? `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
     : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)} ` +
       `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
