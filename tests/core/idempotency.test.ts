@@ -222,6 +222,31 @@ for (const testCase of executorCases()) {
       assert.deepEqual(await counts(), before);
     });
 
+    test("ignored writes delete ids older than the retention, at most 8 per write, and keep younger ones", async () => {
+      const hourLog = defineEventLog({ table: `${fx.schema}.events`, ignoredCallRetentionMs: 3_600_000 });
+      const hourStore = createEventStore({ db: fx.db, log: hourLog, resources: [m.Account] });
+      const { record } = await hourStore.resource(m.Account).open({ owner: "expiry" });
+      const idem = hourLog.idempotencyTable.sql;
+      const old = Array.from({ length: 10 }, () => ulid());
+      const young = ulid();
+      const insert = (id: string, age: string) => fx.db.query({
+        text: `INSERT INTO ${idem} (id, resource, record_id, action, data, created_at) VALUES ($1, 'account', 'x', 'credit', '{}', now() - $2::interval)`,
+        params: [id, age],
+      });
+      for (const id of old) await insert(id, "2 hours");
+      await insert(young, "30 minutes");
+      const left = async (ids: string[]) =>
+        Number((await fx.db.query({ text: `SELECT count(*) AS n FROM ${idem} WHERE id = ANY($1::text[])`, params: [ids] })).rows[0]?.["n"]);
+      const first = ulid();
+      await hourStore.resource(m.Account).credit(record.id, { amount: 1 }, { eventId: first });
+      assert.equal(await left(old), 2, "eight of the expired ids were deleted");
+      assert.equal(await left([young, first]), 2, "younger ids are kept");
+      await hourStore.resource(m.Account).credit(record.id, { amount: 1 });
+      assert.equal(await left(old), 0);
+      assert.equal(await left([young, first]), 2);
+      assert.equal((await hourStore.resource(m.Account).credit(record.id, { amount: 1 }, { eventId: first })).duplicate, true);
+    });
+
     test("the event id of an ignored call is not reusable by another call, nor an event's id by an ignored call", async () => {
       const { record: a } = await store.resource(m.Account).open({ owner: "ign-a" });
       const { record: b } = await store.resource(m.Account).open({ owner: "ign-b" });
@@ -381,6 +406,30 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.equal(retried.record.owner, "ign-manual-create");
       if (first !== undefined) assert.equal(retried.record.id, first["id"]);
       assert.deepEqual(await counts(), [before[0], before[1] + 2], "no second row");
+    });
+
+    test("a bounded random run of ignored and tracked updates, each losing 0-2 responses, applies each exactly once", async () => {
+      const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account], lostResponseRetries: 3 });
+      const { record } = await store.resource(m.Account).open({ owner: "ign-stress" });
+      const before = await counts();
+      let expected = 0;
+      let tracked = 0;
+      for (let i = 0; i < 24; i++) {
+        const amount = 1 + Math.floor(Math.random() * 9);
+        const drops = Math.floor(Math.random() * 3);
+        const ignored = Math.random() < 0.5;
+        const dropped = dropResponses(record.id, drops);
+        const result = ignored
+          ? await store.resource(m.Account).credit(record.id, { amount })
+          : await store.resource(m.Account).deposit(record.id, { amount });
+        expected += amount;
+        if (!ignored) tracked++;
+        assert.equal(dropped(), drops, `call ${i}: the responses were dropped`);
+        assert.equal(result.duplicate, false);
+        assert.equal(result.record.balance, expected, `call ${i} (${ignored ? "ignored" : "tracked"}, ${drops} lost)`);
+      }
+      assert.equal(await balanceOf(record.id), expected);
+      assert.deepEqual(await counts(), [before[0] + tracked, before[1]]);
     });
 
     test("after hooks of a transaction whose response was lost run one after the other, in call order", async () => {
