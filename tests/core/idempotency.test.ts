@@ -414,7 +414,7 @@ for (const testCase of executorCases(["neon-http"])) {
       const before = await counts();
       let expected = 0;
       let tracked = 0;
-      for (let i = 0; i < 24; i++) {
+      for (let i = 0; i < 12; i++) {
         const amount = 1 + Math.floor(Math.random() * 9);
         const drops = Math.floor(Math.random() * 3);
         const ignored = Math.random() < 0.5;
