@@ -8,8 +8,8 @@ import type { Executor, QueryResult, Row, SqlStatement } from "./executor.ts";
 import {
   ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, type StorageError,
 } from "./errors.ts";
-import { toJson, type JsonObject } from "./json.ts";
-import { rowToEvent, rowToRecord } from "./record-mapping.ts";
+import { canonicalJson, toJson, type JsonObject } from "./json.ts";
+import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, EventStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
@@ -17,7 +17,7 @@ import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type Prepa
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  fenceCheckSql, LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readRecordSql, writePreludeSql,
+  fenceCheckSql, LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readIgnoredCallsSql, readRecordSql, writePreludeSql,
 } from "../sql/write-statements.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
 
@@ -104,22 +104,72 @@ function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Re
   return { record, event };
 }
 
+/** What a call that wrote before is known by: its event, or its row in the idempotency table. */
+interface StoredCall {
+  readonly resource: string;
+  readonly action: string;
+  readonly recordId: string;
+  readonly tenant: string | null;
+  readonly data: JsonObject;
+  readonly changes: JsonObject;
+  /** Null for an ignored call. */
+  readonly event: StoredEvent | null;
+}
+
+function storedIgnoredCall(row: Row): StoredCall {
+  return {
+    resource: String(row["resource"]), action: String(row["action"]), recordId: String(row["record_id"]),
+    tenant: (row["tenant"] as string | null) ?? null, data: parseJson(row["data"]), changes: {}, event: null,
+  };
+}
+
+/**
+ * Whether a stored call is this very call: same resource, action, tenant, record (for updates
+ * and destroys) and validated input (compared canonically: `jsonb` does not keep key order).
+ */
+function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boolean {
+  return stored.resource === call.resource.name && stored.action === call.actionName && stored.tenant === call.tenant &&
+    (call.action.type === "create" || stored.recordId === recordId) &&
+    canonicalJson(stored.data) === canonicalJson(call.input ?? {});
+}
+
+/**
+ * Look up the ids of `calls` in the event table and the idempotency table. None found:
+ * undefined. All found, each for this very call: the original outcomes as duplicates. Anything
+ * else is a reused id: `VALIDATION_FAILED` naming `eventId`, with nothing of what is stored.
+ */
 async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[] | undefined> {
-  const found = await config.db.query(readEventsByIdSql(config.log, calls.map((c) => c.eventId)));
-  if (found.rows.length === 0) return undefined;
-  if (found.rows.length !== calls.length) throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
-  const events = new Map(found.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
+  const ids = calls.map((c) => c.eventId);
+  const [events, ignored] = await config.db.batch([readEventsByIdSql(config.log, ids), readIgnoredCallsSql(config.log, ids)], { readOnly: true });
+  const tracked = new Map(events!.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
+  const untracked = new Map(ignored!.rows.map((row) => [String(row["id"]), storedIgnoredCall(row)]));
+  const used = calls.filter((c) => tracked.has(c.eventId) || untracked.has(c.eventId));
+  if (used.length === 0) return undefined;
+  if (used.length !== calls.length) throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
+  const stored = calls.map((call): StoredCall | undefined => {
+    if (!call.tracked) return untracked.get(call.eventId);
+    const event = tracked.get(call.eventId);
+    return event === undefined ? undefined : { ...event, event };
+  });
+  // A retried transaction plans its creates' generated keys anew: a later call that addresses
+  // a record created earlier in the transaction is compared with the record that create made.
+  const created = new Map<string, string>();
+  calls.forEach((call, i) => {
+    if (call.action.type === "create" && stored[i] !== undefined) created.set(`${call.resource.name}\0${call.recordId}`, stored[i]!.recordId);
+  });
+  const same = (call: PreparedCall, i: number): boolean =>
+    stored[i] !== undefined && sameCall(call, stored[i]!, created.get(`${call.resource.name}\0${call.recordId}`) ?? call.recordId);
+  // One answer for every mismatch, so that a guessed or leaked id tells nothing of its call.
+  if (!calls.every(same)) throw validationError("The event id was already used by another call", "eventId", "duplicate");
   const out: ActionResult<unknown>[] = [];
-  for (const call of calls) {
-    const event = events.get(call.eventId)!;
-    if (event.resource !== call.resource.name || event.action !== call.actionName) {
-      throw validationError("The event id was already used by another action", "eventId", "duplicate");
-    }
-    const selector = call.resource.tenant === undefined ? { id: event.recordId } : { id: event.recordId, tenant: event.tenant };
+  for (const [i, call] of calls.entries()) {
+    const { recordId, data, changes, event } = stored[i]!;
+    // The caller's tenant (equal to the stored one, as checked above), never the stored event's.
+    const selector = call.resource.tenant === undefined ? { id: recordId } : { id: recordId, tenant: call.tenant };
     const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
     const described = call.action.type === "create"
-      ? { ...inputToAttributes(call.resource, call.action, event.data), ...event.changes }
-      : { [call.resource.primaryKey.attribute]: event.recordId, ...event.changes };
+      ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
+      : { [call.resource.primaryKey.attribute]: recordId, ...changes };
     out.push({ record: row === undefined ? described : rowToRecord(call.resource, row), event, duplicate: true, hookError: undefined });
   }
   return out;
@@ -192,8 +242,11 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
         if (found !== undefined) {
           // A generated event id cannot have been used by another call: when it exists, an
           // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
-          const ours = calls.every((c) => !c.callerEventId);
-          return ours ? Promise.all(found.map((r, i) => runAfterHooks(config, calls[i]!, { ...r, duplicate: false }))) : found;
+          if (calls.some((c) => c.callerEventId)) return found;
+          // Sequential, in call order, as on the normal path below.
+          const finished: ActionResult<unknown>[] = [];
+          for (const [i, result] of found.entries()) finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
+          return finished;
         }
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });

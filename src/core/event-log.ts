@@ -59,6 +59,12 @@ export interface EventLogOptions {
   readonly lock?: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides?: readonly ReplayOverride[];
+  /**
+   * How long the id of an `ignored` call is remembered (milliseconds), so that a resend with
+   * the same id is recognized and not applied again. Older ids are deleted by later ignored
+   * writes (a few per write); a resend after that is applied again. Default 86,400,000 (24 h).
+   */
+  readonly ignoredCallRetentionMs?: number;
 }
 
 /** A validated event-log definition. */
@@ -67,6 +73,10 @@ export interface EventLog {
   readonly table: TableName;
   /** The replay state table (fence and checkpoints), beside the event table. */
   readonly replayStateTable: TableName;
+  /** The ids of `ignored` calls, beside the event table (`<table>_idempotency`). */
+  readonly idempotencyTable: TableName;
+  /** How long ignored calls' ids are kept, in milliseconds. */
+  readonly ignoredCallRetentionMs: number;
   /** Actor types by name. */
   readonly actors: Readonly<Record<string, ActorDefinition>>;
   /** The lock scope of writes. */
@@ -82,10 +92,13 @@ export const EVENT_LOG_COLUMNS: readonly string[] = Object.freeze([
   "prev_hash", "hash",
 ]);
 
+/** The default of `ignoredCallRetentionMs`: 24 hours. */
+export const DEFAULT_IGNORED_CALL_RETENTION_MS = 86_400_000;
+
 const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "integer"];
 
 // The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
-const LOG_KEYS = { table: true, actors: true, lock: true, replayOverrides: true } as const satisfies Record<keyof EventLogOptions, true>;
+const LOG_KEYS = { table: true, actors: true, lock: true, replayOverrides: true, ignoredCallRetentionMs: true } as const satisfies Record<keyof EventLogOptions, true>;
 const ACTOR_KEYS = { column: true, type: true } as const satisfies Record<keyof ActorDefinition, true>;
 const LOCK_KEYS = { scope: true, key: true } as const;
 const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: true } as const satisfies Record<keyof ReplayOverride, true>;
@@ -97,6 +110,7 @@ const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: t
  * @returns a frozen, validated definition to pass to `createEventStore`
  * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, an
  *   unknown actor type, or an unknown option key (here, in an actor, in `lock` or in a replay override)
+ * @throws {RangeError} when `ignoredCallRetentionMs` is not a positive integer
  * @example
  * ```ts
  * const log = defineEventLog({
@@ -112,6 +126,14 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
     table.schema === undefined ? `${table.name}_replay` : `${table.schema}.${table.name}_replay`,
     "event log table name (too long to derive the replay state table)",
   );
+  const idempotencyTable = tableName(
+    table.schema === undefined ? `${table.name}_idempotency` : `${table.schema}.${table.name}_idempotency`,
+    "event log table name (too long to derive the idempotency table)",
+  );
+  const retention = options.ignoredCallRetentionMs ?? DEFAULT_IGNORED_CALL_RETENTION_MS;
+  if (!Number.isSafeInteger(retention) || retention < 1) {
+    throw new RangeError("ignoredCallRetentionMs must be a positive integer number of milliseconds");
+  }
   const actors: Record<string, ActorDefinition> = {};
   const columns = new Set<string>();
   for (const [name, actor] of Object.entries(options.actors ?? {})) {
@@ -131,6 +153,8 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
   const log: EventLog = Object.freeze({
     table,
     replayStateTable,
+    idempotencyTable,
+    ignoredCallRetentionMs: retention,
     actors: Object.freeze(actors),
     lock: validateLock(options.lock ?? { scope: "global" }),
     replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),

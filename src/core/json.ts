@@ -52,3 +52,24 @@ export function jsonText(value: unknown): string {
 export function sameJson(a: unknown, b: unknown): boolean {
   return jsonText(a ?? null) === jsonText(b ?? null);
 }
+
+/**
+ * The canonical text of a value's JSON form: object keys sorted (by code unit), no spaces.
+ * Two values that Postgres stores as the same `jsonb` have the same canonical text, whatever
+ * the key order they were written in (used to compare a call's input with a stored `data`).
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }) // => '{"a":[{"c":3,"d":2}],"b":1}'
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  const sorted = (v: JsonValue): JsonValue => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (typeof v !== "object" || v === null) return v;
+    const out: JsonObject = Object.create(null) as JsonObject;
+    for (const key of Object.keys(v).sort()) out[key] = sorted(v[key]!);
+    return out;
+  };
+  return JSON.stringify(sorted(toJson(value ?? null)));
+}

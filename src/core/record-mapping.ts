@@ -49,7 +49,8 @@ export function toParam(resource: AnyResource, attribute: string, value: unknown
   return value as SqlParam;
 }
 
-function parseJson(value: unknown): JsonObject {
+/** A `jsonb` column value as a JSON object (drivers return it parsed or as text). */
+export function parseJson(value: unknown): JsonObject {
   if (typeof value === "string") return JSON.parse(value) as JsonObject;
   return (value ?? {}) as JsonObject;
 }

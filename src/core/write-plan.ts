@@ -18,7 +18,7 @@ import { validate, validationError, type AnySchema } from "./validation.ts";
 import type { RecordId } from "./store-types.ts";
 import { isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
-  deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type WriteTarget,
+  deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type IgnoredCallValues, type WriteTarget,
 } from "../sql/write-statements.ts";
 import { lockRecordSql } from "../sql/lock-record.ts";
 
@@ -151,6 +151,12 @@ function changesOf(final: Record<string, unknown>, fromInput: Readonly<Record<st
   return changes;
 }
 
+/** What the idempotency table records of an ignored call (null for calls that write an event). */
+function ignoredValues(call: PreparedCall): IgnoredCallValues | null {
+  if (call.tracked) return null;
+  return { id: call.eventId, action: call.actionName, tenant: call.tenant, data: jsonText(call.input ?? {}) };
+}
+
 function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
   if (!call.tracked) return null;
   return {
@@ -190,7 +196,7 @@ async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrit
   const params: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
   const event = eventValues(call, changes);
-  return { before: [], statement: insertRecordSql(log, writeTarget(resource), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
+  return { before: [], statement: insertRecordSql(log, writeTarget(resource), params, event, ignoredValues(call)), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
 }
 
 /**
@@ -211,7 +217,7 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
     const soft = action.options.soft as string | undefined;
     if (soft === undefined) {
       const event = eventValues(call, {});
-      return { before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event), event, changes: {}, atomicAttributes: [] };
+      return { before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)), event, changes: {}, atomicAttributes: [] };
     }
     set = { ...set, [soft]: call.occurredAt };
   }
@@ -235,7 +241,7 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
   const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
-  return { before, statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event), event, changes: toJson(changes) as JsonObject, atomicAttributes };
+  return { before, statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, ignoredValues(call)), event, changes: toJson(changes) as JsonObject, atomicAttributes };
 }
 
 function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {

@@ -1,6 +1,7 @@
 /**
  * DDL of the event log: the event table, its indexes, the immutability trigger, the
- * replay state table, the write fence function and the write prelude function.
+ * replay state table, the idempotency table of ignored calls, the write fence function and
+ * the write prelude function.
  * @module
  */
 import type { SqlStatement } from "../core/executor.ts";
@@ -111,6 +112,21 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  "error" text\n` +
       `)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${indexName(log, "replay_running_idx")} ON ${r} ((true)) WHERE "status" = 'running'`,
+  );
+  // The ids of ignored calls (which write no event), so that a resend is recognized; written
+  // by the ignored write's own statement and expired by age (see write-statements.ts).
+  const idem = log.idempotencyTable.sql;
+  texts.push(
+    `CREATE TABLE IF NOT EXISTS ${idem} (\n` +
+      `  "id" text PRIMARY KEY CHECK (char_length("id") = 26),\n` +
+      `  "resource" text NOT NULL,\n` +
+      `  "record_id" text NOT NULL,\n` +
+      `  "action" text NOT NULL,\n` +
+      `  "tenant" text,\n` +
+      `  "data" jsonb NOT NULL DEFAULT '{}',\n` +
+      `  "created_at" timestamptz NOT NULL DEFAULT now()\n` +
+      `)`,
+    `CREATE INDEX IF NOT EXISTS ${indexName(log, "idempotency_idx")} ON ${idem} ("created_at")`,
   );
   texts.push(
     `CREATE OR REPLACE FUNCTION ${derivedName(log, "assert_writable")}(p_tenant text) RETURNS void ` +

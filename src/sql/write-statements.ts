@@ -114,28 +114,79 @@ function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, par
     `SELECT ${values.join(", ")} FROM written AS w RETURNING "position"`;
 }
 
-function finish(log: EventLog, target: WriteTarget, body: string, event: string | null, code: string, params: ParamList): SqlStatement {
+/** What the idempotency table records of an ignored call (a call that writes no event). */
+export interface IgnoredCallValues {
+  /** The call's id (generated, or the caller's `eventId`). */
+  readonly id: string;
+  readonly action: string;
+  readonly tenant: string | null;
+  /** The validated input as JSON text, as an event's `data` would hold it. */
+  readonly data: string;
+}
+
+/** Postgres's unique_violation: raised too when a call's id is taken in the other id table. */
+const ID_TAKEN_SQLSTATE = "23505";
+/** How many expired ids of ignored calls one ignored write deletes at most. */
+export const EXPIRED_IDS_PER_WRITE = 8;
+
+function ignoredInsert(log: EventLog, target: WriteTarget, call: IgnoredCallValues, params: ParamList): string {
+  const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
+  return `INSERT INTO ${log.idempotencyTable.sql} ("id", "resource", "record_id", "action", "tenant", "data") ` +
+    `SELECT ${params.add(call.id)}::text, ${params.add(target.resource)}::text, ${pk}, ${params.add(call.action)}::text, ` +
+    `${params.add(call.tenant)}::text, ${params.add(call.data)}::jsonb FROM written AS w RETURNING 1`;
+}
+
+/**
+ * Delete a few ids of ignored calls older than the log's retention. `SKIP LOCKED`: rows another
+ * writer is deleting are left to it, so concurrent ignored writes never wait on each other here.
+ */
+function expiredDelete(log: EventLog, params: ParamList): string {
+  const t = log.idempotencyTable.sql;
+  return `DELETE FROM ${t} WHERE "id" IN (SELECT "id" FROM ${t} WHERE "created_at" < now() - ` +
+    `${params.add(log.ignoredCallRetentionMs)}::bigint * interval '1 millisecond' ORDER BY "created_at" ` +
+    `LIMIT ${EXPIRED_IDS_PER_WRITE} FOR UPDATE SKIP LOCKED)`;
+}
+
+/** What a write appends besides the record: its event, or the id of an ignored call. */
+type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
+
+function finish(log: EventLog, target: WriteTarget, body: string, appended: Appended, code: string, params: ParamList, atomic: readonly string[] = []): SqlStatement {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
-  const check = `${derivedName(log, "expect")}(EXISTS (SELECT 1 FROM ${event === null ? "written" : "event"}), ${params.add(code)}::text)`;
-  const ctes = event === null ? `WITH written AS (${body})` : `WITH written AS (${body}), event AS (${event})`;
+  const expect = derivedName(log, "expect");
+  const event = appended !== null && "event" in appended ? appended.event : null;
+  const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
+  let ctes = `WITH written AS (${body})`;
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic)})`;
+  if (ignored !== null) ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
+  const check = `${expect}(EXISTS (SELECT 1 FROM ${event !== null ? "event" : ignored !== null ? "ignored" : "written"}), ${params.add(code)}::text)`;
+  // A call's id names one call, in the event table or in the idempotency table: a write whose
+  // id the other table holds fails as a duplicate key would (the runner then looks it up).
+  const other = event !== null ? log.idempotencyTable.sql : log.table.sql;
+  const id = event?.id ?? ignored?.id;
+  const unused = id === undefined ? "" :
+    `, ${expect}(NOT EXISTS (SELECT 1 FROM ${other} WHERE "id" = ${params.add(id)}::text), ${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
   const select = event === null
-    ? `SELECT ${check} AS "__ee_ok", w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
-    : `SELECT ${check} AS "__ee_ok", w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)} ` +
+    ? `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
+    : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)} ` +
       `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
   return params.build(`${ctes} ${select}`);
 }
 
+/** `event`, or `ignored` when there is no event, as what a write appends. */
+function appendedOf(event: EventValues | null, ignored: IgnoredCallValues | null): Appended {
+  return event !== null ? { event } : ignored !== null ? { ignored } : null;
+}
+
 /**
- * Insert a record and, when `event` is given, its event. Returns the row, its id as text
- * and the event position.
+ * Insert a record and, when `event` is given, its event (else, when `ignored` is given, the
+ * ignored call's id). Returns the row, its id as text and the event position.
  */
-export function insertRecordSql(log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null): SqlStatement {
+export function insertRecordSql(log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
   const params = new ParamList();
   const names = Object.keys(attributes);
   const body = `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
     `VALUES (${names.map((a) => params.add(attributes[a]!)).join(", ")}) RETURNING *`;
-  const ev = event === null ? null : eventInsert(log, target, event, params, []);
-  return finish(log, target, body, ev, NOT_FOUND_SQLSTATE, params);
+  return finish(log, target, body, appendedOf(event, ignored), NOT_FOUND_SQLSTATE, params);
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
@@ -165,9 +216,10 @@ function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelecto
 
 /**
  * Update a record (values or atomic SQL fragments) and, when `event` is given, append its
- * event. Attributes set by fragments are added to the event's `changes` from the row written.
+ * event (else, when `ignored` is given, record the ignored call's id). Attributes set by
+ * fragments are added to the event's `changes` from the row written.
  */
-export function updateRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>, event: EventValues | null): SqlStatement {
+export function updateRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
   const params = new ParamList();
   const column = (a: string): string => {
     const c = target.columns[a];
@@ -183,16 +235,22 @@ export function updateRecordSql(log: EventLog, target: WriteTarget, selector: Re
   }
   const body = `UPDATE ${target.table.sql} SET ${assignments.join(", ")} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
   const atomic = Object.entries(set).filter(([, value]) => isSqlFragment(value)).map(([a]) => a);
-  const ev = event === null ? null : eventInsert(log, target, event, params, atomic);
-  return finish(log, target, body, ev, selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+  return finish(log, target, body, appendedOf(event, ignored), selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params, atomic);
 }
 
-/** Delete a record and, when `event` is given, append its event. */
-export function deleteRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, event: EventValues | null): SqlStatement {
+/**
+ * Delete a record and, when `event` is given, append its event (else, when `ignored` is
+ * given, record the ignored call's id).
+ */
+export function deleteRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  const ev = event === null ? null : eventInsert(log, target, event, params, []);
-  return finish(log, target, body, ev, selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+  return finish(log, target, body, appendedOf(event, ignored), selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+}
+
+/** The ids of ignored calls, with what each call was (the runner compares a resend with it). */
+export function readIgnoredCallsSql(log: EventLog, ids: readonly string[]): SqlStatement {
+  return statement(`SELECT * FROM ${log.idempotencyTable.sql} WHERE "id" = ANY($1::text[])`, [ids]);
 }
 
 /** Read a live (not soft-destroyed) record with the position of its last event. */

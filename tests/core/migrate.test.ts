@@ -128,7 +128,7 @@ for (const testCase of executorCases()) {
       const store = createEventStore({ db: fx.db, log, resources: [Tag] });
       await store.migrate({ resourceTables: true });
       const first = await catalog(fx.db, fx.schema);
-      assert.equal(first["indexes"]!.length, 14, "events: pkey, position, 5 query indexes, 4 actors; replay: pkey, running; tags: pkey");
+      assert.equal(first["indexes"]!.length, 16, "events: pkey, position, 5 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; tags: pkey");
       assert.equal(first["triggers"]!.length, 2);
       assert.equal(first["functions"]!.length, 4);
       await store.resource(Tag).add({ label: "kept" });
@@ -160,10 +160,16 @@ for (const testCase of executorCases()) {
         "replay_id", "tenant", "status", "options", "target_position", "last_position", "applied", "skipped", "routed",
         "started_at", "updated_at", "finished_at", "error",
       ]);
+      assert.deepEqual(columns("audit_log_idempotency"), [
+        "id text not null", "resource text not null", "record_id text not null", "action text not null", "tenant text",
+        "data jsonb not null default '{}'::jsonb", "created_at timestamp with time zone not null default now()",
+      ]);
       const on = "ON <schema>.audit_log USING btree";
       assert.deepEqual(c["indexes"]!.map((r) => r["indexdef"]), [
         `CREATE INDEX audit_log_correlation_idx ${on} (correlation_id)`,
         `CREATE INDEX audit_log_device_no_idx ${on} (device_no, "position")`,
+        `CREATE INDEX audit_log_idempotency_idx ON <schema>.audit_log_idempotency USING btree (created_at)`,
+        `CREATE UNIQUE INDEX audit_log_idempotency_pkey ON <schema>.audit_log_idempotency USING btree (id)`,
         `CREATE INDEX audit_log_occurred_at_idx ${on} (occurred_at)`,
         `CREATE UNIQUE INDEX audit_log_pkey ${on} (id)`,
         `CREATE UNIQUE INDEX audit_log_position_key ${on} ("position")`,
@@ -189,9 +195,28 @@ for (const testCase of executorCases()) {
       assert.deepEqual(c["constraints"]!.filter((r) => r["contype"] === "c").map((r) => r["def"]).sort(), [
         "CHECK ((action_type = ANY (ARRAY['create'::text, 'update'::text, 'destroy'::text])))",
         "CHECK ((char_length(id) = 26))",
+        "CHECK ((char_length(id) = 26))",
         "CHECK ((status = ANY (ARRAY['running'::text, 'completed'::text, 'failed'::text, 'aborted'::text])))",
         "CHECK ((version > 0))",
       ]);
+    });
+
+    test("migrate() on a log made before the idempotency table existed adds it and keeps the events", async () => {
+      const schema = freshSchema("upgrade");
+      const log = defineEventLog({ table: `${schema}.events` });
+      const Tag = defineResource({
+        name: "tag", table: `${schema}.tags`, attributes: v.object({ id: v.string(), label: v.string() }),
+        actions: ({ create }) => ({ add: create({ input: v.object({ label: v.string() }) }) }),
+      });
+      const store = createEventStore({ db: fx.db, log, resources: [Tag] });
+      await store.migrate({ resourceTables: true });
+      const full = await catalog(fx.db, schema);
+      await fx.db.query({ text: `DROP TABLE ${log.idempotencyTable.sql}`, params: [] });
+      await fx.db.query({ text: `INSERT INTO ${log.table.sql} (id, occurred_at, resource, record_id, action, action_type, correlation_id) VALUES ($1, now(), 'tag', 'x', 'add', 'create', $1)`, params: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"] });
+      await store.migrate({ resourceTables: true });
+      assert.deepEqual(await catalog(fx.db, schema), full);
+      assert.deepEqual((await store.readEvents()).map((e) => e.id), ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
+      await store.resource(Tag).add({ label: "after the upgrade" });
     });
 
     test("migrationSql() run statement by statement builds the same catalog as migrate()", async () => {

@@ -28,6 +28,8 @@ function model(schema: string) {
       bump: update({ change: (record) => ({ balance: record.balance + 1 }) }),
       close: destroy({ soft: "deletedAt" }),
       remove: destroy(),
+      importOpen: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 }, ignored: true }),
+      credit: update({ input: DEPOSIT_INPUT, set: depositSet, ignored: true }),
     }),
   });
   return { log, Account };
@@ -89,6 +91,16 @@ for (const testCase of executorCases(["neon-http"])) {
       const [sent, result] = await requestsOf(() => store.resource(m.Account).close(id));
       assert.equal(sent, 1);
       assert.ok(result.record.deletedAt instanceof Date);
+    });
+
+    test("ignored actions, which record their id for idempotency, are one HTTP request each", async () => {
+      const [created, opened] = await requestsOf(() => store.resource(m.Account).importOpen({ owner: "ign" }));
+      assert.equal(created, 1);
+      assert.equal(opened.event, null);
+      const [credited, result] = await requestsOf(() => store.resource(m.Account).credit(opened.record.id, { amount: 5 }));
+      assert.equal(credited, 1);
+      assert.equal(result.record.balance, 5);
+      assert.equal(await countRows(fx.db, m.log.idempotencyTable.sql), 2);
     });
 
     test("a change-function update is two HTTP requests: the read and the conditional write", async () => {

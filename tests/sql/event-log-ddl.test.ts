@@ -93,6 +93,22 @@ $fn$`,
   ];
 }
 
+/** The idempotency table of ignored calls and its index on `created_at`. */
+function idempotency(table: string, index: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+  "id" text PRIMARY KEY CHECK (char_length("id") = 26),
+  "resource" text NOT NULL,
+  "record_id" text NOT NULL,
+  "action" text NOT NULL,
+  "tenant" text,
+  "data" jsonb NOT NULL DEFAULT '{}',
+  "created_at" timestamptz NOT NULL DEFAULT now()
+)`,
+    `CREATE INDEX IF NOT EXISTS ${index} ON ${table} ("created_at")`,
+  ];
+}
+
 function immutability(prefix: string, table: string, local: string): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${prefix}_immutable"() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -120,6 +136,7 @@ describe("eventLogDdl(): golden text", () => {
       ...immutability(`"events`, `"events"`, "events"),
       replayTable(`"events_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "events_replay_running_idx" ON "events_replay" ((true)) WHERE "status" = 'running'`,
+      ...idempotency(`"events_idempotency"`, `"events_idempotency_idx"`),
       ...functions(`"events`, `"events_replay"`),
     ]);
     for (const s of eventLogDdl(log)) {
@@ -147,6 +164,7 @@ describe("eventLogDdl(): golden text", () => {
       ...immutability(`"audit"."log`, `"audit"."log"`, "log"),
       replayTable(`"audit"."log_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "log_replay_running_idx" ON "audit"."log_replay" ((true)) WHERE "status" = 'running'`,
+      ...idempotency(`"audit"."log_idempotency"`, `"log_idempotency_idx"`),
       ...functions(`"audit"."log`, `"audit"."log_replay"`),
     ]);
   });
@@ -190,6 +208,18 @@ describe("derived names and SQLSTATEs", () => {
     assert.equal(derivedName(defineEventLog(), "expect"), `"events_expect"`);
     assert.equal(derivedName(defineEventLog({ table: "audit.log" }), "assert_writable"), `"audit"."log_assert_writable"`);
     assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).replayStateTable }, { ...tableName("audit.log_replay") });
+    assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).idempotencyTable }, { ...tableName("audit.log_idempotency") });
+  });
+
+  test("the idempotency table's names add no length limit; its retention must be a positive integer of milliseconds", () => {
+    const longest = "e".repeat(63 - "_replay_running_idx".length);
+    assert.equal(defineEventLog({ table: longest }).idempotencyTable.name, `${longest}_idempotency`);
+    assert.throws(() => defineEventLog({ table: `${longest}e` }), TypeError);
+    assert.equal(defineEventLog().ignoredCallRetentionMs, 86_400_000);
+    assert.equal(defineEventLog({ ignoredCallRetentionMs: 60_000 }).ignoredCallRetentionMs, 60_000);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => defineEventLog({ ignoredCallRetentionMs: bad }), RangeError, String(bad));
+    }
   });
 
   test("the SQLSTATEs are in the custom class EE", () => {

@@ -10,8 +10,8 @@ import type { SqlParam, SqlStatement } from "../../src/core/executor.ts";
 import { writeTarget } from "../../src/core/write-plan.ts";
 import { ref, sql } from "../../src/sql/fragment.ts";
 import {
-  deleteRecordSql, type EventValues, fenceCheckSql, fenceLockKey, insertRecordSql, readRecordSql,
-  updateRecordSql, type WriteTarget, writePreludeSql,
+  deleteRecordSql, type EventValues, fenceCheckSql, fenceLockKey, type IgnoredCallValues, insertRecordSql, readIgnoredCallsSql,
+  readRecordSql, updateRecordSql, type WriteTarget, writePreludeSql,
 } from "../../src/sql/write-statements.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
@@ -52,10 +52,13 @@ function eventOf(overrides: Partial<EventValues> = {}): EventValues {
 
 const EVENT_COLUMNS = `"id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes", ` +
   `"metadata", "tenant", "correlation_id", "causation_id"`;
-const FINISH_WITH_EVENT = `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM event), $N::text) AS "__ee_ok", w.*, ` +
+const FINISH_WITH_EVENT = `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM event), $N::text) AS "__ee_ok", ` +
+  `"audit"."events_expect"(NOT EXISTS (SELECT 1 FROM "audit"."events_idempotency" WHERE "id" = $I::text), $U::text) AS "__ee_unused", w.*, ` +
   `w."id"::text AS "__ee_record_id", e."position" AS "__ee_position" FROM (SELECT 1) AS one ` +
   `LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
-const finishWithEvent = (n: number): string => FINISH_WITH_EVENT.replace("$N", `$${n}`);
+/** The final select of a write with an event: expect() an event, and its id unused by an ignored call. */
+const finishWithEvent = (n: number): string =>
+  FINISH_WITH_EVENT.replace("$N", `$${n}`).replace("$I", `$${n + 1}`).replace("$U", `$${n + 2}`);
 
 describe("write statements: golden text and params", () => {
   test("fenceLockKey() is 'eefe' and the FNV-1a 32 hash of the quoted event table", () => {
@@ -102,7 +105,7 @@ describe("write statements: golden text and params", () => {
     );
     assert.deepEqual(s.params, [
       "a1", "org1", 3, EVENT_ID, AT, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null,
-      "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21", "EEN01",
+      "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21", "EEN01", EVENT_ID, "23505",
     ]);
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
   });
@@ -115,6 +118,29 @@ describe("write statements: golden text and params", () => {
         `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
       params: ["t1", "x", "EEN01"],
     });
+  });
+
+  test("an ignored call's write records its id in the idempotency table, expires a few old ids, and expects both", () => {
+    const ignored: IgnoredCallValues = { id: EVENT_ID, action: "credit", tenant: "org1", data: `{"amount":5}` };
+    const s = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { balance: sql`${ref("balance")} + ${5}` }, null, ignored);
+    assert.deepEqual({ ...s }, {
+      text: `WITH written AS (UPDATE "bank"."accounts" SET "bal" = ("bal" + $1) WHERE "id" = $2 AND "org_id" = $3 ` +
+        `AND "deleted_at" IS NULL RETURNING *), ` +
+        `ignored AS (INSERT INTO "audit"."events_idempotency" ("id", "resource", "record_id", "action", "tenant", "data") ` +
+        `SELECT $4::text, $5::text, w."id"::text, $6::text, $7::text, $8::jsonb FROM written AS w RETURNING 1), ` +
+        `expired AS (DELETE FROM "audit"."events_idempotency" WHERE "id" IN (SELECT "id" FROM "audit"."events_idempotency" ` +
+        `WHERE "created_at" < now() - $9::bigint * interval '1 millisecond' ORDER BY "created_at" LIMIT 8 FOR UPDATE SKIP LOCKED)) ` +
+        `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM ignored), $10::text) AS "__ee_ok", ` +
+        `"audit"."events_expect"(NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "id" = $11::text), $12::text) AS "__ee_unused", ` +
+        `w.*, w."id"::text AS "__ee_record_id" FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
+      params: [5, "a1", "org1", EVENT_ID, "account", "credit", "org1", `{"amount":5}`, 86_400_000, "EEN01", EVENT_ID, "23505"],
+    });
+    const created = insertRecordSql(plainLog, tag, { id: "t1", label: "x" }, null, { ...ignored, tenant: null, data: "{}" });
+    assert.ok(created.text.includes(`ignored AS (INSERT INTO "events_idempotency"`));
+    assert.deepEqual(created.params.slice(2), [EVENT_ID, "tag", "credit", null, "{}", 86_400_000, "EEN01", EVENT_ID, "23505"]);
+    const removed = deleteRecordSql(defineEventLog({ ignoredCallRetentionMs: 1000 }), tag, { id: "t1" }, null, ignored);
+    assert.ok(removed.text.startsWith(`WITH written AS (DELETE FROM "tags" WHERE "id" = $1 RETURNING *), ignored AS (`));
+    assert.equal(removed.params[6], 1000);
   });
 
   test("updateRecordSql() with an atomic expression adds its result from the row to changes", () => {
@@ -131,7 +157,7 @@ describe("write statements: golden text and params", () => {
     );
     assert.deepEqual(s.params, [
       5, "a1", "org1", "balance", EVENT_ID, AT, "account", "deposit", "update", 2, `{"a":1}`, "{}", `{"m":true}`, "org1",
-      "corr", null, "EEN01",
+      "corr", null, "EEN01", EVENT_ID, "23505",
     ]);
   });
 
@@ -166,9 +192,11 @@ describe("write statements: golden text and params", () => {
         `event AS (INSERT INTO "events" (${EVENT_COLUMNS}) SELECT $2::text, $3::timestamptz, $4::text, w."id"::text, ` +
         `$5::text, $6::text, $7::int, $8::jsonb, $9::jsonb, $10::jsonb, $11::text, $12::text, $13::text ` +
         `FROM written AS w RETURNING "position") ` +
-        `SELECT "events_expect"(EXISTS (SELECT 1 FROM event), $14::text) AS "__ee_ok", w.*, w."id"::text AS "__ee_record_id", ` +
+        `SELECT "events_expect"(EXISTS (SELECT 1 FROM event), $14::text) AS "__ee_ok", ` +
+        `"events_expect"(NOT EXISTS (SELECT 1 FROM "events_idempotency" WHERE "id" = $15::text), $16::text) AS "__ee_unused", ` +
+        `w.*, w."id"::text AS "__ee_record_id", ` +
         `e."position" AS "__ee_position" FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`,
-      params: ["t1", EVENT_ID, AT, "tag", "remove", "destroy", 2, `{"a":1}`, "{}", `{"m":true}`, null, "corr", null, "EEN01"],
+      params: ["t1", EVENT_ID, AT, "tag", "remove", "destroy", 2, `{"a":1}`, "{}", `{"m":true}`, null, "corr", null, "EEN01", EVENT_ID, "23505"],
     });
   });
 
@@ -190,6 +218,7 @@ function everyStatement(value: string): SqlStatement[] {
     actor: { column: "system_actor", type: "text", id: value },
   });
   const target: WriteTarget = { ...account, resource: value };
+  const ignored: IgnoredCallValues = { id: value, action: value, tenant: value, data: json };
   return [
     writePreludeSql(log, [1n], [value]),
     insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, event),
@@ -197,6 +226,10 @@ function everyStatement(value: string): SqlStatement[] {
     updateRecordSql(log, target, { id: value, tenant: value, lastPosition: 1n }, { orgId: value }, event),
     deleteRecordSql(log, target, { id: value, tenant: value, lastPosition: null }, event),
     readRecordSql(log, target, { id: value, tenant: value }),
+    insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, null, ignored),
+    updateRecordSql(log, target, { id: value, tenant: value }, { balance: sql`${ref("balance")} + ${value}::int` }, null, ignored),
+    deleteRecordSql(log, target, { id: value, tenant: value }, null, ignored),
+    readIgnoredCallsSql(log, [value]),
   ];
 }
 
