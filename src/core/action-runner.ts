@@ -41,7 +41,7 @@ export interface RunnerConfig {
   /** The store scoped to an event, handed to `after` hooks. */
   readonly scopedStore: (ctx: ActionContext) => EventStore;
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
-  /** The store's clock, read once per attempt: the batch's proposed stamp. */
+  /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;
 }
 
@@ -199,8 +199,9 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
   let lostResponse = false;
   for (let attempt = 1; ; attempt++) {
     const current = await readCurrent(config, calls);
-    // Every attempt plans with a fresh clock value; the prelude corrects it under the locks.
-    const now = config.clock();
+    // The first attempt plans with the clock read when the calls were planned (the latest of
+    // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
+    const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
     const { planned, built } = await buildAll(config, calls, current, now, placeholders);
     const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant), now);
     const writes = built.flatMap((b) => [...b.before, b.statement]);
