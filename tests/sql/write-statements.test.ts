@@ -136,6 +136,30 @@ describe("write statements: golden text and params", () => {
     ]);
   });
 
+  test("stamped attributes take the batch's stamp through their column's type, and its text in changes", () => {
+    const stampOf = (n: number, column: string): string =>
+      `(jsonb_populate_record(NULL::"bank"."accounts", jsonb_build_object($${n}::text, ${STAMP}))).${column}`;
+    const created = insertRecordSql(log, account, { id: "a1", orgId: "org1", balance: 3, deletedAt: AT }, eventOf({ actor: null }), ["deletedAt"]);
+    assert.equal(
+      created.text,
+      `WITH written AS (INSERT INTO "bank"."accounts" ("id", "org_id", "bal", "deleted_at") VALUES ($1, $2, $3, ${stampOf(4, `"deleted_at"`)}) RETURNING *), ` +
+        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $5::text, ${STAMP}::timestamptz, $6::text, ` +
+        `w."id"::text, $7::text, $8::text, $9::int, $10::jsonb, $11::jsonb || jsonb_build_object($12::text, ${STAMP}), $13::jsonb, ` +
+        `$14::text, $15::text, $16::text FROM written AS w RETURNING "position") ${finishWithEvent(17)}`,
+    );
+    assert.deepEqual(created.params, [
+      "a1", "org1", 3, "deleted_at", EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", "deletedAt", `{"m":true}`, "org1", "corr", null, "EEN01",
+    ]);
+    const closed = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { deletedAt: AT }, null, ["deletedAt"]);
+    assert.deepEqual({ ...closed }, {
+      text: `WITH written AS (UPDATE "bank"."accounts" SET "deleted_at" = ${stampOf(1, `"deleted_at"`)} WHERE "id" = $2 AND "org_id" = $3 ` +
+        `AND "deleted_at" IS NULL RETURNING *) ` +
+        `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM written), $4::text) AS "__ee_ok", w.*, w."id"::text AS "__ee_record_id" ` +
+        `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
+      params: ["deleted_at", "a1", "org1", "EEN01"],
+    });
+  });
+
   test("updateRecordSql() with plain values binds each one", () => {
     const s = updateRecordSql(plainLog, tag, { id: "t1" }, { label: "new" }, null);
     assert.deepEqual({ ...s }, {
