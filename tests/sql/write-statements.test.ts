@@ -143,12 +143,12 @@ describe("write statements: golden text and params", () => {
     assert.equal(
       created.text,
       `WITH written AS (INSERT INTO "bank"."accounts" ("id", "org_id", "bal", "deleted_at") VALUES ($1, $2, $3, ${stampOf(4, `"deleted_at"`)}) RETURNING *), ` +
-        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $5::text, ${STAMP}::timestamptz, $6::text, ` +
-        `w."id"::text, $7::text, $8::text, $9::int, $10::jsonb, $11::jsonb || jsonb_build_object($12::text, ${STAMP}), $13::jsonb, ` +
+        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $6::text, ${STAMP}::timestamptz, $7::text, ` +
+        `w."id"::text, $8::text, $9::text, $10::int, $11::jsonb, $12::jsonb || jsonb_build_object($5::text, ${STAMP}), $13::jsonb, ` +
         `$14::text, $15::text, $16::text FROM written AS w RETURNING "position") ${finishWithEvent(17)}`,
     );
     assert.deepEqual(created.params, [
-      "a1", "org1", 3, "deleted_at", EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", "deletedAt", `{"m":true}`, "org1", "corr", null, "EEN01",
+      "a1", "org1", 3, "deleted_at", "deletedAt", EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null, "EEN01",
     ]);
     const closed = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { deletedAt: AT }, null, ["deletedAt"]);
     assert.deepEqual({ ...closed }, {
