@@ -194,7 +194,7 @@ async function sequential(setup: string, inner: Executor, raw: (statements: SqlS
   await measure("destroy, soft", 1, (i) => accounts.close(ids[i]!));
   await measure("destroy, hard", 1, (i) => accounts.purge(txIds[i]!));
   // Where the overhead goes: the raw INSERTs behind the store's prelude, as a create sends it.
-  const prelude = writePreludeSql(rawModel.log, [ONE_KEY_VALUE], [null]);
+  const prelude = writePreludeSql(rawModel.log, [ONE_KEY_VALUE], [null], new Date());
   await measure("raw transaction + the store's prelude (fence lock, write lock, fence check)", 1, () => raw([prelude, ...rawCreate(rawModel)]));
   rows.at(-1)!.statements = 3;
   // Warm-up: 2 events per round; measured: 1 + 1 + 1 + 1 + 5 + 1 + 1 per call.

@@ -4,7 +4,7 @@
  * @module
  */
 import type { EventLog } from "./event-log.ts";
-import type { Executor, QueryResult, Row, SqlStatement } from "./executor.ts";
+import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
 import {
   ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, type StorageError,
 } from "./errors.ts";
@@ -17,7 +17,8 @@ import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type Prepa
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  fenceCheckSql, LAST_POSITION_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readIgnoredCallsSql, readRecordSql, writePreludeSql,
+  fenceCheckSql, LAST_POSITION_ALIAS, OCCURRED_AT_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readIgnoredCallsSql, readRecordSql,
+  writePreludeSql,
 } from "../sql/write-statements.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
 
@@ -41,6 +42,8 @@ export interface RunnerConfig {
   /** The store scoped to an event, handed to `after` hooks. */
   readonly scopedStore: (ctx: ActionContext) => EventStore;
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
+  /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
+  readonly clock: () => Date;
 }
 
 type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
@@ -94,8 +97,11 @@ function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Re
   if (built.event === null) return { record, event: null };
   const changes: JsonObject = { ...built.changes };
   for (const attribute of built.atomicAttributes) changes[attribute] = toJson(record[attribute] ?? null);
+  // The stamp the database gave the batch, as it stored it in occurred_at and in `changes`.
+  const stamp = String(row[OCCURRED_AT_ALIAS]);
+  for (const attribute of built.stampedAttributes) changes[attribute] = stamp;
   const event: StoredEvent = Object.freeze({
-    id: built.event.id, position: BigInt(row[POSITION_ALIAS] as bigint), occurredAt: built.event.occurredAt,
+    id: built.event.id, position: BigInt(row[POSITION_ALIAS] as bigint), occurredAt: new Date(stamp),
     resource: call.resource.name, recordId: String(row[RECORD_ID_ALIAS]), action: built.event.action,
     actionType: built.event.actionType, version: built.event.version, data: JSON.parse(built.event.data) as JsonObject,
     changes, metadata: call.metadata, tenant: built.event.tenant, correlationId: built.event.correlationId,
@@ -206,6 +212,31 @@ async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: A
 }
 
 /**
+ * Build the writes in call order. In a transaction, a create's record id handed out at
+ * planning (its placeholder) may differ from the key it writes, when the key comes from a
+ * `before` hook (or the placeholder stood for a key the planner could not know yet): later
+ * calls of the transaction that name the placeholder address the written key instead.
+ */
+async function buildAll(
+  config: RunnerConfig, calls: readonly PreparedCall[], current: ReadonlyMap<PreparedCall, Current>, now: Date,
+  placeholders: ReadonlyMap<PreparedCall, string> | undefined,
+): Promise<{ planned: PreparedCall[]; built: BuiltWrite[] }> {
+  const keys = new Map<string, SqlParam>();
+  const planned: PreparedCall[] = [];
+  const built: BuiltWrite[] = [];
+  for (const call of calls) {
+    const key = call.action.type === "create" ? undefined : keys.get(call.recordId);
+    const target = key === undefined ? call : Object.freeze({ ...call, primaryKey: key, recordId: String(key) });
+    const write = await buildWrite(config.log, target, current.get(call), now);
+    const placeholder = placeholders?.get(call);
+    if (placeholder !== undefined && write.primaryKey !== null && String(write.primaryKey) !== placeholder) keys.set(placeholder, write.primaryKey);
+    planned.push(target);
+    built.push(write);
+  }
+  return { planned, built };
+}
+
+/**
  * Run prepared calls atomically in one batch (after one read round trip when a
  * change-function update needs the current record).
  *
@@ -214,13 +245,16 @@ async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: A
  * @throws {ReplayInProgressError} a replay is running
  * @throws {StorageError} the database failed
  */
-export async function runCalls(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[]> {
+export async function runCalls(config: RunnerConfig, calls: readonly PreparedCall[], placeholders?: ReadonlyMap<PreparedCall, string>): Promise<ActionResult<unknown>[]> {
   const { maxAttempts, baseDelayMs, maxDelayMs } = config.conflictRetry;
   let lostResponse = false;
   for (let attempt = 1; ; attempt++) {
     const current = await readCurrent(config, calls);
-    const built = await Promise.all(calls.map((call) => buildWrite(config.log, call, current.get(call))));
-    const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant));
+    // The first attempt plans with the clock read when the calls were planned (the latest of
+    // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
+    const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
+    const { planned, built } = await buildAll(config, calls, current, now, placeholders);
+    const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant), now);
     const writes = built.flatMap((b) => [...b.before, b.statement]);
     // Where each call's write result is: after the prelude (one statement, index 0) and every
     // statement before it.
@@ -250,7 +284,7 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
         }
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
-      if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, calls, sent.error);
+      if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, planned, sent.error);
       if (code === STALE_SQLSTATE) {
         if (attempt >= maxAttempts) throw new ConflictError(`The record kept changing; gave up after ${attempt} attempts`, attempt, { cause: sent.error });
         await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
@@ -258,7 +292,7 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
       }
       throw sent.error;
     }
-    const results = calls.map((call, i) => {
+    const results = planned.map((call, i) => {
       const row = sent.results[at[i]!]!.rows[0]!;
       return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<unknown>;
     });

@@ -57,7 +57,14 @@ export type ResourceClient<R> = { readonly [K in keyof ActionsOf<R>]: ActionCall
 
 /** An action planned inside {@link EventStore.transaction}; it runs when the transaction is sent. */
 export interface PlannedAction<TAttrs> {
-  /** The record id: known before sending (generated primary keys are made at planning time). */
+  /**
+   * The record id, to name the record in later calls of the same transaction. Generated
+   * primary keys and keys given in the raw input are made or taken at planning time, and
+   * this is the key. When the key comes from elsewhere (`map`, `accept` or the input schema's
+   * output, `defaults`, `change`, a `before` hook), the key is known only once the action is
+   * planned, and this is a reference that later calls of the transaction resolve to it; the
+   * action's result carries the key.
+   */
   readonly recordId: string;
   /** Phantom: the record type. */
   readonly "~attrs"?: TAttrs;

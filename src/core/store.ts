@@ -86,7 +86,7 @@ function storeWithContext(
   const config: RunnerConfig = {
     log, db, conflictRetry, lostResponseRetries: options.lostResponseRetries ?? 2,
     scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
-    onHookError: options.onHookError,
+    onHookError: options.onHookError, clock,
   };
   const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
   const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
@@ -96,7 +96,9 @@ function storeWithContext(
     const given = creating ? (input as Record<string, unknown> | undefined)?.[resource.primaryKey.attribute] : id;
     const hint = creating && given === undefined && resource.primaryKey.generate !== "none" ? newPrimaryKey(resource) : undefined;
     const call = prepareCall(log, resource, action, id, input, mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined), clock(), hint);
-    return { recordId: given === undefined || given === null ? hint : String(given), call };
+    // The id handed out before the call is planned: the raw input's key, the generated hint, or
+    // (for a key the input does not hold) a fresh placeholder that the write resolves.
+    return { recordId: given === undefined || given === null ? hint ?? (creating ? newEventId() : undefined) : String(given), call };
   };
   const clientOf = <T>(resource: AnyResource, call: (action: string, args: unknown[]) => T): Record<string, (...args: unknown[]) => T> => {
     const client: Record<string, (...args: unknown[]) => T> = {};
@@ -117,6 +119,7 @@ function storeWithContext(
     },
     async transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]> {
       const pending: Promise<PreparedCall>[] = [];
+      const handedOut: { call: Promise<PreparedCall>; recordId: string }[] = [];
       // The actions of one transaction are one request: they share a correlation id unless told otherwise.
       const shared: ActionContext = { correlationId: newEventId() };
       const builder: TransactionBuilder = {
@@ -126,6 +129,7 @@ function storeWithContext(
             const { recordId, call } = prepare(r, action, args, shared);
             call.catch(() => undefined); // surfaced by Promise.all below, not as an unhandled rejection
             pending.push(call);
+            if (recordId !== undefined) handedOut.push({ call, recordId });
             return Object.freeze({ recordId: recordId ?? "" });
           }) as unknown as TransactionResourceClient<R>;
         },
@@ -133,7 +137,14 @@ function storeWithContext(
       await plan(builder);
       const calls = await Promise.all(pending);
       if (calls.length === 0) return [];
-      return runCalls(config, calls);
+      // The ids handed out for creates: when the key written differs (it came from map, accept,
+      // defaults, change or a before hook), later calls naming the id address that key (runCalls).
+      const placeholders = new Map<PreparedCall, string>();
+      for (const { call, recordId } of handedOut) {
+        const prepared = await call;
+        if (prepared.action.type === "create") placeholders.set(prepared, recordId);
+      }
+      return runCalls(config, calls, placeholders);
     },
     withContext(ctx: ActionContext): EventStore {
       return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));
@@ -148,7 +159,7 @@ function storeWithContext(
     replay: (replayOptions) => runReplay(replayEnv, replayOptions),
     replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
     abortReplay: () => abortReplay(replayEnv),
-    adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions),
+    adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions, clock),
   };
   return Object.freeze(store);
 }

@@ -40,11 +40,24 @@ export interface PreparedCall {
   readonly metadata: JsonObject;
   readonly input: unknown;
   readonly inputAttributes: Readonly<Record<string, unknown>>;
-  /** The record id as text (for creates: the primary key chosen at planning time). */
+  /**
+   * Creates: the attributes from the input, `defaults` and `change(input)`, computed once at
+   * planning; the primary key is planned from them, as the write will use them.
+   */
+  readonly createAttributes: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The record id as text (for creates: the primary key planned from the attributes the write
+   * uses; a `before` hook may still set another one, see {@link BuiltWrite.primaryKey}).
+   */
   readonly recordId: string;
-  /** The primary key value as a parameter. */
+  /** The primary key value as a parameter (null: a create whose `before` hook must set it). */
   readonly primaryKey: SqlParam;
   readonly lockKey: LockKey;
+  /**
+   * The clock when the call was planned. Each attempt to send plans with a fresh clock value
+   * (see {@link buildWrite}), and the database stamps the event with that value or the log's
+   * latest `occurred_at`, whichever is later.
+   */
   readonly occurredAt: Date;
   /** Whether the write needs the current record first (change-function updates). */
   readonly needsRead: boolean;
@@ -61,6 +74,13 @@ export interface BuiltWrite {
   readonly changes: JsonObject;
   /** Attributes set by SQL fragments; their values come from the written row. */
   readonly atomicAttributes: readonly string[];
+  /**
+   * Timestamp attributes (createdAt, updatedAt, the soft-destroy one) that hold the clock
+   * value planned with: the database writes the batch's stamp in their place, and in `changes`.
+   */
+  readonly stampedAttributes: readonly string[];
+  /** The primary key written (for creates, after the `before` hook). */
+  readonly primaryKey: SqlParam;
 }
 
 /** The SQL layer's view of a resource. */
@@ -122,21 +142,28 @@ export async function prepareCall(log: EventLog, resource: AnyResource, actionNa
   const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
   const inputAttributes = inputToAttributes(resource, action, input);
   let primaryKey: SqlParam;
+  let createAttributes: Record<string, unknown> | undefined;
   if (action.type === "create") {
-    const given = inputAttributes[resource.primaryKey.attribute];
-    primaryKey = given === undefined ? primaryKeyHint ?? newPrimaryKey(resource) : (given as SqlParam);
+    // The key comes from the attributes the write starts from (input through map or accept,
+    // defaults, change), and only when they have none from the hint or the generator.
+    createAttributes = createStart(action, input, inputAttributes);
+    const given = createAttributes[resource.primaryKey.attribute];
+    if (given !== undefined && given !== null) primaryKey = given as SqlParam;
+    else if (primaryKeyHint !== undefined) primaryKey = primaryKeyHint;
+    else if (resource.primaryKey.generate !== "none" || action.options.before === undefined) primaryKey = newPrimaryKey(resource);
+    else primaryKey = null; // left to the before hook; checked when the write is built
   } else {
     if (id === undefined || id === null || id === "") throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
     primaryKey = id;
   }
-  const recordId = String(primaryKey);
+  const recordId = primaryKey === null ? "" : String(primaryKey);
   // Only multi-tenant resources record a tenant: a tenant replay must find exactly the rows it clears.
   const tenant = resource.tenant === undefined ? null : String(ctx.tenant);
   return Object.freeze({
     resource, actionName, action, tracked: resource.isTracked(actionName), ctx,
     eventId: ctx.eventId ?? newEventId(), callerEventId: ctx.eventId !== undefined,
     correlationId: ctx.correlationId ?? newEventId(), causationId: ctx.causationId ?? null,
-    actor, tenant, metadata, input, inputAttributes, recordId, primaryKey,
+    actor, tenant, metadata, input, inputAttributes, createAttributes, recordId, primaryKey,
     lockKey: lockKeyFor(log, resource, actionName, tenant),
     occurredAt: now,
     needsRead: action.type === "update" && typeof action.options.change === "function",
@@ -157,10 +184,19 @@ function ignoredValues(call: PreparedCall): IgnoredCallValues | null {
   return { id: call.eventId, action: call.actionName, tenant: call.tenant, data: jsonText(call.input ?? {}) };
 }
 
+/**
+ * The timestamp attributes among `candidates` that still hold the clock value `now` (a
+ * `before` hook may have set another value: that one is kept as is).
+ */
+function stampedOf(values: Record<string, unknown>, candidates: readonly (string | undefined)[], now: Date): string[] {
+  return [...new Set(candidates)].filter((a): a is string =>
+    a !== undefined && values[a] instanceof Date && (values[a] as Date).getTime() === now.getTime());
+}
+
 function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
   if (!call.tracked) return null;
   return {
-    id: call.eventId, occurredAt: call.occurredAt, action: call.actionName, actionType: call.action.type,
+    id: call.eventId, action: call.actionName, actionType: call.action.type,
     version: call.action.version, data: jsonText(call.input ?? {}), changes: jsonText(changes),
     metadata: jsonText(call.metadata), tenant: call.tenant, correlationId: call.correlationId, causationId: call.causationId,
     actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
@@ -174,19 +210,30 @@ async function runBefore(call: PreparedCall, attributes: Record<string, unknown>
   return adjusted === undefined ? attributes : { ...adjusted };
 }
 
-async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrite> {
-  const { resource, action } = call;
-  let attributes: Record<string, unknown> = { ...call.inputAttributes };
+/** A create's attributes before key, tenant and timestamps: input, then `defaults`, then `change(input)`. */
+function createStart(action: ActionDefinition<Record<string, unknown>, AnySchema>, input: unknown, inputAttributes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const attributes: Record<string, unknown> = { ...inputAttributes };
   const defaults = action.options.defaults;
-  const defaultValues = typeof defaults === "function" ? defaults(call.input as never) : defaults ?? {};
+  const defaultValues = typeof defaults === "function" ? defaults(input as never) : defaults ?? {};
   for (const [key, value] of Object.entries(defaultValues)) if (attributes[key] === undefined) attributes[key] = value;
-  if (typeof action.options.change === "function") Object.assign(attributes, (action.options.change as (i: unknown) => object)(call.input));
-  attributes[resource.primaryKey.attribute] ??= call.primaryKey;
+  if (typeof action.options.change === "function") Object.assign(attributes, (action.options.change as (i: unknown) => object)(input));
+  return attributes;
+}
+
+async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promise<BuiltWrite> {
+  const { resource, action } = call;
+  let attributes: Record<string, unknown> = { ...(call.createAttributes ?? createStart(action, call.input, call.inputAttributes)) };
+  if (attributes[resource.primaryKey.attribute] === undefined || attributes[resource.primaryKey.attribute] === null) {
+    if (call.primaryKey === null) delete attributes[resource.primaryKey.attribute];
+    else attributes[resource.primaryKey.attribute] = call.primaryKey;
+  }
   if (resource.tenant !== undefined) attributes[resource.tenant] = call.ctx.tenant;
   const { createdAt, updatedAt } = resource.timestamps;
-  if (createdAt !== undefined) attributes[createdAt] = call.occurredAt;
-  if (updatedAt !== undefined) attributes[updatedAt] = call.occurredAt;
+  if (createdAt !== undefined) attributes[createdAt] = now;
+  if (updatedAt !== undefined) attributes[updatedAt] = now;
   attributes = await runBefore(call, attributes, undefined);
+  const key = attributes[resource.primaryKey.attribute];
+  if (key === undefined || key === null) throw validationError(`${resource.name} needs its primary key in the input`, resource.primaryKey.attribute, "missing");
   // The event records ctx.tenant: a before hook may not file the record under another one.
   if (resource.tenant !== undefined && !sameJson(attributes[resource.tenant], call.ctx.tenant)) {
     throw validationError(`${resource.name}.${call.actionName} may not change ${resource.tenant}`, resource.tenant);
@@ -196,7 +243,13 @@ async function buildCreate(log: EventLog, call: PreparedCall): Promise<BuiltWrit
   const params: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
   const event = eventValues(call, changes);
-  return { before: [], statement: insertRecordSql(log, writeTarget(resource), params, event, ignoredValues(call)), event, changes: toJson(changes) as JsonObject, atomicAttributes: [] };
+  const stampedAttributes = stampedOf(final, [createdAt, updatedAt], now);
+  return {
+    before: [],
+    statement: insertRecordSql(log, writeTarget(resource), params, event, { ignored: ignoredValues(call), stamped: stampedAttributes }),
+    event, changes: toJson(changes) as JsonObject, atomicAttributes: [], stampedAttributes,
+    primaryKey: params[resource.primaryKey.attribute] ?? null,
+  };
 }
 
 /**
@@ -210,23 +263,26 @@ export async function validateSet(resource: AnyResource, values: Record<string, 
   return await validate(shape, values, what) as Record<string, unknown>;
 }
 
-async function buildUpdate(log: EventLog, call: PreparedCall, current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined): Promise<BuiltWrite> {
+async function buildUpdate(log: EventLog, call: PreparedCall, current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined, now: Date): Promise<BuiltWrite> {
   const { resource, action } = call;
   let set: Record<string, unknown> = { ...call.inputAttributes };
+  const soft = action.type === "destroy" ? action.options.soft as string | undefined : undefined;
   if (action.type === "destroy") {
-    const soft = action.options.soft as string | undefined;
     if (soft === undefined) {
       const event = eventValues(call, {});
-      return { before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)), event, changes: {}, atomicAttributes: [] };
+      return {
+        before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)), event,
+        changes: {}, atomicAttributes: [], stampedAttributes: [], primaryKey: call.primaryKey,
+      };
     }
-    set = { ...set, [soft]: call.occurredAt };
+    set = { ...set, [soft]: now };
   }
   if (typeof action.options.set === "function") Object.assign(set, action.options.set(call.input as never));
   if (current !== undefined && typeof action.options.change === "function") {
     Object.assign(set, (action.options.change as (r: unknown, i: unknown) => object)(current.record, call.input));
   }
   const { updatedAt } = resource.timestamps;
-  if (updatedAt !== undefined) set[updatedAt] = call.occurredAt;
+  if (updatedAt !== undefined) set[updatedAt] = now;
   set = await runBefore(call, set, current?.record);
   for (const key of [resource.primaryKey.attribute, ...(resource.tenant === undefined ? [] : [resource.tenant])]) {
     if (key in set) throw validationError(`${resource.name}.${call.actionName} may not change ${key}`, key);
@@ -241,7 +297,12 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
   const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
-  return { before, statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, ignoredValues(call)), event, changes: toJson(changes) as JsonObject, atomicAttributes };
+  const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [soft, updatedAt], now);
+  return {
+    before,
+    statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, { ignored: ignoredValues(call), stamped: stampedAttributes }),
+    event, changes: toJson(changes) as JsonObject, atomicAttributes, stampedAttributes, primaryKey: call.primaryKey,
+  };
 }
 
 function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
@@ -253,7 +314,8 @@ function selector(call: PreparedCall, current: { lastPosition: bigint | null } |
  * Build the write of a prepared call: runs defaults, change functions and the `before`
  * hook, validates the record, and returns the statement and the event it will append.
  * @param current the record read first, for change-function updates
+ * @param now the clock value of this attempt (default: the one read at planning)
  */
-export function buildWrite(log: EventLog, call: PreparedCall, current?: { record: Record<string, unknown>; lastPosition: bigint | null }): Promise<BuiltWrite> {
-  return call.action.type === "create" ? buildCreate(log, call) : buildUpdate(log, call, current);
+export function buildWrite(log: EventLog, call: PreparedCall, current?: { record: Record<string, unknown>; lastPosition: bigint | null }, now: Date = call.occurredAt): Promise<BuiltWrite> {
+  return call.action.type === "create" ? buildCreate(log, call, now) : buildUpdate(log, call, current, now);
 }

@@ -67,7 +67,7 @@ function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null):
  * row of `resource` that has no event yet. Idempotent: a second run adopts nothing.
  * Refused while a replay runs.
  */
-export async function adoptRows(log: EventLog, db: Executor, resource: AnyResource, options: AdoptOptions = {}): Promise<AdoptResult> {
+export async function adoptRows(log: EventLog, db: Executor, resource: AnyResource, options: AdoptOptions = {}, clock: () => Date = () => new Date()): Promise<AdoptResult> {
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
   const metadata = jsonText(options.metadata ?? { adopted: true });
@@ -86,16 +86,14 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
     const events = rows.map((row) => {
       const record = recordedAttributes(resource, row);
       const tenant = resource.tenant === undefined ? null : String(record[resource.tenant]);
-      const created = resource.timestamps.createdAt === undefined ? undefined : rowToRecord(resource, row)[resource.timestamps.createdAt];
       return {
         tenant,
-        event: {
-          id: newEventId(), recordId: String(row[RECORD_ID_ALIAS]), tenant, correlationId, metadata,
-          occurredAt: created instanceof Date ? created : new Date(), changes: jsonText(record),
-        },
+        event: { id: newEventId(), recordId: String(row[RECORD_ID_ALIAS]), tenant, correlationId, metadata, changes: jsonText(record) },
       };
     });
-    const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant));
+    // An adoption happens now, by the store's clock (the row's own timestamps stay in
+    // `changes`): stamped like any write, so time order keeps agreeing with position order.
+    const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant), clock());
     const results = await send(db, [prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
     adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);

@@ -5,7 +5,7 @@
  */
 import { rowToEvent } from "../core/record-mapping.ts";
 import { validationError } from "../core/validation.ts";
-import { eventPageSql, eventPositionSql, laterAdoptionSql, maxPositionSql } from "../sql/replay-statements.ts";
+import { eventPageSql, eventPositionSql, laterAdoptionSql, targetPositionSql } from "../sql/replay-statements.ts";
 import { planEvent, replayTargets } from "./apply-event.ts";
 import type { ReplayEnv } from "./replay-engine.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
@@ -15,17 +15,21 @@ import { newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
 export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<ReplayResult> {
   const stats = newStats();
   const tenant = options.tenant === undefined ? null : String(options.tenant);
-  let targetPosition: bigint;
+  let targetPosition: bigint | null = null;
   if (options.untilEventId !== undefined) {
     const row = (await env.db.query(eventPositionSql(env.log, options.untilEventId))).rows[0];
+    stats.roundTrips++;
     if (row === undefined) throw validationError("No event has that id", "untilEventId", "not_found");
     targetPosition = BigInt(row["position"] as bigint);
-  } else {
-    targetPosition = BigInt((await env.db.query(maxPositionSql(env.log))).rows[0]!["position"] as bigint);
   }
-  stats.roundTrips++;
+  // The same target as a real replay: a time bound resolved to the last position at or before it.
+  if (targetPosition === null || options.untilTime !== undefined) {
+    const target = { position: targetPosition, untilTime: options.untilTime ?? null, tenant };
+    targetPosition = BigInt((await env.db.query(targetPositionSql(env.log, target))).rows[0]!["position"] as bigint);
+    stats.roundTrips++;
+  }
   const state: RunState = {
-    replayId: "", bounds: { targetPosition, tenant, untilTime: options.untilTime ?? null }, onError: options.onError ?? "stop",
+    replayId: "", bounds: { targetPosition, tenant }, onError: options.onError ?? "stop",
     pageSize: pageSizeOf(env.config, options.pageSize), lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
   };
   const live = new Set<string>();

@@ -59,7 +59,7 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
   const untilTime = scope.untilTime ?? null;
   const replayId = newEventId();
   const options = JSON.stringify({ untilEventId: scope.untilEventId ?? null, untilTime: untilTime?.toISOString() ?? null, onError, pageSize });
-  const statements = [exclusiveFenceSql(env.log), insertReplaySql(env.log, replayId, tenant, target, options)];
+  const statements = [exclusiveFenceSql(env.log), insertReplaySql(env.log, replayId, tenant, target, options, untilTime)];
   if (env.config.clear === "tracked-tables") statements.push(...clearStatements(env, tenant));
   let results;
   try {
@@ -73,7 +73,7 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
   stats.roundTrips++;
   if (typeof env.config.clear === "function") await clear(env, tenant, stats);
   const targetPosition = BigInt(results[1]!.rows[0]!["target_position"] as bigint);
-  return { replayId, bounds: { targetPosition, tenant, untilTime }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0 };
+  return { replayId, bounds: { targetPosition, tenant }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0 };
 }
 
 function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined, onError: "stop" | "skip" | undefined): RunState {
@@ -83,7 +83,6 @@ function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined
     bounds: {
       targetPosition: BigInt(row["target_position"] as bigint),
       tenant: (row["tenant"] as string | null) ?? null,
-      untilTime: typeof options["untilTime"] === "string" ? new Date(options["untilTime"]) : null,
     },
     onError: onError ?? (options["onError"] === "skip" ? "skip" : "stop"),
     pageSize: pageSize ?? Number(options["pageSize"] ?? DEFAULT_PAGE_SIZE),

@@ -82,7 +82,12 @@ export interface ReplayResult extends ReplayProgress {
 export interface ReplayScope {
   /** Replay up to and including this event id. */
   readonly untilEventId?: string;
-  /** Replay events that occurred at or before this time. */
+  /**
+   * Replay up to the last event that occurred at or before this time (the tenant's last such
+   * event for a tenant replay), resolved to its position when the replay starts. Time order
+   * agrees with position order within a lock scope, so under the global scope (and per tenant
+   * under the tenant scope) that is exactly the events that occurred by then.
+   */
   readonly untilTime?: Date;
   /** Replay one tenant only. */
   readonly tenant?: string | number | bigint;

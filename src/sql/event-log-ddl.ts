@@ -22,6 +22,12 @@ export const NOT_FOUND_SQLSTATE = "EEN01";
 /** The SQLSTATE a conditional write raises when its record changed since it was read. */
 export const STALE_SQLSTATE = "EEC01";
 
+/**
+ * The transaction-local setting in which `<table>_begin_write` leaves the batch's stamp (ISO-8601
+ * UTC text): the `occurred_at` of its events and the value of the timestamps its actions set.
+ */
+export const OCCURRED_AT_SETTING = "edge_events.occurred_at";
+
 /** Two int32 keys of the advisory lock that serializes concurrent migrations ("edge", "migr"). */
 export const MIGRATION_LOCK_KEY: readonly [number, number] = [0x65646765, 0x6d696772];
 
@@ -142,14 +148,23 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
   // fresh snapshot for each, so the fence check reads after both locks are held, as it did
   // as a statement of its own. The write locks come in the order given (the caller sorts
   // them); a null key is refused, since the lock functions would skip it.
+  // Last, the batch's stamp: the writer's clock, but never earlier than the latest
+  // occurred_at committed in the log (one probe of the occurred_at index, read after the
+  // locks), kept for the rest of the transaction in the transaction-local setting
+  // edge_events.occurred_at as ISO-8601 UTC text (milliseconds unless the value has finer
+  // digits). Every write statement of the batch stamps its event and timestamps with it.
+  // The six-argument version of earlier releases is left in place, so that instances not yet
+  // upgraded keep writing during a rollout.
   texts.push(
     `CREATE OR REPLACE FUNCTION ${derivedName(log, "begin_write")}(p_fence_a int, p_fence_b int, ` +
-      `p_keys bigint[], p_pairs_a int[], p_pairs_b int[], p_tenants text[]) RETURNS void ` +
+      `p_keys bigint[], p_pairs_a int[], p_pairs_b int[], p_tenants text[], p_clock timestamptz) RETURNS void ` +
       `LANGUAGE plpgsql VOLATILE AS $fn$\n` +
+      `DECLARE\n` +
+      `  v_at timestamptz;\n` +
       `BEGIN\n` +
       `  IF p_fence_a IS NULL OR p_fence_b IS NULL OR array_position(p_keys, NULL) IS NOT NULL\n` +
       `     OR array_position(p_pairs_a, NULL) IS NOT NULL OR array_position(p_pairs_b, NULL) IS NOT NULL\n` +
-      `     OR cardinality(p_pairs_a) IS DISTINCT FROM cardinality(p_pairs_b) THEN\n` +
+      `     OR cardinality(p_pairs_a) IS DISTINCT FROM cardinality(p_pairs_b) OR p_clock IS NULL THEN\n` +
       `    RAISE EXCEPTION 'invalid lock keys' USING ERRCODE = '22004';\n` +
       `  END IF;\n` +
       `  PERFORM pg_advisory_xact_lock_shared(p_fence_a, p_fence_b);\n` +
@@ -162,6 +177,9 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  FOR i IN 1 .. coalesce(cardinality(p_tenants), 0) LOOP\n` +
       `    PERFORM ${derivedName(log, "assert_writable")}(p_tenants[i]);\n` +
       `  END LOOP;\n` +
+      `  v_at := greatest(p_clock, (SELECT max("occurred_at") FROM ${t}));\n` +
+      `  PERFORM set_config('${OCCURRED_AT_SETTING}', to_char(v_at AT TIME ZONE 'UTC', CASE WHEN date_trunc('milliseconds', v_at) = v_at ` +
+      `THEN 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END), true);\n` +
       `END\n$fn$`,
   );
   texts.push(

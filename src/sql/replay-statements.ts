@@ -7,17 +7,53 @@ import type { SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
-import { derivedName, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { derivedName, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { fenceLockKey } from "./write-statements.ts";
 
-/** The bounds of the events a replay applies. */
+/**
+ * The bounds of the events a replay applies: a prefix of the log by position (a time bound
+ * is resolved to a position once, at the start: {@link targetPositionQuery}), of one tenant
+ * or of all.
+ */
 export interface ReplayBounds {
   /** Apply events up to and including this position. */
   readonly targetPosition: bigint;
   /** Only events of this tenant. */
   readonly tenant: string | null;
-  /** Only events that occurred at or before this time. */
+}
+
+/** What a replay's target position is resolved from. */
+export interface ReplayTarget {
+  /** The position of the `untilEventId` event, when one was given. */
+  readonly position: bigint | null;
+  /** `untilTime`, when given. */
   readonly untilTime: Date | null;
+  /** The tenant of a tenant replay. */
+  readonly tenant: string | null;
+}
+
+/**
+ * The target position as a scalar subquery: the last position of the log, or at most
+ * `position`, and with a time bound the last such position whose event occurred at or before
+ * it (among the tenant's events, for a tenant replay: time order agrees with position order
+ * within a lock scope, so under the global scope, and per tenant under the tenant scope, the
+ * events up to that position are exactly those at or before the time). 0 when none qualifies.
+ */
+function targetPositionQuery(log: EventLog, target: ReplayTarget, params: ParamList): string {
+  const conditions: string[] = [];
+  if (target.position !== null) conditions.push(`"position" <= ${params.add(target.position)}::bigint`);
+  if (target.untilTime !== null) {
+    conditions.push(`"occurred_at" <= ${params.add(target.untilTime)}::timestamptz`);
+    if (target.tenant !== null) conditions.push(`"tenant" = ${params.add(target.tenant)}::text`);
+  }
+  const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+  return `(SELECT coalesce(max("position"), 0)::bigint FROM ${log.table.sql}${where})`;
+}
+
+/** The target position of a replay (see {@link targetPositionQuery}), for dry runs. */
+export function targetPositionSql(log: EventLog, target: ReplayTarget): SqlStatement {
+  const params = new ParamList();
+  return params.build(`SELECT ${targetPositionQuery(log, target, params)} AS "position"`);
 }
 
 /** Take the fence lock alone: waits for in-flight writes, blocks new ones until commit. */
@@ -27,16 +63,18 @@ export function exclusiveFenceSql(log: EventLog): SqlStatement {
 }
 
 /**
- * Register a running replay (the fence). Fails with 23505 while another replay runs. A null
- * target position means the last position of the log, read under the fence lock so that
- * no committed event is left out. Returns the target position.
+ * Register a running replay (the fence). Fails with 23505 while another replay runs. The
+ * target position is resolved here, under the fence lock so that no committed event is left
+ * out: the last position of the log, at most `targetPosition`, and with `untilTime` the last
+ * one at or before that time (see {@link targetPositionQuery}). Returns the target position.
  */
-export function insertReplaySql(log: EventLog, replayId: string, tenant: string | null, targetPosition: bigint | null, options: string): SqlStatement {
-  return statement(
+export function insertReplaySql(log: EventLog, replayId: string, tenant: string | null, targetPosition: bigint | null, options: string, untilTime: Date | null = null): SqlStatement {
+  const params = new ParamList();
+  const values = [params.add(replayId), params.add(tenant), params.add(options)];
+  const target = targetPositionQuery(log, { position: targetPosition, untilTime, tenant }, params);
+  return params.build(
     `INSERT INTO ${log.replayStateTable.sql} ("replay_id", "tenant", "status", "options", "target_position") ` +
-      `VALUES ($1::text, $2::text, 'running', $3::jsonb, coalesce($4::bigint, ` +
-      `(SELECT coalesce(max("position"), 0) FROM ${log.table.sql}))) RETURNING "target_position"`,
-    [replayId, tenant, options, targetPosition],
+      `VALUES (${values[0]}::text, ${values[1]}::text, 'running', ${values[2]}::jsonb, ${target}) RETURNING "target_position"`,
   );
 }
 
@@ -53,7 +91,6 @@ export function maxPositionSql(log: EventLog): SqlStatement {
 function boundConditions(bounds: ReplayBounds, params: ParamList): string[] {
   const conditions = [`"position" <= ${params.add(bounds.targetPosition)}::bigint`];
   if (bounds.tenant !== null) conditions.push(`"tenant" = ${params.add(bounds.tenant)}::text`);
-  if (bounds.untilTime !== null) conditions.push(`"occurred_at" <= ${params.add(bounds.untilTime)}::timestamptz`);
   return conditions;
 }
 
@@ -160,21 +197,23 @@ export function unadoptedRowsSql(log: EventLog, target: AdoptTarget, afterKey: s
 export interface AdoptionEvent {
   readonly id: string;
   readonly recordId: string;
-  readonly occurredAt: Date;
   readonly changes: string;
   readonly tenant: string | null;
   readonly correlationId: string;
   readonly metadata: string;
 }
 
-/** Append an `adopt` create event for a row, unless a create event for that record exists by now. */
+/**
+ * Append an `adopt` create event for a row, unless a create event for that record exists by
+ * now. It takes the batch's stamp (the batch starts with the write prelude).
+ */
 export function adoptionEventSql(log: EventLog, resource: string, event: AdoptionEvent): SqlStatement {
   return statement(
     `INSERT INTO ${log.table.sql} ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
       `"data", "changes", "metadata", "tenant", "correlation_id") ` +
-      `SELECT $1::text, $2::timestamptz, $3::text, $4::text, 'adopt', 'create', 1, '{}'::jsonb, $5::jsonb, $6::jsonb, $7::text, $8::text ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $3::text AND "record_id" = $4::text AND "action_type" = 'create')`,
-    [event.id, event.occurredAt, resource, event.recordId, event.changes, event.metadata, event.tenant, event.correlationId],
+      `SELECT $1::text, current_setting('${OCCURRED_AT_SETTING}')::timestamptz, $2::text, $3::text, 'adopt', 'create', 1, '{}'::jsonb, $4::jsonb, $5::jsonb, $6::text, $7::text ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $2::text AND "record_id" = $3::text AND "action_type" = 'create')`,
+    [event.id, resource, event.recordId, event.changes, event.metadata, event.tenant, event.correlationId],
   );
 }
 

@@ -8,7 +8,7 @@ import type { SqlParam, SqlStatement } from "../core/executor.ts";
 import type { EventLog, LockKey } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
-import { derivedName, NOT_FOUND_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { derivedName, NOT_FOUND_SQLSTATE, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { isSqlFragment, renderFragment, type SqlFragment } from "./fragment.ts";
 
 /** What the SQL layer needs to know about a resource's table. */
@@ -27,10 +27,12 @@ export interface WriteTarget {
   readonly softDeleteAttributes: readonly string[];
 }
 
-/** The values of one event row. JSON members are JSON text. */
+/**
+ * The values of one event row. JSON members are JSON text. There is no `occurred_at`: the
+ * event takes the batch's stamp, which the prelude computed under the write locks.
+ */
 export interface EventValues {
   readonly id: string;
-  readonly occurredAt: Date;
   readonly action: string;
   readonly actionType: "create" | "update" | "destroy";
   readonly version: number;
@@ -50,6 +52,22 @@ export const POSITION_ALIAS = "__ee_position";
 export const LAST_POSITION_ALIAS = "__ee_last_position";
 /** Alias of the record id as text in the rows a write or read returns. */
 export const RECORD_ID_ALIAS = "__ee_record_id";
+/** Alias of the batch's stamp (ISO-8601 text) in the rows a write with an event returns. */
+export const OCCURRED_AT_ALIAS = "__ee_occurred_at";
+
+/** The batch's stamp as text, as `<table>_begin_write` left it. */
+const STAMP = `current_setting('${OCCURRED_AT_SETTING}')`;
+
+/**
+ * The stamp as a value of an attribute's column, whatever its type: converted by the column's
+ * own input function (through the table's row type), exactly as an untyped parameter holding
+ * the same text would be.
+ */
+function stampOf(target: WriteTarget, attribute: string, params: ParamList): string {
+  const column = target.columns[attribute];
+  if (column === undefined) throw new TypeError(`Unknown attribute "${attribute}" of ${target.resource}`);
+  return `(jsonb_populate_record(NULL::${target.table.sql}, jsonb_build_object(${params.add(column)}::text, ${STAMP}))).${quoteIdentifier(column)}`;
+}
 
 /** The two int32 keys of the fence lock of a log: writes share it, a replay start takes it alone. */
 export function fenceLockKey(log: EventLog): readonly [number, number] {
@@ -61,12 +79,13 @@ export function fenceLockKey(log: EventLog): readonly [number, number] {
 /**
  * The statement every write batch starts with: one call of `<table>_begin_write`, which takes
  * the shared fence lock, then the write locks, then runs the fence check for each tenant
- * written (raises `EER01` while a replay runs). The keys are deduplicated and sorted here, so
+ * written (raises `EER01` while a replay runs), then fixes the batch's stamp: `clock`, or the
+ * latest `occurred_at` of the log when that is later. The keys are deduplicated and sorted here, so
  * that concurrent multi-lock batches cannot deadlock: sorted by `b<bigint>` / `p<int>,<int>`
  * text, which puts every bigint key before every pair, so the function takes the bigint keys,
  * then the pairs, in exactly the order earlier versions took them one statement each.
  */
-export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[]): SqlStatement {
+export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[], clock: Date): SqlStatement {
   const unique = new Map(keys.map((k) => [typeof k === "bigint" ? `b${k}` : `p${k[0]},${k[1]}`, k]));
   const bigints: bigint[] = [];
   const pairsA: number[] = [];
@@ -78,8 +97,8 @@ export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants
   }
   const [fenceA, fenceB] = fenceLockKey(log);
   return statement(
-    `SELECT ${derivedName(log, "begin_write")}($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[])`,
-    [fenceA, fenceB, Object.freeze(bigints), Object.freeze(pairsA), Object.freeze(pairsB), Object.freeze([...new Set(tenants)])],
+    `SELECT ${derivedName(log, "begin_write")}($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[], $7::timestamptz)`,
+    [fenceA, fenceB, Object.freeze(bigints), Object.freeze(pairsA), Object.freeze(pairsB), Object.freeze([...new Set(tenants)]), clock],
   );
 }
 
@@ -88,7 +107,7 @@ export function fenceCheckSql(log: EventLog, tenant: string | null): SqlStatemen
   return statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]);
 }
 
-function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, params: ParamList, atomic: readonly string[]): string {
+function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, params: ParamList, atomic: readonly string[], stamped: readonly string[]): string {
   const columns = ["id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes",
     "metadata", "tenant", "correlation_id", "causation_id"];
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
@@ -98,10 +117,11 @@ function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, par
     const column = `w.${quoteIdentifier(target.columns[a]!)}`;
     return `CASE WHEN pg_typeof(${column}) = 'bigint'::regtype THEN to_jsonb(${column}::text) ELSE to_jsonb(${column}) END`;
   };
-  const atomicChanges = atomic.length === 0 ? "" :
-    ` || jsonb_build_object(${atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`).join(", ")})`;
+  // Stamped timestamps are pinned in `changes` as the stamp's text, like the event's time.
+  const computed = [...stamped.map((a) => `${params.add(a)}::text, ${STAMP}`), ...atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`)];
+  const atomicChanges = computed.length === 0 ? "" : ` || jsonb_build_object(${computed.join(", ")})`;
   const values = [
-    `${params.add(event.id)}::text`, `${params.add(event.occurredAt)}::timestamptz`, `${params.add(target.resource)}::text`, pk,
+    `${params.add(event.id)}::text`, `${STAMP}::timestamptz`, `${params.add(target.resource)}::text`, pk,
     `${params.add(event.action)}::text`, `${params.add(event.actionType)}::text`, `${params.add(event.version)}::int`,
     `${params.add(event.data)}::jsonb`, `${params.add(event.changes)}::jsonb${atomicChanges}`, `${params.add(event.metadata)}::jsonb`,
     `${params.add(event.tenant)}::text`, `${params.add(event.correlationId)}::text`, `${params.add(event.causationId)}::text`,
@@ -150,13 +170,16 @@ function expiredDelete(log: EventLog, params: ParamList): string {
 /** What a write appends besides the record: its event, or the id of an ignored call. */
 type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
 
-function finish(log: EventLog, target: WriteTarget, body: string, appended: Appended, code: string, params: ParamList, atomic: readonly string[] = []): SqlStatement {
+function finish(
+  log: EventLog, target: WriteTarget, body: string, appended: Appended, code: string, params: ParamList,
+  atomic: readonly string[] = [], stamped: readonly string[] = [],
+): SqlStatement {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
   const event = appended !== null && "event" in appended ? appended.event : null;
   const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
   let ctes = `WITH written AS (${body})`;
-  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic)})`;
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic, stamped)})`;
   if (ignored !== null) ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
   const check = `${expect}(EXISTS (SELECT 1 FROM ${event !== null ? "event" : ignored !== null ? "ignored" : "written"}), ${params.add(code)}::text)`;
   // A call's id names one call, in the event table or in the idempotency table: a write whose
@@ -167,9 +190,17 @@ function finish(log: EventLog, target: WriteTarget, body: string, appended: Appe
     `, ${expect}(NOT EXISTS (SELECT 1 FROM ${other} WHERE "id" = ${params.add(id)}::text), ${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
   const select = event === null
     ? `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
-    : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)} ` +
+    : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)}, ${STAMP} AS ${quoteIdentifier(OCCURRED_AT_ALIAS)} ` +
       `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
   return params.build(`${ctes} ${select}`);
+}
+
+/** What a write statement appends besides its record and event (see {@link insertRecordSql}). */
+export interface WriteExtras {
+  /** The ignored call's id and input (for calls that write no event). */
+  readonly ignored?: IgnoredCallValues | null;
+  /** Timestamp attributes set to the batch's stamp instead of their given values. */
+  readonly stamped?: readonly string[];
 }
 
 /** `event`, or `ignored` when there is no event, as what a write appends. */
@@ -178,15 +209,22 @@ function appendedOf(event: EventValues | null, ignored: IgnoredCallValues | null
 }
 
 /**
- * Insert a record and, when `event` is given, its event (else, when `ignored` is given, the
- * ignored call's id). Returns the row, its id as text and the event position.
+ * Insert a record and, when `event` is given, its event (else, when `extra.ignored` is given,
+ * the ignored call's id). Returns the row, its id as text, and with an event its position and
+ * the batch's stamp. Events are stamped with the batch's stamp, and so are the `extra.stamped`
+ * attributes (their values in `attributes` are ignored): both need a batch that starts with
+ * {@link writePreludeSql}.
  */
-export function insertRecordSql(log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
+export function insertRecordSql(
+  log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null,
+  extra: WriteExtras = {},
+): SqlStatement {
+  const stamped = extra.stamped ?? [];
   const params = new ParamList();
-  const names = Object.keys(attributes);
+  const names = [...new Set([...Object.keys(attributes), ...stamped])];
   const body = `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
-    `VALUES (${names.map((a) => params.add(attributes[a]!)).join(", ")}) RETURNING *`;
-  return finish(log, target, body, appendedOf(event, ignored), NOT_FOUND_SQLSTATE, params);
+    `VALUES (${names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")}) RETURNING *`;
+  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), NOT_FOUND_SQLSTATE, params, [], stamped);
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
@@ -216,26 +254,33 @@ function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelecto
 
 /**
  * Update a record (values or atomic SQL fragments) and, when `event` is given, append its
- * event (else, when `ignored` is given, record the ignored call's id). Attributes set by
- * fragments are added to the event's `changes` from the row written.
+ * event (else, when `extra.ignored` is given, record the ignored call's id). Attributes set by
+ * fragments are added to the event's `changes` from the row written; `extra.stamped`
+ * attributes are set to the batch's stamp (see {@link insertRecordSql}).
  */
-export function updateRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
+export function updateRecordSql(
+  log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>,
+  event: EventValues | null, extra: WriteExtras = {},
+): SqlStatement {
+  const stamped = extra.stamped ?? [];
   const params = new ParamList();
   const column = (a: string): string => {
     const c = target.columns[a];
     if (c === undefined) throw new TypeError(`Unknown attribute "${a}" of ${target.resource}`);
     return quoteIdentifier(c);
   };
-  const assignments = Object.entries(set).map(([a, value]) =>
+  const assignments = Object.entries(set).filter(([a]) => !stamped.includes(a)).map(([a, value]) =>
     `${column(a)} = ${isSqlFragment(value) ? `(${renderFragment(value, column, (p) => params.add(p))})` : params.add(value)}`);
+  for (const a of stamped) assignments.push(`${column(a)} = ${stampOf(target, a, params)}`);
   if (assignments.length === 0) {
     // Nothing to set: still touch the row so that RETURNING yields it and the event is written.
     const pk = column(target.primaryKey);
     assignments.push(`${pk} = ${pk}`);
   }
   const body = `UPDATE ${target.table.sql} SET ${assignments.join(", ")} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  const atomic = Object.entries(set).filter(([, value]) => isSqlFragment(value)).map(([a]) => a);
-  return finish(log, target, body, appendedOf(event, ignored), selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params, atomic);
+  const atomic = Object.entries(set).filter(([a, value]) => isSqlFragment(value) && !stamped.includes(a)).map(([a]) => a);
+  const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
+  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), code, params, atomic, stamped);
 }
 
 /**

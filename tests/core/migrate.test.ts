@@ -188,7 +188,7 @@ for (const testCase of executorCases()) {
       ]);
       assert.deepEqual(c["functions"]!.map((r) => `${r["proname"]}(${r["args"]}) ${r["result"]}`), [
         "audit_log_assert_writable(p_tenant text) void",
-        "audit_log_begin_write(p_fence_a integer, p_fence_b integer, p_keys bigint[], p_pairs_a integer[], p_pairs_b integer[], p_tenants text[]) void",
+        "audit_log_begin_write(p_fence_a integer, p_fence_b integer, p_keys bigint[], p_pairs_a integer[], p_pairs_b integer[], p_tenants text[], p_clock timestamp with time zone) void",
         "audit_log_expect(p_found boolean, p_code text) boolean",
         "audit_log_immutable() trigger",
       ]);

@@ -63,11 +63,13 @@ BEGIN
   END IF;
 END
 $fn$`,
-    `CREATE OR REPLACE FUNCTION ${prefix}_begin_write"(p_fence_a int, p_fence_b int, p_keys bigint[], p_pairs_a int[], p_pairs_b int[], p_tenants text[]) RETURNS void LANGUAGE plpgsql VOLATILE AS $fn$
+    `CREATE OR REPLACE FUNCTION ${prefix}_begin_write"(p_fence_a int, p_fence_b int, p_keys bigint[], p_pairs_a int[], p_pairs_b int[], p_tenants text[], p_clock timestamptz) RETURNS void LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_at timestamptz;
 BEGIN
   IF p_fence_a IS NULL OR p_fence_b IS NULL OR array_position(p_keys, NULL) IS NOT NULL
      OR array_position(p_pairs_a, NULL) IS NOT NULL OR array_position(p_pairs_b, NULL) IS NOT NULL
-     OR cardinality(p_pairs_a) IS DISTINCT FROM cardinality(p_pairs_b) THEN
+     OR cardinality(p_pairs_a) IS DISTINCT FROM cardinality(p_pairs_b) OR p_clock IS NULL THEN
     RAISE EXCEPTION 'invalid lock keys' USING ERRCODE = '22004';
   END IF;
   PERFORM pg_advisory_xact_lock_shared(p_fence_a, p_fence_b);
@@ -80,6 +82,8 @@ BEGIN
   FOR i IN 1 .. coalesce(cardinality(p_tenants), 0) LOOP
     PERFORM ${prefix}_assert_writable"(p_tenants[i]);
   END LOOP;
+  v_at := greatest(p_clock, (SELECT max("occurred_at") FROM ${prefix}"));
+  PERFORM set_config('edge_events.occurred_at', to_char(v_at AT TIME ZONE 'UTC', CASE WHEN date_trunc('milliseconds', v_at) = v_at THEN 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END), true);
 END
 $fn$`,
     `CREATE OR REPLACE FUNCTION ${prefix}_expect"(p_found boolean, p_code text) RETURNS boolean LANGUAGE plpgsql AS $fn$

@@ -11,20 +11,21 @@ import { tableName } from "../../src/sql/identifier.ts";
 import {
   type AdoptTarget, adoptionEventSql, checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql,
   exclusiveFenceSql, finishReplaySql, insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql,
-  type ReplayBounds, runningReplaySql, unadoptedRowsSql,
+  type ReplayBounds, runningReplaySql, targetPositionSql, unadoptedRowsSql,
 } from "../../src/sql/replay-statements.ts";
-import { fenceLockKey } from "../../src/sql/write-statements.ts";
+import { fenceLockKey, writePreludeSql } from "../../src/sql/write-statements.ts";
+import { GLOBAL_LOCK_KEY } from "../../src/core/lock-key.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 const AT = new Date("2024-01-02T03:04:05.678Z");
 const log = defineEventLog({ table: "audit.events" });
 const plainLog = defineEventLog();
-const all: ReplayBounds = { targetPosition: 99n, tenant: null, untilTime: null };
-const narrow: ReplayBounds = { targetPosition: 99n, tenant: "org1", untilTime: AT };
+const all: ReplayBounds = { targetPosition: 99n, tenant: null };
+const narrow: ReplayBounds = { targetPosition: 99n, tenant: "org1" };
 const adoptTarget: AdoptTarget = { resource: "account", table: tableName("bank.accounts"), primaryKeyColumn: "id", tenantColumn: "org_id" };
 const adoption = {
-  id: "01HZX3NDEKTSV4RRFFQ69G5FAV", recordId: "a1", occurredAt: AT, changes: `{"id":"a1"}`, tenant: "org1",
+  id: "01HZX3NDEKTSV4RRFFQ69G5FAV", recordId: "a1", changes: `{"id":"a1"}`, tenant: "org1",
   correlationId: "corr", metadata: "{}",
 };
 
@@ -41,11 +42,33 @@ describe("replay statements: golden text and params", () => {
   test("insertReplaySql() registers a running replay whose default target is the last position", () => {
     assert.deepEqual(plain(insertReplaySql(log, "r1", "org1", null, `{"clear":"none"}`)), {
       text: `INSERT INTO "audit"."events_replay" ("replay_id", "tenant", "status", "options", "target_position") ` +
-        `VALUES ($1::text, $2::text, 'running', $3::jsonb, coalesce($4::bigint, ` +
-        `(SELECT coalesce(max("position"), 0) FROM "audit"."events"))) RETURNING "target_position"`,
-      params: ["r1", "org1", `{"clear":"none"}`, null],
+        `VALUES ($1::text, $2::text, 'running', $3::jsonb, ` +
+        `(SELECT coalesce(max("position"), 0)::bigint FROM "audit"."events")) RETURNING "target_position"`,
+      params: ["r1", "org1", `{"clear":"none"}`],
     });
-    assert.deepEqual(insertReplaySql(plainLog, "r1", null, 12n, "{}").params, ["r1", null, "{}", 12n]);
+    assert.deepEqual(plain(insertReplaySql(plainLog, "r1", null, 12n, "{}")), {
+      text: `INSERT INTO "events_replay" ("replay_id", "tenant", "status", "options", "target_position") ` +
+        `VALUES ($1::text, $2::text, 'running', $3::jsonb, ` +
+        `(SELECT coalesce(max("position"), 0)::bigint FROM "events" WHERE "position" <= $4::bigint)) RETURNING "target_position"`,
+      params: ["r1", null, "{}", 12n],
+    });
+  });
+
+  test("insertReplaySql() and targetPositionSql() resolve a time bound to the last position at or before it, within the tenant of a tenant replay", () => {
+    assert.deepEqual(plain(insertReplaySql(log, "r1", "org1", 12n, "{}", AT)), {
+      text: `INSERT INTO "audit"."events_replay" ("replay_id", "tenant", "status", "options", "target_position") ` +
+        `VALUES ($1::text, $2::text, 'running', $3::jsonb, (SELECT coalesce(max("position"), 0)::bigint FROM "audit"."events" ` +
+        `WHERE "position" <= $4::bigint AND "occurred_at" <= $5::timestamptz AND "tenant" = $6::text)) RETURNING "target_position"`,
+      params: ["r1", "org1", "{}", 12n, AT, "org1"],
+    });
+    assert.deepEqual(plain(targetPositionSql(plainLog, { position: null, untilTime: AT, tenant: null })), {
+      text: `SELECT (SELECT coalesce(max("position"), 0)::bigint FROM "events" WHERE "occurred_at" <= $1::timestamptz) AS "position"`,
+      params: [AT],
+    });
+    assert.deepEqual(plain(targetPositionSql(plainLog, { position: null, untilTime: null, tenant: "org1" })), {
+      text: `SELECT (SELECT coalesce(max("position"), 0)::bigint FROM "events") AS "position"`,
+      params: [],
+    });
   });
 
   test("eventPositionSql() and maxPositionSql()", () => {
@@ -56,15 +79,15 @@ describe("replay statements: golden text and params", () => {
     });
   });
 
-  test("countEventsSql() and eventPageSql() bound by target, and by tenant and time when given", () => {
+  test("countEventsSql() and eventPageSql() bound by target, and by tenant when given", () => {
     assert.deepEqual(plain(countEventsSql(log, all, 5n)), {
       text: `SELECT count(*)::bigint AS "count" FROM "audit"."events" WHERE "position" > $1::bigint AND "position" <= $2::bigint`,
       params: [5n, 99n],
     });
     assert.deepEqual(plain(eventPageSql(log, narrow, 5n, 1000)), {
       text: `SELECT * FROM "audit"."events" WHERE "position" > $1::bigint AND "position" <= $2::bigint AND "tenant" = $3::text ` +
-        `AND "occurred_at" <= $4::timestamptz ORDER BY "position" LIMIT $5::int`,
-      params: [5n, 99n, "org1", AT, 1000],
+        `ORDER BY "position" LIMIT $4::int`,
+      params: [5n, 99n, "org1", 1000],
     });
   });
 
@@ -118,9 +141,10 @@ describe("replay statements: golden text and params", () => {
     assert.deepEqual(plain(adoptionEventSql(log, "account", adoption)), {
       text: `INSERT INTO "audit"."events" ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
         `"data", "changes", "metadata", "tenant", "correlation_id") ` +
-        `SELECT $1::text, $2::timestamptz, $3::text, $4::text, 'adopt', 'create', 1, '{}'::jsonb, $5::jsonb, $6::jsonb, $7::text, $8::text ` +
-        `WHERE NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "resource" = $3::text AND "record_id" = $4::text AND "action_type" = 'create')`,
-      params: [adoption.id, AT, "account", "a1", `{"id":"a1"}`, "{}", "org1", "corr"],
+        `SELECT $1::text, current_setting('edge_events.occurred_at')::timestamptz, $2::text, $3::text, 'adopt', 'create', 1, '{}'::jsonb, ` +
+        `$4::jsonb, $5::jsonb, $6::text, $7::text ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "resource" = $2::text AND "record_id" = $3::text AND "action_type" = 'create')`,
+      params: [adoption.id, "account", "a1", `{"id":"a1"}`, "{}", "org1", "corr"],
     });
   });
 
@@ -142,12 +166,13 @@ describe("replay statements: golden text and params", () => {
 
 /** Every builder of this file, with `value` in every string value slot. */
 function everyStatement(value: string): SqlStatement[] {
-  const bounds: ReplayBounds = { targetPosition: 9n, tenant: value, untilTime: AT };
+  const bounds: ReplayBounds = { targetPosition: 9n, tenant: value };
   const json = JSON.stringify({ [value]: value });
   const target: AdoptTarget = { ...adoptTarget, resource: value };
-  const event = { id: value, recordId: value, occurredAt: AT, changes: json, tenant: value, correlationId: value, metadata: json };
+  const event = { id: value, recordId: value, changes: json, tenant: value, correlationId: value, metadata: json };
   return [
-    insertReplaySql(log, value, value, null, json),
+    insertReplaySql(log, value, value, null, json, AT),
+    targetPositionSql(log, { position: 3n, untilTime: AT, tenant: value }),
     eventPositionSql(log, value),
     countEventsSql(log, bounds, 0n),
     eventPageSql(log, bounds, 0n, 10),
@@ -255,7 +280,7 @@ for (const testCase of executorCases()) {
       const [max] = await query(maxPositionSql(m.log));
       assert.equal(max?.["position"], BigInt(HOSTILE_VALUES.length));
       for (const [i, value] of HOSTILE_VALUES.entries()) {
-        const bounds: ReplayBounds = { targetPosition: 1000n, tenant: value, untilTime: new Date(Date.now() + 60_000) };
+        const bounds: ReplayBounds = { targetPosition: 1000n, tenant: value };
         assert.deepEqual(await query(countEventsSql(m.log, bounds, 0n)), [{ count: 1n }]);
         const page = await query(eventPageSql(m.log, bounds, 0n, 10));
         assert.deepEqual(page.map((e) => [e["record_id"], e["tenant"], e["position"]]), [[value, value, BigInt(i + 1)]]);
@@ -286,13 +311,15 @@ for (const testCase of executorCases()) {
 
       const [value] = extra as [string];
       const event = {
-        id: "01HZX3NDEKTSV4RRFFQ69G5FAV", recordId: value, occurredAt: AT, changes: JSON.stringify({ id: value, [value]: value }),
+        id: "01HZX3NDEKTSV4RRFFQ69G5FAV", recordId: value, changes: JSON.stringify({ id: value, [value]: value }),
         tenant: value, correlationId: value, metadata: JSON.stringify({ note: value }),
       };
-      const inserted = await fx.db.query(adoptionEventSql(m.log, "account", event));
-      assert.equal(inserted.rowCount, 1);
-      const again = await fx.db.query(adoptionEventSql(m.log, "account", { ...event, id: "01HZX3NDEKTSV4RRFFQ69G5FAW" }));
-      assert.equal(again.rowCount, 0, "a second adoption of the record writes nothing");
+      // An adoption takes the batch's stamp: it runs after the write prelude.
+      const prelude = writePreludeSql(m.log, [GLOBAL_LOCK_KEY], [value], AT);
+      const [, inserted] = await fx.db.batch([prelude, adoptionEventSql(m.log, "account", event)]);
+      assert.equal(inserted?.rowCount, 1);
+      const [, again] = await fx.db.batch([prelude, adoptionEventSql(m.log, "account", { ...event, id: "01HZX3NDEKTSV4RRFFQ69G5FAW" })]);
+      assert.equal(again?.rowCount, 0, "a second adoption of the record writes nothing");
       const [stored] = await fx.db.query({ text: `SELECT * FROM ${fx.schema}.events WHERE id = $1`, params: [event.id] }).then((r) => r.rows);
       assert.equal(stored?.["record_id"], value);
       assert.equal(stored?.["tenant"], value);

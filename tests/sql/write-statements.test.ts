@@ -44,17 +44,18 @@ const tag = writeTarget(Tag);
 
 function eventOf(overrides: Partial<EventValues> = {}): EventValues {
   return {
-    id: EVENT_ID, occurredAt: AT, action: "open", actionType: "create", version: 2, data: `{"a":1}`, changes: "{}",
+    id: EVENT_ID, action: "open", actionType: "create", version: 2, data: `{"a":1}`, changes: "{}",
     metadata: `{"m":true}`, tenant: "org1", correlationId: "corr", causationId: null,
     actor: { column: "user_id", type: "uuid", id: "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21" }, ...overrides,
   };
 }
 
+const STAMP = `current_setting('edge_events.occurred_at')`;
 const EVENT_COLUMNS = `"id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes", ` +
   `"metadata", "tenant", "correlation_id", "causation_id"`;
 const FINISH_WITH_EVENT = `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM event), $N::text) AS "__ee_ok", ` +
   `"audit"."events_expect"(NOT EXISTS (SELECT 1 FROM "audit"."events_idempotency" WHERE "id" = $I::text), $U::text) AS "__ee_unused", w.*, ` +
-  `w."id"::text AS "__ee_record_id", e."position" AS "__ee_position" FROM (SELECT 1) AS one ` +
+  `w."id"::text AS "__ee_record_id", e."position" AS "__ee_position", ${STAMP} AS "__ee_occurred_at" FROM (SELECT 1) AS one ` +
   `LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
 /** The final select of a write with an event: expect() an event, and its id unused by an ignored call. */
 const finishWithEvent = (n: number): string =>
@@ -67,26 +68,26 @@ describe("write statements: golden text and params", () => {
   });
 
   test("the prelude: one begin_write call with the fence key, each distinct write key once in sorted order, each distinct tenant once", () => {
-    const prelude = writePreludeSql(log, [5n, [1, 2], 5n, -3n, [1, 2], [1, -2]], ["org1", null, "org1", null]);
+    const prelude = writePreludeSql(log, [5n, [1, 2], 5n, -3n, [1, 2], [1, -2]], ["org1", null, "org1", null], AT);
     assert.deepEqual({ text: prelude.text, params: prelude.params }, {
-      text: `SELECT "audit"."events_begin_write"($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[])`,
-      params: [0x65656665, 330843763, [-3n, 5n], [1, 1], [-2, 2], ["org1", null]],
+      text: `SELECT "audit"."events_begin_write"($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[], $7::timestamptz)`,
+      params: [0x65656665, 330843763, [-3n, 5n], [1, 1], [-2, 2], ["org1", null], AT],
     });
     assert.ok(Object.isFrozen(prelude) && Object.isFrozen(prelude.params));
-    for (const p of prelude.params.slice(2)) assert.ok(Object.isFrozen(p));
+    for (const p of prelude.params.slice(2, 6)) assert.ok(Object.isFrozen(p));
   });
 
   test("the prelude keeps the order of one statement per lock: every bigint key, then every pair, each by its text", () => {
     // The order of earlier versions (one statement per key, sorted by "b<key>" / "p<a>,<b>"),
     // so that old and new writers on one database still take shared keys in one order.
-    const prelude = writePreludeSql(plainLog, [10n, 9n, -1n, [10, 0], [9, 0], [-1, 5]], []);
-    assert.deepEqual(prelude.params.slice(2), [[-1n, 10n, 9n], [-1, 10, 9], [5, 0, 0], []]);
+    const prelude = writePreludeSql(plainLog, [10n, 9n, -1n, [10, 0], [9, 0], [-1, 5]], [], AT);
+    assert.deepEqual(prelude.params.slice(2, 6), [[-1n, 10n, 9n], [-1, 10, 9], [5, 0, 0], []]);
   });
 
   test("the prelude orders keys the same whatever order the calls came in", () => {
     const keys = [7n, [3, -4] as const, 2147483647n, -9n, [3, 4] as const];
-    const forward = writePreludeSql(plainLog, keys, [null]);
-    const backward = writePreludeSql(plainLog, [...keys].reverse(), [null]);
+    const forward = writePreludeSql(plainLog, keys, [null], AT);
+    const backward = writePreludeSql(plainLog, [...keys].reverse(), [null], AT);
     assert.deepEqual(backward, forward);
   });
 
@@ -99,12 +100,12 @@ describe("write statements: golden text and params", () => {
     assert.equal(
       s.text,
       `WITH written AS (INSERT INTO "bank"."accounts" ("id", "org_id", "bal") VALUES ($1, $2, $3) RETURNING *), ` +
-        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}, "user_id") SELECT $4::text, $5::timestamptz, $6::text, ` +
-        `w."id"::text, $7::text, $8::text, $9::int, $10::jsonb, $11::jsonb, $12::jsonb, $13::text, $14::text, $15::text, ` +
-        `$16::uuid FROM written AS w RETURNING "position") ${finishWithEvent(17)}`,
+        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}, "user_id") SELECT $4::text, ${STAMP}::timestamptz, $5::text, ` +
+        `w."id"::text, $6::text, $7::text, $8::int, $9::jsonb, $10::jsonb, $11::jsonb, $12::text, $13::text, $14::text, ` +
+        `$15::uuid FROM written AS w RETURNING "position") ${finishWithEvent(16)}`,
     );
     assert.deepEqual(s.params, [
-      "a1", "org1", 3, EVENT_ID, AT, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null,
+      "a1", "org1", 3, EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null,
       "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21", "EEN01", EVENT_ID, "23505",
     ]);
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
@@ -122,7 +123,7 @@ describe("write statements: golden text and params", () => {
 
   test("an ignored call's write records its id in the idempotency table, expires a few old ids, and expects both", () => {
     const ignored: IgnoredCallValues = { id: EVENT_ID, action: "credit", tenant: "org1", data: `{"amount":5}` };
-    const s = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { balance: sql`${ref("balance")} + ${5}` }, null, ignored);
+    const s = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { balance: sql`${ref("balance")} + ${5}` }, null, { ignored });
     assert.deepEqual({ ...s }, {
       text: `WITH written AS (UPDATE "bank"."accounts" SET "bal" = ("bal" + $1) WHERE "id" = $2 AND "org_id" = $3 ` +
         `AND "deleted_at" IS NULL RETURNING *), ` +
@@ -135,7 +136,7 @@ describe("write statements: golden text and params", () => {
         `w.*, w."id"::text AS "__ee_record_id" FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
       params: [5, "a1", "org1", EVENT_ID, "account", "credit", "org1", `{"amount":5}`, 86_400_000, "EEN01", EVENT_ID, "23505"],
     });
-    const created = insertRecordSql(plainLog, tag, { id: "t1", label: "x" }, null, { ...ignored, tenant: null, data: "{}" });
+    const created = insertRecordSql(plainLog, tag, { id: "t1", label: "x" }, null, { ignored: { ...ignored, tenant: null, data: "{}" } });
     assert.ok(created.text.includes(`ignored AS (INSERT INTO "events_idempotency"`));
     assert.deepEqual(created.params.slice(2), [EVENT_ID, "tag", "credit", null, "{}", 86_400_000, "EEN01", EVENT_ID, "23505"]);
     const removed = deleteRecordSql(defineEventLog({ ignoredCallRetentionMs: 1000 }), tag, { id: "t1" }, null, ignored);
@@ -150,15 +151,39 @@ describe("write statements: golden text and params", () => {
       s.text,
       `WITH written AS (UPDATE "bank"."accounts" SET "bal" = ("bal" + $1) WHERE "id" = $2 AND "org_id" = $3 ` +
         `AND "deleted_at" IS NULL RETURNING *), ` +
-        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $5::text, $6::timestamptz, $7::text, w."id"::text, ` +
-        `$8::text, $9::text, $10::int, $11::jsonb, $12::jsonb || jsonb_build_object($4::text, CASE WHEN pg_typeof(w."bal") = ` +
-        `'bigint'::regtype THEN to_jsonb(w."bal"::text) ELSE to_jsonb(w."bal") END), $13::jsonb, $14::text, $15::text, ` +
-        `$16::text FROM written AS w RETURNING "position") ${finishWithEvent(17)}`,
+        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $5::text, ${STAMP}::timestamptz, $6::text, w."id"::text, ` +
+        `$7::text, $8::text, $9::int, $10::jsonb, $11::jsonb || jsonb_build_object($4::text, CASE WHEN pg_typeof(w."bal") = ` +
+        `'bigint'::regtype THEN to_jsonb(w."bal"::text) ELSE to_jsonb(w."bal") END), $12::jsonb, $13::text, $14::text, ` +
+        `$15::text FROM written AS w RETURNING "position") ${finishWithEvent(16)}`,
     );
     assert.deepEqual(s.params, [
-      5, "a1", "org1", "balance", EVENT_ID, AT, "account", "deposit", "update", 2, `{"a":1}`, "{}", `{"m":true}`, "org1",
+      5, "a1", "org1", "balance", EVENT_ID, "account", "deposit", "update", 2, `{"a":1}`, "{}", `{"m":true}`, "org1",
       "corr", null, "EEN01", EVENT_ID, "23505",
     ]);
+  });
+
+  test("stamped attributes take the batch's stamp through their column's type, and its text in changes", () => {
+    const stampOf = (n: number, column: string): string =>
+      `(jsonb_populate_record(NULL::"bank"."accounts", jsonb_build_object($${n}::text, ${STAMP}))).${column}`;
+    const created = insertRecordSql(log, account, { id: "a1", orgId: "org1", balance: 3, deletedAt: AT }, eventOf({ actor: null }), { stamped: ["deletedAt"] });
+    assert.equal(
+      created.text,
+      `WITH written AS (INSERT INTO "bank"."accounts" ("id", "org_id", "bal", "deleted_at") VALUES ($1, $2, $3, ${stampOf(4, `"deleted_at"`)}) RETURNING *), ` +
+        `event AS (INSERT INTO "audit"."events" (${EVENT_COLUMNS}) SELECT $6::text, ${STAMP}::timestamptz, $7::text, ` +
+        `w."id"::text, $8::text, $9::text, $10::int, $11::jsonb, $12::jsonb || jsonb_build_object($5::text, ${STAMP}), $13::jsonb, ` +
+        `$14::text, $15::text, $16::text FROM written AS w RETURNING "position") ${finishWithEvent(17)}`,
+    );
+    assert.deepEqual(created.params, [
+      "a1", "org1", 3, "deleted_at", "deletedAt", EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null, "EEN01",
+    ]);
+    const closed = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { deletedAt: AT }, null, { stamped: ["deletedAt"] });
+    assert.deepEqual({ ...closed }, {
+      text: `WITH written AS (UPDATE "bank"."accounts" SET "deleted_at" = ${stampOf(1, `"deleted_at"`)} WHERE "id" = $2 AND "org_id" = $3 ` +
+        `AND "deleted_at" IS NULL RETURNING *) ` +
+        `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM written), $4::text) AS "__ee_ok", w.*, w."id"::text AS "__ee_record_id" ` +
+        `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
+      params: ["deleted_at", "a1", "org1", "EEN01"],
+    });
   });
 
   test("updateRecordSql() with plain values binds each one", () => {
@@ -189,14 +214,14 @@ describe("write statements: golden text and params", () => {
     const s = deleteRecordSql(plainLog, tag, { id: "t1" }, eventOf({ action: "remove", actionType: "destroy", tenant: null, actor: null }));
     assert.deepEqual({ ...s }, {
       text: `WITH written AS (DELETE FROM "tags" WHERE "id" = $1 RETURNING *), ` +
-        `event AS (INSERT INTO "events" (${EVENT_COLUMNS}) SELECT $2::text, $3::timestamptz, $4::text, w."id"::text, ` +
-        `$5::text, $6::text, $7::int, $8::jsonb, $9::jsonb, $10::jsonb, $11::text, $12::text, $13::text ` +
+        `event AS (INSERT INTO "events" (${EVENT_COLUMNS}) SELECT $2::text, ${STAMP}::timestamptz, $3::text, w."id"::text, ` +
+        `$4::text, $5::text, $6::int, $7::jsonb, $8::jsonb, $9::jsonb, $10::text, $11::text, $12::text ` +
         `FROM written AS w RETURNING "position") ` +
-        `SELECT "events_expect"(EXISTS (SELECT 1 FROM event), $14::text) AS "__ee_ok", ` +
-        `"events_expect"(NOT EXISTS (SELECT 1 FROM "events_idempotency" WHERE "id" = $15::text), $16::text) AS "__ee_unused", ` +
+        `SELECT "events_expect"(EXISTS (SELECT 1 FROM event), $13::text) AS "__ee_ok", ` +
+        `"events_expect"(NOT EXISTS (SELECT 1 FROM "events_idempotency" WHERE "id" = $14::text), $15::text) AS "__ee_unused", ` +
         `w.*, w."id"::text AS "__ee_record_id", ` +
-        `e."position" AS "__ee_position" FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`,
-      params: ["t1", EVENT_ID, AT, "tag", "remove", "destroy", 2, `{"a":1}`, "{}", `{"m":true}`, null, "corr", null, "EEN01", EVENT_ID, "23505"],
+        `e."position" AS "__ee_position", ${STAMP} AS "__ee_occurred_at" FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`,
+      params: ["t1", EVENT_ID, "tag", "remove", "destroy", 2, `{"a":1}`, "{}", `{"m":true}`, null, "corr", null, "EEN01", EVENT_ID, "23505"],
     });
   });
 
@@ -220,14 +245,14 @@ function everyStatement(value: string): SqlStatement[] {
   const target: WriteTarget = { ...account, resource: value };
   const ignored: IgnoredCallValues = { id: value, action: value, tenant: value, data: json };
   return [
-    writePreludeSql(log, [1n], [value]),
+    writePreludeSql(log, [1n], [value], AT),
     insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, event),
     updateRecordSql(log, target, { id: value, tenant: value }, { balance: sql`${ref("balance")} + ${value}::int` }, event),
     updateRecordSql(log, target, { id: value, tenant: value, lastPosition: 1n }, { orgId: value }, event),
     deleteRecordSql(log, target, { id: value, tenant: value, lastPosition: null }, event),
     readRecordSql(log, target, { id: value, tenant: value }),
-    insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, null, ignored),
-    updateRecordSql(log, target, { id: value, tenant: value }, { balance: sql`${ref("balance")} + ${value}::int` }, null, ignored),
+    insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, null, { ignored }),
+    updateRecordSql(log, target, { id: value, tenant: value }, { balance: sql`${ref("balance")} + ${value}::int` }, null, { ignored }),
     deleteRecordSql(log, target, { id: value, tenant: value }, null, ignored),
     readIgnoredCallsSql(log, [value]),
   ];
