@@ -175,6 +175,7 @@ describe("write statements: golden text and params", () => {
     );
     assert.deepEqual(created.params, [
       "a1", "org1", 3, "deleted_at", "deletedAt", EVENT_ID, "account", "open", "create", 2, `{"a":1}`, "{}", `{"m":true}`, "org1", "corr", null, "EEN01",
+      EVENT_ID, "23505",
     ]);
     const closed = updateRecordSql(log, account, { id: "a1", tenant: "org1" }, { deletedAt: AT }, null, { stamped: ["deletedAt"] });
     assert.deepEqual({ ...closed }, {
