@@ -90,7 +90,7 @@ export async function createPgBackend(databaseUrl: string, options: PgBackendOpt
   const pool = new ConnectionPool<Client>({
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    close: (client) => client.end(),
+    close: (client) => ((client as { ref?: () => void }).ref?.(), client.end()), // ref'd: wait for the end
   });
 
   const open = async (info: ConnectionInfo): Promise<Client> => {
