@@ -109,7 +109,8 @@ describe("the edge-events serve process", () => {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       try {
         await printed(child, /Stop with Ctrl\+C/);
-        child.kill(signal);
+        // process.kill, not child.kill: Deno reports a child it signalled itself as killed by it.
+        process.kill(child.pid ?? 0, signal);
         assert.equal(await exited, 0);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
@@ -130,7 +131,7 @@ describe("the edge-events serve process", () => {
       const banner = await printed(sh, /Stop with Ctrl\+C/);
       pid = Number(banner.match(/pid=(\d+)/)?.[1]);
       assert.ok(pid > 0, banner);
-      sh.kill("SIGTERM");
+      process.kill(sh.pid ?? 0, "SIGTERM");
       // The server's end of the pipe closes when it exits (an orphan may stay a zombie, which
       // `kill(pid, 0)` would still find, when nothing reaps it).
       await stdoutEnd(sh);
