@@ -55,7 +55,8 @@ function canonicalOrigin(origin: string): string {
   } catch {
     throw new TypeError("allowedOrigins holds a value that is not an origin such as http://localhost:5173");
   }
-  if (url.origin === "null" || origin.replace(/\/$/, "") !== url.origin) {
+  const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+  if (url.origin === "null" || !bare || origin.endsWith("/")) {
     throw new TypeError("allowedOrigins holds a value that is not an origin such as http://localhost:5173");
   }
   return url.origin;

@@ -96,7 +96,8 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  *
  * @param options the backend (`databaseUrl` or `pglite`), port, host, limits and faults
  * @returns the running server
- * @throws {TypeError} when neither or both backends are given; listen errors as they come
+ * @throws {TypeError} when neither or both backends are given, for an origin that is not
+ *   `scheme://host[:port]`, an empty token or allow list; listen errors as they come
  * @example
  * ```ts
  * const server = await startSqlOverHttpServer({ databaseUrl: "postgres://postgres@127.0.0.1:5432/app", port: 0 });

@@ -189,7 +189,14 @@ describe("the local server refuses what a web page or another role could do thro
     } finally {
       await browserish.close();
     }
-    for (const bad of ["*", "localhost:5173", "http://localhost:5173/app"]) {
+    const upper = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, allowedOrigins: ["http://LOCALHOST:5173"] });
+    try {
+      const answer = await raw(upper.port, "OPTIONS", { Host: `localhost:${upper.port}`, Origin: origin });
+      assert.equal(answer.headers["access-control-allow-origin"], origin);
+    } finally {
+      await upper.close();
+    }
+    for (const bad of ["*", "null", "localhost:5173", "http://localhost:5173/app", "http://localhost:5173/", "http://localhost:5173?x"]) {
       await assert.rejects(startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, allowedOrigins: [bad] }), TypeError, bad);
     }
   });
