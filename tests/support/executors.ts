@@ -108,7 +108,10 @@ async function setupPgPool(): Promise<ExecutorFixture> {
 async function setupNeonHttp(): Promise<ExecutorFixture> {
   const lease = await leaseLocalServer();
   const applicationName = uniqueSchemaName("ee_app");
-  const url = `postgres://postgres:pw@localhost:${lease.server.port}/test?application_name=${applicationName}`;
+  // The role and database of DATABASE_URL: the only ones the local server serves.
+  const upstream = new URL(databaseUrl());
+  const url = `postgres://${upstream.username || "postgres"}:pw@localhost:${lease.server.port}${upstream.pathname}` +
+    `?application_name=${applicationName}`;
   const db = neonHttp(neon(url));
   let schema: string;
   try {
