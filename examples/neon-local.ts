@@ -12,7 +12,8 @@ const server = await startSqlOverHttpServer(upstream === undefined ? { pglite: {
 
 // Send localhost connection strings to the local server (other hosts still go to Neon).
 neonConfig.fetchEndpoint = localFetchEndpoint;
-// The server takes role, password and database from the connection string, like Neon's proxy.
+// The server takes role, password and database from the connection string, like Neon's proxy,
+// and serves only the role and database it was started for: so reuse DATABASE_URL's.
 const url = new URL(upstream ?? "postgres://postgres@localhost/postgres");
 url.hostname = "localhost";
 url.port = String(server.port);

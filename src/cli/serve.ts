@@ -16,11 +16,22 @@ Options:
   --hostname HOST              address to listen on (default 127.0.0.1)
   --database-url URL           upstream Postgres (default: $DATABASE_URL, else PGlite in memory)
   --pglite [DIR]               embedded PGlite, in memory or in the data directory DIR
+  --allow-role ROLE            serve this role (repeatable; default: the role of the database URL)
+  --allow-database NAME        serve this database (repeatable; default: the URL's database)
+  --allow-origin ORIGIN        let pages of this origin call it from a browser, e.g.
+                               http://localhost:5173 (repeatable; default: none)
+  --allow-host NAME            accept this name in the Host header besides localhost (repeatable)
+  --token [VALUE]              require this token, or a generated one, in each request (always
+                               on when --hostname is not a loopback address)
+  --max-connections N          cap on open upstream connections, all roles and keys (default 20)
   --max-request-bytes N        request body limit, 413 beyond (default 64 MiB)
   --max-response-bytes N       response limit, 507 beyond (default 64 MiB)
   --latency-ms N               fault: wait N ms before executing each request
   --fail-before-execution N    fault: answer the next N requests with 503, executing nothing
   --drop-after-commit N        fault: execute the next N requests, then drop their responses`;
+
+/** The parent process when this module loaded (`sh` under `npx`). */
+const launchParent = process.ppid;
 
 /** The parsed flags. */
 interface ServeFlags {
@@ -29,12 +40,15 @@ interface ServeFlags {
   databaseUrl: string | undefined;
   pglite: { dataDir?: string } | undefined;
   numbers: Map<string, number>;
+  lists: Map<string, string[]>;
+  token: string | true | undefined;
 }
 
-const NUMBER_FLAGS = ["--max-request-bytes", "--max-response-bytes", "--latency-ms", "--fail-before-execution", "--drop-after-commit"];
+const LIST_FLAGS = ["--allow-role", "--allow-database", "--allow-origin", "--allow-host"];
+const NUMBER_FLAGS = ["--max-connections", "--max-request-bytes", "--max-response-bytes", "--latency-ms", "--fail-before-execution", "--drop-after-commit"];
 
 function parseFlags(args: string[]): ServeFlags {
-  const flags: ServeFlags = { port: 4444, hostname: "127.0.0.1", databaseUrl: undefined, pglite: undefined, numbers: new Map() };
+  const flags: ServeFlags = { port: 4444, hostname: "127.0.0.1", databaseUrl: undefined, pglite: undefined, numbers: new Map(), lists: new Map(), token: undefined };
   const value = (i: number, flag: string): string => {
     const next = args[i + 1];
     if (next === undefined || next.startsWith("--")) throw new TypeError(`${flag} needs a value`);
@@ -53,7 +67,11 @@ function parseFlags(args: string[]): ServeFlags {
     else if (flag === "--pglite") {
       const next = args[i + 1];
       flags.pglite = next === undefined || next.startsWith("--") ? {} : (i++, { dataDir: next });
-    } else if (NUMBER_FLAGS.includes(flag)) flags.numbers.set(flag, count(value(i++, flag), flag));
+    } else if (flag === "--token") {
+      const next = args[i + 1];
+      flags.token = next === undefined || next.startsWith("--") ? true : (i++, next);
+    } else if (LIST_FLAGS.includes(flag)) flags.lists.set(flag, [...(flags.lists.get(flag) ?? []), value(i++, flag)]);
+    else if (NUMBER_FLAGS.includes(flag)) flags.numbers.set(flag, count(value(i++, flag), flag));
     else throw new TypeError(`unknown option ${flag}`);
   }
   if (flags.databaseUrl !== undefined && flags.pglite !== undefined) {
@@ -69,8 +87,16 @@ function serverOptions(flags: ServeFlags, env: CliIo["env"]): SqlOverHttpServerO
   const databaseUrl = flags.databaseUrl ?? (flags.pglite === undefined ? env["DATABASE_URL"] || undefined : undefined);
   if (databaseUrl !== undefined) options.databaseUrl = databaseUrl;
   else options.pglite = flags.pglite ?? {};
+  if (flags.token !== undefined) options.token = flags.token;
+  for (const [flag, names] of flags.lists) {
+    if (flag === "--allow-role") options.allowedRoles = names;
+    if (flag === "--allow-database") options.allowedDatabases = names;
+    if (flag === "--allow-origin") options.allowedOrigins = names;
+    if (flag === "--allow-host") options.allowedHosts = names;
+  }
   const faults: Mutable<NonNullable<SqlOverHttpServerOptions["faults"]>> = {};
   for (const [flag, n] of flags.numbers) {
+    if (flag === "--max-connections") options.maxConnections = n;
     if (flag === "--max-request-bytes") options.maxRequestBytes = n;
     if (flag === "--max-response-bytes") options.maxResponseBytes = n;
     if (flag === "--latency-ms") faults.latencyMs = n;
@@ -90,18 +116,38 @@ function describeBackend(options: SqlOverHttpServerOptions): string {
   return `Postgres at ${url.hostname || "localhost"}:${url.port || "5432"}`; // never the credentials
 }
 
-/** Resolve on SIGINT, SIGTERM or the io's abort signal. */
-function stopRequested(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
+/** Who the server runs statements as, for the banner (never the password). */
+function describeRoles(options: SqlOverHttpServerOptions): string | null {
+  if (options.databaseUrl === undefined) return null;
+  const url = new URL(options.databaseUrl);
+  const roles = options.allowedRoles ?? [url.username === "" ? "$PGUSER or your OS user" : decodeURIComponent(url.username)];
+  const databases = options.allowedDatabases ?? [decodeURIComponent(url.pathname.slice(1)) || "postgres"];
+  return `Serves role ${roles.join(", ")} on database ${databases.join(", ")} only; statements run with that role's rights.`;
+}
+
+/**
+ * Resolve on SIGINT, SIGTERM, the io's abort signal, or, when started by `npx` / `npm exec`,
+ * the end of the parent: npm forwards SIGTERM to the `sh` that runs the bin, and `sh` dies
+ * without passing it on, which would leave this process serving with no parent.
+ */
+function stopRequested(signal: AbortSignal | undefined, env: CliIo["env"]): Promise<void> & { cancel(): void } {
+  let stop = (): void => {};
+  const stopped = new Promise<void>((resolve) => {
+    let watch: ReturnType<typeof setInterval> | undefined;
+    stop = (): void => {
       process.off("SIGINT", stop).off("SIGTERM", stop);
       signal?.removeEventListener("abort", stop);
+      if (watch !== undefined) clearInterval(watch);
       resolve();
     };
     process.on("SIGINT", stop).on("SIGTERM", stop);
     if (signal?.aborted) stop();
     signal?.addEventListener("abort", stop, { once: true });
+    if (env["npm_command"] === "exec" && signal === undefined) {
+      watch = setInterval(() => process.ppid !== launchParent && stop(), 200);
+    }
   });
+  return Object.assign(stopped, { cancel: () => stop() });
 }
 
 /**
@@ -120,19 +166,28 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`edge-events serve: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
+  // Listen before starting: a stop during a slow start must not leave the server running.
+  const stopped = stopRequested(io.signal, io.env);
   let server;
   try {
     server = await startSqlOverHttpServer(options);
   } catch (err) {
     io.err(`edge-events serve: the server could not start: ${(err as Error).message}`);
+    stopped.cancel();
     return 1;
   }
-  const stopped = stopRequested(io.signal); // listen before printing: a reader may signal at once
   io.out(`SQL-over-HTTP server listening on ${server.url} (${describeBackend(options)})`);
+  const roles = describeRoles(options);
+  if (roles !== null) io.out(roles);
   io.out("Point the Neon driver at it:");
   io.out(`  neonConfig.fetchEndpoint = ${JSON.stringify(server.url)};`);
+  if (server.token !== null) {
+    io.out(`or, for localhost connection strings on any port (import createLocalFetchEndpoint from "edge-events/dev"):`);
+    io.out(`  neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: ${JSON.stringify(server.token)} });`);
+  }
   io.out("Connection strings need a user, a password (any, with trust auth) and a host such as localhost:");
   io.out("  postgres://postgres:password@localhost/<database>");
+  if (options.allowedOrigins === undefined) io.out("Browsers: no origin is allowed (--allow-origin http://localhost:5173 allows one).");
   if (options.faults?.latencyMs) io.out(`Fault: ${options.faults.latencyMs} ms latency before each request`);
   io.out("Stop with Ctrl+C.");
   await stopped;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type AccessOptions, createAccess } from "./access.ts";
 import { batchEchoHeaders, parseBatchOptions } from "./batch-options.ts";
 import { parseConnectionString } from "./connection-string.ts";
 import { ProxyError } from "./errors.ts";
@@ -15,7 +16,8 @@ import {
   type FaultMode,
   type FaultOptions,
 } from "./faults.ts";
-import { createPgBackend } from "./pg-backend.ts";
+import type { ConnectionStats } from "./connection-pool.ts";
+import { createPgBackend, type PgBackend, type PgBackendOptions } from "./pg-backend.ts";
 import { createPgliteBackend, type PgliteOption } from "./pglite-backend.ts";
 import { readBody } from "./read-body.ts";
 import { decodePayload, parseJsonBody } from "./request-body.ts";
@@ -25,9 +27,17 @@ import type { Backend } from "./session.ts";
 
 const DEFAULT_LIMIT = 64 * 1024 * 1024;
 
-/** Options of the handler (and of the server, which adds the socket options). */
-export interface SqlOverHttpHandlerOptions {
-  /** Upstream Postgres URL: host, port, default database, `sslmode`. Roles come per request. */
+/**
+ * Options of the handler (and of the server, which adds the socket options). Requests are
+ * refused unless their `Host` is a loopback name (or in `allowedHosts`), their `Origin`, when
+ * they have one, is in `allowedOrigins`, and they carry the `token` when one is set.
+ */
+export interface SqlOverHttpHandlerOptions extends AccessOptions, PgBackendOptions {
+  /**
+   * Upstream Postgres URL: host, port, role, database, `sslmode`. Requests connect with the role,
+   * password and database of their connection string, and only the URL's role and database (or
+   * those of `allowedRoles` and `allowedDatabases`) are served.
+   */
   readonly databaseUrl?: string;
   /** Or an embedded PGlite: an instance, or `{ dataDir }` (in memory without it). */
   readonly pglite?: PgliteOption;
@@ -56,17 +66,29 @@ export interface SqlOverHttpHandler {
   readonly faults: FaultInjector;
   /** Request counters. */
   readonly stats: SqlOverHttpStats;
+  /** Upstream connection counts (PGlite: one connection, never idle-closed). */
+  connectionStats(): ConnectionStats;
+  /** Close the idle upstream connections now (they close by themselves after `idleTimeoutMs`). */
+  closeIdleConnections(): number;
   /** Close the backend's connections (and a PGlite the handler created). */
   close(): Promise<void>;
 }
 
-function createBackend(options: SqlOverHttpHandlerOptions): Promise<Backend> {
+function createBackend(options: SqlOverHttpHandlerOptions): Promise<Backend | PgBackend> {
   if (options.databaseUrl !== undefined && options.pglite !== undefined) {
     throw new TypeError("Pass either databaseUrl or pglite, not both");
   }
-  if (options.databaseUrl !== undefined) return createPgBackend(options.databaseUrl);
+  if (options.databaseUrl !== undefined) return createPgBackend(options.databaseUrl, options);
+  if (options.allowedRoles !== undefined || options.allowedDatabases !== undefined) {
+    throw new TypeError("allowedRoles and allowedDatabases apply to databaseUrl; PGlite has one role and one database");
+  }
   if (options.pglite !== undefined) return createPgliteBackend(options.pglite);
   throw new TypeError("Pass databaseUrl (an upstream Postgres) or pglite (an embedded database)");
+}
+
+function withHeaders(response: Response, headers: readonly [string, string][]): Response {
+  for (const [name, value] of headers) response.headers.set(name, value);
+  return response;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -80,9 +102,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Create the Request→Response handler without a socket, e.g. to serve it yourself or to use it
  * as `neonConfig.fetchFunction` in-process.
  *
- * @param options the backend (exactly one of `databaseUrl` and `pglite`), limits and faults
+ * @param options the backend (exactly one of `databaseUrl` and `pglite`), who may use it, limits and faults
  * @returns the handler; a dropped-response fault makes it reject, which reads as a network error
- * @throws {TypeError} when neither or both backends are given
+ * @throws {TypeError} when neither or both backends are given, or for a bad origin, token or allow list
  * @example
  * ```ts
  * const handler = await createSqlOverHttpHandler({ pglite: {} });
@@ -90,6 +112,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * ```
  */
 export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOptions): Promise<SqlOverHttpHandler> {
+  const access = createAccess(options);
   const backend = await createBackend(options);
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_LIMIT;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_LIMIT;
@@ -127,8 +150,15 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
 
   const handler = async (request: Request): Promise<Response> => {
     const { pathname } = new URL(request.url);
-    if (pathname === "/sql" && request.method === "OPTIONS") return preflightResponse();
-    if (pathname !== "/sql" || request.method !== "POST") return unsupportedResponse();
+    const preflight = pathname === "/sql" && request.method === "OPTIONS";
+    let cors: [string, string][];
+    try {
+      cors = access.check(request, !preflight);
+    } catch (err) {
+      return errorResponse(err); // before anything else, and without CORS headers
+    }
+    if (preflight) return preflightResponse(request, cors);
+    if (pathname !== "/sql" || request.method !== "POST") return withHeaders(unsupportedResponse(), cors);
     stats.requests++;
     let mode: FaultMode | null = null;
     let response: Response;
@@ -138,8 +168,15 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
       response = errorResponse(err);
     }
     if (mode === "drop-after-commit") throw new DroppedResponseError();
-    return response;
+    return withHeaders(response, cors);
   };
 
-  return Object.assign(handler, { faults, stats, close: () => backend.close() });
+  const pg = "connectionStats" in backend ? backend : null;
+  return Object.assign(handler, {
+    faults,
+    stats,
+    connectionStats: (): ConnectionStats => pg?.connectionStats() ?? { open: 1, idle: 0, waiting: 0, keys: 1 },
+    closeIdleConnections: (): number => pg?.closeIdleConnections() ?? 0,
+    close: () => backend.close(),
+  });
 }

@@ -1,5 +1,6 @@
 /**
- * A `neonConfig.fetchEndpoint` function that sends local hosts to local servers by port.
+ * A `neonConfig.fetchEndpoint` function that sends local hosts to local servers by port, and a
+ * factory for one that also passes a server's token.
  * @module
  */
 
@@ -36,4 +37,32 @@ export function localFetchEndpoint(
   }
   const prefix = options?.jwtAuth === true ? "apiauth." : "api.";
   return `https://${host.replace(/^[^.]+\./, prefix)}/sql`;
+}
+
+/** The signature of `neonConfig.fetchEndpoint` as a function. */
+export type FetchEndpoint = (host: string, port: string | number, options?: { jwtAuth?: boolean }) => string;
+
+/**
+ * A {@link localFetchEndpoint} that also passes a local server's token. The driver's
+ * `fetchEndpoint` can only choose the URL, not add headers, so the token goes in the URL's
+ * `token` query parameter (Neon's proxy ignores the query string; the local server reads it).
+ * Remote hosts never see it.
+ *
+ * @param options the token printed by `edge-events serve` (or `server.token`)
+ * @returns the `fetchEndpoint` function
+ * @throws {TypeError} for an empty token
+ * @example
+ * ```ts
+ * neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: process.env.EDGE_EVENTS_TOKEN });
+ * ```
+ */
+export function createLocalFetchEndpoint(options: { readonly token?: string | null | undefined }): FetchEndpoint {
+  const token = options.token ?? null;
+  if (token === null) return localFetchEndpoint;
+  if (typeof token !== "string" || token === "") throw new TypeError("token must be a non-empty string");
+  const query = `?token=${encodeURIComponent(token)}`;
+  return (host, port, driverOptions) => {
+    const endpoint = localFetchEndpoint(host, port, driverOptions);
+    return LOCAL_HOSTS.has(host) ? endpoint + query : endpoint;
+  };
 }

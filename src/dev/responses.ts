@@ -1,12 +1,14 @@
 /**
- * The HTTP responses of the SQL handler: JSON with `Access-Control-Allow-Origin: *` on every
- * one, the CORS preflight, and the wrong-route answer (spec §1).
+ * The HTTP responses of the SQL handler: JSON with Neon's headers, the CORS preflight, and the
+ * wrong-route answer (spec §1). Neon answers `Access-Control-Allow-Origin: *`; this server
+ * names an allowed origin only (see `access.ts`), which the handler adds.
  * @module
  */
 
+import { TOKEN_HEADER } from "./access.ts";
 import { isPostgresError, postgresErrorBody, ProxyError, proxyErrorBody } from "./errors.ts";
 
-/** A superset of Neon's list: Neon omits `Neon-Batch-Deferrable` and `Content-Type`. */
+/** A superset of Neon's list: Neon omits `Neon-Batch-Deferrable`, `Content-Type` and the token. */
 const ALLOWED_HEADERS = [
   "Authorization",
   "Neon-Connection-String",
@@ -17,6 +19,7 @@ const ALLOWED_HEADERS = [
   "Neon-Batch-Isolation-Level",
   "Neon-Batch-Deferrable",
   "Content-Type",
+  TOKEN_HEADER,
 ].join(", ");
 
 /**
@@ -30,26 +33,32 @@ const ALLOWED_HEADERS = [
 export function jsonResponse(status: number, body: string, extra: readonly [string, string][] = []): Response {
   const headers = new Headers([...extra]);
   headers.set("Content-Type", "application/json");
-  headers.set("Access-Control-Allow-Origin", "*");
   headers.set("Neon-Request-Id", crypto.randomUUID());
   return new Response(body, { status, headers });
 }
 
 /**
- * The answer to `OPTIONS /sql`: 200, empty body, CORS headers.
+ * The answer to `OPTIONS /sql`: 200, empty body, the allowed headers, and
+ * `Access-Control-Allow-Origin` when the origin is allowed (with Chrome's private network access
+ * answer when the preflight asks for it).
  *
+ * @param request the preflight
+ * @param cors `Access-Control-Allow-Origin` and `Vary` for an allowed origin, else nothing
  * @returns the response
  */
-export function preflightResponse(): Response {
-  return new Response(null, {
-    status: 200,
-    headers: {
-      Allow: "OPTIONS, POST",
-      "Access-Control-Allow-Origin": "*",
-      "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-      "Access-Control-Max-Age": "86400",
-    },
-  });
+export function preflightResponse(request: Request, cors: readonly [string, string][]): Response {
+  const headers = new Headers([
+    ["Allow", "OPTIONS, POST"],
+    ["Access-Control-Allow-Headers", ALLOWED_HEADERS], // grant nothing without an allowed origin
+    ["Access-Control-Max-Age", "86400"],
+  ]);
+  if (cors.length > 0) {
+    for (const [name, value] of cors) headers.set(name, value);
+    if (request.headers.get("access-control-request-private-network") === "true") {
+      headers.set("Access-Control-Allow-Private-Network", "true");
+    }
+  }
+  return new Response(null, { status: 200, headers });
 }
 
 /**

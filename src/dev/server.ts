@@ -8,27 +8,41 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isLoopbackHost } from "./access.ts";
 import { DroppedResponseError, type FaultInjector } from "./faults.ts";
+import type { ConnectionStats } from "./connection-pool.ts";
 import { createSqlOverHttpHandler, type SqlOverHttpHandlerOptions, type SqlOverHttpStats } from "./handler.ts";
 
 /** Options of {@link startSqlOverHttpServer}. */
-export interface SqlOverHttpServerOptions extends SqlOverHttpHandlerOptions {
+export interface SqlOverHttpServerOptions extends Omit<SqlOverHttpHandlerOptions, "token"> {
   /** Port to listen on; 0 picks a free one. Default 4444. */
   readonly port?: number;
-  /** Address to listen on. Default `127.0.0.1`. */
+  /** Address to listen on (its name is also accepted in `Host`). Default `127.0.0.1`. */
   readonly hostname?: string;
+  /**
+   * A token every request must carry (`Edge-Events-Token` header or `?token=` in the endpoint),
+   * or `true` to generate one. Off by default on a loopback address; always on (generated when
+   * not given) on any other address, which other machines can reach.
+   */
+  readonly token?: string | true;
 }
 
 /** A running local SQL-over-HTTP server. */
 export interface SqlOverHttpServer {
-  /** The endpoint for `neonConfig.fetchEndpoint`, e.g. `http://127.0.0.1:4444/sql`. */
+  /** The endpoint for `neonConfig.fetchEndpoint`, e.g. `http://127.0.0.1:4444/sql` (with `?token=…` when it has one). */
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
+  /** The token requests must carry, or `null`. */
+  readonly token: string | null;
   /** Programmatic fault injection. */
   readonly faults: FaultInjector;
   /** Counters of POSTs to `/sql`. */
   readonly stats: SqlOverHttpStats;
+  /** Upstream connection counts. */
+  connectionStats(): ConnectionStats;
+  /** Close the idle upstream connections now; returns how many. */
+  closeIdleConnections(): number;
   /** Stop listening, drop open connections and close the backend. */
   close(): Promise<void>;
 }
@@ -65,6 +79,11 @@ function toRequest(req: IncomingMessage, res: ServerResponse, origin: string): R
   return new Request(new URL(req.url ?? "/", origin), init);
 }
 
+function generateToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function send(response: Response, res: ServerResponse): Promise<void> {
   const body = new Uint8Array(await response.arrayBuffer());
   res.writeHead(response.status, Object.fromEntries(response.headers));
@@ -77,7 +96,8 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  *
  * @param options the backend (`databaseUrl` or `pglite`), port, host, limits and faults
  * @returns the running server
- * @throws {TypeError} when neither or both backends are given; listen errors as they come
+ * @throws {TypeError} when neither or both backends are given, for an origin that is not
+ *   `scheme://host[:port]`, an empty token or allow list; listen errors as they come
  * @example
  * ```ts
  * const server = await startSqlOverHttpServer({ databaseUrl: "postgres://postgres@127.0.0.1:5432/app", port: 0 });
@@ -88,9 +108,18 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  * ```
  */
 export async function startSqlOverHttpServer(options: SqlOverHttpServerOptions): Promise<SqlOverHttpServer> {
-  const handler = await createSqlOverHttpHandler(options);
   const hostname = options.hostname ?? "127.0.0.1";
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const token = options.token === true || (options.token === undefined && !isLoopbackHost(hostname))
+    ? generateToken()
+    : options.token ?? null;
+  const wildcard = hostname === "0.0.0.0" || hostname === "::";
+  const { token: _ignored, ...rest } = options;
+  const handler = await createSqlOverHttpHandler({
+    ...rest,
+    ...(token !== null && { token }),
+    allowedHosts: [...(options.allowedHosts ?? []), ...(wildcard ? [] : [hostname])],
+  });
   const server = createServer((req, res) => {
     const origin = `http://${host}`;
     handler(toRequest(req, res, origin)).then(
@@ -113,10 +142,13 @@ export async function startSqlOverHttpServer(options: SqlOverHttpServerOptions):
   }
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}/sql`,
+    url: `http://${host}:${port}/sql${token === null ? "" : `?token=${encodeURIComponent(token)}`}`,
     port,
+    token,
     faults: handler.faults,
     stats: handler.stats,
+    connectionStats: () => handler.connectionStats(),
+    closeIdleConnections: () => handler.closeIdleConnections(),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

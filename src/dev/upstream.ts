@@ -1,6 +1,7 @@
 /**
- * The upstream Postgres of the pg backend: host, port, default database and TLS, read from
- * `databaseUrl`. Role, password and database of each request come from its connection string.
+ * The upstream Postgres of the pg backend: host, port, role, default database and TLS, read from
+ * `databaseUrl`. Role, password and database of each request come from its connection string,
+ * and the backend serves only the role and database of `databaseUrl` (or its allow lists).
  * @module
  */
 
@@ -13,7 +14,9 @@ export interface UpstreamAddress {
 
 /** The upstream, as node-postgres options. */
 export interface Upstream extends UpstreamAddress {
-  /** The database used when a request's connection string names none. */
+  /** The role of the URL (percent-decoded), `null` when it names none. */
+  readonly user: string | null;
+  /** The database of the URL: served, and used when a request's connection string names none. */
   readonly database: string;
   /** node-postgres `ssl` option. */
   readonly ssl: boolean | { readonly rejectUnauthorized: boolean };
@@ -26,11 +29,19 @@ function tlsFor(url: URL): Upstream["ssl"] {
   return url.searchParams.get("ssl") === "true";
 }
 
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new TypeError("databaseUrl is not valid percent-encoded UTF-8");
+  }
+}
+
 /**
  * Read the upstream from a `postgres://` URL (`?host=/path` names a Unix socket directory).
  *
  * @param databaseUrl the upstream URL
- * @returns host, port, default database and TLS
+ * @returns host, port, role, default database and TLS
  * @throws {TypeError} when the URL is not a postgres URL (the message never quotes it)
  */
 export function parseUpstream(databaseUrl: string): Upstream {
@@ -47,7 +58,8 @@ export function parseUpstream(databaseUrl: string): Upstream {
   return {
     host: url.searchParams.get("host") ?? (url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost"),
     port: url.port === "" ? 5432 : Number(url.port),
-    database: path === "" ? "postgres" : decodeURIComponent(path),
+    user: url.username === "" ? null : decode(url.username),
+    database: path === "" ? "postgres" : decode(path),
     ssl: tlsFor(url),
   };
 }

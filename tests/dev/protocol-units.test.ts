@@ -7,7 +7,7 @@ import { beginSql, parseBatchOptions } from "../../src/dev/batch-options.ts";
 import { parseConnectionString } from "../../src/dev/connection-string.ts";
 import { isCopyStatement } from "../../src/dev/copy-guard.ts";
 import { textToJson } from "../../src/dev/json-output.ts";
-import { localFetchEndpoint } from "../../src/dev/mod.ts";
+import { createLocalFetchEndpoint, localFetchEndpoint } from "../../src/dev/mod.ts";
 import { jsonParamToText } from "../../src/dev/params.ts";
 import { parseStartupOptions } from "../../src/dev/pglite-settings.ts";
 import { decodePayload } from "../../src/dev/request-body.ts";
@@ -114,5 +114,14 @@ describe("protocol pieces of the local server", () => {
     assert.equal(localFetchEndpoint("::1", 7), "http://[::1]:7/sql");
     assert.equal(localFetchEndpoint("ep-x.eu.aws.neon.tech", ""), "https://api.eu.aws.neon.tech/sql");
     assert.equal(localFetchEndpoint("ep-x.neon.tech", "", { jwtAuth: true }), "https://apiauth.neon.tech/sql");
+  });
+
+  test("createLocalFetchEndpoint adds the token to local endpoints only", () => {
+    const withToken = createLocalFetchEndpoint({ token: "a b&c" });
+    assert.equal(withToken("localhost", "5555"), "http://localhost:5555/sql?token=a%20b%26c");
+    assert.equal(withToken("::1", ""), "http://[::1]:4444/sql?token=a%20b%26c");
+    assert.equal(withToken("ep-x.eu.aws.neon.tech", ""), "https://api.eu.aws.neon.tech/sql");
+    assert.equal(createLocalFetchEndpoint({ token: null }), localFetchEndpoint);
+    assert.throws(() => createLocalFetchEndpoint({ token: "" }), TypeError);
   });
 });

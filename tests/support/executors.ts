@@ -108,6 +108,7 @@ async function setupPgPool(): Promise<ExecutorFixture> {
 async function setupNeonHttp(): Promise<ExecutorFixture> {
   const lease = await leaseLocalServer();
   const applicationName = uniqueSchemaName("ee_app");
+  // The role and database of DATABASE_URL: the only ones the local server serves.
   const url = localServerUrl(lease.server.port, { params: { application_name: applicationName } });
   const db = neonHttp(neon(url));
   let schema: string;
