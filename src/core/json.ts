@@ -22,11 +22,12 @@ export const MAX_JSON_DEPTH = 64;
  * Convert a value to its JSON form, refusing what JSON cannot hold exactly.
  *
  * Conversions: Dates become ISO-8601 strings, bigints decimal strings, byte arrays
- * `\x`-prefixed hex strings; `undefined` object members are dropped. Own `__proto__` keys
+ * `\x`-prefixed hex strings, -0 becomes 0; `undefined` object members are dropped (symbol
+ * keys too, as `JSON.stringify` does). Own `__proto__` keys
  * stay plain data (as `JSON.parse` makes them), never a prototype.
  *
  * Refused (`VALIDATION_FAILED` naming the path): text or keys with NUL or lone surrogates,
- * NaN and infinities, invalid Dates, `undefined` in arrays, functions, symbols, cycles,
+ * NaN and infinities, invalid Dates, `undefined` and holes in arrays, functions, symbols, cycles,
  * objects other than plain objects and arrays (Map, Set, class instances), and nesting
  * deeper than {@link MAX_JSON_DEPTH}.
  *
@@ -57,7 +58,7 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
     case "boolean": return value;
     case "number":
       if (!Number.isFinite(value)) throw refuse(path, "is not a finite number; JSON cannot hold NaN or Infinity", "number");
-      return value;
+      return Object.is(value, -0) ? 0 : value; // JSON has no -0
     case "bigint": return value.toString();
     case "object": break;
     default: throw refuse(path, `is a ${typeof value}; JSON cannot hold it`, "type");
@@ -73,10 +74,14 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
   seen.add(value);
   try {
     if (Array.isArray(value)) {
-      return value.map((item, i) => {
-        if (item === undefined) throw refuse(at(path, i), "is undefined; JSON arrays cannot hold it", "type");
-        return convert(item, at(path, i), level + 1, seen);
-      });
+      const items: JsonValue[] = [];
+      // An index loop, not map(): a hole of a sparse array is refused like undefined.
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i] as unknown;
+        if (item === undefined) throw refuse(at(path, i), "is undefined or a hole; JSON arrays cannot hold it", "type");
+        items.push(convert(item, at(path, i), level + 1, seen));
+      }
+      return items;
     }
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype !== Object.prototype && prototype !== null) {
