@@ -19,6 +19,12 @@ export type JsonObject = { [key: string]: JsonValue };
 export const MAX_JSON_DEPTH = 64;
 
 /**
+ * The most UTF-8 bytes the JSON of one event (`data`, `changes` and `metadata` together) may
+ * take: 1 MiB. Larger events are refused (`VALIDATION_FAILED`) before anything is sent.
+ */
+export const MAX_EVENT_JSON_BYTES = 1_048_576;
+
+/**
  * Convert a value to its JSON form, refusing what JSON cannot hold exactly.
  *
  * Conversions: Dates become ISO-8601 strings, bigints decimal strings, byte arrays

@@ -9,7 +9,7 @@ import type { ActionContext } from "./context.ts";
 import type { EventLog, LockKey } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
 import { newEventId, newUuidV7, isUlid } from "./ids.ts";
-import { jsonText, sameJson, toJson, utf8Length, type JsonObject } from "./json.ts";
+import { jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length, type JsonObject } from "./json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
@@ -170,12 +170,6 @@ function changesOf(final: Record<string, unknown>, fromInput: Readonly<Record<st
   }
   return changes;
 }
-
-/**
- * The most UTF-8 bytes the JSON of one event (`data`, `changes` and `metadata` together) may
- * take; larger events are refused before anything is sent.
- */
-export const MAX_EVENT_JSON_BYTES = 1_048_576;
 
 function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
   if (!call.tracked) return null;
