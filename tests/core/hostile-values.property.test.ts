@@ -112,7 +112,7 @@ function expected(c: Call): { body: unknown; metadata: unknown; title: string; t
   return { body: data.body, metadata: meta, title: data.title, tenant: UUID.test(c.tenant) ? c.tenant.toLowerCase() : c.tenant };
 }
 
-function model_(schema: string) {
+function noteModel(schema: string) {
   const log = defineEventLog({ table: `${schema}.events`, lock: { scope: "tenant" } });
   const Note = defineResource({
     name: "note",
@@ -135,7 +135,7 @@ function assertPlain(value: unknown, what: string): void {
 
 describe("hostile values over prepareCall and buildWrite", () => {
   test("every call is refused with VALIDATION_FAILED or builds exactly the modelled JSON", async () => {
-    const { log, Note } = model_("p");
+    const { log, Note } = noteModel("p");
     await fc.assert(fc.asyncProperty(call, async (c) => {
       const want = expected(c);
       const input = c.body === undefined ? { title: c.title } : { title: c.title, body: c.body };
@@ -169,11 +169,11 @@ for (const testCase of executorCases()) {
   describe(`hostile values through the store [${testCase.name}]`, () => {
     let fx: ExecutorFixture;
     let store: EventStore;
-    let m: ReturnType<typeof model_>;
+    let m: ReturnType<typeof noteModel>;
 
     before(async () => {
       fx = await testCase.setup();
-      m = model_(fx.schema);
+      m = noteModel(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
       await store.migrate({ resourceTables: true });
     });
