@@ -59,6 +59,7 @@ export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";
 export { resourceTableSql } from "./src/core/resource-table.ts";
 export { GLOBAL_LOCK_KEY, tenantLockKey } from "./src/core/lock-key.ts";
 export type { JsonObject, JsonValue } from "./src/core/json.ts";
+export { MAX_EVENT_JSON_BYTES, MAX_JSON_DEPTH } from "./src/core/json.ts";
 export { isUlid, isUuid, newEventId, newUuidV7 } from "./src/core/ids.ts";
 export type {
   ClearContext, ReplayClear, ReplayConfig, ReplayOptions, ReplayProgress, ReplayResult, ReplayScope, ReplayStepOptions,

@@ -4,7 +4,9 @@
  */
 import type { ActorId } from "./context.ts";
 import type { EventLog } from "./event-log.ts";
+import { canonicalUuid } from "./canonical-id.ts";
 import { isUuid } from "./ids.ts";
+import { checkText } from "./well-formed-text.ts";
 import { validationError } from "./validation.ts";
 
 /** The actor of one call, resolved to its event-log column. */
@@ -34,7 +36,7 @@ function integerText(id: ActorId, [min, max]: readonly [bigint, bigint]): string
  *
  * @returns null for an anonymous call
  * @throws {ValidationError} code `VALIDATION_FAILED` for an undeclared actor type, several
- *   actors, or an id that does not fit the column
+ *   actors, an id that does not fit the column, or text with NUL or a lone surrogate
  */
 export function resolveActor(log: EventLog, actor: Readonly<Record<string, ActorId>> | undefined): ResolvedActor | null {
   const entries = Object.entries(actor ?? {}).filter(([, id]) => id !== undefined && id !== null);
@@ -45,8 +47,11 @@ export function resolveActor(log: EventLog, actor: Readonly<Record<string, Actor
   if (definition === undefined) throw validationError(`Unknown actor type "${type}"`, `actor.${type}`);
   let text: string | undefined;
   switch (definition.type) {
-    case "uuid": text = isUuid(id) ? id.toLowerCase() : undefined; break;
-    case "text": text = typeof id === "string" && id.length > 0 ? id : undefined; break;
+    case "uuid": text = isUuid(id) ? canonicalUuid(id) : undefined; break;
+    case "text":
+      if (typeof id === "string") checkText(id, `actor.${type}`);
+      text = typeof id === "string" && id.length > 0 ? id : undefined;
+      break;
     case "integer": text = integerText(id, INT32); break;
     case "bigint": text = integerText(id, INT64); break;
   }

@@ -14,11 +14,18 @@ export interface ActionContext {
    * Omit (or pass `{}`) for an anonymous action.
    */
   readonly actor?: Readonly<Record<string, ActorId>>;
-  /** Arbitrary JSON stored with the event as given (`{ source: "api", requestId }`). */
+  /**
+   * JSON stored with the event as given (`{ source: "api", requestId }`). Values JSON cannot
+   * hold exactly (NaN, text with NUL or lone surrogates, Maps, deeper than 64 levels, ...) are
+   * refused with `VALIDATION_FAILED`; own `__proto__` keys stay plain data.
+   */
   readonly metadata?: Readonly<Record<string, unknown>>;
-  /** The tenant, required for multi-tenant resources. */
+  /**
+   * The tenant, required for multi-tenant resources. A tenant in the UUID text form is
+   * stored, locked and replayed in lower case; text with NUL or a lone surrogate is refused.
+   */
   readonly tenant?: string | number | bigint;
-  /** Correlation id shared by a request's events. Generated (a ULID) when omitted. */
+  /** Correlation id (non-empty, well-formed text) shared by a request's events. Generated (a ULID) when omitted. */
   readonly correlationId?: string;
   /** The id of the event that caused this one (set for actions called from `after` hooks). */
   readonly causationId?: string;

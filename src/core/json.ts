@@ -1,7 +1,10 @@
 /**
- * JSON for the event log: the exact text stored in `data`, `changes` and `metadata`.
+ * JSON for the event log: the exact text stored in `data`, `changes` and `metadata`, and the
+ * limits every stored JSON value obeys.
  * @module
  */
+import { validationError } from "./validation.ts";
+import { checkText } from "./well-formed-text.ts";
 
 /** A JSON value as stored in the event log. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -10,42 +13,103 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
- * Convert a value to its JSON form: Dates become ISO-8601 strings, bigints decimal strings,
- * byte arrays `\x`-prefixed hex strings; `undefined` object members are dropped.
+ * How many levels of objects and arrays one stored JSON value may nest (the value itself is
+ * level 1). Deeper values are refused before anything is sent.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The most UTF-8 bytes the JSON of one event (`data`, `changes` and `metadata` together) may
+ * take: 1 MiB. Larger events are refused (`VALIDATION_FAILED`) before anything is sent.
+ */
+export const MAX_EVENT_JSON_BYTES = 1_048_576;
+
+/**
+ * Convert a value to its JSON form, refusing what JSON cannot hold exactly.
  *
- * @throws {TypeError} on functions, symbols, non-finite numbers and cycles
+ * Conversions: Dates become ISO-8601 strings, bigints decimal strings, byte arrays
+ * `\x`-prefixed hex strings, -0 becomes 0; `undefined` object members are dropped (symbol
+ * keys too, as `JSON.stringify` does). Own `__proto__` keys
+ * stay plain data (as `JSON.parse` makes them), never a prototype.
+ *
+ * Refused (`VALIDATION_FAILED` naming the path): text or keys with NUL or lone surrogates,
+ * NaN and infinities, invalid Dates, `undefined` and holes in arrays, functions, symbols, cycles,
+ * objects other than plain objects and arrays (Map, Set, class instances), and nesting
+ * deeper than {@link MAX_JSON_DEPTH}.
+ *
+ * @param value the value
+ * @param path the field path of `value`, for issues (`metadata`); undefined for a root
+ * @throws {ValidationError} code `VALIDATION_FAILED` for a value JSON cannot hold exactly
  * @example
  * ```ts
  * toJson({ at: new Date(0), n: 10n }) // => { at: "1970-01-01T00:00:00.000Z", n: "10" }
+ * toJson({ n: NaN }, "metadata") // throws ValidationError naming metadata.n
  * ```
  */
-export function toJson(value: unknown, seen: Set<object> = new Set()): JsonValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("Non-finite numbers cannot be stored as JSON");
-    return value;
+export function toJson(value: unknown, path?: string): JsonValue {
+  return convert(value, path, 1, new Set());
+}
+
+function at(path: string | undefined, key: string | number): string {
+  return path === undefined ? String(key) : `${path}.${key}`;
+}
+
+function refuse(path: string | undefined, problem: string, kind: string): Error {
+  return validationError(`The value${path === undefined ? "" : ` at ${path}`} ${problem}`, path, kind);
+}
+
+function convert(value: unknown, path: string | undefined, level: number, seen: Set<object>): JsonValue {
+  switch (typeof value) {
+    case "string": checkText(value, path); return value;
+    case "boolean": return value;
+    case "number":
+      if (!Number.isFinite(value)) throw refuse(path, "is not a finite number; JSON cannot hold NaN or Infinity", "number");
+      return Object.is(value, -0) ? 0 : value; // JSON has no -0
+    case "bigint": return value.toString();
+    case "object": break;
+    default: throw refuse(path, `is a ${typeof value}; JSON cannot hold it`, "type");
   }
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Date) return value.toISOString();
+  if (value === null) return null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw refuse(path, "is an invalid Date", "date");
+    return value.toISOString();
+  }
   if (value instanceof Uint8Array) return `\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  if (typeof value === "object") {
-    if (seen.has(value)) throw new TypeError("Cyclic values cannot be stored as JSON");
-    seen.add(value);
-    try {
-      if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : toJson(item, seen)));
-      const out: JsonObject = {};
-      for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = toJson(item, seen);
-      return out;
-    } finally {
-      seen.delete(value);
+  if (level > MAX_JSON_DEPTH) throw refuse(path, `nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`, "max_depth");
+  if (seen.has(value)) throw refuse(path, "refers to itself; cyclic values cannot be stored as JSON", "cycle");
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const items: JsonValue[] = [];
+      // An index loop, not map(): a hole of a sparse array is refused like undefined.
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i] as unknown;
+        if (item === undefined) throw refuse(at(path, i), "is undefined or a hole; JSON arrays cannot hold it", "type");
+        items.push(convert(item, at(path, i), level + 1, seen));
+      }
+      return items;
     }
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) {
+      throw refuse(path, "is not a plain object or array (a Map, Set or class instance); convert it first", "type");
+    }
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) {
+      checkText(key, path, "An object key");
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) continue;
+      // defineProperty, not assignment: an own "__proto__" key stays data.
+      Object.defineProperty(out, key, { value: convert(item, at(path, key), level + 1, seen), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  } finally {
+    seen.delete(value);
   }
-  throw new TypeError(`Values of type ${typeof value} cannot be stored as JSON`);
 }
 
 /** `JSON.stringify(toJson(value))`: the text bound to a `::jsonb` parameter. */
-export function jsonText(value: unknown): string {
-  return JSON.stringify(toJson(value));
+export function jsonText(value: unknown, path?: string): string {
+  return JSON.stringify(toJson(value, path));
 }
 
 /** Whether two values have the same JSON form (used to tell input values from changed ones). */
@@ -72,4 +136,20 @@ export function canonicalJson(value: unknown): string {
     return out;
   };
   return JSON.stringify(sorted(toJson(value ?? null)));
+}
+
+/**
+ * The UTF-8 length of well-formed text, without encoding it.
+ *
+ * @param text text without lone surrogates
+ * @returns its length in bytes
+ */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Each half of a surrogate pair counts 2: a pair is 4 bytes.
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return bytes;
 }

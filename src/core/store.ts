@@ -14,6 +14,7 @@ import type {
 import type { StoredEvent } from "./stored-event.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
 import { newEventId } from "./ids.ts";
+import { canonicalRecordId } from "./canonical-id.ts";
 import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action-runner.ts";
 import { rowToEvent } from "./record-mapping.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
@@ -105,6 +106,11 @@ function storeWithContext(
     for (const action of Object.keys(resource.actions)) client[action] = (...args) => call(action, args);
     return Object.freeze(client);
   };
+  // A uuid record id is read in the spelling it was written in (lower case).
+  const canonicalRead = (read: ReadEventsOptions): ReadEventsOptions => {
+    const resource = read.resource === undefined ? undefined : resources.get(read.resource);
+    return resource === undefined || read.recordId === undefined ? read : { ...read, recordId: canonicalRecordId(resource, read.recordId) };
+  };
   const store: EventStore = {
     log, db, resources: resources as ReadonlyMap<string, AnyResource>,
     async migrate(migrateOptions = {}) {
@@ -153,7 +159,7 @@ function storeWithContext(
       // Under the global lock positions commit in order, so a position is never filled late.
       // Otherwise a tail read (not one record's history) stops at the visibility horizon.
       const horizon = !("scope" in log.lock && log.lock.scope === "global") && readOptions.recordId === undefined;
-      const result = await db.query(readEventsSql(log, readOptions, horizon));
+      const result = await db.query(readEventsSql(log, canonicalRead(readOptions), horizon));
       return result.rows.map((row) => rowToEvent(log, row));
     },
     replay: (replayOptions) => runReplay(replayEnv, replayOptions),

@@ -9,14 +9,16 @@ import type { ActionContext } from "./context.ts";
 import type { EventLog, LockKey } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
 import { newEventId, newUuidV7, isUlid } from "./ids.ts";
-import { jsonText, sameJson, toJson, type JsonObject } from "./json.ts";
+import { jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length, type JsonObject } from "./json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
 import { validate, validationError, type AnySchema } from "./validation.ts";
+import { canonicalRecordId, canonicalTenant, canonicalUuid } from "./canonical-id.ts";
+import { checkText } from "./well-formed-text.ts";
 import type { RecordId } from "./store-types.ts";
-import { isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
+import { isAttributeRef, isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
   deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type IgnoredCallValues, type WriteTarget,
 } from "../sql/write-statements.ts";
@@ -37,6 +39,8 @@ export interface PreparedCall {
   readonly causationId: string | null;
   readonly actor: ResolvedActor | null;
   readonly tenant: string | null;
+  /** The tenant attribute's value: `ctx.tenant` canonicalized (see `canonicalTenant`). */
+  readonly tenantValue: string | number | bigint | undefined;
   readonly metadata: JsonObject;
   readonly input: unknown;
   readonly inputAttributes: Readonly<Record<string, unknown>>;
@@ -125,9 +129,20 @@ export function newPrimaryKey(resource: AnyResource): string {
   }
 }
 
+/** A context id (correlation, causation) as text Postgres stores exactly. */
+function contextId(value: unknown, path: string): string {
+  if (typeof value !== "string" || value.length === 0) throw validationError(`${path} must be a non-empty string`, path);
+  checkText(value, path);
+  return value;
+}
+
 /**
  * Validate a call and fix its ids. Throws before anything is sent.
- * @throws {ValidationError} on invalid input, actor, event id, record id or missing tenant
+ *
+ * Every value the call writes is checked here or in {@link buildWrite}: text with NUL or
+ * lone surrogates, non-finite numbers, non-JSON values and JSON nested deeper than
+ * `MAX_JSON_DEPTH` are refused naming their path; UUID tenants and ids are canonicalized.
+ * @throws {ValidationError} on invalid input, metadata, actor, context ids, record id or missing tenant
  */
 export async function prepareCall(log: EventLog, resource: AnyResource, actionName: string, id: RecordId | undefined, rawInput: unknown, ctx: ActionContext, now: Date, primaryKeyHint?: string): Promise<PreparedCall> {
   const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
@@ -136,10 +151,17 @@ export async function prepareCall(log: EventLog, resource: AnyResource, actionNa
   if (resource.tenant !== undefined && (ctx.tenant === undefined || ctx.tenant === null || ctx.tenant === "")) {
     throw validationError(`${resource.name} is multi-tenant: the call needs a tenant`, "tenant", "missing");
   }
+  // Only multi-tenant resources record a tenant: a tenant replay must find exactly the rows it clears.
+  const tenantValue = resource.tenant === undefined ? undefined : canonicalTenant(ctx.tenant!);
+  const tenant = tenantValue === undefined ? null : String(tenantValue);
   const actor = resolveActor(log, ctx.actor);
-  const metadata = toJson(ctx.metadata ?? {});
+  const correlationId = ctx.correlationId === undefined ? newEventId() : contextId(ctx.correlationId, "correlationId");
+  const causationId = ctx.causationId === undefined || ctx.causationId === null ? null : contextId(ctx.causationId, "causationId");
+  const metadata = toJson(ctx.metadata ?? {}, "metadata");
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) throw validationError("Metadata must be a JSON object", "metadata");
   const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
+  // The input is stored as the event's data: it must be JSON that round-trips exactly.
+  toJson(input);
   const inputAttributes = inputToAttributes(resource, action, input);
   let primaryKey: SqlParam;
   let createAttributes: Record<string, unknown> | undefined;
@@ -148,22 +170,20 @@ export async function prepareCall(log: EventLog, resource: AnyResource, actionNa
     // defaults, change), and only when they have none from the hint or the generator.
     createAttributes = createStart(action, input, inputAttributes);
     const given = createAttributes[resource.primaryKey.attribute];
-    if (given !== undefined && given !== null) primaryKey = given as SqlParam;
+    if (given !== undefined && given !== null) primaryKey = canonicalRecordId(resource, given as SqlParam);
     else if (primaryKeyHint !== undefined) primaryKey = primaryKeyHint;
     else if (resource.primaryKey.generate !== "none" || action.options.before === undefined) primaryKey = newPrimaryKey(resource);
     else primaryKey = null; // left to the before hook; checked when the write is built
   } else {
     if (id === undefined || id === null || id === "") throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
-    primaryKey = id;
+    primaryKey = canonicalRecordId(resource, id);
   }
   const recordId = primaryKey === null ? "" : String(primaryKey);
-  // Only multi-tenant resources record a tenant: a tenant replay must find exactly the rows it clears.
-  const tenant = resource.tenant === undefined ? null : String(ctx.tenant);
   return Object.freeze({
     resource, actionName, action, tracked: resource.isTracked(actionName), ctx,
     eventId: ctx.eventId ?? newEventId(), callerEventId: ctx.eventId !== undefined,
-    correlationId: ctx.correlationId ?? newEventId(), causationId: ctx.causationId ?? null,
-    actor, tenant, metadata, input, inputAttributes, createAttributes, recordId, primaryKey,
+    correlationId, causationId,
+    actor, tenant, tenantValue, metadata, input, inputAttributes, createAttributes, recordId, primaryKey,
     lockKey: lockKeyFor(log, resource, actionName, tenant),
     occurredAt: now,
     needsRead: action.type === "update" && typeof action.options.change === "function",
@@ -195,12 +215,38 @@ function stampedOf(values: Record<string, unknown>, candidates: readonly (string
 
 function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
   if (!call.tracked) return null;
+  const parts = { input: jsonText(call.input ?? {}), changes: jsonText(changes, "changes"), metadata: jsonText(call.metadata) };
+  const sizes = Object.entries(parts).map(([name, text]) => [name, utf8Length(text)] as const);
+  if (sizes.reduce((sum, [, size]) => sum + size, 0) > MAX_EVENT_JSON_BYTES) {
+    const largest = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+    throw validationError(`The event of ${call.resource.name}.${call.actionName} is larger than ${MAX_EVENT_JSON_BYTES} bytes of JSON (data, changes and metadata)`, largest[0], "max_size");
+  }
   return {
     id: call.eventId, action: call.actionName, actionType: call.action.type,
-    version: call.action.version, data: jsonText(call.input ?? {}), changes: jsonText(changes),
-    metadata: jsonText(call.metadata), tenant: call.tenant, correlationId: call.correlationId, causationId: call.causationId,
+    version: call.action.version, data: parts.input, changes: parts.changes,
+    metadata: parts.metadata, tenant: call.tenant, correlationId: call.correlationId, causationId: call.causationId,
     actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
   };
+}
+
+/**
+ * Refuse attribute values that cannot be stored exactly (the rules of `toJson`, for every
+ * column): values computed by defaults, `set`, change functions and `before` hooks, and
+ * the values of SQL fragments.
+ */
+function checkWritten(values: Readonly<Record<string, unknown>>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (isSqlFragment(value)) checkFragment(value, key);
+    else toJson(value, key);
+  }
+}
+
+function checkFragment(fragment: SqlFragment, path: string): void {
+  for (const value of fragment.values) {
+    if (isSqlFragment(value)) checkFragment(value, path);
+    else if (!isAttributeRef(value)) toJson(value, path);
+  }
 }
 
 async function runBefore(call: PreparedCall, attributes: Record<string, unknown>, record: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
@@ -227,7 +273,7 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
     if (call.primaryKey === null) delete attributes[resource.primaryKey.attribute];
     else attributes[resource.primaryKey.attribute] = call.primaryKey;
   }
-  if (resource.tenant !== undefined) attributes[resource.tenant] = call.ctx.tenant;
+  if (resource.tenant !== undefined) attributes[resource.tenant] = call.tenantValue;
   const { createdAt, updatedAt } = resource.timestamps;
   if (createdAt !== undefined) attributes[createdAt] = now;
   if (updatedAt !== undefined) attributes[updatedAt] = now;
@@ -235,10 +281,11 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
   const key = attributes[resource.primaryKey.attribute];
   if (key === undefined || key === null) throw validationError(`${resource.name} needs its primary key in the input`, resource.primaryKey.attribute, "missing");
   // The event records ctx.tenant: a before hook may not file the record under another one.
-  if (resource.tenant !== undefined && !sameJson(attributes[resource.tenant], call.ctx.tenant)) {
+  if (resource.tenant !== undefined && !sameJson(canonicalUuid(attributes[resource.tenant]), call.tenantValue)) {
     throw validationError(`${resource.name}.${call.actionName} may not change ${resource.tenant}`, resource.tenant);
   }
   const final = await validate(resource.attributes, attributes, `record of ${resource.name}.${call.actionName}`) as Record<string, unknown>;
+  checkWritten(final);
   const changes = changesOf(final, call.inputAttributes);
   const params: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
@@ -289,6 +336,7 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
   }
   const plain = Object.fromEntries(Object.entries(set).filter(([, value]) => !isSqlFragment(value)));
   const validated = await validateSet(resource, plain, `record of ${resource.name}.${call.actionName}`);
+  checkWritten({ ...set, ...validated });
   const params: Record<string, SqlParam | SqlFragment> = {};
   for (const [key, value] of Object.entries(set)) {
     params[key] = isSqlFragment(value) ? value : toParam(resource, key, validated[key]);

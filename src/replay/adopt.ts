@@ -14,6 +14,7 @@ import { ReplayInProgressError, isEdgeEventsError, type StorageError } from "../
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
 import { writePreludeSql, RECORD_ID_ALIAS } from "../sql/write-statements.ts";
+import { canonicalTenant } from "../core/canonical-id.ts";
 
 /** Options of {@link EventStore.adopt}. */
 export interface AdoptOptions {
@@ -85,7 +86,7 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
     const correlationId = newEventId();
     const events = rows.map((row) => {
       const record = recordedAttributes(resource, row);
-      const tenant = resource.tenant === undefined ? null : String(record[resource.tenant]);
+      const tenant = resource.tenant === undefined ? null : String(canonicalTenant(String(record[resource.tenant])));
       return {
         tenant,
         event: { id: newEventId(), recordId: String(row[RECORD_ID_ALIAS]), tenant, correlationId, metadata, changes: jsonText(record) },

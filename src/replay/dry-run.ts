@@ -10,11 +10,12 @@ import { planEvent, replayTargets } from "./apply-event.ts";
 import type { ReplayEnv } from "./replay-engine.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
 import { newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
+import { canonicalTenant } from "../core/canonical-id.ts";
 
 /** Plan every event in scope against an in-memory picture of which records exist; write nothing. */
 export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<ReplayResult> {
   const stats = newStats();
-  const tenant = options.tenant === undefined ? null : String(options.tenant);
+  const tenant = options.tenant === undefined ? null : String(canonicalTenant(options.tenant));
   let targetPosition: bigint | null = null;
   if (options.untilEventId !== undefined) {
     const row = (await env.db.query(eventPositionSql(env.log, options.untilEventId))).rows[0];

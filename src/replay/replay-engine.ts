@@ -21,6 +21,7 @@ import { foldPageSql } from "./fold-page.ts";
 import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
 import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
 import { dryRun } from "./dry-run.ts";
+import { canonicalTenant } from "../core/canonical-id.ts";
 
 /** What the engine needs from the store. */
 export interface ReplayEnv {
@@ -48,7 +49,7 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
   if (env.config.clear === undefined) {
     throw new EdgeEventsError("REPLAY_NOT_CONFIGURED", 'Replay needs a clear strategy: set replay.clear to "tracked-tables" or a function on the store');
   }
-  const tenant = scope.tenant === undefined ? null : String(scope.tenant);
+  const tenant = scope.tenant === undefined ? null : String(canonicalTenant(scope.tenant));
   let target: bigint | null = null;
   if (scope.untilEventId !== undefined) {
     const row = (await env.db.query(eventPositionSql(env.log, scope.untilEventId))).rows[0];

@@ -71,7 +71,8 @@ export function isSqlFragment(value: unknown): value is SqlFragment {
   return typeof value === "object" && value !== null && (value as { [FRAGMENT_BRAND]?: unknown })[FRAGMENT_BRAND] === true;
 }
 
-function isAttributeRef(value: unknown): value is AttributeRef {
+/** Whether a value is an {@link AttributeRef} made by {@link ref}. */
+export function isAttributeRef(value: unknown): value is AttributeRef {
   return typeof value === "object" && value !== null && (value as { [REF_BRAND]?: unknown })[REF_BRAND] === true;
 }
 

@@ -43,3 +43,17 @@ export const HOSTILE_IDENTIFIERS: readonly string[] = Object.freeze([
   "a-b",
   "x".repeat(64),
 ]);
+
+/**
+ * Text that no stored value may carry: NUL (Postgres text and jsonb cannot hold it) and lone
+ * surrogates (no UTF-8 form). Every place a call writes must refuse each with
+ * VALIDATION_FAILED before sending. Each ends in the offending code unit.
+ */
+export const UNSTORABLE_TEXT: readonly string[] = Object.freeze([
+  "\u0000",
+  "a\u0000",
+  "\uD800",
+  "a\uDBFF",
+  "\uDC00",
+  "\uDFFF",
+]);
