@@ -115,10 +115,10 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
 
         gate.release();
         const a = await settle(resumerA);
-        assert.ok(isEdgeEventsError(a.error, "REPLAY_CONFLICT"), `A fails with REPLAY_CONFLICT, got ${String(a.error ?? "a result")}`);
-        assert.equal(a.error.replayId, replayId);
         assert.deepEqual(await accounts(m), live, "the rebuilt rows are all still there");
         assert.deepEqual(await replayRow(m), { status: "completed", lastPosition: BigInt(events), applied: events });
+        assert.ok(isEdgeEventsError(a.error, "REPLAY_CONFLICT"), `A fails with REPLAY_CONFLICT, got ${String(a.error ?? "a result")}`);
+        assert.equal(a.error.replayId, replayId);
         assert.deepEqual(await replayStatuses(fx.db, m.replayTable), { completed: 1 });
       });
 
@@ -138,9 +138,9 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
 
         gate.release();
         const a = await settle(resumerA);
-        assert.ok(isEdgeEventsError(a.error, "REPLAY_CONFLICT"), `A fails with REPLAY_CONFLICT, got ${String(a.error ?? "a result")}`);
         assert.deepEqual(await accounts(m), midway, "B's two pages are all still there");
         assert.deepEqual(await replayRow(m), { status: "running", lastPosition: BigInt(2 * PAGE), applied: 2 * PAGE });
+        assert.ok(isEdgeEventsError(a.error, "REPLAY_CONFLICT"), `A fails with REPLAY_CONFLICT, got ${String(a.error ?? "a result")}`);
         await rejectsWith(storeB.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
 
         while (!step.done) step = await storeB.replayStep({ cursor: replayId, budgetMs: 1 });
@@ -161,6 +161,8 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         const outcomes = await Promise.all(resumers.map((store) => settle(store.replay({ resume: true }))));
 
         const why = `round ${round} (${strategy}, SEED=${seed}): ${outcomes.map((o) => String(o.error ?? "done")).join("; ")}`;
+        assert.deepEqual(await accounts(m), live, `the live state is rebuilt: ${why}`);
+        assert.deepEqual(await replayRow(m), { status: "completed", lastPosition: BigInt(events), applied: events }, why);
         assert.equal(outcomes.filter((o) => o.error === undefined).length, 1, `exactly one resumer completes: ${why}`);
         for (const { error } of outcomes.filter((o) => o.error !== undefined)) {
           // A resumer that lost the race; or one that only looked after the replay had completed.
@@ -168,8 +170,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
           const late = isEdgeEventsError(error, "REPLAY_FAILED") && error.eventId === undefined && /No replay is running/.test(error.message);
           assert.ok(lost || late, `every other resumer lost the race: ${why}`);
         }
-        assert.deepEqual(await accounts(m), live, `the live state is rebuilt: ${why}`);
-        assert.deepEqual(await replayRow(m), { status: "completed", lastPosition: BigInt(events), applied: events }, why);
       }
     });
   });
