@@ -27,7 +27,7 @@
  * @module
  */
 export {
-  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayError, ReplayInProgressError,
+  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayConflictError, ReplayError, ReplayInProgressError,
   StorageError, ValidationError,
 } from "./src/core/errors.ts";
 export type {

@@ -16,6 +16,7 @@ export type EdgeEventsErrorCode =
   | "CONFLICT"
   | "REPLAY_IN_PROGRESS"
   | "REPLAY_FAILED"
+  | "REPLAY_CONFLICT"
   | "REPLAY_NOT_CONFIGURED"
   | "STORAGE_FAILURE"
   | "HOOK_FAILED";
@@ -59,6 +60,7 @@ export interface ErrorClassByCode {
   CONFLICT: ConflictError;
   REPLAY_IN_PROGRESS: ReplayInProgressError;
   REPLAY_FAILED: ReplayError;
+  REPLAY_CONFLICT: ReplayConflictError;
   REPLAY_NOT_CONFIGURED: EdgeEventsError;
   STORAGE_FAILURE: StorageError;
   HOOK_FAILED: HookFailedError;
@@ -213,5 +215,31 @@ export class ReplayError extends EdgeEventsError {
     this.name = "ReplayError";
     this.position = options.position;
     this.eventId = options.eventId;
+  }
+}
+
+/**
+ * Another process holds the replay this call worked on: it was continued, finished or
+ * aborted elsewhere while this call ran (two `replay({ resume: true })` or `replayStep` calls
+ * on one replay). This call wrote nothing after losing the race: its clear or page was refused
+ * in the same transaction that checked the replay's state. Not the fault of any event; the
+ * other process's work stands. Look at the replay's state before doing anything else.
+ *
+ * @example
+ * ```ts
+ * try { await store.replay({ resume: true }) } catch (err) {
+ *   if (isEdgeEventsError(err, "REPLAY_CONFLICT")) console.log("continued elsewhere", err.replayId);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class ReplayConflictError extends EdgeEventsError {
+  /** The replay this call lost. */
+  readonly replayId: string;
+
+  constructor(message: string, replayId: string, options: EdgeEventsErrorOptions = {}) {
+    super("REPLAY_CONFLICT", message, options);
+    this.name = "ReplayConflictError";
+    this.replayId = replayId;
   }
 }

@@ -121,6 +121,8 @@ export interface EventStore {
    * Rebuild tracked state from the log: clear, then apply events in position order in
    * pages (one write batch per page), with a fence that refuses every action meanwhile.
    * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`)
+   * @throws {ReplayConflictError} code `REPLAY_CONFLICT` when another process continued, finished
+   *   or aborted the replay meanwhile (this call wrote nothing after losing it)
    */
   replay(options?: ReplayOptions): Promise<ReplayResult>;
   /** Do a bounded amount of replay work; returns `replayId` to pass as the next `cursor`. */

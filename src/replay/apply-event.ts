@@ -160,7 +160,10 @@ export async function applyEvent(target: ReplayTarget, event: StoredEvent, route
 }
 
 /** The writes of one event, or why it cannot be applied. */
-export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<{ writes: ReplayWrite[]; routed: boolean } | { failure: string }> {
+export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string };
+
+/** The writes of one event, or why it cannot be applied. */
+export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<EventPlan> {
   try {
     const { targets, routed } = replayTargets(env.log, env.resources, event);
     const writes = await Promise.all(targets.map((t) => applyEvent(t, event, routed)));

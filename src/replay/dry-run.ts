@@ -5,12 +5,41 @@
  */
 import { rowToEvent } from "../core/record-mapping.ts";
 import { validationError } from "../core/validation.ts";
-import { eventPageSql, eventPositionSql, laterAdoptionSql, targetPositionSql } from "../sql/replay-statements.ts";
+import type { StoredEvent } from "../core/stored-event.ts";
+import { eventPageSql, eventPositionSql, targetPositionSql } from "../sql/replay-statements.ts";
+import { canonicalTenant } from "../core/canonical-id.ts";
 import { planEvent, replayTargets } from "./apply-event.ts";
 import type { ReplayEnv } from "./replay-engine.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
-import { newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
-import { canonicalTenant } from "../core/canonical-id.ts";
+import { type CallStats, newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
+import { laterAdoption } from "./superseded.ts";
+
+/**
+ * Apply a planned event to the picture of which records exist (keyed by each target's
+ * resource and the record id); or why the database would refuse it, leaving the picture as
+ * it was (the event's writes go in one batch, all or nothing).
+ */
+async function track(env: ReplayEnv, live: Set<string>, event: StoredEvent, stats: CallStats): Promise<string | undefined> {
+  const { targets } = replayTargets(env.log, env.resources, event);
+  const changed = new Map<string, boolean>();
+  const exists = (key: string): boolean => changed.get(key) ?? live.has(key);
+  for (const target of targets) {
+    const key = `${target.resource.name}\u0000${event.recordId}`;
+    const type = target.action?.type ?? "create";
+    if (type === "create" && exists(key)) return "the record it creates already exists";
+    if (type !== "create" && !exists(key)) {
+      const adoption = await laterAdoption(env, event, targets, stats);
+      return adoption === undefined ? "the record it changes does not exist" : `superseded by the adoption at position ${adoption}`;
+    }
+    if (type === "create") changed.set(key, true);
+    else if (type === "destroy") changed.set(key, false);
+  }
+  for (const [key, present] of changed) {
+    if (present) live.add(key);
+    else live.delete(key);
+  }
+  return undefined;
+}
 
 /** Plan every event in scope against an in-memory picture of which records exist; write nothing. */
 export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<ReplayResult> {
@@ -44,20 +73,7 @@ export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<Re
       let reason: string | undefined;
       const plan = await planEvent(env, event);
       if ("failure" in plan) reason = plan.failure;
-      else {
-        for (const target of replayTargets(env.log, env.resources, event).targets) {
-          const key = `${target.resource.name}\u0000${event.recordId}`;
-          const type = target.action?.type ?? "create";
-          if (type === "create" && live.has(key)) reason = "the record it creates already exists";
-          else if (type !== "create" && !live.has(key)) {
-            const adoption = (await env.db.query(laterAdoptionSql(env.log, event.resource, event.recordId, event.position))).rows[0];
-            stats.roundTrips++;
-            reason = adoption === undefined ? "the record it changes does not exist" : `superseded by the adoption at position ${String(adoption["position"])}`;
-          }
-          else if (type === "create") live.add(key);
-          else if (type === "destroy") live.delete(key);
-        }
-      }
+      else reason = await track(env, live, event, stats);
       if (reason === undefined) {
         state.applied++;
         if ("routed" in plan && plan.routed) state.routed++;

@@ -11,12 +11,14 @@ import { rowToEvent } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { validationError } from "../core/validation.ts";
-import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
-  insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql, runningReplaySql, type ReplayBounds,
+  checkpointSql, countEventsInScopeSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
+  insertReplaySql, noteReplayErrorSql, replayByIdSql, runningReplaySql,
 } from "../sql/replay-statements.ts";
-import { planEvent, replayWriteSql } from "./apply-event.ts";
+import { planEvent, replayWriteSql, type EventPlan } from "./apply-event.ts";
+import { clearForReplay, clearStatements, isStale, lostReplay } from "./clear.ts";
+import { requestBytes, statementBytes } from "./request-size.ts";
+import { supersedingAdoption } from "./superseded.ts";
 import { foldPageSql } from "./fold-page.ts";
 import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
 import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
@@ -29,20 +31,6 @@ export interface ReplayEnv {
   readonly db: Executor;
   readonly resources: ReadonlyMap<string, AnyResource>;
   readonly config: ReplayConfig;
-}
-
-function clearStatements(env: ReplayEnv, tenant: string | null): SqlStatement[] {
-  const resources = [...env.resources.values()].reverse();
-  return resources
-    .filter((r) => tenant === null || r.tenant !== undefined)
-    .map((r) => clearTableSql(r.table, r.tenant === undefined ? undefined : r.columns[r.tenant], tenant));
-}
-
-async function clear(env: ReplayEnv, tenant: string | null, stats: CallStats): Promise<void> {
-  const how = env.config.clear;
-  if (typeof how === "function") await how({ db: env.db, tenant, resources: [...env.resources.values()] });
-  else if (how === "tracked-tables") await env.db.batch(clearStatements(env, tenant));
-  stats.roundTrips++;
 }
 
 async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip", pageSize: number, stats: CallStats): Promise<RunState> {
@@ -72,9 +60,13 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
     throw error;
   }
   stats.roundTrips++;
-  if (typeof env.config.clear === "function") await clear(env, tenant, stats);
+  // A clear function runs after the start commits: like a resumer's, its requests hold the replay.
+  if (typeof env.config.clear === "function") await clearForReplay(env, replayId, tenant, stats);
   const targetPosition = BigInt(results[1]!.rows[0]!["target_position"] as bigint);
-  return { replayId, bounds: { targetPosition, tenant }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0 };
+  return {
+    replayId, bounds: { targetPosition, tenant }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
+    eventsInScope: undefined,
+  };
 }
 
 function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined, onError: "stop" | "skip" | undefined): RunState {
@@ -91,6 +83,7 @@ function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined
     applied: Number(row["applied"]),
     skipped: Number(row["skipped"]),
     routed: Number(row["routed"]),
+    eventsInScope: options["eventsInScope"] === undefined ? undefined : Number(options["eventsInScope"]),
   };
 }
 
@@ -101,7 +94,10 @@ async function load(env: ReplayEnv, replayId: string | undefined, stats: CallSta
   if (row === undefined) throw new ReplayError(replayId === undefined ? "No replay is running" : "No replay has that cursor");
   if (row["status"] !== "running") throw new ReplayError(`That replay is ${String(row["status"])}, not running`);
   const state = stateFromRow(row, pageSize, onError);
-  if (state.lastPosition === 0n) await clear(env, state.bounds.tenant, stats);
+  // Before any page committed, clear again (the previous call may have died before its
+  // clear): conditional on the replay still being there, so a resumer that lost the race
+  // stops instead of wiping what another rebuilt.
+  if (state.lastPosition === 0n) await clearForReplay(env, state.replayId, state.bounds.tenant, stats);
   return state;
 }
 
@@ -116,12 +112,18 @@ async function stop(env: ReplayEnv, state: RunState, event: StoredEvent, reason:
   throw new ReplayError(message, { position: event.position, eventId: event.id, ...(cause === undefined ? {} : { cause }) });
 }
 
+/** The checkpoint update of a page, which also holds the replay's row for the rest of its batch. */
+function checkpointOf(env: ReplayEnv, state: RunState, to: bigint, applied: number, skipped: number, routed: number): SqlStatement {
+  return checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
+}
+
 async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[], to: bigint, applied: number, skipped: number, routed: number, stats: CallStats): Promise<void> {
-  const checkpoint = checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
   try {
-    await env.db.batch([...statements, checkpoint]);
+    // The checkpoint first: it locks the replay's row, so pages and clears of this replay
+    // queue on that one row, and a lost race is found before any write runs.
+    await env.db.batch([checkpointOf(env, state, to, applied, skipped, routed), ...statements]);
   } catch (error) {
-    if (isStale(error)) throw new ReplayError("The replay was aborted or is being continued elsewhere", { cause: error });
+    if (isStale(error)) throw lostReplay(state.replayId, error);
     throw error;
   } finally {
     stats.roundTrips++;
@@ -130,10 +132,6 @@ async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[
   state.applied += applied;
   state.skipped += skipped;
   state.routed += routed;
-}
-
-function isStale(error: unknown): boolean {
-  return isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === STALE_SQLSTATE;
 }
 
 /** Whether a failed batch is known to have committed nothing (so its events may be retried one by one). */
@@ -150,45 +148,32 @@ function refusedByDatabase(error: unknown): boolean {
 async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats): Promise<void> {
   const row = (await env.db.query(replayByIdSql(env.log, state.replayId))).rows[0];
   stats.roundTrips++;
-  if (row?.["status"] !== "running" || BigInt(row["last_position"] as bigint) !== state.lastPosition) {
-    throw new ReplayError("The replay was aborted or is being continued elsewhere");
-  }
+  if (row?.["status"] !== "running" || BigInt(row["last_position"] as bigint) !== state.lastPosition) throw lostReplay(state.replayId);
 }
 
-/**
- * For an update or destroy of a missing record: the position of that record's later
- * adoption, whose snapshot already holds the change (the row predates edge-events).
- */
-async function supersedingAdoption(env: ReplayEnv, event: StoredEvent, error: unknown, stats: CallStats): Promise<bigint | undefined> {
-  if (event.actionType === "create" || (error as StorageError).sqlState !== "EEN01") return undefined;
-  const row = (await env.db.query(laterAdoptionSql(env.log, event.resource, event.recordId, event.position))).rows[0];
-  stats.roundTrips++;
-  return row === undefined ? undefined : BigInt(row["position"] as bigint);
-}
-
-/** A page's write batch stays under this many bytes of event payload unless the store says otherwise. */
+/** A page's write request stays under this many bytes unless the store says otherwise. */
 const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
- * The leading events of a page whose payloads fit in one request (at least one event): the
- * rest is read again as the next page, so a page of large events never exceeds the limit
- * of an HTTP driver's request.
+ * How many leading events of a page fit in one request of at most `maxBytes` (at least one):
+ * measured on the encoded request of their statements one by one with the checkpoint, the
+ * largest way the page is sent. The rest is read again as the next page, so a page of large
+ * events never exceeds the request limit of an HTTP driver.
  */
-function withinBudget(events: StoredEvent[], maxBytes: number): StoredEvent[] {
-  let bytes = 0;
-  for (const [i, event] of events.entries()) {
-    bytes += 256 + JSON.stringify(event.data).length + JSON.stringify(event.changes).length;
-    if (bytes > maxBytes && i > 0) return events.slice(0, i);
+function fittingEvents(env: ReplayEnv, state: RunState, events: readonly StoredEvent[], plans: readonly EventPlan[], maxBytes: number): number {
+  let bytes = requestBytes([checkpointOf(env, state, events[events.length - 1]!.position, events.length, events.length, events.length)]);
+  for (const [i, plan] of plans.entries()) {
+    if ("writes" in plan) bytes += plan.writes.reduce((n, w) => n + statementBytes(replayWriteSql(env.log, w)), 0);
+    if (bytes > maxBytes && i > 0) return i;
   }
-  return events;
+  return events.length;
 }
 
 /** Apply one page: one batch, or event by event to find the one the database refuses. */
-async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], stats: CallStats): Promise<void> {
-  const plans = await Promise.all(events.map((event) => planEvent(env, event)));
+async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], plans: EventPlan[], stats: CallStats): Promise<void> {
   const firstBad = plans.findIndex((p) => "failure" in p);
   if (firstBad !== -1 && state.onError === "stop") {
-    if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), stats);
+    if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), plans.slice(0, firstBad), stats);
     return stop(env, state, events[firstBad]!, (plans[firstBad] as { failure: string }).failure);
   }
   const writes = plans.flatMap((p) => ("writes" in p ? p.writes : []));
@@ -197,10 +182,14 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
   // Set-based statements first (a few per table); if the database refuses them (a foreign
   // key that wants another order, a missing record), the same writes one statement each.
   const folded = foldPageSql(env.log, writes);
-  const attempts = folded === undefined ? [writes.map((w) => replayWriteSql(env.log, w))] : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
+  const maxBytes = env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  const to = events[events.length - 1]!.position;
+  // A fold can encode larger than the statements one by one (JSON escaped twice): then it is not sent.
+  const foldFits = folded !== undefined && requestBytes([checkpointOf(env, state, to, applied, events.length - applied, routed), ...folded]) <= maxBytes;
+  const attempts = !foldFits ? [writes.map((w) => replayWriteSql(env.log, w))] : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
   for (const attempt of attempts) {
     try {
-      await commit(env, state, typeof attempt === "function" ? attempt() : attempt, events[events.length - 1]!.position, applied, events.length - applied, routed, stats);
+      await commit(env, state, typeof attempt === "function" ? attempt() : attempt, to, applied, events.length - applied, routed, stats);
       plans.forEach((p, i) => { if ("failure" in p) stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure }); });
       return;
     } catch (error) {
@@ -238,9 +227,17 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
   }
 }
 
+/** Events in scope not yet applied or skipped: counted once per replay, then kept on its row. */
+async function remainingOf(env: ReplayEnv, state: RunState, stats: CallStats): Promise<number> {
+  if (state.eventsInScope === undefined) {
+    state.eventsInScope = Number((await env.db.query(countEventsInScopeSql(env.log, state.replayId, state.bounds))).rows[0]!["count"]);
+    stats.roundTrips++;
+  }
+  return Math.max(0, state.eventsInScope - state.applied - state.skipped);
+}
+
 async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline: number, options: Pick<ReplayOptions, "signal" | "onProgress">): Promise<ReplayResult> {
-  stats.remaining = Number((await env.db.query(countEventsSql(env.log, state.bounds, state.lastPosition))).rows[0]!["count"]);
-  stats.roundTrips++;
+  stats.remaining = await remainingOf(env, state, stats);
   for (;;) {
     if (options.signal?.aborted === true || (stats.pages > 0 && Date.now() >= deadline)) return result(state, stats, false);
     const page = await env.db.query(eventPageSql(env.log, state.bounds, state.lastPosition, state.pageSize));
@@ -248,13 +245,15 @@ async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline:
     if (page.rows.length === 0) {
       const finished = await env.db.query(finishReplaySql(env.log, state.replayId, "completed"));
       stats.roundTrips++;
-      if (finished.rows.length === 0) throw new ReplayError("The replay was aborted or finished elsewhere");
+      if (finished.rows.length === 0) throw lostReplay(state.replayId);
       return result(state, stats, true);
     }
-    const events = withinBudget(page.rows.map((row) => rowToEvent(env.log, row)), env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
-    await applyPage(env, state, events, stats);
+    const read = page.rows.map((row) => rowToEvent(env.log, row));
+    const planned = await Promise.all(read.map((event) => planEvent(env, event)));
+    const fit = fittingEvents(env, state, read, planned, env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    await applyPage(env, state, read.slice(0, fit), planned.slice(0, fit), stats);
     stats.pages++;
-    stats.remaining = Math.max(0, stats.remaining - events.length);
+    stats.remaining = await remainingOf(env, state, stats);
     options.onProgress?.(result(state, stats, false));
   }
 }

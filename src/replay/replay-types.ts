@@ -7,7 +7,12 @@ import type { AnyResource } from "../core/resource.ts";
 
 /** What a custom clear function receives. */
 export interface ClearContext {
-  /** The store's executor. */
+  /**
+   * The executor to clear with. Each request sent through it first checks, in its own
+   * transaction, that the replay is still running with no page applied, and is refused with
+   * `REPLAY_CONFLICT` otherwise; statements sent any other way are not protected against a
+   * resumer that lost the race.
+   */
   readonly db: Executor;
   /** The tenant of a single-tenant replay; null for all tenants. */
   readonly tenant: string | null;
@@ -18,7 +23,9 @@ export interface ClearContext {
 /**
  * How replay clears state before applying events: `"tracked-tables"` deletes every row of
  * every tracked resource's table (only the tenant's rows of multi-tenant resources in a
- * single-tenant replay), atomically with raising the fence; a function does it itself.
+ * single-tenant replay), atomically with raising the fence; a function does it itself, through
+ * {@link ClearContext.db}. A resume before the first page clears again, only while no other
+ * process has applied a page or ended the replay.
  */
 export type ReplayClear = "tracked-tables" | ((ctx: ClearContext) => Promise<void>);
 
@@ -29,8 +36,9 @@ export interface ReplayConfig {
   /** Events per page (one read and one write batch per page). Default 1000. */
   readonly pageSize?: number;
   /**
-   * Upper bound of the event payload (data and changes) one write batch carries; a page
-   * whose events exceed it is applied in several batches. Default 4 MiB, well under the
+   * Upper bound of one write request in bytes, as encoded (UTF-8 of the statements and their
+   * parameters in a SQL-over-HTTP body); a page whose writes exceed it is applied in several
+   * requests (an event that alone exceeds it still goes alone). Default 4 MiB, well under the
    * request limits of Neon's HTTP endpoint.
    */
   readonly maxBatchBytes?: number;
@@ -58,7 +66,7 @@ export interface ReplayProgress {
   readonly lastPosition: bigint;
   /** The last position this replay will apply. */
   readonly targetPosition: bigint;
-  /** Events in scope that are left, at the last count. */
+  /** Events in scope not yet applied or skipped (counted once per replay). */
   readonly remaining: number;
   /** Milliseconds since this call started. */
   readonly elapsedMs: number;

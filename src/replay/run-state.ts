@@ -15,6 +15,8 @@ export interface RunState {
   applied: number;
   skipped: number;
   routed: number;
+  /** Events in scope, counted once per replay and kept in its `options`; undefined until counted. */
+  eventsInScope?: number | undefined;
 }
 
 /** Counters of one call. */

@@ -94,11 +94,34 @@ function boundConditions(bounds: ReplayBounds, params: ParamList): string[] {
   return conditions;
 }
 
-/** How many events a replay within `bounds` applies after `afterPosition`. */
-export function countEventsSql(log: EventLog, bounds: ReplayBounds, afterPosition: bigint): SqlStatement {
+/**
+ * Count the events a replay within `bounds` applies, from the start of the log, and note the
+ * count in the replay's `options` (`eventsInScope`), so that later calls of the same replay
+ * read it from the row instead of counting again. Returns the count.
+ */
+export function countEventsInScopeSql(log: EventLog, replayId: string, bounds: ReplayBounds): SqlStatement {
   const params = new ParamList();
-  const conditions = [`"position" > ${params.add(afterPosition)}::bigint`, ...boundConditions(bounds, params)];
-  return params.build(`SELECT count(*)::bigint AS "count" FROM ${log.table.sql} WHERE ${conditions.join(" AND ")}`);
+  const conditions = boundConditions(bounds, params);
+  return params.build(
+    `WITH counted AS (SELECT count(*)::bigint AS "count" FROM ${log.table.sql} WHERE ${conditions.join(" AND ")}), ` +
+      `noted AS (UPDATE ${log.replayStateTable.sql} SET "options" = "options" || jsonb_build_object('eventsInScope', (SELECT "count" FROM counted)) ` +
+      `WHERE "replay_id" = ${params.add(replayId)}::text) SELECT "count" FROM counted`,
+  );
+}
+
+/**
+ * Hold a replay for clearing: lock its state row and raise the stale SQLSTATE unless it is
+ * still running at checkpoint 0. Sent first in every clearing request, in the same
+ * transaction as the clear, so a clear never runs after any page of that replay committed
+ * (or after it finished or was aborted); a page's checkpoint update waits for it.
+ */
+export function holdForClearSql(log: EventLog, replayId: string): SqlStatement {
+  return statement(
+    `WITH held AS (UPDATE ${log.replayStateTable.sql} SET "updated_at" = now() ` +
+      `WHERE "replay_id" = $1::text AND "status" = 'running' AND "last_position" = 0 RETURNING 1) ` +
+      `SELECT ${derivedName(log, "expect")}(EXISTS (SELECT 1 FROM held), $2::text) AS "ok"`,
+    [replayId, STALE_SQLSTATE],
+  );
 }
 
 /** One page of events in position order, keyset-paginated. */

@@ -9,11 +9,15 @@ import { createEventStore, defineEventLog, defineResource, type EventStore } fro
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { prefixedTables } from "../support/models.ts";
 import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
-import { snapshot } from "./replay-helpers.ts";
+import { insertLegacyEvent, snapshot } from "./replay-helpers.ts";
 
 function model(schema: string, prefix: string) {
   const t = prefixedTables(schema, prefix);
-  const log = defineEventLog({ table: t("events") });
+  // The old app renamed customers under its own resource name; those events go to customer.rename now.
+  const log = defineEventLog({
+    table: t("events"),
+    replayOverrides: [{ resource: "contact", action: "renamed", versions: [1], routeTo: [["customer", "rename"]] }],
+  });
   const Customer = defineResource({
     name: "customer",
     table: t("customers"),
@@ -166,6 +170,28 @@ for (const testCase of executorCases()) {
 
       assert.equal(await store.abortReplay(), true);
       assert.equal((await store.adopt(m.Customer)).adopted >= 7, true, "adoption works once the fence is lifted");
+    });
+
+    test("a routed update of a row adopted later is superseded by that adoption, found in the route's target resource, in a replay and a dry run", async () => {
+      const { m, store } = await fresh();
+      await insertByHand(m);
+      // Before edge-events took over the table, the old app logged a rename of h2 as contact.renamed v1.
+      await insertLegacyEvent(fx.db, m.events, { resource: "contact", recordId: "h2", action: "renamed", actionType: "update", version: 1, data: { name: "Ada" } });
+      await fx.db.query({ text: `UPDATE ${m.customers} SET name = 'Ada' WHERE id = 'h2'`, params: [] });
+      await store.adopt(m.Customer);
+      const adoption = (await eventRows(fx.db, m.events)).find((row) => row["action"] === "adopt" && row["record_id"] === "h2")!;
+      const superseded = [`superseded by the adoption at position ${String(adoption["position"])}`];
+      const live = await snapshot(fx.db, [m.customers, m.seats]);
+
+      const dry = await store.replay({ dryRun: true });
+      assert.deepEqual(dry.skippedEvents.map((e) => e.reason), superseded);
+      assert.equal(dry.applied, 7);
+
+      const result = await store.replay();
+      assert.equal(result.done, true);
+      assert.deepEqual(result.skippedEvents.map((e) => e.reason), superseded);
+      assert.equal(result.applied, 7);
+      assert.deepEqual(await snapshot(fx.db, [m.customers, m.seats]), live);
     });
 
     test("a row changed by an action before it was adopted is rebuilt by replay", async () => {

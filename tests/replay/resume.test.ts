@@ -117,7 +117,7 @@ for (const testCase of executorCases(["neon-http"])) {
       // POST again on a fresh connection: the resent page is refused by the checkpoint it
       // already moved, and no event is blamed for it.
       const lost = isEdgeEventsError(error, "STORAGE_FAILURE") && error.outcomeUnknown;
-      const resent = isEdgeEventsError(error, "REPLAY_FAILED") && error.eventId === undefined && /elsewhere/.test(error.message);
+      const resent = isEdgeEventsError(error, "REPLAY_CONFLICT");
       assert.ok(lost || resent, `the call fails without blaming an event, got ${String(error)}`);
       assert.deepEqual(await checkpoint(m), { status: "running", lastPosition: BigInt(3 * PAGE), applied: 3 * PAGE }, "page 3 committed");
       await rejectsWith(store.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
@@ -214,7 +214,7 @@ for (const testCase of executorCases(["neon-http"])) {
       await store.resource(m.Account).open({ id: "later", owner: "writable again" });
     });
 
-    test("two resumes racing from one checkpoint never both apply a page: one fails with ReplayError", async () => {
+    test("two resumes racing from one checkpoint never both apply a page: one fails with REPLAY_CONFLICT", async () => {
       const { m, store, events } = await fresh();
       fx.server!.faults.once("drop-after-commit", { match: nthPageBatch(m, 2) });
       await settle(store.replay());
@@ -225,8 +225,8 @@ for (const testCase of executorCases(["neon-http"])) {
 
       const failed = outcomes.filter((o) => o.error !== undefined);
       assert.equal(failed.length, 1, `exactly one resume fails: ${failed.map((f) => String(f.error)).join("; ")}`);
-      assert.ok(isEdgeEventsError(failed[0]!.error, "REPLAY_FAILED"), `a ReplayError, got ${String(failed[0]!.error)}`);
-      assert.equal((failed[0]!.error as { eventId?: string }).eventId, undefined, "no event is blamed for the race");
+      assert.ok(isEdgeEventsError(failed[0]!.error, "REPLAY_CONFLICT"), `a ReplayConflictError, got ${String(failed[0]!.error)}`);
+      assert.equal(failed[0]!.error.replayId, outcomes.find((o) => o.error === undefined)!.value!.replayId, "it names the replay it lost");
       assert.deepEqual(await checkpoint(m), { status: "completed", lastPosition: BigInt(events), applied: events }, "each event counted once");
       assert.deepEqual(await accounts(m), reference);
     });

@@ -9,8 +9,8 @@ import { createEventStore, defineEventLog, defineResource, type EventStore, isEd
 import type { Row, SqlStatement } from "../../src/core/executor.ts";
 import { tableName } from "../../src/sql/identifier.ts";
 import {
-  type AdoptTarget, adoptionEventSql, checkpointSql, clearTableSql, countEventsSql, eventPageSql, eventPositionSql,
-  exclusiveFenceSql, finishReplaySql, insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql,
+  type AdoptTarget, adoptionEventSql, checkpointSql, clearTableSql, countEventsInScopeSql, eventPageSql, eventPositionSql,
+  exclusiveFenceSql, finishReplaySql, holdForClearSql, insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql,
   type ReplayBounds, runningReplaySql, targetPositionSql, unadoptedRowsSql,
 } from "../../src/sql/replay-statements.ts";
 import { fenceLockKey, writePreludeSql } from "../../src/sql/write-statements.ts";
@@ -79,10 +79,12 @@ describe("replay statements: golden text and params", () => {
     });
   });
 
-  test("countEventsSql() and eventPageSql() bound by target, and by tenant when given", () => {
-    assert.deepEqual(plain(countEventsSql(log, all, 5n)), {
-      text: `SELECT count(*)::bigint AS "count" FROM "audit"."events" WHERE "position" > $1::bigint AND "position" <= $2::bigint`,
-      params: [5n, 99n],
+  test("countEventsInScopeSql() and eventPageSql() bound by target, and by tenant when given", () => {
+    assert.deepEqual(plain(countEventsInScopeSql(log, "r1", all)), {
+      text: `WITH counted AS (SELECT count(*)::bigint AS "count" FROM "audit"."events" WHERE "position" <= $1::bigint), ` +
+        `noted AS (UPDATE "audit"."events_replay" SET "options" = "options" || jsonb_build_object('eventsInScope', (SELECT "count" FROM counted)) ` +
+        `WHERE "replay_id" = $2::text) SELECT "count" FROM counted`,
+      params: [99n, "r1"],
     });
     assert.deepEqual(plain(eventPageSql(log, narrow, 5n, 1000)), {
       text: `SELECT * FROM "audit"."events" WHERE "position" > $1::bigint AND "position" <= $2::bigint AND "tenant" = $3::text ` +
@@ -98,6 +100,15 @@ describe("replay statements: golden text and params", () => {
         `WHERE "replay_id" = $5::text AND "status" = 'running' AND "last_position" = $6::bigint RETURNING 1) ` +
         `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM moved), $7::text) AS "ok"`,
       params: [9n, 3, 1, 2, "r1", 5n, "EEC01"],
+    });
+  });
+
+  test("holdForClearSql() locks the replay's row and expects it running at checkpoint 0", () => {
+    assert.deepEqual(plain(holdForClearSql(log, "r1")), {
+      text: `WITH held AS (UPDATE "audit"."events_replay" SET "updated_at" = now() ` +
+        `WHERE "replay_id" = $1::text AND "status" = 'running' AND "last_position" = 0 RETURNING 1) ` +
+        `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM held), $2::text) AS "ok"`,
+      params: ["r1", "EEC01"],
     });
   });
 
@@ -174,7 +185,8 @@ function everyStatement(value: string): SqlStatement[] {
     insertReplaySql(log, value, value, null, json, AT),
     targetPositionSql(log, { position: 3n, untilTime: AT, tenant: value }),
     eventPositionSql(log, value),
-    countEventsSql(log, bounds, 0n),
+    countEventsInScopeSql(log, value, bounds),
+    holdForClearSql(log, value),
     eventPageSql(log, bounds, 0n, 10),
     checkpointSql(log, value, 0n, { lastPosition: 1n, applied: 1, skipped: 0, routed: 0 }),
     finishReplaySql(log, value, "completed"),
@@ -262,8 +274,15 @@ for (const testCase of executorCases()) {
       assert.equal(row?.["tenant"], tenant);
       assert.deepEqual(row?.["options"], JSON.parse(options));
       assert.equal(row?.["error"], tenant);
+      const everything: ReplayBounds = { targetPosition: 1000n, tenant: null };
+      assert.deepEqual(await query(countEventsInScopeSql(m.log, id, everything)), [{ count: BigInt(HOSTILE_VALUES.length) }]);
+      const [counted] = await query(replayByIdSql(m.log, id));
+      assert.deepEqual(counted?.["options"], { ...JSON.parse(options), eventsInScope: HOSTILE_VALUES.length }, "the count is noted on the row");
 
+      await fx.db.batch([holdForClearSql(m.log, id)]);
+      assert.equal(await sqlStateOf(fx.db.batch([holdForClearSql(m.log, `${id} `)])), "EEC01");
       await fx.db.batch([checkpointSql(m.log, id, 0n, { lastPosition: 4n, applied: 3, skipped: 1, routed: 0 })]);
+      assert.equal(await sqlStateOf(fx.db.batch([holdForClearSql(m.log, id)])), "EEC01", "no clear once a page committed");
       assert.equal(await sqlStateOf(fx.db.batch([checkpointSql(m.log, id, 0n, { lastPosition: 5n, applied: 1, skipped: 0, routed: 0 })])), "EEC01");
       assert.equal(await sqlStateOf(fx.db.batch([checkpointSql(m.log, `${id} `, 4n, { lastPosition: 5n, applied: 1, skipped: 0, routed: 0 })])), "EEC01");
       const [moved] = await query(replayByIdSql(m.log, id));
@@ -281,7 +300,7 @@ for (const testCase of executorCases()) {
       assert.equal(max?.["position"], BigInt(HOSTILE_VALUES.length));
       for (const [i, value] of HOSTILE_VALUES.entries()) {
         const bounds: ReplayBounds = { targetPosition: 1000n, tenant: value };
-        assert.deepEqual(await query(countEventsSql(m.log, bounds, 0n)), [{ count: 1n }]);
+        assert.deepEqual(await query(countEventsInScopeSql(m.log, "no such replay", bounds)), [{ count: 1n }]);
         const page = await query(eventPageSql(m.log, bounds, 0n, 10));
         assert.deepEqual(page.map((e) => [e["record_id"], e["tenant"], e["position"]]), [[value, value, BigInt(i + 1)]]);
         assert.deepEqual(await query(eventPositionSql(m.log, String(page[0]?.["id"]))), [{ position: BigInt(i + 1) }]);
