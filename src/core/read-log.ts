@@ -43,7 +43,19 @@ function refuseOnScopedStore(ctx: ActionContext, operation: string): void {
   }
 }
 
+/** Check the arguments every read shares, before anything is sent. */
+function checkReadOptions(options: { readonly limit?: unknown; readonly resource?: unknown; readonly recordId?: unknown }): void {
+  const { limit } = options;
+  if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= 1 && (limit as number) <= 10_000)) {
+    throw validationError("limit must be an integer from 1 to 10000", "limit", "range");
+  }
+  for (const key of ["resource", "recordId"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "string") throw validationError(`${key} must be a string`, key, "type");
+  }
+}
+
 async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: TenantFilter): Promise<StoredEvent[]> {
+  checkReadOptions(options);
   if (options.afterPosition !== undefined) {
     if (options.recordId === undefined) {
       throw validationError("afterPosition pages one record's history (with recordId); follow the log with readFeed", "afterPosition");
@@ -64,6 +76,7 @@ async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: 
 }
 
 async function readFeedWith(env: ReadEnv, options: ReadFeedOptions, tenant: TenantFilter): Promise<FeedPage> {
+  checkReadOptions(options);
   const scope: FeedScope = { table: env.log.table.sql, tenant, resource: options.resource };
   const after = options.after === undefined ? FEED_START : decodeFeedCursor(scope, options.after);
   // Under the global lock every transaction that appends events takes the lock before its

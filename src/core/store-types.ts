@@ -145,7 +145,7 @@ export interface EventStore {
    * a store from `withContext({ tenant })` that tenant's events, on a store without a tenant
    * only events without one (resources that are not multi-tenant). Not for following the
    * log: under tenant or custom lock scopes positions commit out of order; use `readFeed`.
-   * @throws {ValidationError} `afterPosition` without `recordId`
+   * @throws {ValidationError} `afterPosition` without `recordId`; `limit` not an integer from 1 to 10000
    */
   readEvents(options?: ReadEventsOptions): Promise<StoredEvent[]>;
   /**
@@ -162,7 +162,7 @@ export interface EventStore {
    * under tenant or custom scopes, events whose transactions commit out of order come in
    * transaction order, and only once every older transaction in the cluster has ended (the
    * visibility horizon), so new events appear with some lag while other transactions are open.
-   * @throws {ValidationError} (path `after`) a cursor this feed did not return
+   * @throws {ValidationError} (path `after`) a cursor this feed did not return; (path `limit`) not an integer from 1 to 10000
    */
   readFeed(options?: ReadFeedOptions): Promise<FeedPage>;
   /**

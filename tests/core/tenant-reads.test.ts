@@ -138,7 +138,7 @@ for (const testCase of executorCases(["pglite", "neon-http"])) {
       assert.equal(sent(), before, "nothing was sent for a bad cursor");
     });
 
-    test("afterPosition pages one record's history only, and an empty tenant reads nothing: VALIDATION_FAILED, nothing sent", async () => {
+    test("afterPosition pages one record's history only; an empty tenant, a bad limit, resource or recordId: VALIDATION_FAILED, nothing sent", async () => {
       const before = sent();
       const paging = await rejectsWith<ValidationError>(store.readAllTenantsEvents({ afterPosition: 1n }), "VALIDATION_FAILED");
       assert.deepEqual(paging.issues.map((i) => i.path), ["afterPosition"]);
@@ -146,6 +146,15 @@ for (const testCase of executorCases(["pglite", "neon-http"])) {
       assert.deepEqual(typed.issues.map((i) => i.path), ["afterPosition"]);
       const empty = await rejectsWith<ValidationError>(store.withContext({ tenant: "" }).readFeed(), "VALIDATION_FAILED");
       assert.deepEqual(empty.issues.map((i) => i.path), ["tenant"]);
+      for (const limit of [0, 10_001, 1.5, Number.NaN, "10"]) {
+        for (const read of [store.readEvents({ limit: limit as number }), store.readFeed({ limit: limit as number })]) {
+          assert.deepEqual((await rejectsWith<ValidationError>(read, "VALIDATION_FAILED")).issues.map((i) => i.path), ["limit"]);
+        }
+      }
+      const resource = await rejectsWith<ValidationError>(store.readFeed({ resource: 1 as unknown as string }), "VALIDATION_FAILED");
+      assert.deepEqual(resource.issues.map((i) => i.path), ["resource"]);
+      const recordId = await rejectsWith<ValidationError>(store.readEvents({ recordId: 1 as unknown as string }), "VALIDATION_FAILED");
+      assert.deepEqual(recordId.issues.map((i) => i.path), ["recordId"]);
       assert.equal(sent(), before);
       const history = await store.withContext({ tenant: "A" }).readEvents({ resource: "note", recordId: noteA });
       const rest = await store.withContext({ tenant: "A" }).readEvents({ resource: "note", recordId: noteA, afterPosition: history[0]!.position });
