@@ -65,9 +65,9 @@ async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: 
     }
   }
   // One record's writes are serialized (its lock key, its row lock), so its positions commit
-  // in order and its history needs no horizon. A snapshot of the log stops at the horizon
-  // where positions can commit out of order, so it never shows a later event without an
-  // earlier one.
+  // in order and its history needs no horizon. A snapshot of the log (a first look, not a way
+  // to follow it: that is readFeed) stops at the horizon where positions can commit out of
+  // order, as it always did: it shows only transactions older than every open one.
   const horizon = !globalScope(env.log) && options.recordId === undefined;
   const { afterPosition, limit, resource, recordId } = options;
   const filter = { afterPosition, limit, resource, recordId, tenant };

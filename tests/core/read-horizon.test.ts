@@ -1,8 +1,8 @@
 /**
  * Snapshot reads of the log (readEvents without a recordId) under narrower lock scopes stop
- * at the visibility horizon, so they never show an event while an earlier-positioned one
- * is still uncommitted; one record's history is not held back. (Following the log page by
- * page is readFeed's job: tests/core/feed.test.ts.)
+ * at the visibility horizon: an event committed after an open transaction began waits behind
+ * it; one record's history is not held back. (Following the log page by page is readFeed's
+ * job: tests/core/feed.test.ts.)
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
