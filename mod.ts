@@ -51,8 +51,8 @@ export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
 export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
-  ActionCall, ActionResult, EventStore, PlannedAction, ReadEventsOptions, RecordId, RecordOf, ResourceClient,
-  TransactionBuilder, TransactionResourceClient,
+  ActionCall, ActionResult, EventStore, FeedPage, PlannedAction, ReadEventsOptions, ReadFeedOptions, RecordId, RecordOf,
+  ResourceClient, TransactionBuilder, TransactionResourceClient,
 } from "./src/core/store-types.ts";
 export { ref, sql } from "./src/sql/fragment.ts";
 export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";

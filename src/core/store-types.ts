@@ -84,9 +84,15 @@ export interface TransactionBuilder {
   resource<R extends AnyResource>(resource: R): TransactionResourceClient<R>;
 }
 
-/** Options of a log read. */
+/**
+ * Options of {@link EventStore.readEvents}: one record's history, or a snapshot of the log.
+ * To follow the log page by page, use {@link EventStore.readFeed}.
+ */
 export interface ReadEventsOptions {
-  /** Only events after this position. Default: from the start. */
+  /**
+   * Only events after this position: paging one record's history, so only with `recordId`
+   * (otherwise `VALIDATION_FAILED` naming `afterPosition`). Default: from the start.
+   */
   readonly afterPosition?: bigint;
   /** At most this many events. Default 1000. */
   readonly limit?: number;
@@ -94,6 +100,31 @@ export interface ReadEventsOptions {
   readonly resource?: string;
   /** Only events of this record (with `resource`). */
   readonly recordId?: string;
+}
+
+/** Options of {@link EventStore.readFeed}. */
+export interface ReadFeedOptions {
+  /**
+   * The `cursor` of the previous page; omitted: from the start of the log. A cursor only
+   * continues the feed that returned it (same event table, tenant and `resource` filter):
+   * anything else is `VALIDATION_FAILED` naming `after`, and nothing is sent.
+   */
+  readonly after?: string;
+  /** At most this many events, 1 to 10000. Default 1000. */
+  readonly limit?: number;
+  /** Only events of this resource. */
+  readonly resource?: string;
+}
+
+/** One page of {@link EventStore.readFeed}. */
+export interface FeedPage {
+  /** The next events of the feed, oldest transaction first (see {@link EventStore.readFeed}). */
+  readonly events: readonly StoredEvent[];
+  /**
+   * Where this page ended: pass it as `after` to read on. Opaque; store it as it is (a
+   * string) with the consumer's progress. An empty page returns the cursor it was given.
+   */
+  readonly cursor: string;
 }
 
 /** The event store: the one object an application talks to. */
@@ -115,8 +146,37 @@ export interface EventStore {
   transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]>;
   /** A store whose calls default to this context (explicit call context wins). */
   withContext(ctx: ActionContext): EventStore;
-  /** Read events in position order. */
+  /**
+   * One record's history (`resource` and `recordId`, paged with `afterPosition`), or a
+   * snapshot of the first events of the log, in position order. Only the store's tenant: on
+   * a store from `withContext({ tenant })` that tenant's events, on a store without a tenant
+   * only events without one (resources that are not multi-tenant). Not for following the
+   * log: under tenant or custom lock scopes positions commit out of order; use `readFeed`.
+   * @throws {ValidationError} `afterPosition` without `recordId`; `limit` not an integer from 1 to 10000
+   */
   readEvents(options?: ReadEventsOptions): Promise<StoredEvent[]>;
+  /**
+   * `readEvents` over every tenant. Only on a store without a tenant (a store from
+   * `withContext({ tenant })` rejects with a `TypeError`): reading across tenants is
+   * always this explicit call.
+   */
+  readAllTenantsEvents(options?: ReadEventsOptions): Promise<StoredEvent[]>;
+  /**
+   * Follow the log: the next page of events after `after` (a cursor from the previous
+   * page) and the cursor to continue from. A consumer that stores the cursor and reads on
+   * sees every committed event of its tenant exactly once, under every lock scope. The order
+   * is by writing transaction, then position: the position order under the global lock;
+   * under tenant or custom scopes, events whose transactions commit out of order come in
+   * transaction order, and only once every older transaction in the cluster has ended (the
+   * visibility horizon), so new events appear with some lag while other transactions are open.
+   * @throws {ValidationError} (path `after`) a cursor this feed did not return; (path `limit`) not an integer from 1 to 10000
+   */
+  readFeed(options?: ReadFeedOptions): Promise<FeedPage>;
+  /**
+   * `readFeed` over every tenant. Only on a store without a tenant (a store from
+   * `withContext({ tenant })` rejects with a `TypeError`). Its cursors are its own.
+   */
+  readAllTenantsFeed(options?: ReadFeedOptions): Promise<FeedPage>;
   /**
    * Rebuild tracked state from the log: clear, then apply events in position order in
    * pages (one write batch per page), with a fence that refuses every action meanwhile.

@@ -9,16 +9,13 @@ import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type {
-  ActionResult, EventStore, PlannedAction, ReadEventsOptions, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionResult, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
 } from "./store-types.ts";
-import type { StoredEvent } from "./stored-event.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
 import { newEventId } from "./ids.ts";
-import { canonicalRecordId } from "./canonical-id.ts";
 import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action-runner.ts";
-import { rowToEvent } from "./record-mapping.ts";
+import { readAllTenantsEvents, readAllTenantsFeed, readEvents, readFeed, type ReadEnv } from "./read-log.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
-import { readEventsSql } from "../sql/read-events.ts";
 import { resourceTableSql } from "./resource-table.ts";
 import type { ReplayConfig } from "../replay/replay-types.ts";
 import { abortReplay, runReplay, runReplayStep, type ReplayEnv } from "../replay/replay-engine.ts";
@@ -90,6 +87,7 @@ function storeWithContext(
     onHookError: options.onHookError, clock,
   };
   const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
+  const readEnv: ReadEnv = { log, db, ctx: baseCtx, resources };
   const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
     const [id, input, ctx] = creating ? [undefined, args[0], args[1]] : [args[0] as RecordId, args[1], args[2]];
@@ -107,10 +105,6 @@ function storeWithContext(
     return Object.freeze(client);
   };
   // A uuid record id is read in the spelling it was written in (lower case).
-  const canonicalRead = (read: ReadEventsOptions): ReadEventsOptions => {
-    const resource = read.resource === undefined ? undefined : resources.get(read.resource);
-    return resource === undefined || read.recordId === undefined ? read : { ...read, recordId: canonicalRecordId(resource, read.recordId) };
-  };
   const store: EventStore = {
     log, db, resources: resources as ReadonlyMap<string, AnyResource>,
     async migrate(migrateOptions = {}) {
@@ -155,13 +149,10 @@ function storeWithContext(
     withContext(ctx: ActionContext): EventStore {
       return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));
     },
-    async readEvents(readOptions: ReadEventsOptions = {}): Promise<StoredEvent[]> {
-      // Under the global lock positions commit in order, so a position is never filled late.
-      // Otherwise a tail read (not one record's history) stops at the visibility horizon.
-      const horizon = !("scope" in log.lock && log.lock.scope === "global") && readOptions.recordId === undefined;
-      const result = await db.query(readEventsSql(log, canonicalRead(readOptions), horizon));
-      return result.rows.map((row) => rowToEvent(log, row));
-    },
+    readEvents: (readOptions) => readEvents(readEnv, readOptions),
+    readAllTenantsEvents: (readOptions) => readAllTenantsEvents(readEnv, readOptions),
+    readFeed: (feedOptions) => readFeed(readEnv, feedOptions),
+    readAllTenantsFeed: (feedOptions) => readAllTenantsFeed(readEnv, feedOptions),
     replay: (replayOptions) => runReplay(replayEnv, replayOptions),
     replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
     abortReplay: () => abortReplay(replayEnv),

@@ -355,7 +355,7 @@ for (const testCase of executorCases()) {
         assert.deepEqual(event.metadata, { [value]: value, nested: [value] });
         assert.equal(event.correlationId, value);
         assert.equal(event.causationId, value);
-        assert.deepEqual(await store.readEvents({ resource: RESOURCE_NAME, recordId: value }), [event]);
+        assert.deepEqual(await store.withContext({ tenant: value }).readEvents({ resource: RESOURCE_NAME, recordId: value }), [event]);
 
         const row = await fx.db.query({ text: `SELECT id, org_id, title, tags FROM ${fx.schema}.docs WHERE id = $1`, params: [value] });
         assert.deepEqual(row.rows, [{ id: value, org_id: value, title: value, tags: [value, "plain"] }]);
