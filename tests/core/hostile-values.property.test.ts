@@ -197,7 +197,8 @@ for (const testCase of executorCases()) {
         assert.notEqual(want, REFUSED, "accepted a value the model refuses");
         if (want === REFUSED) return;
         const { record, event } = result;
-        const [read] = await store.readEvents({ resource: "note", recordId: String(record["id"]) });
+        // Read through the caller's tenant as given (in whatever case): reads see one tenant.
+        const [read] = await store.withContext({ tenant: c.tenant }).readEvents({ resource: "note", recordId: String(record["id"]) });
         const data = want.body === undefined ? { title: want.title } : { title: want.title, body: want.body };
         for (const [what, e] of [["result", event], ["read", read]] as const) {
           assert.deepEqual(e?.data, data, `${what} data`);

@@ -156,7 +156,7 @@ for (const testCase of executorCases()) {
         tenant: ORG_LOWER, actor: { system: "🤖" }, metadata: { "m🌍": title }, correlationId: "corr-🌍",
       });
       assert.equal(record["title"], title);
-      const [read] = await store.readEvents({ resource: "note", recordId: String(record["id"]) });
+      const [read] = await store.withContext({ tenant: ORG_LOWER }).readEvents({ resource: "note", recordId: String(record["id"]) });
       assert.deepEqual(read?.data, { title, body: { "🔑": title } });
       assert.deepEqual(read?.metadata, { "m🌍": title });
       assert.equal(read?.actor?.id, "🤖");
@@ -182,7 +182,7 @@ for (const testCase of executorCases()) {
       const { record, event } = await notes.write({ title: "deep", body: nested(63) }, { tenant: ORG_LOWER });
       assert.deepEqual(record["body"], nested(63));
       assert.deepEqual(event?.data, { title: "deep", body: nested(63) });
-      const [read] = await store.readEvents({ resource: "note", recordId: String(record["id"]) });
+      const [read] = await store.withContext({ tenant: ORG_LOWER }).readEvents({ resource: "note", recordId: String(record["id"]) });
       assert.deepEqual(read?.data, event?.data);
     });
 
@@ -223,7 +223,7 @@ for (const testCase of executorCases()) {
         assert.ok(Object.hasOwn(object, "__proto__"), `${what} keeps the key as data`);
         assert.deepEqual(object, expected, what);
       }
-      const [read] = await store.readEvents({ resource: "note", recordId: String(record["id"]) });
+      const [read] = await store.withContext({ tenant: ORG_LOWER }).readEvents({ resource: "note", recordId: String(record["id"]) });
       assert.ok(Object.hasOwn(read!.metadata, "__proto__"), "the stored metadata has the key");
       assert.equal((read!.metadata as Record<string, unknown>)["isAdmin"], undefined);
       assert.deepEqual(read!.metadata, expected);
@@ -238,8 +238,10 @@ for (const testCase of executorCases()) {
       assert.equal(record["orgId"], ORG_LOWER);
       const second = await notes.retitle(id, { title: "lower" }, { tenant: ORG_LOWER });
       assert.equal(second.event?.tenant, ORG_LOWER);
-      const events = await store.readEvents({ resource: "note", recordId: id });
+      const events = await store.withContext({ tenant: ORG_LOWER }).readEvents({ resource: "note", recordId: id });
       assert.deepEqual(events.map((e) => e.tenant), [ORG_LOWER, ORG_LOWER]);
+      // A store scoped by the other spelling reads the same tenant's events.
+      assert.deepEqual(await store.withContext({ tenant: ORG_UPPER }).readEvents({ resource: "note", recordId: id }), events);
       for (const tenant of [ORG_LOWER, ORG_UPPER]) {
         await store.replay({ tenant });
         const rows = await fx.db.query({ text: `SELECT title FROM ${fx.schema}.notes WHERE id = $1`, params: [id] });
