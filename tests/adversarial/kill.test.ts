@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { databaseUrl, uniqueSchemaName } from "../support/database.ts";
 import { mulberry32, snapshot } from "../replay/replay-helpers.ts";
-import { bankStore, writeForever } from "./fixtures/bank.ts";
+import { bankStore } from "./fixtures/bank.ts";
 import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -94,7 +94,7 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
       await Promise.all(children.map((child) => killAfter(child, 150 + Math.floor(random() * 600))));
     }
     // Some live traffic after the kills, in process, to show the log still takes writes.
-    await writeForever(bank.store, bank.model, 4242, 20);
+    await bank.write(4242, 20);
 
     const groups = await pool.query(
       `SELECT correlation_id, count(*)::int AS n, min((metadata->>'size')::int) AS lo, max((metadata->>'size')::int) AS hi
@@ -106,15 +106,15 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
 
     // The tables are exactly what the log says: replaying it from scratch reproduces them.
     const db = pgPool(pool);
-    const live = await snapshot(db, [bank.model.accounts]);
+    const live = await snapshot(db, [bank.accounts]);
     const result = await bank.store.replay();
     assert.equal(result.done, true);
-    assert.deepEqual(await snapshot(db, [bank.model.accounts]), live);
+    assert.deepEqual(await snapshot(db, [bank.accounts]), live);
   });
 
   test(`a replay killed at ${REPLAY_KILLS} random pages and resumed ends byte-identical to an uninterrupted one`, SLOW, async () => {
     const db = pgPool(pool);
-    const reference = await snapshot(db, [bank.model.accounts]);
+    const reference = await snapshot(db, [bank.accounts]);
     const events = Number((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.events`)).rows[0].n);
     for (let kill = 0; kill < REPLAY_KILLS; kill++) {
       const child = startChild(["replay", schema, "0"]);
@@ -131,10 +131,10 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
       const running = await pool.query(`SELECT status, last_position FROM ${schema}.events_replay WHERE status = 'running'`);
       assert.equal(running.rows.length, 1, "the killed replay is still running (fenced), resumable");
       // Writes are refused while it is resumable.
-      await assert.rejects(writeForever(bank.store, bank.model, 7, 1), (error: { code?: string }) => error.code === "REPLAY_IN_PROGRESS");
+      await assert.rejects(bank.write(7, 1), (error: { code?: string }) => error.code === "REPLAY_IN_PROGRESS");
       const resumed = await bank.store.replay({ resume: true });
       assert.equal(resumed.done, true);
-      assert.deepEqual(await snapshot(db, [bank.model.accounts]), reference, `after kill ${kill + 1} at page ${pages}`);
+      assert.deepEqual(await snapshot(db, [bank.accounts]), reference, `after kill ${kill + 1} at page ${pages}`);
     }
   });
 });
