@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { defineEventLog, defineResource } from "../../mod.ts";
+import { type ActionBuilders, defineEventLog, defineResource } from "../../mod.ts";
 
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const isPlain = (name: string): boolean => PLAIN.test(name) && new TextEncoder().encode(name).length <= 63;
@@ -67,7 +67,7 @@ describe("hostile identifiers are refused at definition time", () => {
           table,
           attributes: v.object({ id: v.string(), title: v.string() }),
           columns: { title: column },
-          actions: ({ create }) => ({ add: create({ input: v.object({ title: v.string() }) }) }),
+          actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({ add: create({ input: v.object({ title: v.string() }) }) }),
         } as never)
       );
       if (!isTable(table) || !isPlain(column)) assert.equal(got, "refused", `accepted ${JSON.stringify([table, column])}`);
@@ -83,7 +83,7 @@ describe("hostile identifiers are refused at definition time", () => {
           name: "thing",
           table: "things",
           attributes: v.object({ id: v.string(), [attribute]: v.string() }),
-          actions: ({ create }) => ({ add: create({ input: v.object({}) }) }),
+          actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({ add: create({ input: v.object({}) }) }),
         } as never)
       );
       if (!isPlain(attribute)) assert.equal(got, "refused", `accepted ${JSON.stringify(attribute)}`);
