@@ -22,6 +22,8 @@ export interface ExecutionPlan {
   readonly rawText: boolean;
   readonly budget: ResponseBudget;
   readonly signal: AbortSignal;
+  /** Fault injection: run a batch's statements, then roll back instead of committing. */
+  readonly rollbackInsteadOfCommit?: boolean;
 }
 
 /** The error answered (to nobody) once the client has gone. */
@@ -49,6 +51,7 @@ async function runBatch(session: Session, statements: readonly Statement[], plan
   try {
     for (const statement of statements) results.push(await runStatement(session, statement, plan));
     if (plan.signal.aborted) throw cancelled();
+    if (plan.rollbackInsteadOfCommit === true) throw cancelled();
   } catch (err) {
     // After an abort the backend throws the connection away, which rolls back too. A failed
     // ROLLBACK leaves the connection not idle, so the backend drops it; the answer is still

@@ -4,8 +4,18 @@
  * @module
  */
 
-/** A one-shot fault mode. */
-export type FaultMode = "drop-after-commit" | "fail-before-execution";
+/**
+ * A one-shot fault mode:
+ * - `drop-after-commit`: execute and commit, then drop the connection without an answer;
+ * - `drop-before-commit`: run every statement of a batch (taking its locks), roll back instead
+ *   of committing, then drop the connection (a single query is not run at all);
+ * - `reset-before-execution`: drop the connection without running anything;
+ * - `fail-before-execution`: answer 503 without running anything.
+ */
+export type FaultMode = "drop-after-commit" | "drop-before-commit" | "reset-before-execution" | "fail-before-execution";
+
+/** The modes whose connection is dropped without an answer. */
+export const DROPPING_FAULTS: ReadonlySet<FaultMode> = new Set(["drop-after-commit", "drop-before-commit", "reset-before-execution"]);
 
 /** Faults that are on from the start (server options and CLI flags). */
 export interface FaultOptions {

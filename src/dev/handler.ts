@@ -12,6 +12,7 @@ import { executePayload } from "./execute-payload.ts";
 import {
   createFaultController,
   DroppedResponseError,
+  DROPPING_FAULTS,
   type FaultInjector,
   type FaultMode,
   type FaultOptions,
@@ -136,6 +137,9 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
     if (fault.mode === "fail-before-execution") {
       throw new ProxyError(503, "injected fault: the server is unavailable, nothing was executed");
     }
+    if (fault.mode === "reset-before-execution" || (fault.mode === "drop-before-commit" && payload.kind === "query")) {
+      throw new DroppedResponseError();
+    }
     const plan = {
       payload,
       batch,
@@ -143,6 +147,7 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
       rawText: headers.get("neon-raw-text-output") === "true",
       budget: new ResponseBudget(maxResponseBytes),
       signal,
+      rollbackInsteadOfCommit: fault.mode === "drop-before-commit",
     };
     const body = await backend.withSession(info, signal, (session) => executePayload(session, plan));
     return jsonResponse(200, body, payload.kind === "batch" ? batchEchoHeaders(batch) : []);
@@ -167,7 +172,7 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
     } catch (err) {
       response = errorResponse(err);
     }
-    if (mode === "drop-after-commit") throw new DroppedResponseError();
+    if (mode !== null && DROPPING_FAULTS.has(mode)) throw new DroppedResponseError();
     return withHeaders(response, cors);
   };
 
