@@ -48,20 +48,28 @@ export interface ReplayOverride {
   readonly routeTo: readonly (readonly [string, string])[];
 }
 
+/** Actor types by name, as {@link defineEventLog} takes them. */
+export type ActorDefinitions = Readonly<Record<string, ActorDefinition>>;
+
 /** What {@link defineEventLog} takes. */
-export interface EventLogOptions {
+export interface EventLogOptions<TActors extends ActorDefinitions = ActorDefinitions> {
   /** Table name, optionally schema-qualified (`audit.events`). Default `events`. */
   readonly table?: string;
   /** Actor types, each stored in its own column. Default: none. */
-  readonly actors?: Readonly<Record<string, ActorDefinition>>;
+  readonly actors?: TActors;
   /** Advisory-lock scope of writes. Default `{ scope: "global" }` (key 2147483647). */
   readonly lock?: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides?: readonly ReplayOverride[];
 }
 
-/** A validated event-log definition. */
-export interface EventLog {
+/**
+ * A validated event-log definition. `TActor` is the union of its actor type names (a type
+ * only: it types the `actor` of every call made through a store of this log).
+ */
+export interface EventLog<TActor extends string = string> {
+  /** Phantom: the actor type names, for the types of calls. Never set at run time. */
+  readonly "~actor"?: TActor;
   /** The event table. */
   readonly table: TableName;
   /** The replay state table (fence and checkpoints), beside the event table. */
@@ -98,7 +106,9 @@ const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "inte
  * });
  * ```
  */
-export function defineEventLog(options: EventLogOptions = {}): EventLog {
+export function defineEventLog<const TActors extends ActorDefinitions = Record<never, ActorDefinition>>(
+  options: EventLogOptions<TActors> = {},
+): EventLog<keyof TActors & string> {
   const table = tableName(options.table ?? "events", "event log table name");
   const replayStateTable = tableName(
     table.schema === undefined ? `${table.name}_replay` : `${table.schema}.${table.name}_replay`,
@@ -119,7 +129,7 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
     columns.add(actor.column);
     actors[name] = Object.freeze({ column: actor.column, type: actor.type });
   }
-  const log: EventLog = Object.freeze({
+  const log: EventLog<keyof TActors & string> = Object.freeze({
     table,
     replayStateTable,
     actors: Object.freeze(actors),
