@@ -36,7 +36,7 @@ export type {
 export type { BatchOptions, Executor, IsolationLevel, QueryResult, Row, SqlParam, SqlStatement } from "./src/core/executor.ts";
 export { defineEventLog } from "./src/core/event-log.ts";
 export type {
-  ActorColumnType, ActorDefinition, EventLog, EventLogOptions, LockKey, LockKeyInput, LockOption, ReplayOverride,
+  ActorColumnType, ActorDefinition, ActorDefinitions, EventLog, EventLogOptions, LockKey, LockKeyInput, LockOption, ReplayOverride,
 } from "./src/core/event-log.ts";
 export { migrationSql } from "./src/sql/event-log-ddl.ts";
 export { defineResource } from "./src/core/resource.ts";
@@ -51,8 +51,8 @@ export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
 export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
-  ActionCall, ActionResult, EventStore, FeedPage, PlannedAction, ReadEventsOptions, ReadFeedOptions, RecordId, RecordOf,
-  ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionCall, ActionResult, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
+  RecordOf, ResourceClient, TransactionBuilder, TransactionResourceClient, TransactionResults,
 } from "./src/core/store-types.ts";
 export { ref, sql } from "./src/sql/fragment.ts";
 export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";

@@ -78,8 +78,11 @@ export interface CreateOptions<TAttrs, TIn extends AnySchema> extends CommonActi
   readonly change?: (input: v.InferOutput<TIn>) => Partial<TAttrs>;
 }
 
-/** Attribute values or atomic SQL expressions for an update. */
-export type AtomicSet<TAttrs> = { readonly [K in keyof TAttrs]?: TAttrs[K] | SqlFragment };
+/**
+ * Attribute values or atomic SQL expressions for an update. A fragment may reference only
+ * attributes of the resource (`ref("balnce")` does not compile).
+ */
+export type AtomicSet<TAttrs> = { readonly [K in keyof TAttrs]?: TAttrs[K] | SqlFragment<keyof TAttrs & string> };
 
 /** Options of an update action. */
 export interface UpdateOptions<TAttrs, TIn extends AnySchema> extends CommonActionOptions<TAttrs, TIn> {

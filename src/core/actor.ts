@@ -38,8 +38,8 @@ function integerText(id: ActorId, [min, max]: readonly [bigint, bigint]): string
  * @throws {ValidationError} code `VALIDATION_FAILED` for an undeclared actor type, several
  *   actors, an id that does not fit the column, or text with NUL or a lone surrogate
  */
-export function resolveActor(log: EventLog, actor: Readonly<Record<string, ActorId>> | undefined): ResolvedActor | null {
-  const entries = Object.entries(actor ?? {}).filter(([, id]) => id !== undefined && id !== null);
+export function resolveActor(log: EventLog, actor: { readonly [type: string]: ActorId | undefined } | undefined): ResolvedActor | null {
+  const entries = Object.entries(actor ?? {}).filter((entry): entry is [string, ActorId] => entry[1] !== undefined && entry[1] !== null);
   if (entries.length === 0) return null;
   if (entries.length > 1) throw validationError("An action records at most one actor", "actor");
   const [type, id] = entries[0]!;

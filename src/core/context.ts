@@ -7,13 +7,17 @@
 /** An actor id value: a string (uuid/text columns) or an integer (bigint/integer columns). */
 export type ActorId = string | number | bigint;
 
-/** What an action call carries besides its input. */
-export interface ActionContext {
+/**
+ * What an action call carries besides its input. `TActor` is the union of the actor type
+ * names the event log declares, so that `actor: { usr: id }` does not compile against a log
+ * whose actor is `user`.
+ */
+export interface ActionContext<TActor extends string = string> {
   /**
    * Who performs the action: at most one declared actor type, e.g. `{ user: userId }`.
    * Omit (or pass `{}`) for an anonymous action.
    */
-  readonly actor?: Readonly<Record<string, ActorId>>;
+  readonly actor?: [TActor] extends [never] ? { readonly [type: string]: never } : { readonly [K in TActor]?: ActorId };
   /**
    * JSON stored with the event as given (`{ source: "api", requestId }`). Values JSON cannot
    * hold exactly (NaN, text with NUL or lone surrogates, Maps, deeper than 64 levels, ...) are

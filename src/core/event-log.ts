@@ -49,12 +49,15 @@ export interface ReplayOverride {
   readonly routeTo: readonly (readonly [string, string])[];
 }
 
+/** Actor types by name, as {@link defineEventLog} takes them. */
+export type ActorDefinitions = Readonly<Record<string, ActorDefinition>>;
+
 /** What {@link defineEventLog} takes. */
-export interface EventLogOptions {
+export interface EventLogOptions<TActors extends ActorDefinitions = ActorDefinitions> {
   /** Table name, optionally schema-qualified (`audit.events`). Default `events`. */
   readonly table?: string;
   /** Actor types, each stored in its own column. Default: none. */
-  readonly actors?: Readonly<Record<string, ActorDefinition>>;
+  readonly actors?: TActors;
   /** Advisory-lock scope of writes. Default `{ scope: "global" }` (key 2147483647). */
   readonly lock?: LockOption;
   /** Replay routing of old event versions. */
@@ -67,8 +70,13 @@ export interface EventLogOptions {
   readonly ignoredCallRetentionMs?: number;
 }
 
-/** A validated event-log definition. */
-export interface EventLog {
+/**
+ * A validated event-log definition. `TActor` is the union of its actor type names (a type
+ * only: it types the `actor` of every call made through a store of this log).
+ */
+export interface EventLog<TActor extends string = string> {
+  /** Phantom: the actor type names, for the types of calls. Never set at run time. */
+  readonly "~actor"?: TActor;
   /** The event table. */
   readonly table: TableName;
   /** The replay state table (fence and checkpoints), beside the event table. */
@@ -119,7 +127,9 @@ const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: t
  * });
  * ```
  */
-export function defineEventLog(options: EventLogOptions = {}): EventLog {
+export function defineEventLog<const TActors extends ActorDefinitions = Record<never, ActorDefinition>>(
+  options: EventLogOptions<TActors> = {},
+): EventLog<keyof TActors & string> {
   checkOptionKeys(options, LOG_KEYS, "defineEventLog()");
   const table = tableName(options.table ?? "events", "event log table name");
   const replayStateTable = tableName(
@@ -150,7 +160,7 @@ export function defineEventLog(options: EventLogOptions = {}): EventLog {
     columns.add(actor.column);
     actors[name] = Object.freeze({ column: actor.column, type: actor.type });
   }
-  const log: EventLog = Object.freeze({
+  const log: EventLog<keyof TActors & string> = Object.freeze({
     table,
     replayStateTable,
     idempotencyTable,

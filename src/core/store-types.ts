@@ -40,22 +40,27 @@ type ActionsOf<R> = R extends Resource<any, infer T> ? T : never;
 
 type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.InferInput<TIn> : never;
 
-/** The typed function that calls one action. */
-export type ActionCall<TAttrs, A> =
+/** The typed function that calls one action; `TActor` names the log's actor types. */
+export type ActionCall<TAttrs, A, TActor extends string = string> =
   // deno-lint-ignore no-explicit-any
   A extends ActionDefinition<any, infer TIn, "create">
-    ? {} extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext) => Promise<ActionResult<TAttrs>>
-    : (input: InputArg<TIn>, ctx?: ActionContext) => Promise<ActionResult<TAttrs>>
+    ? {} extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+    : (input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     // deno-lint-ignore no-explicit-any
     : A extends ActionDefinition<any, infer TIn, "update" | "destroy">
-      ? {} extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext) => Promise<ActionResult<TAttrs>>
-      : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext) => Promise<ActionResult<TAttrs>>
+      ? {} extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+      : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : never;
 
 /** One function per action of the resource, typed from its definition. */
-export type ResourceClient<R> = { readonly [K in keyof ActionsOf<R>]: ActionCall<RecordOf<R>, ActionsOf<R>[K]> };
+export type ResourceClient<R, TActor extends string = string> = {
+  readonly [K in keyof ActionsOf<R>]: ActionCall<RecordOf<R>, ActionsOf<R>[K], TActor>;
+};
 
-/** An action planned inside {@link EventStore.transaction}; it runs when the transaction is sent. */
+/**
+ * An action planned inside {@link EventStore.transaction}; it runs when the transaction is
+ * sent. Return planned actions from the plan to get their results typed, in that order.
+ */
 export interface PlannedAction<TAttrs> {
   /**
    * The record id, to name the record in later calls of the same transaction. Generated
@@ -71,18 +76,28 @@ export interface PlannedAction<TAttrs> {
 }
 
 /** The typed function that plans one action inside a transaction. */
-export type PlannedCall<TAttrs, A> = ActionCall<TAttrs, A> extends (...args: infer P) => Promise<ActionResult<TAttrs>>
-  ? (...args: P) => PlannedAction<TAttrs>
-  : never;
+export type PlannedCall<TAttrs, A, TActor extends string = string> =
+  ActionCall<TAttrs, A, TActor> extends (...args: infer P) => Promise<ActionResult<TAttrs>> ? (...args: P) => PlannedAction<TAttrs>
+    : never;
 
 /** One planning function per action of the resource. */
-export type TransactionResourceClient<R> = { readonly [K in keyof ActionsOf<R>]: PlannedCall<RecordOf<R>, ActionsOf<R>[K]> };
+export type TransactionResourceClient<R, TActor extends string = string> = {
+  readonly [K in keyof ActionsOf<R>]: PlannedCall<RecordOf<R>, ActionsOf<R>[K], TActor>;
+};
 
 /** What the callback of {@link EventStore.transaction} receives. */
-export interface TransactionBuilder {
+export interface TransactionBuilder<TActor extends string = string> {
   /** Plan actions of a resource; they are sent together when the callback returns. */
-  resource<R extends AnyResource>(resource: R): TransactionResourceClient<R>;
+  resource<R extends AnyResource>(resource: R): TransactionResourceClient<R, TActor>;
 }
+
+/**
+ * The results of a transaction: typed per planned action, in order, when the plan returns
+ * its planned actions (a tuple); otherwise every action's result in planning order.
+ */
+export type TransactionResults<T> = T extends readonly PlannedAction<unknown>[]
+  ? { -readonly [K in keyof T]: ActionResult<T[K] extends PlannedAction<infer A> ? A : never> }
+  : ActionResult<unknown>[];
 
 /**
  * Options of {@link EventStore.readEvents}: one record's history, or a snapshot of the log.
@@ -127,8 +142,11 @@ export interface FeedPage {
   readonly cursor: string;
 }
 
-/** The event store: the one object an application talks to. */
-export interface EventStore {
+/**
+ * The event store: the one object an application talks to. `TActor` is the union of the
+ * log's actor type names (see {@link ActionContext}).
+ */
+export interface EventStore<TActor extends string = string> {
   /** The event log definition. */
   readonly log: EventLog;
   /** The executor the store writes through. */
@@ -141,11 +159,18 @@ export interface EventStore {
    */
   migrate(options?: { readonly resourceTables?: boolean }): Promise<void>;
   /** The typed action functions of a resource. */
-  resource<R extends AnyResource>(resource: R): ResourceClient<R>;
-  /** Commit several actions atomically, in one round trip (plus one read round trip for change-function updates). */
-  transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]>;
+  resource<R extends AnyResource>(resource: R): ResourceClient<R, TActor>;
+  /**
+   * Commit several actions atomically, in one round trip (plus one read round trip for
+   * change-function updates). When the plan returns planned actions (`return [a, b]`), the
+   * result is their results in that order, typed per action; otherwise every action's result
+   * in planning order.
+   */
+  transaction<const T extends readonly PlannedAction<unknown>[] | void>(
+    plan: (tx: TransactionBuilder<TActor>) => T | Promise<T>,
+  ): Promise<TransactionResults<T>>;
   /** A store whose calls default to this context (explicit call context wins). */
-  withContext(ctx: ActionContext): EventStore;
+  withContext(ctx: ActionContext<TActor>): EventStore<TActor>;
   /**
    * One record's history (`resource` and `recordId`, paged with `afterPosition`), or a
    * snapshot of the first events of the log, in position order. Only the store's tenant: on

@@ -10,6 +10,7 @@ import type { ActionContext } from "./context.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type {
   ActionResult, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
 import { newEventId } from "./ids.ts";
@@ -23,12 +24,12 @@ import { checkReplayRoutes } from "../replay/apply-event.ts";
 import { adoptRows } from "../replay/adopt.ts";
 
 
-/** What {@link createEventStore} takes. */
-export interface EventStoreOptions {
+/** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
+export interface EventStoreOptions<TActor extends string = string> {
   /** The executor: `neonHttp(neon(url))`, `pglite(db)` or `pgPool(pool)`. */
   readonly db: Executor;
   /** The event log definition. */
-  readonly log: EventLog;
+  readonly log: EventLog<TActor>;
   /** Every tracked resource. Resource names must be unique. */
   readonly resources: readonly AnyResource[];
   /** Retries of change-function updates on conflict. */
@@ -58,7 +59,7 @@ function mergeContext(base: ActionContext, call: ActionContext | undefined): Act
  * const { record } = await store.resource(User).register({ email, name }, { actor: { user: userId } });
  * ```
  */
-export function createEventStore(options: EventStoreOptions): EventStore {
+export function createEventStore<TActor extends string = string>(options: EventStoreOptions<TActor>): EventStore<TActor> {
   const resources = new Map<string, AnyResource>();
   for (const resource of options.resources) {
     if (resources.has(resource.name)) throw new TypeError(`Two resources are named "${resource.name}"`);
@@ -67,9 +68,9 @@ export function createEventStore(options: EventStoreOptions): EventStore {
   checkReplayRoutes(options.log, resources);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
-  return storeWithContext(options, resources, clock, {
+  return storeWithContext(options as EventStoreOptions, resources, clock, {
     maxAttempts: retry.maxAttempts ?? 10, baseDelayMs: retry.baseDelayMs ?? 5, maxDelayMs: retry.maxDelayMs ?? 200,
-  }, {});
+  }, {}) as EventStore<TActor>;
 }
 
 function storeWithContext(
@@ -117,9 +118,13 @@ function storeWithContext(
       const r = known(resource);
       return clientOf(r, async (action, args) => (await runCalls(config, [await prepare(r, action, args).call]))[0]!) as unknown as ResourceClient<R>;
     },
-    async transaction(plan: (tx: TransactionBuilder) => void | Promise<void>): Promise<ActionResult<unknown>[]> {
+    async transaction<T extends readonly PlannedAction<unknown>[] | void>(
+      plan: (tx: TransactionBuilder) => T | Promise<T>,
+    ): Promise<TransactionResults<T>> {
       const pending: Promise<PreparedCall>[] = [];
       const handedOut: { call: Promise<PreparedCall>; recordId: string }[] = [];
+      // Where each planned action's result will be, for a plan that returns planned actions.
+      const slots = new WeakMap<PlannedAction<unknown>, number>();
       // The actions of one transaction are one request: they share a correlation id unless told otherwise.
       const shared: ActionContext = { correlationId: newEventId() };
       const builder: TransactionBuilder = {
@@ -130,13 +135,22 @@ function storeWithContext(
             call.catch(() => undefined); // surfaced by Promise.all below, not as an unhandled rejection
             pending.push(call);
             if (recordId !== undefined) handedOut.push({ call, recordId });
-            return Object.freeze({ recordId: recordId ?? "" });
+            const planned: PlannedAction<unknown> = Object.freeze({ recordId: recordId ?? "" });
+            slots.set(planned, pending.length - 1);
+            return planned;
           }) as unknown as TransactionResourceClient<R>;
         },
       };
-      await plan(builder);
+      const returned = await plan(builder);
+      // Checked before anything is sent: a wrong return value must not follow a commit.
+      const picked = Array.isArray(returned)
+        ? returned.map((planned: PlannedAction<unknown>, i: number) => {
+          const slot = slots.get(planned);
+          if (slot === undefined) throw new TypeError(`The transaction plan returned something other than an action it planned (at index ${i})`);
+          return slot;
+        })
+        : undefined;
       const calls = await Promise.all(pending);
-      if (calls.length === 0) return [];
       // The ids handed out for creates: when the key written differs (it came from map, accept,
       // defaults, change or a before hook), later calls naming the id address that key (runCalls).
       const placeholders = new Map<PreparedCall, string>();
@@ -144,7 +158,8 @@ function storeWithContext(
         const prepared = await call;
         if (prepared.action.type === "create") placeholders.set(prepared, recordId);
       }
-      return runCalls(config, calls, placeholders);
+      const results = calls.length === 0 ? [] : await runCalls(config, calls, placeholders);
+      return (picked === undefined ? results : picked.map((slot) => results[slot])) as TransactionResults<T>;
     },
     withContext(ctx: ActionContext): EventStore {
       return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));

@@ -6,22 +6,30 @@
  */
 import type { SqlParam } from "../core/executor.ts";
 
-/** A reference to an attribute of the record being updated; resolved to its quoted column. */
-export interface AttributeRef {
+/**
+ * A reference to an attribute of the record being updated; resolved to its quoted column.
+ * `TName` is the attribute's name as a literal type, so that an update's `set` can only
+ * reference attributes of its resource.
+ */
+export interface AttributeRef<TName extends string = string> {
   /** Discriminator. */
   readonly kind: "attribute-ref";
   /** The attribute name. */
-  readonly attribute: string;
+  readonly attribute: TName;
 }
 
-/** A piece of SQL from the {@link sql} tag: literal text parts and the values between them. */
-export interface SqlFragment {
+/**
+ * A piece of SQL from the {@link sql} tag: literal text parts and the values between them.
+ * `TRefs` is the union of the attribute names it references (checked against the resource
+ * where the fragment is used).
+ */
+export interface SqlFragment<TRefs extends string = string> {
   /** Discriminator. */
   readonly kind: "sql-fragment";
   /** The literal text parts (the template's strings, written by the developer). */
   readonly strings: readonly string[];
   /** The interpolated values: bind parameters, attribute references or nested fragments. */
-  readonly values: readonly (SqlParam | AttributeRef | SqlFragment)[];
+  readonly values: readonly (SqlParam | AttributeRef<TRefs> | SqlFragment<TRefs>)[];
 }
 
 // `;` ends a statement, `--` and `/*` open comments, `$1` is a placeholder of ours, and `$$` or
@@ -46,7 +54,10 @@ const REF_BRAND = Symbol.for("edge-events.attribute-ref");
  *   set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) })
  * ```
  */
-export function sql(strings: TemplateStringsArray, ...values: (SqlParam | AttributeRef | SqlFragment)[]): SqlFragment {
+export function sql<TRefs extends string = never>(
+  strings: TemplateStringsArray,
+  ...values: (SqlParam | AttributeRef<TRefs> | SqlFragment<TRefs>)[]
+): SqlFragment<TRefs> {
   for (const part of strings) {
     if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments, $n placeholders or dollar quotes");
   }
@@ -62,7 +73,7 @@ export function sql(strings: TemplateStringsArray, ...values: (SqlParam | Attrib
  * sql`${ref("balance")} - ${amount}`
  * ```
  */
-export function ref(attribute: string): AttributeRef {
+export function ref<TName extends string>(attribute: TName): AttributeRef<TName> {
   return Object.freeze({ kind: "attribute-ref", attribute, [REF_BRAND]: true });
 }
 

@@ -56,7 +56,7 @@ export const DEPOSIT_INPUT: v.ObjectSchema<{ amount: v.NumberSchema<undefined> }
  * @param input the deposit input
  * @returns the set clause
  */
-export function depositSet({ amount }: { amount: number }): { balance: SqlFragment } {
+export function depositSet({ amount }: { amount: number }): { balance: SqlFragment<"balance"> } {
   return { balance: sql`${ref("balance")} + ${amount}` };
 }
 

@@ -1,0 +1,114 @@
+// Type tests of the public API, checked by `tsc --noEmit` (the typecheck step of npm test) and
+// never run: each `@ts-expect-error` must meet an error, or the check fails ("unused directive"),
+// and each `Expect<Equal<...>>` must hold.
+import * as v from "valibot";
+import {
+  type ActionResult,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  type Executor,
+  ref,
+  sql,
+} from "../../mod.ts";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Expect<T extends true> = T;
+
+declare const db: Executor;
+
+const log = defineEventLog({
+  actors: { user: { column: "user_id", type: "uuid" }, system: { column: "system_actor", type: "text" } },
+});
+
+interface Account {
+  id: string;
+  owner: string;
+  balance: number;
+}
+
+const Account = defineResource({
+  name: "account",
+  table: "accounts",
+  attributes: v.object({ id: v.string(), owner: v.string(), balance: v.number() }),
+  actions: ({ create, update, destroy }) => ({
+    open: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 } }),
+    deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+    close: destroy(),
+  }),
+});
+
+const Note = defineResource({
+  name: "note",
+  table: "notes",
+  attributes: v.object({ id: v.string(), text: v.string() }),
+  actions: ({ create }) => ({ write: create({ input: v.object({ text: v.string() }) }) }),
+});
+
+const store = createEventStore({ db, log, resources: [Account, Note] });
+type _store = Expect<Equal<typeof store, EventStore<"user" | "system">>>;
+
+export async function actorNames(): Promise<void> {
+  await store.resource(Account).open({ owner: "ada" }, { actor: { user: "0190a1b2-0000-7000-8000-000000000000" } });
+  await store.resource(Account).open({ owner: "ada" }, { actor: { system: "cron" } });
+  // @ts-expect-error an actor type the log does not declare
+  await store.resource(Account).open({ owner: "ada" }, { actor: { usr: "u1" } });
+  // @ts-expect-error also through withContext
+  store.withContext({ actor: { admin: "root" } });
+  const scoped = store.withContext({ tenant: "t1" });
+  // @ts-expect-error and through a scoped store's calls
+  await scoped.resource(Account).deposit("a1", { amount: 1 }, { actor: { usr: "u1" } });
+}
+
+export function logWithoutActors(): void {
+  const bare = createEventStore({ db, log: defineEventLog({}), resources: [Note] });
+  // @ts-expect-error a log without actor types takes no actor
+  void bare.resource(Note).write({ text: "x" }, { actor: { user: "u1" } });
+  void bare.resource(Note).write({ text: "x" }, {});
+}
+
+export function refNames(): void {
+  defineResource({
+    name: "account",
+    table: "accounts",
+    attributes: v.object({ id: v.string(), balance: v.number() }),
+    actions: ({ update }) => ({
+      // @ts-expect-error ref() names an attribute the resource does not have
+      deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balnce")} + ${amount}` }) }),
+      ok: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} * ${amount}` }) }),
+      nested: update({ input: v.object({}), set: () => ({ balance: sql`abs(${sql`${ref("balance")} - 1`})` }) }),
+    }),
+  });
+}
+
+export async function transactionResults(): Promise<void> {
+  const typed = await store.transaction((tx) => [tx.resource(Account).open({ owner: "ada" }), tx.resource(Note).write({ text: "hi" })]);
+  type _typed = Expect<Equal<typeof typed, [ActionResult<Account>, ActionResult<{ id: string; text: string }>]>>;
+  const owner: string = typed[0].record.owner;
+  const text: string = typed[1].record.text;
+  void owner, text;
+  const untyped = await store.transaction((tx) => {
+    tx.resource(Account).open({ owner: "ada" });
+  });
+  type _untyped = Expect<Equal<typeof untyped, ActionResult<unknown>[]>>;
+  // @ts-expect-error the planning functions take the action's input
+  await store.transaction((tx) => [tx.resource(Account).open({ owner: 1 })]);
+}
+
+export function oneBadActionLeavesTheOthersTyped(): void {
+  const Broken = defineResource({
+    name: "broken",
+    table: "broken",
+    attributes: v.object({ id: v.string(), title: v.string() }),
+    actions: ({ create, update }) => ({
+      add: create({ input: v.object({ title: v.string() }) }),
+      // @ts-expect-error a change function that returns an attribute the resource lacks
+      bad: update({ input: v.object({}), change: () => ({ nope: 1 }) }),
+    }),
+  });
+  const client = createEventStore({ db, log, resources: [Broken] }).resource(Broken);
+  // Not `possibly undefined`: the good action keeps its exact signature.
+  const add: (input: { title: string }, ctx?: object) => Promise<ActionResult<{ id: string; title: string }>> = client.add;
+  void add;
+}
