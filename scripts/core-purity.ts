@@ -150,14 +150,17 @@ export function packageName(specifier: string): string {
 }
 
 /**
- * Runtime imports of optional peers in everything `entry` loads at run time.
- * Follows relative imports that are not type-only.
+ * Imports of optional peers in the graph of relative imports reachable from `entry`, following
+ * only the imports `follows` accepts (and checking only those).
  *
- * @param entry the entry module, e.g. `mod.ts`
- * @param modules every scanned module, by repository-relative path
+ * @returns each peer import found, with the module that makes it and the path that reaches it
  */
-export function corePeerViolations(entry: string, modules: ReadonlyMap<string, ScannedModule>): Violation[] {
-  const out: Violation[] = [];
+function peerImports(
+  entry: string,
+  modules: ReadonlyMap<string, ScannedModule>,
+  follows: (ref: ImportRef) => boolean,
+): Array<{ file: string; line: number; specifier: string; via: string }> {
+  const found: Array<{ file: string; line: number; specifier: string; via: string }> = [];
   const seen = new Set<string>();
   const queue: Array<{ file: string; via: string }> = [{ file: entry, via: entry }];
   while (queue.length > 0) {
@@ -167,19 +170,28 @@ export function corePeerViolations(entry: string, modules: ReadonlyMap<string, S
     const mod = modules.get(file);
     if (mod === undefined) continue;
     for (const ref of mod.imports) {
-      if (ref.typeOnly || ref.specifier === undefined) continue;
+      if (ref.specifier === undefined || !follows(ref)) continue;
       const target = resolveRelative(file, ref.specifier);
       if (target !== undefined) queue.push({ file: target, via: `${via} -> ${target}` });
-      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) {
-        out.push({
-          file,
-          line: ref.line,
-          message: `the core loads the optional peer "${ref.specifier}" at run time (${via}); use \`import type\` or move it to an adapter`,
-        });
-      }
+      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) found.push({ file, line: ref.line, specifier: ref.specifier, via });
     }
   }
-  return out;
+  return found;
+}
+
+/**
+ * Runtime imports of optional peers in everything `entry` loads at run time.
+ * Follows relative imports that are not type-only.
+ *
+ * @param entry the entry module, e.g. `mod.ts`
+ * @param modules every scanned module, by repository-relative path
+ */
+export function corePeerViolations(entry: string, modules: ReadonlyMap<string, ScannedModule>): Violation[] {
+  return peerImports(entry, modules, (ref) => !ref.typeOnly).map(({ file, line, specifier, via }) => ({
+    file,
+    line,
+    message: `the core loads the optional peer "${specifier}" at run time (${via}); use \`import type\` or move it to an adapter`,
+  }));
 }
 
 /**
@@ -191,30 +203,12 @@ export function corePeerViolations(entry: string, modules: ReadonlyMap<string, S
  * @param modules every scanned module, by repository-relative path
  */
 export function eagerPeerViolations(entry: string, modules: ReadonlyMap<string, ScannedModule>): Violation[] {
-  const out: Violation[] = [];
-  const seen = new Set<string>();
-  const queue: Array<{ file: string; via: string }> = [{ file: entry, via: entry }];
-  while (queue.length > 0) {
-    const { file, via } = queue.shift() as { file: string; via: string };
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const mod = modules.get(file);
-    if (mod === undefined) continue;
-    for (const ref of mod.imports) {
-      if (ref.typeOnly || ref.dynamic || ref.specifier === undefined) continue;
-      const target = resolveRelative(file, ref.specifier);
-      if (target !== undefined) queue.push({ file: target, via: `${via} -> ${target}` });
-      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) {
-        out.push({
-          file,
-          line: ref.line,
-          message: `${entry} loads the optional peer "${ref.specifier}" when it is imported (${via}); ` +
-            "import it lazily where the feature needs it (loadOptionalPeer in src/dev/optional-peer.ts)",
-        });
-      }
-    }
-  }
-  return out;
+  return peerImports(entry, modules, (ref) => !ref.typeOnly && !ref.dynamic).map(({ file, line, specifier, via }) => ({
+    file,
+    line,
+    message: `${entry} loads the optional peer "${specifier}" when it is imported (${via}); ` +
+      "import it lazily where the feature needs it (loadOptionalPeer in src/dev/optional-peer.ts)",
+  }));
 }
 
 /**
