@@ -61,7 +61,14 @@ export interface CommonActionOptions<TAttrs, TIn extends AnySchema> {
    * before validating the data against today's input schema.
    */
   readonly upcast?: Readonly<Record<number, (data: JsonObject) => JsonObject>>;
-  /** Adjust the attributes before the write. Never runs during replay. */
+  /**
+   * Adjust the attributes before the write. Never runs during replay.
+   *
+   * Runs once per attempt: when a change-function update finds its record changed and is
+   * retried (`conflictRetry`), the write is built again and `before` runs again, with the
+   * record as read for that attempt (a resend after a lost response sends the batch already
+   * built and does not run it). Keep it free of side effects; put those in `after`.
+   */
   readonly before?: (
     attributes: Partial<TAttrs>,
     info: BeforeHookInfo<TAttrs, v.InferOutput<TIn>>,
