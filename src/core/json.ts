@@ -71,7 +71,7 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
   }
   if (value === null) return null;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw refuse(path, "is an invalid Date", "date");
+    checkStorableDate(value, path);
     return value.toISOString();
   }
   if (value instanceof Uint8Array) return `\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
@@ -115,6 +115,23 @@ export function jsonText(value: unknown, path?: string): string {
 /** Whether two values have the same JSON form (used to tell input values from changed ones). */
 export function sameJson(a: unknown, b: unknown): boolean {
   return jsonText(a ?? null) === jsonText(b ?? null);
+}
+
+/** The earliest instant Postgres's `timestamptz` holds: 4714-11-24 00:00:00 BC, UTC. */
+const EARLIEST_STORABLE_MS = Date.UTC(-4713, 10, 24);
+
+/**
+ * Check that a Date is valid and within what Postgres's `timestamp`/`timestamptz` hold
+ * (4714-11-24 BC onwards; every later Date JavaScript can make fits).
+ *
+ * @param date the Date
+ * @param path the field, for the error
+ * @throws {ValidationError} code `VALIDATION_FAILED` naming `path`
+ */
+export function checkStorableDate(date: Date, path: string | undefined): void {
+  const time = date.getTime();
+  if (Number.isNaN(time)) throw refuse(path, "is an invalid Date", "date");
+  if (time < EARLIEST_STORABLE_MS) throw refuse(path, "is a Date earlier than Postgres can store (4714-11-24 BC)", "date");
 }
 
 /**

@@ -11,6 +11,7 @@ import type { StoredEvent } from "./stored-event.ts";
 import { rowToEvent } from "./record-mapping.ts";
 import type { AnyResource } from "./resource.ts";
 import { canonicalRecordId, canonicalTenant } from "./canonical-id.ts";
+import { checkText } from "./well-formed-text.ts";
 import { validationError } from "./validation.ts";
 import { decodeFeedCursor, encodeFeedCursor, FEED_START, type FeedScope } from "./feed-cursor.ts";
 import { readEventsSql, readFeedSql, type TenantFilter } from "../sql/read-events.ts";
@@ -55,7 +56,10 @@ function checkReadOptions(options: { readonly limit?: unknown; readonly resource
     throw validationError("limit must be an integer from 1 to 10000", "limit", "range");
   }
   for (const key of ["resource", "recordId"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "string") throw validationError(`${key} must be a string`, key, "type");
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== "string") throw validationError(`${key} must be a string`, key, "type");
+    checkText(value, key); // NUL or a lone surrogate would reach Postgres as a bare STORAGE_FAILURE
   }
 }
 

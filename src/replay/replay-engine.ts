@@ -11,6 +11,7 @@ import { rowToEvent } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { validationError } from "../core/validation.ts";
+import { checkReplayScope } from "./check-scope.ts";
 import {
   checkpointSql, countEventsInScopeSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
   insertReplaySql, noteReplayErrorSql, replayByIdSql, runningReplaySql,
@@ -260,6 +261,7 @@ async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline:
 
 /** Run a replay to its end (or until `signal` aborts it). See {@link ReplayOptions}. */
 export async function runReplay(env: ReplayEnv, options: ReplayOptions = {}): Promise<ReplayResult> {
+  checkReplayScope(options);
   if (options.dryRun === true) return dryRun(env, options);
   const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env.config, options.pageSize);
   const stats = newStats();
@@ -272,6 +274,7 @@ export async function runReplay(env: ReplayEnv, options: ReplayOptions = {}): Pr
 /** Run one bounded step of a replay; pass the returned `replayId` as the next cursor. */
 export async function runReplayStep(env: ReplayEnv, options: { cursor?: string; budgetMs: number; onError?: "stop" | "skip"; pageSize?: number } & ReplayScope): Promise<ReplayResult> {
   if (!(options.budgetMs > 0)) throw new RangeError("budgetMs must be positive");
+  checkReplayScope(options);
   const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env.config, options.pageSize);
   const stats = newStats();
   const state = options.cursor !== undefined

@@ -160,6 +160,10 @@ describe("encodeParam()", () => {
       ["s", "1.5", "0", "18446744073709551616", "true", "false", null, "2024-01-02T03:04:05.006Z"],
     );
     assert.equal(encodeParam(Number.NaN, 1), "NaN");
+    // Outside the years 1-9999, the form Postgres reads: BC years, and years written out.
+    assert.equal(encodeParam(new Date("0000-12-31T23:59:59.999Z"), 1), "0001-12-31 23:59:59.999+00 BC");
+    assert.equal(encodeParam(new Date(Date.UTC(-4713, 10, 24)), 1), "4714-11-24 00:00:00.000+00 BC");
+    assert.equal(encodeParam(new Date("+010000-01-01T00:00:00.000Z"), 1), "10000-01-01 00:00:00.000+00");
     assert.equal(encodeParam(new Uint8Array([0xde, 0xad]), 1), "\\xdead");
   });
 

@@ -65,9 +65,19 @@ function encodeScalar(value: unknown, position: number): string {
   }
 }
 
+/**
+ * A Date as Postgres reads it, in UTC: ISO 8601 for the years 1 to 9999; outside them
+ * `YYYY-MM-DD HH:MM:SS.sss+00`, with ` BC` for years up to 0 (ISO year 0 is 1 BC, which
+ * `toISOString()`'s `0000-` and `-000001-` forms do not say), and years beyond 9999 written out
+ * (`toISOString()` writes `+010000-`, which Postgres refuses).
+ */
 function encodeDate(date: Date, position: number): string {
   if (Number.isNaN(date.getTime())) throw new RangeError(`Invalid Date in parameter $${position}`);
-  return date.toISOString();
+  const year = date.getUTCFullYear();
+  const iso = date.toISOString();
+  if (year >= 1 && year <= 9999) return iso;
+  const rest = iso.slice(iso.indexOf("-", 1)).replace("T", " ").replace("Z", "+00"); // -MM-DD HH:MM:SS.sss+00
+  return year >= 1 ? `${String(year).padStart(4, "0")}${rest}` : `${String(1 - year).padStart(4, "0")}${rest} BC`;
 }
 
 function encodeArray(items: readonly unknown[], position: number): string {
