@@ -27,7 +27,7 @@
  * @module
  */
 export {
-  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayConflictError, ReplayError, ReplayInProgressError,
+  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayAlreadyRunningError, ReplayConflictError, ReplayError, ReplayInProgressError,
   StorageError, ValidationError,
 } from "./src/core/errors.ts";
 export type {
@@ -66,3 +66,4 @@ export type {
   SkippedEvent,
 } from "./src/replay/replay-types.ts";
 export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
+export type { ReplayStatus, ReplayStatusName, ReplayStatusOptions } from "./src/replay/replay-status.ts";
