@@ -67,3 +67,9 @@ export type {
 } from "./src/replay/replay-types.ts";
 export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
 export type { ReplayStatus, ReplayStatusName, ReplayStatusOptions } from "./src/replay/replay-status.ts";
+export {
+  dateFromJson, dateToJson, eventFromJson, eventToJson, feedPageFromJson, feedPageToJson, positionFromJson, positionToJson,
+} from "./src/core/wire.ts";
+export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
+export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";
+export type { ReplayResultJson, ReplayStatusJson, SkippedEventJson } from "./src/replay/replay-wire.ts";
