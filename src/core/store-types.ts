@@ -45,11 +45,11 @@ type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.Infe
 export type ActionCall<TAttrs, A, TActor extends string = string> =
   // deno-lint-ignore no-explicit-any
   A extends ActionDefinition<any, infer TIn, "create">
-    ? {} extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+    ? Record<never, never> extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : (input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     // deno-lint-ignore no-explicit-any
     : A extends ActionDefinition<any, infer TIn, "update" | "destroy">
-      ? {} extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+      ? Record<never, never> extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
       : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : never;
 

@@ -7,9 +7,9 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
-import type { AnyResource, Resource } from "./resource.ts";
+import type { AnyResource } from "./resource.ts";
 import type {
-  ActionResult, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";

@@ -114,6 +114,8 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     const run = await runCli(dir, ["--config", config, "--page-size", "40"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^progress: \d+% \d+\/150 events · [\d,]+ events\/s · ETA /m);
+    // The terminal escape is what is checked.
+    // deno-lint-ignore no-control-regex
     assert.doesNotMatch(run.stdout, /[\r\x1b]/, "no in-place redraws off a terminal");
     for (const line of [/^ {2}applied {6}150$/m, /^ {2}skipped {6}0$/m, /^ {2}routed {7}0$/m, /^ {2}pages {8}4$/m, /^ {2}round trips {2}\d+$/m, /^ {2}events\/s {5}[\d,]+$/m, /^ {2}duration {5}\S+/m]) {
       assert.match(run.stdout, line);

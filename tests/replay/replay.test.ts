@@ -282,7 +282,7 @@ for (const testCase of executorCases()) {
       const b = await projects.start({ title: "fine" }, { tenant: "org-b" });
       assert.equal(b.record.title, "fine");
       await store.resource(m.Account).open({ owner: "untenanted" });
-      let cursor = step.replayId;
+      const cursor = step.replayId;
       let done = false;
       for (let i = 0; i < 50 && !done; i++) {
         const next = await store.replayStep({ cursor, budgetMs: 1 });
