@@ -301,8 +301,8 @@ for (const testCase of executorCases()) {
       assert.equal(step.done, false);
       const half = await state(model);
       const running = await own.replayStatus();
-      for (const attempt of [own.replay(), own.replay({ tenant: "org-b" }), own.replayStep({ budgetMs: 1000 })]) {
-        const error = await rejectsWith(attempt, "REPLAY_ALREADY_RUNNING");
+      for (const attempt of [() => own.replay(), () => own.replay({ tenant: "org-b" }), () => own.replayStep({ budgetMs: 1000 })]) {
+        const error = await rejectsWith(attempt(), "REPLAY_ALREADY_RUNNING");
         assert.ok(error instanceof ReplayAlreadyRunningError);
         assert.equal(error.name, "ReplayAlreadyRunningError");
         assert.equal(isEdgeEventsError(error, "REPLAY_FAILED"), false, "not the code of an event that failed");
