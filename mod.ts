@@ -27,7 +27,7 @@
  * @module
  */
 export {
-  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayConflictError, ReplayError, ReplayInProgressError,
+  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayAlreadyRunningError, ReplayConflictError, ReplayError, ReplayInProgressError,
   StorageError, ValidationError,
 } from "./src/core/errors.ts";
 export type {
@@ -66,3 +66,10 @@ export type {
   SkippedEvent,
 } from "./src/replay/replay-types.ts";
 export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
+export type { ReplayStatus, ReplayStatusName, ReplayStatusOptions } from "./src/replay/replay-status.ts";
+export {
+  dateFromJson, dateToJson, eventFromJson, eventToJson, feedPageFromJson, feedPageToJson, positionFromJson, positionToJson,
+} from "./src/core/wire.ts";
+export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
+export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";
+export type { ReplayResultJson, ReplayStatusJson, SkippedEventJson } from "./src/replay/replay-wire.ts";

@@ -56,6 +56,13 @@ const STEPS = [
     command: () => [toolPath("deno"), "check", ...denoCheckEntries()],
   },
   {
+    name: "lint",
+    group: "checks",
+    title: "deno lint (recommended and jsr rules; files and rules in deno.json)",
+    timeout: 120,
+    command: () => [toolPath("deno"), "lint"],
+  },
+  {
     name: "node",
     group: "runtimes",
     title: "tests on Node (tsx, node:test, concurrency 2)",
@@ -230,6 +237,8 @@ function runStep(step, argv, timeoutSeconds) {
       clearTimeout(timer);
       process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
       // eslint-disable-next-line no-control-regex
+      // Strips the ANSI colour escapes of a step's output: the escape character is the point.
+      // deno-lint-ignore no-control-regex
       const plain = tail.replace(/\u001b\[[0-9;]*m/g, "");
       resolve({ ok: code === 0 && !timedOut, code, signal, timedOut, counts: step.counts?.(plain) });
     });

@@ -43,5 +43,5 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.err(`edge-events: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(args, io);
+  return await command.run(args, io);
 }

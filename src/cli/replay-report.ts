@@ -3,7 +3,7 @@
  * after Ctrl-C, and failures with what to do next.
  * @module
  */
-import { isEdgeEventsError, type ReplayError } from "../core/errors.ts";
+import { isEdgeEventsError } from "../core/errors.ts";
 import type { ReplayResult } from "../replay/replay-types.ts";
 import { formatCount, formatDuration, formatRate } from "./format-units.ts";
 import type { CliIo } from "./io.ts";
@@ -57,17 +57,16 @@ export function printInterrupted(io: CliIo, flags: ReplayFlags, result: ReplayRe
   io.out(`  give up:   edge-events replay ${config} --abort   (lifts the fence; the tables stay partly rebuilt)`);
 }
 
-/** A failure on standard error, with what to do next when the replay stopped at an event. */
+/** A failure on standard error, with what to do next (chosen by the error's code, never its message). */
 export function printFailure(io: CliIo, flags: ReplayFlags, error: unknown): void {
   io.err(`edge-events replay: ${error instanceof Error ? error.message : String(error)}`);
-  if (!isEdgeEventsError(error, "REPLAY_FAILED")) return;
   const config = `--config ${flags.config}`;
-  if ((error as ReplayError).position !== undefined) {
+  if (isEdgeEventsError(error, "REPLAY_ALREADY_RUNNING")) {
+    io.err(`Continue it with: edge-events replay ${config} --resume   or abort it with: --abort`);
+  } else if (isEdgeEventsError(error, "REPLAY_FAILED") && error.position !== undefined) {
     io.err("The replay stopped there; its checkpoint is saved and writes stay fenced. Then either:");
     io.err(`  fix the cause, then:     edge-events replay ${config} --resume`);
     io.err(`  skip such events:        edge-events replay ${config} --resume --on-error skip`);
     io.err(`  give up:                 edge-events replay ${config} --abort`);
-  } else if (/another replay is running/i.test(error instanceof Error ? error.message : "")) {
-    io.err(`Continue it with: edge-events replay ${config} --resume   or abort it with: --abort`);
   }
 }

@@ -6,7 +6,6 @@
 import process from "node:process";
 import type { EventStore } from "../core/store-types.ts";
 import type { ReplayOptions, ReplayResult } from "../replay/replay-types.ts";
-import { runningReplaySql } from "../sql/replay-statements.ts";
 import { formatCount, formatDuration } from "./format-units.ts";
 import type { CliIo } from "./io.ts";
 import { ConfigModuleError, loadStore } from "./load-store.ts";
@@ -52,10 +51,10 @@ function scopeOptions(flags: ReplayFlags): ReplayOptions {
 
 /** Events a running replay processed before, for `--resume` (its rate counts only this run). */
 async function announceResume(store: EventStore, io: CliIo): Promise<number> {
-  const row = (await store.db.query(runningReplaySql(store.log))).rows[0];
-  if (row === undefined) return 0; // the replay itself reports that none is running
-  const processed = Number(row["applied"]) + Number(row["skipped"]);
-  io.out(`Resuming replay ${String(row["replay_id"])} after position ${String(row["last_position"])} (${formatCount(processed)} events done)`);
+  const running = await store.replayStatus();
+  if (running?.status !== "running") return 0; // the replay itself reports that none is running
+  const processed = running.applied + running.skipped;
+  io.out(`Resuming replay ${running.replayId} after position ${running.lastPosition} (${formatCount(processed)} events done)`);
   return processed;
 }
 

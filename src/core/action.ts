@@ -135,11 +135,11 @@ export interface ActionDefinition<TAttrs = Record<string, unknown>, TIn extends 
 /** The typed builders a resource passes to its `actions` function. */
 export interface ActionBuilders<TAttrs> {
   /** Define a create action. */
-  create<TIn extends AnySchema = v.ObjectSchema<{}, undefined>>(options?: CreateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "create">;
+  create<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: CreateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "create">;
   /** Define an update action. */
-  update<TIn extends AnySchema = v.ObjectSchema<{}, undefined>>(options?: UpdateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "update">;
+  update<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: UpdateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "update">;
   /** Define a destroy action (hard, or soft with `soft: "deletedAt"`). */
-  destroy<TIn extends AnySchema = v.ObjectSchema<{}, undefined>>(options?: DestroyOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "destroy">;
+  destroy<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: DestroyOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "destroy">;
 }
 
 // The closed option sets of each builder (checkOptionKeys); `satisfies` keeps them in step with the types.

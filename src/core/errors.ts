@@ -16,6 +16,7 @@ export type EdgeEventsErrorCode =
   | "CONFLICT"
   | "REPLAY_IN_PROGRESS"
   | "REPLAY_FAILED"
+  | "REPLAY_ALREADY_RUNNING"
   | "REPLAY_CONFLICT"
   | "REPLAY_NOT_CONFIGURED"
   | "STORAGE_FAILURE"
@@ -60,6 +61,7 @@ export interface ErrorClassByCode {
   CONFLICT: ConflictError;
   REPLAY_IN_PROGRESS: ReplayInProgressError;
   REPLAY_FAILED: ReplayError;
+  REPLAY_ALREADY_RUNNING: ReplayAlreadyRunningError;
   REPLAY_CONFLICT: ReplayConflictError;
   REPLAY_NOT_CONFIGURED: EdgeEventsError;
   STORAGE_FAILURE: StorageError;
@@ -201,8 +203,10 @@ export class HookFailedError extends EdgeEventsError {
 
 /**
  * A replay could not go on: an event could not be applied (its position and id are named),
- * another replay is running, or the replay was stopped. A stopped replay keeps its fence
- * and checkpoint: resume it (`replay({ resume: true })`) or abort it (`abortReplay()`).
+ * or there is no running replay to continue (`resume`, a `replayStep` cursor of a replay that
+ * is no longer running). A stopped replay keeps its fence and checkpoint: resume it
+ * (`replay({ resume: true })`) or abort it (`abortReplay()`). Starting a replay while another
+ * runs is {@link ReplayAlreadyRunningError} instead.
  */
 export class ReplayError extends EdgeEventsError {
   /** The position of the event that could not be applied, when one is to blame. */
@@ -215,6 +219,27 @@ export class ReplayError extends EdgeEventsError {
     this.name = "ReplayError";
     this.position = options.position;
     this.eventId = options.eventId;
+  }
+}
+
+/**
+ * A new replay was asked for while another one is running (started, stopped at an event or
+ * interrupted, and neither completed nor aborted). Nothing was started or cleared. Continue
+ * the running one (`replay({ resume: true })`) or abort it (`abortReplay()`) first;
+ * `store.replayStatus()` describes it.
+ *
+ * @example
+ * ```ts
+ * try { await store.replay() } catch (err) {
+ *   if (isEdgeEventsError(err, "REPLAY_ALREADY_RUNNING")) await store.replay({ resume: true });
+ *   else throw err;
+ * }
+ * ```
+ */
+export class ReplayAlreadyRunningError extends EdgeEventsError {
+  constructor(options: EdgeEventsErrorOptions = {}) {
+    super("REPLAY_ALREADY_RUNNING", "Another replay is running: resume or abort it first", options);
+    this.name = "ReplayAlreadyRunningError";
   }
 }
 

@@ -7,7 +7,7 @@ import type { SqlParam, Row } from "./executor.ts";
 import type { EventLog } from "./event-log.ts";
 import type { JsonObject } from "./json.ts";
 import { jsonText } from "./json.ts";
-import type { AnyResource, Resource } from "./resource.ts";
+import type { AnyResource } from "./resource.ts";
 import type { ActionType } from "./action.ts";
 import type { EventActor, StoredEvent } from "./stored-event.ts";
 import { inferColumnType } from "./column-types.ts";

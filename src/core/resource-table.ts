@@ -4,7 +4,7 @@
  * @module
  */
 import type { SqlStatement } from "./executor.ts";
-import type { AnyResource, Resource } from "./resource.ts";
+import type { AnyResource } from "./resource.ts";
 import { inferColumnType } from "./column-types.ts";
 import { createTableSql } from "../sql/create-table.ts";
 import { quoteIdentifier } from "../sql/identifier.ts";

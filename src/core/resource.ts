@@ -3,7 +3,7 @@
  * its actions. Validated once, at definition time.
  * @module
  */
-import * as v from "valibot";
+import type * as v from "valibot";
 import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
 import { actionBuilders, type ActionBuilders, type ActionDefinition } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";

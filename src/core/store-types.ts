@@ -12,6 +12,7 @@ import type { AnyResource, Resource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ReplayOptions, ReplayResult, ReplayStepOptions } from "../replay/replay-types.ts";
 import type { AdoptOptions, AdoptResult } from "../replay/adopt.ts";
+import type { ReplayStatus, ReplayStatusOptions } from "../replay/replay-status.ts";
 
 /** A record id as callers pass it: the primary key value. */
 export type RecordId = string | number | bigint;
@@ -44,11 +45,11 @@ type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.Infe
 export type ActionCall<TAttrs, A, TActor extends string = string> =
   // deno-lint-ignore no-explicit-any
   A extends ActionDefinition<any, infer TIn, "create">
-    ? {} extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+    ? Record<never, never> extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : (input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     // deno-lint-ignore no-explicit-any
     : A extends ActionDefinition<any, infer TIn, "update" | "destroy">
-      ? {} extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+      ? Record<never, never> extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
       : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : never;
 
@@ -205,7 +206,10 @@ export interface EventStore<TActor extends string = string> {
   /**
    * Rebuild tracked state from the log: clear, then apply events in position order in
    * pages (one write batch per page), with a fence that refuses every action meanwhile.
-   * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`)
+   * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`),
+   *   or `resume` finds no running replay
+   * @throws {ReplayAlreadyRunningError} code `REPLAY_ALREADY_RUNNING` when a new replay is asked
+   *   for while another runs (nothing was started or cleared)
    * @throws {ReplayConflictError} code `REPLAY_CONFLICT` when another process continued, finished
    *   or aborted the replay meanwhile (this call wrote nothing after losing it)
    */
@@ -214,6 +218,17 @@ export interface EventStore<TActor extends string = string> {
   replayStep(options: ReplayStepOptions): Promise<ReplayResult>;
   /** Abort the running replay: the fence is lifted and tables stay as they are. */
   abortReplay(): Promise<boolean>;
+  /**
+   * The state of a replay as its state row records it: the one named by `replayId`, else the
+   * running one, else the one started last; null when there is none. One query, no writes.
+   * The replay state belongs to the log, not to a tenant (like `replay()` and `abortReplay()`).
+   * @example
+   * ```ts
+   * const status = await store.replayStatus();
+   * if (status?.status === "running") console.log(`stopped at ${status.lastPosition}: ${status.error ?? "interrupted"}`);
+   * ```
+   */
+  replayStatus(options?: ReplayStatusOptions): Promise<ReplayStatus | null>;
   /** Write one `adopt` event for every row of a resource that no event describes. */
   adopt(resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult>;
 }

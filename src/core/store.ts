@@ -7,9 +7,9 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
-import type { AnyResource, Resource } from "./resource.ts";
+import type { AnyResource } from "./resource.ts";
 import type {
-  ActionResult, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
@@ -22,6 +22,7 @@ import type { ReplayConfig } from "../replay/replay-types.ts";
 import { abortReplay, runReplay, runReplayStep, type ReplayEnv } from "../replay/replay-engine.ts";
 import { checkReplayRoutes } from "../replay/apply-event.ts";
 import { adoptRows } from "../replay/adopt.ts";
+import { replayStatus } from "../replay/replay-status.ts";
 
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
@@ -171,6 +172,7 @@ function storeWithContext(
     replay: (replayOptions) => runReplay(replayEnv, replayOptions),
     replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
     abortReplay: () => abortReplay(replayEnv),
+    replayStatus: (statusOptions) => replayStatus(replayEnv, statusOptions),
     adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions, clock),
   };
   return Object.freeze(store);

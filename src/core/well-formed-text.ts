@@ -6,6 +6,8 @@ import { validationError } from "./validation.ts";
 
 // A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a
 // high one. (`String.prototype.isWellFormed` is not in Node 20.)
+// The NUL in the pattern is the point: Postgres text cannot hold it.
+// deno-lint-ignore no-control-regex
 const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

@@ -11,7 +11,7 @@ import type { SqlParam, SqlStatement } from "./executor.ts";
 import { newEventId, newUuidV7, isUlid } from "./ids.ts";
 import { jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length, type JsonObject } from "./json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
-import type { AnyResource, Resource } from "./resource.ts";
+import type { AnyResource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
 import { validate, validationError, type AnySchema } from "./validation.ts";

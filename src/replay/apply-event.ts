@@ -7,7 +7,7 @@ import type { ActionDefinition } from "../core/action.ts";
 import type { EventLog } from "../core/event-log.ts";
 import type { SqlParam, SqlStatement } from "../core/executor.ts";
 import type { JsonObject } from "../core/json.ts";
-import type { AnyResource, Resource } from "../core/resource.ts";
+import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { toParam } from "../core/record-mapping.ts";
 import { validate, type AnySchema } from "../core/validation.ts";

@@ -3,7 +3,7 @@
  * batch with its checkpoint, stop or skip on bad events, finish or hand back a cursor.
  * @module
  */
-import { EdgeEventsError, isEdgeEventsError, ReplayError, type StorageError } from "../core/errors.ts";
+import { EdgeEventsError, isEdgeEventsError, ReplayAlreadyRunningError, ReplayError, type StorageError } from "../core/errors.ts";
 import type { EventLog } from "../core/event-log.ts";
 import type { Executor, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
@@ -56,7 +56,7 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
     results = await env.db.batch(statements);
   } catch (error) {
     if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "23505") {
-      throw new ReplayError("Another replay is running: resume or abort it first", { cause: error });
+      throw new ReplayAlreadyRunningError({ cause: error });
     }
     throw error;
   }

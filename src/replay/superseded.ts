@@ -43,5 +43,5 @@ export async function laterAdoption(env: SupersedeEnv, event: StoredEvent, targe
 /** For an event the database refused because a record it changes is missing: {@link laterAdoption}. */
 export async function supersedingAdoption(env: SupersedeEnv, event: StoredEvent, error: unknown, stats: CallStats): Promise<bigint | undefined> {
   if ((error as StorageError).sqlState !== NOT_FOUND_SQLSTATE) return undefined;
-  return laterAdoption(env, event, replayTargets(env.log, env.resources, event).targets, stats);
+  return await laterAdoption(env, event, replayTargets(env.log, env.resources, event).targets, stats);
 }

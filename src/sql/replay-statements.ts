@@ -178,6 +178,23 @@ export function runningReplaySql(log: EventLog): SqlStatement {
   return statement(`SELECT * FROM ${log.replayStateTable.sql} WHERE "status" = 'running'`);
 }
 
+/**
+ * The state row of one replay: by id, or else the running replay, or else the one started
+ * last. Positions and counters come as text (exact past 2^53 on every driver).
+ */
+export function replayStatusSql(log: EventLog, replayId?: string): SqlStatement {
+  const columns = `"replay_id", "tenant", "status", "options", "target_position"::text AS "target_position", ` +
+    `"last_position"::text AS "last_position", "applied"::text AS "applied", "skipped"::text AS "skipped", ` +
+    `"routed"::text AS "routed", "started_at", "updated_at", "finished_at", "error"`;
+  if (replayId !== undefined) {
+    return statement(`SELECT ${columns} FROM ${log.replayStateTable.sql} WHERE "replay_id" = $1::text`, [replayId]);
+  }
+  return statement(
+    `SELECT ${columns} FROM ${log.replayStateTable.sql} ` +
+      `ORDER BY ("status" = 'running') DESC, "started_at" DESC, "replay_id" DESC LIMIT 1`,
+  );
+}
+
 /** A replay's state row, by id. */
 export function replayByIdSql(log: EventLog, replayId: string): SqlStatement {
   return statement(`SELECT * FROM ${log.replayStateTable.sql} WHERE "replay_id" = $1::text`, [replayId]);

@@ -114,6 +114,8 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     const run = await runCli(dir, ["--config", config, "--page-size", "40"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^progress: \d+% \d+\/150 events · [\d,]+ events\/s · ETA /m);
+    // The terminal escape is what is checked.
+    // deno-lint-ignore no-control-regex
     assert.doesNotMatch(run.stdout, /[\r\x1b]/, "no in-place redraws off a terminal");
     for (const line of [/^ {2}applied {6}150$/m, /^ {2}skipped {6}0$/m, /^ {2}routed {7}0$/m, /^ {2}pages {8}4$/m, /^ {2}round trips {2}\d+$/m, /^ {2}events\/s {5}[\d,]+$/m, /^ {2}duration {5}\S+/m]) {
       assert.match(run.stdout, line);
@@ -137,13 +139,19 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     assert.deepEqual(await replayRows(schema), []);
   });
 
-  test("an event that cannot be applied exits 1 naming its position, and --abort lifts the fence", async () => {
+  test("an event that cannot be applied exits 1 naming its position, a new replay meanwhile exits 1 with the resume-or-abort hint, and --abort lifts the fence", async () => {
     const { schema, config } = await prepare("failure", { minNameLength: 3 }, "store");
     const run = await runCli(dir, ["--config", config]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, new RegExp(`^edge-events replay: Event at position ${shortNamePosition} \\(item\\.rename v1\\) could not be applied`, "m"));
     assert.match(run.stderr, /--resume --on-error skip/);
     assert.deepEqual((await replayRows(schema)).map((r) => [r["status"], r["last"]]), [["running", Number(shortNamePosition) - 1]]);
+    const again = await runCli(dir, ["--config", config]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^edge-events replay: Another replay is running/m);
+    assert.match(again.stderr, /^Continue it with: edge-events replay --config \S+ --resume {3}or abort it with: --abort$/m);
+    assert.doesNotMatch(again.stderr, /--on-error skip/, "not the menu of an event that failed");
+    assert.equal((await replayRows(schema)).length, 1, "no second replay started");
     const aborted = await runCli(dir, ["--config", config, "--abort"]);
     assert.equal(aborted.code, 0, aborted.stderr);
     assert.deepEqual((await replayRows(schema)).map((r) => r["status"]), ["aborted"]);

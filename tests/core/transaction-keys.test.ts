@@ -13,11 +13,15 @@ const lower = v.pipe(v.string(), v.transform((s: string) => s.toLowerCase()));
 function model(schema: string) {
   const t = prefixedTables(schema, "tk");
   const log = defineEventLog({ table: t("events") });
+  // The same actions for two resources of different key types: the builders are untyped here.
+  // deno-lint-ignore no-explicit-any
   const actions = ({ create, update }: { create: any; update: any }) => ({
     viaMap: create({ input: v.object({ code: v.string(), owner: v.string() }), map: (i: { code: string; owner: string }) => ({ id: `m-${i.code}`, owner: i.owner, balance: 0 }) }),
     viaAccept: create({ input: v.object({ id: lower, owner: v.string(), balance: v.number() }), accept: ["id", "owner", "balance"] }),
     viaDefaults: create({ input: v.object({ owner: v.string() }), defaults: (i: { owner: string }) => ({ id: `d-${i.owner}`, balance: 0 }) }),
     viaChange: create({ input: v.object({ owner: v.string() }), change: (i: { owner: string }) => ({ id: `c-${i.owner}`, balance: 0 }) }),
+    // An async before hook (without an await) is the case under test.
+    // deno-lint-ignore require-await
     viaBefore: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 }, before: async (a: Record<string, unknown>) => ({ ...a, id: `b-${String(a["owner"])}` }) }),
     deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
     rename: update({ input: v.object({ owner: v.string() }), change: (_r: unknown, i: { owner: string }) => ({ owner: i.owner }) }),

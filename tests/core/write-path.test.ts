@@ -10,7 +10,10 @@ import {
 import type { Row } from "../../src/core/executor.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
-import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
+import { countRows, rejectsWith } from "../support/store-helpers.ts";
+
+/** A builder called with options its types refuse, to reach the definition-time checks. */
+type AnyFunction = (...args: unknown[]) => never;
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const USER_ID = "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21";
@@ -537,7 +540,7 @@ describe("definition mistakes throw at definition time", () => {
 
   test("accept naming an unknown attribute is a TypeError", () => {
     assert.throws(
-      resource({ actions: ({ create }: never) => ({ make: (create as Function)({ accept: ["nope"] }) }) }),
+      resource({ actions: ({ create }: never) => ({ make: (create as AnyFunction)({ accept: ["nope"] }) }) }),
       TypeError,
     );
   });
@@ -545,14 +548,14 @@ describe("definition mistakes throw at definition time", () => {
   test("an alias that repeats an action name, or another alias, is a TypeError", () => {
     assert.throws(resource({
       actions: ({ create, update }: never) => ({
-        make: (create as Function)(),
-        rename: (update as Function)({ aliases: ["make"] }),
+        make: (create as AnyFunction)(),
+        rename: (update as AnyFunction)({ aliases: ["make"] }),
       }),
     }), /Duplicate action name "make"/);
     assert.throws(resource({
       actions: ({ update }: never) => ({
-        rename: (update as Function)({ aliases: ["retitle"] }),
-        relabel: (update as Function)({ aliases: ["retitle"] }),
+        rename: (update as AnyFunction)({ aliases: ["retitle"] }),
+        relabel: (update as AnyFunction)({ aliases: ["retitle"] }),
       }),
     }), /Duplicate action name "retitle"/);
   });
@@ -578,7 +581,7 @@ describe("definition mistakes throw at definition time", () => {
   test("tenant, timestamps, soft and only naming unknown attributes or actions are TypeErrors", () => {
     assert.throws(resource({ tenant: "orgId" }), TypeError);
     assert.throws(resource({ timestamps: { createdAt: "insertedAt" } }), TypeError);
-    assert.throws(resource({ actions: ({ destroy }: never) => ({ drop: (destroy as Function)({ soft: "deletedAt" }) }) }), TypeError);
+    assert.throws(resource({ actions: ({ destroy }: never) => ({ drop: (destroy as AnyFunction)({ soft: "deletedAt" }) }) }), TypeError);
     assert.throws(resource({ only: ["missing"] }), TypeError);
   });
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ReplayAlreadyRunningError, ref, sql } from "../../mod.ts";
 import type { ReplayConfig } from "../../src/replay/replay-types.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
@@ -282,7 +282,7 @@ for (const testCase of executorCases()) {
       const b = await projects.start({ title: "fine" }, { tenant: "org-b" });
       assert.equal(b.record.title, "fine");
       await store.resource(m.Account).open({ owner: "untenanted" });
-      let cursor = step.replayId;
+      const cursor = step.replayId;
       let done = false;
       for (let i = 0; i < 50 && !done; i++) {
         const next = await store.replayStep({ cursor, budgetMs: 1 });
@@ -292,6 +292,62 @@ for (const testCase of executorCases()) {
       assert.equal(done, true);
       assert.equal((await statuses()).running, undefined);
       await projects.start({ title: "after" }, { tenant: "org-a" });
+    });
+
+    test("a replay asked for while another runs fails with REPLAY_ALREADY_RUNNING, starts and clears nothing, and the running one goes on", async () => {
+      const { m: model, store: own } = await fresh();
+      await traffic(own, model);
+      const step = await own.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      assert.equal(step.done, false);
+      const half = await state(model);
+      const running = await own.replayStatus();
+      for (const attempt of [() => own.replay(), () => own.replay({ tenant: "org-b" }), () => own.replayStep({ budgetMs: 1000 })]) {
+        const error = await rejectsWith(attempt(), "REPLAY_ALREADY_RUNNING");
+        assert.ok(error instanceof ReplayAlreadyRunningError);
+        assert.equal(error.name, "ReplayAlreadyRunningError");
+        assert.equal(isEdgeEventsError(error, "REPLAY_FAILED"), false, "not the code of an event that failed");
+        assert.match(error.message, /Another replay is running/);
+      }
+      assert.deepEqual(await statuses(model), { running: 1 });
+      assert.deepEqual(await state(model), half, "nothing was cleared");
+      assert.deepEqual(await own.replayStatus(), running, "the running replay is untouched");
+      const done = await own.replay({ resume: true });
+      assert.equal(done.replayId, step.replayId);
+      await rejectsWith(own.replay({ resume: true }), "REPLAY_FAILED");
+    });
+
+    test("replayStatus() describes the running replay, else the last one started, or one by id, and is null before any", async () => {
+      const { m: model, store: own } = await fresh();
+      assert.equal(await own.replayStatus(), null);
+      await traffic(own, model);
+      const step = await own.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      const running = await own.replayStatus();
+      assert.ok(running !== null);
+      const { startedAt, updatedAt, ...rest } = running;
+      assert.ok(startedAt instanceof Date && updatedAt instanceof Date);
+      assert.ok(updatedAt.getTime() >= startedAt.getTime());
+      assert.deepEqual(rest, {
+        replayId: step.replayId, status: "running", tenant: "org-a", untilEventId: null, untilTime: null, onError: "stop", pageSize: 1,
+        targetPosition: step.targetPosition, lastPosition: step.lastPosition, applied: step.applied, skipped: 0, routed: 0,
+        eventsInScope: step.applied + step.skipped + step.remaining, finishedAt: null, error: null,
+      });
+      assert.equal(typeof running.targetPosition, "bigint");
+      const done = await own.replay({ resume: true });
+      const completed = await own.replayStatus();
+      assert.equal(completed?.status, "completed");
+      assert.equal(completed?.replayId, step.replayId);
+      assert.equal(completed?.lastPosition, done.lastPosition);
+      assert.equal(completed?.applied, done.applied);
+      assert.ok(completed?.finishedAt instanceof Date);
+
+      const untilTime = new Date("2024-03-01T09:00:05.123Z");
+      const second = await own.replay({ untilTime, onError: "skip", pageSize: 3 });
+      const last = await own.replayStatus();
+      assert.equal(last?.replayId, second.replayId, "the last one started");
+      assert.deepEqual([last?.status, last?.tenant, last?.untilTime, last?.onError, last?.pageSize], ["completed", null, untilTime, "skip", 3]);
+      assert.equal(last?.targetPosition, second.targetPosition);
+      assert.deepEqual(await own.replayStatus({ replayId: step.replayId }), completed, "one by id");
+      assert.equal(await own.replayStatus({ replayId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }), null);
     });
 
     test("without a clear strategy, replay throws REPLAY_NOT_CONFIGURED and touches nothing", async () => {

@@ -195,7 +195,8 @@ for (const testCase of executorCases()) {
         }
         assert.deepEqual(seen, ARRAY_HOSTILE, `by position, horizon ${horizon}`);
         const fed: string[] = [];
-        for (let after: FeedPoint | undefined; ;) {
+        let after: FeedPoint | undefined;
+        for (;;) {
           const page = await fx.db.query(readFeedSql(m.log, { after, limit: 7, resource: "plain", tenant: null }, horizon));
           for (const row of page.rows) fed.push(String(row["record_id"]));
           if (page.rows.length < 7) break;
@@ -208,7 +209,8 @@ for (const testCase of executorCases()) {
 
     test("hostile resource filters and tenants select exactly their own events through the feed", async () => {
       const hostile: string[] = [];
-      for (let cursor: string | undefined; ;) {
+      let cursor: string | undefined;
+      for (;;) {
         const page = await store.readFeed({ ...(cursor === undefined ? {} : { after: cursor }), limit: 5, resource: m.Hostile.name });
         hostile.push(...page.events.map((e) => e.recordId));
         cursor = page.cursor;

@@ -11,7 +11,7 @@ import { tableName } from "../../src/sql/identifier.ts";
 import {
   type AdoptTarget, adoptionEventSql, checkpointSql, clearTableSql, countEventsInScopeSql, eventPageSql, eventPositionSql,
   exclusiveFenceSql, finishReplaySql, holdForClearSql, insertReplaySql, laterAdoptionSql, maxPositionSql, noteReplayErrorSql, replayByIdSql,
-  type ReplayBounds, runningReplaySql, targetPositionSql, unadoptedRowsSql,
+  type ReplayBounds, replayStatusSql, runningReplaySql, targetPositionSql, unadoptedRowsSql,
 } from "../../src/sql/replay-statements.ts";
 import { fenceLockKey, writePreludeSql } from "../../src/sql/write-statements.ts";
 import { GLOBAL_LOCK_KEY } from "../../src/core/lock-key.ts";
@@ -124,6 +124,17 @@ describe("replay statements: golden text and params", () => {
     });
     assert.deepEqual(plain(runningReplaySql(log)), { text: `SELECT * FROM "audit"."events_replay" WHERE "status" = 'running'`, params: [] });
     assert.deepEqual(plain(replayByIdSql(plainLog, "r1")), { text: `SELECT * FROM "events_replay" WHERE "replay_id" = $1::text`, params: ["r1"] });
+  });
+
+  test("replayStatusSql() reads one replay by id, else the running one, else the last started, positions as text", () => {
+    const columns = `"replay_id", "tenant", "status", "options", "target_position"::text AS "target_position", ` +
+      `"last_position"::text AS "last_position", "applied"::text AS "applied", "skipped"::text AS "skipped", ` +
+      `"routed"::text AS "routed", "started_at", "updated_at", "finished_at", "error"`;
+    assert.deepEqual(plain(replayStatusSql(log, "r1")), { text: `SELECT ${columns} FROM "audit"."events_replay" WHERE "replay_id" = $1::text`, params: ["r1"] });
+    assert.deepEqual(plain(replayStatusSql(plainLog)), {
+      text: `SELECT ${columns} FROM "events_replay" ORDER BY ("status" = 'running') DESC, "started_at" DESC, "replay_id" DESC LIMIT 1`,
+      params: [],
+    });
   });
 
   test("clearTableSql() clears a whole table, or one tenant's rows", () => {

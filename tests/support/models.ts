@@ -74,7 +74,7 @@ type TitleInput = v.ObjectSchema<{ readonly title: v.StringSchema<undefined> }, 
 export type ProjectResource = Resource<ProjectAttributes, {
   start: ActionDefinition<ProjectAttributes, TitleInput, "create">;
   retitle: ActionDefinition<ProjectAttributes, TitleInput, "update">;
-  drop: ActionDefinition<ProjectAttributes, v.ObjectSchema<{}, undefined>, "destroy">;
+  drop: ActionDefinition<ProjectAttributes, v.ObjectSchema<Record<never, never>, undefined>, "destroy">;
 }>;
 
 /**
