@@ -19,7 +19,8 @@ import { readAllTenantsEvents, readAllTenantsFeed, readEvents, readFeed, type Re
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
 import type { ReplayConfig } from "../replay/replay-types.ts";
-import { abortReplay, runReplay, runReplayStep, type ReplayEnv } from "../replay/replay-engine.ts";
+import { abortReplay, runReplay, runReplayStep } from "../replay/replay-engine.ts";
+import type { ReplayEnv } from "../replay/replay-env.ts";
 import { checkReplayRoutes } from "../replay/apply-event.ts";
 import { adoptRows } from "../replay/adopt.ts";
 
