@@ -65,4 +65,7 @@ export type {
   ClearContext, ReplayClear, ReplayConfig, ReplayOptions, ReplayProgress, ReplayResult, ReplayScope, ReplayStepOptions,
   SkippedEvent,
 } from "./src/replay/replay-types.ts";
-export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
+export { abortReplay, replay, replayStep } from "./src/replay/replay.ts";
+export type { ReplayStore } from "./src/replay/replay.ts";
+export { adopt } from "./src/replay/adopt.ts";
+export type { AdoptOptions, AdoptResult, AdoptStore } from "./src/replay/adopt.ts";

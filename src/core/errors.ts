@@ -227,7 +227,7 @@ export class ReplayError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await store.replay({ resume: true }) } catch (err) {
+ * try { await replay(store, { resume: true }) } catch (err) {
  *   if (isEdgeEventsError(err, "REPLAY_CONFLICT")) console.log("continued elsewhere", err.replayId);
  *   else throw err;
  * }

@@ -10,8 +10,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
-import type { ReplayOptions, ReplayResult, ReplayStepOptions } from "../replay/replay-types.ts";
-import type { AdoptOptions, AdoptResult } from "../replay/adopt.ts";
+import type { ReplayConfig } from "./replay-config.ts";
 
 /** A record id as callers pass it: the primary key value. */
 export type RecordId = string | number | bigint;
@@ -153,6 +152,14 @@ export interface EventStore<TActor extends string = string> {
   readonly db: Executor;
   /** The resources the store tracks, by name. */
   readonly resources: ReadonlyMap<string, AnyResource>;
+  /** The store's clock (`clock` option): the stamp of writes, and of `adopt` events. */
+  readonly clock: () => Date;
+  /**
+   * The `replay` option, read by `replay(store)`, `replayStep(store, ...)` and
+   * `abortReplay(store)`, which are functions (not methods) so that a bundle that only
+   * writes does not carry the replay engine.
+   */
+  readonly replayConfig: ReplayConfig;
   /**
    * Create the event log (idempotent, safe to run concurrently). With
    * `{ resourceTables: true }`, also create each resource's table from its definition.
@@ -202,18 +209,4 @@ export interface EventStore<TActor extends string = string> {
    * `withContext({ tenant })` rejects with a `TypeError`). Its cursors are its own.
    */
   readAllTenantsFeed(options?: ReadFeedOptions): Promise<FeedPage>;
-  /**
-   * Rebuild tracked state from the log: clear, then apply events in position order in
-   * pages (one write batch per page), with a fence that refuses every action meanwhile.
-   * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`)
-   * @throws {ReplayConflictError} code `REPLAY_CONFLICT` when another process continued, finished
-   *   or aborted the replay meanwhile (this call wrote nothing after losing it)
-   */
-  replay(options?: ReplayOptions): Promise<ReplayResult>;
-  /** Do a bounded amount of replay work; returns `replayId` to pass as the next `cursor`. */
-  replayStep(options: ReplayStepOptions): Promise<ReplayResult>;
-  /** Abort the running replay: the fence is lifted and tables stay as they are. */
-  abortReplay(): Promise<boolean>;
-  /** Write one `adopt` event for every row of a resource that no event describes. */
-  adopt(resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult>;
 }

@@ -18,11 +18,8 @@ import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action
 import { readAllTenantsEvents, readAllTenantsFeed, readEvents, readFeed, type ReadEnv } from "./read-log.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
-import type { ReplayConfig } from "../replay/replay-types.ts";
-import { abortReplay, runReplay, runReplayStep } from "../replay/replay-engine.ts";
-import type { ReplayEnv } from "../replay/replay-env.ts";
-import { checkReplayRoutes } from "../replay/apply-event.ts";
-import { adoptRows } from "../replay/adopt.ts";
+import type { ReplayConfig } from "./replay-config.ts";
+import { checkReplayRoutes } from "./replay-routes.ts";
 
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
@@ -88,7 +85,7 @@ function storeWithContext(
     scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
     onHookError: options.onHookError, clock,
   };
-  const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
+  const replayConfig: ReplayConfig = options.replay ?? {};
   const readEnv: ReadEnv = { log, db, ctx: baseCtx, resources };
   const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
@@ -108,7 +105,7 @@ function storeWithContext(
   };
   // A uuid record id is read in the spelling it was written in (lower case).
   const store: EventStore = {
-    log, db, resources: resources as ReadonlyMap<string, AnyResource>,
+    log, db, resources: resources as ReadonlyMap<string, AnyResource>, clock, replayConfig,
     async migrate(migrateOptions = {}) {
       // Resource tables go in the same batch, under the migration lock: in a batch of their
       // own, concurrent migrations raced on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505).
@@ -169,10 +166,6 @@ function storeWithContext(
     readAllTenantsEvents: (readOptions) => readAllTenantsEvents(readEnv, readOptions),
     readFeed: (feedOptions) => readFeed(readEnv, feedOptions),
     readAllTenantsFeed: (feedOptions) => readAllTenantsFeed(readEnv, feedOptions),
-    replay: (replayOptions) => runReplay(replayEnv, replayOptions),
-    replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
-    abortReplay: () => abortReplay(replayEnv),
-    adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions, clock),
   };
   return Object.freeze(store);
 }

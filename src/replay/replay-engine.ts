@@ -143,7 +143,7 @@ async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats
 }
 
 /** A page's write request stays under this many bytes unless the store says otherwise. */
-const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BATCH_BYTES = 4_194_304; // 4 MiB, a literal: a bundle that does not use replay drops it
 
 /**
  * How many leading events of a page fit in one request of at most `maxBytes` (at least one):
