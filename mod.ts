@@ -51,7 +51,7 @@ export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
 export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
-  ActionCall, ActionResult, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
+  ActionCall, ActionResult, ActionStore, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
   RecordOf, ResourceClient, TransactionBuilder, TransactionResourceClient, TransactionResults,
 } from "./src/core/store-types.ts";
 export { ref, sql } from "./src/sql/fragment.ts";

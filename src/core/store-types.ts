@@ -142,6 +142,22 @@ export interface FeedPage {
 }
 
 /**
+ * What an `after` hook receives as `store`: the actions of the store, scoped to the event
+ * (calls share its correlation id and name it as their cause), and nothing else: no log,
+ * executor, `migrate`, reads or replay. A hook acts; it does not administer the store.
+ */
+export interface ActionStore<TActor extends string = string> {
+  /** The typed action functions of a resource (see {@link EventStore.resource}). */
+  resource<R extends AnyResource>(resource: R): ResourceClient<R, TActor>;
+  /** Commit several actions atomically (see {@link EventStore.transaction}). */
+  transaction<const T extends readonly PlannedAction<unknown>[] | void>(
+    plan: (tx: TransactionBuilder<TActor>) => T | Promise<T>,
+  ): Promise<TransactionResults<T>>;
+  /** An action store whose calls default to this context (explicit call context wins). */
+  withContext(ctx: ActionContext<TActor>): ActionStore<TActor>;
+}
+
+/**
  * The event store: the one object an application talks to. `TActor` is the union of the
  * log's actor type names (see {@link ActionContext}).
  */

@@ -9,7 +9,7 @@ import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type {
-  ActionResult, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionResult, ActionStore, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
@@ -71,6 +71,18 @@ export function createEventStore<TActor extends string = string>(options: EventS
   }, {}) as EventStore<TActor>;
 }
 
+/**
+ * The narrow store an `after` hook receives: resource clients, transaction and withContext of
+ * `store`, and nothing else (not even as properties a hook could reach at run time).
+ */
+function actionStoreOf(store: EventStore): ActionStore {
+  return Object.freeze({
+    resource: store.resource,
+    transaction: store.transaction,
+    withContext: (ctx: ActionContext): ActionStore => actionStoreOf(store.withContext(ctx)),
+  });
+}
+
 function storeWithContext(
   options: EventStoreOptions, resources: ReadonlyMap<string, AnyResource>, clock: () => Date,
   conflictRetry: Required<ConflictRetryOptions>, baseCtx: ActionContext,
@@ -82,7 +94,7 @@ function storeWithContext(
   };
   const config: RunnerConfig = {
     log, db, conflictRetry, lostResponseRetries: options.lostResponseRetries ?? 2,
-    scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
+    scopedStore: (ctx) => actionStoreOf(storeWithContext(options, resources, clock, conflictRetry, ctx)),
     onHookError: options.onHookError, clock,
   };
   const replayConfig: ReplayConfig = options.replay ?? {};
