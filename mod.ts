@@ -51,7 +51,7 @@ export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
 export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
-  ActionCall, ActionResult, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
+  ActionCall, ActionResult, ActionStore, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
   RecordOf, ResourceClient, TransactionBuilder, TransactionResourceClient, TransactionResults,
 } from "./src/core/store-types.ts";
 export { ref, sql } from "./src/sql/fragment.ts";
@@ -65,7 +65,12 @@ export type {
   ClearContext, ReplayClear, ReplayConfig, ReplayOptions, ReplayProgress, ReplayResult, ReplayScope, ReplayStepOptions,
   SkippedEvent,
 } from "./src/replay/replay-types.ts";
-export type { AdoptOptions, AdoptResult } from "./src/replay/adopt.ts";
+export { abortReplay, replay, replayStep } from "./src/replay/replay.ts";
+export type { ReplayStore } from "./src/replay/replay.ts";
+export { adopt } from "./src/replay/adopt.ts";
+export type { AdoptOptions, AdoptResult, AdoptStore } from "./src/replay/adopt.ts";
+export { replayStatus } from "./src/replay/replay-status.ts";
+export type { ReplayStatusEnv } from "./src/replay/replay-status.ts";
 export type { ReplayStatus, ReplayStatusName, ReplayStatusOptions } from "./src/replay/replay-status.ts";
 export {
   dateFromJson, dateToJson, eventFromJson, eventToJson, feedPageFromJson, feedPageToJson, positionFromJson, positionToJson,

@@ -15,7 +15,7 @@ import pg from "pg";
 import process from "node:process";
 import { monotonicFactory } from "ulid";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, type Executor } from "../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, type Executor, replay } from "../mod.ts";
 import { localFetchEndpoint, startSqlOverHttpServer } from "../src/dev/mod.ts";
 import { neonHttp } from "../src/drivers/neon/mod.ts";
 import { pgPool } from "../src/drivers/pg-pool/mod.ts";
@@ -186,7 +186,7 @@ interface Row { setup: string; pageSize: number; seconds: number; eventsPerSecon
 
 async function measure(setup: string, db: Executor, pageSize: number, expected: string, requests?: () => number): Promise<Row> {
   const before = requests?.() ?? 0;
-  const result = await storeOver(db).replay({ pageSize });
+  const result = await replay(storeOver(db), { pageSize });
   const after = requests?.() ?? 0;
   const state = await checksum(db);
   if (!result.done || result.applied !== EVENTS || state !== expected) {

@@ -42,6 +42,13 @@ const STEPS = [
     command: () => [node, ...tsx, "scripts/check-core-purity.ts"],
   },
   {
+    name: "cycles",
+    group: "checks",
+    title: "import cycles: none among mod.ts and src (type-only imports count) but the known ones",
+    timeout: 60,
+    command: () => [node, ...tsx, "scripts/check-import-cycles.ts"],
+  },
+  {
     name: "typecheck",
     group: "checks",
     title: "tsc --noEmit (strict, isolatedDeclarations)",

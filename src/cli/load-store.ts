@@ -26,7 +26,9 @@ export class ConfigModuleError extends Error {
 function isEventStore(value: unknown): value is EventStore {
   if (typeof value !== "object" || value === null) return false;
   const store = value as Record<string, unknown>;
-  return typeof store["replay"] === "function" && typeof store["abortReplay"] === "function" && typeof store["db"] === "object";
+  // What replay(store) reads (the replay functions are not methods of the store).
+  return typeof store["migrate"] === "function" && typeof store["replayConfig"] === "object" && typeof store["log"] === "object" &&
+    typeof store["db"] === "object" && store["resources"] instanceof Map;
 }
 
 /**
@@ -41,7 +43,7 @@ function isEventStore(value: unknown): value is EventStore {
  * @example
  * ```ts
  * const { store, close } = await loadStore("./events.config.ts", process.cwd());
- * try { await store.replay() } finally { await close() }
+ * try { await replay(store) } finally { await close() }
  * ```
  */
 export async function loadStore(path: string, cwd: string): Promise<LoadedStore> {

@@ -84,7 +84,7 @@ function bar(percent: number, width: number): string {
  * @example
  * ```ts
  * const display = createProgressDisplay({ terminal: processTerminal(), line: console.log, baseline: 0, knownTotal: true });
- * await store.replay({ onProgress: (p) => display.update(p) });
+ * await replay(store, { onProgress: (p) => display.update(p) });
  * display.finish();
  * ```
  */

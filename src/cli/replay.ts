@@ -6,6 +6,8 @@
 import process from "node:process";
 import type { EventStore } from "../core/store-types.ts";
 import type { ReplayOptions, ReplayResult } from "../replay/replay-types.ts";
+import { abortReplay, replay as replayStore } from "../replay/replay.ts";
+import { replayStatus } from "../replay/replay-status.ts";
 import { formatCount, formatDuration } from "./format-units.ts";
 import type { CliIo } from "./io.ts";
 import { ConfigModuleError, loadStore } from "./load-store.ts";
@@ -51,7 +53,7 @@ function scopeOptions(flags: ReplayFlags): ReplayOptions {
 
 /** Events a running replay processed before, for `--resume` (its rate counts only this run). */
 async function announceResume(store: EventStore, io: CliIo): Promise<number> {
-  const running = await store.replayStatus();
+  const running = await replayStatus(store);
   if (running?.status !== "running") return 0; // the replay itself reports that none is running
   const processed = running.applied + running.skipped;
   io.out(`Resuming replay ${running.replayId} after position ${running.lastPosition} (${formatCount(processed)} events done)`);
@@ -71,7 +73,7 @@ async function replay(store: EventStore, flags: ReplayFlags, io: CliIo, terminal
   });
   try {
     const options: ReplayOptions = { ...scopeOptions(flags), resume: flags.resume, signal: controller.signal, onProgress: (p) => display.update(p) };
-    const result = await store.replay(options);
+    const result = await replayStore(store, options);
     display.finish();
     if (!result.done) {
       printInterrupted(io, flags, result);
@@ -97,7 +99,7 @@ async function dryRun(store: EventStore, flags: ReplayFlags, io: CliIo, terminal
   });
   let result: ReplayResult;
   try {
-    result = await store.replay({ ...scopeOptions(flags), dryRun: true, onProgress: (p) => display.update(p) });
+    result = await replayStore(store, { ...scopeOptions(flags), dryRun: true, onProgress: (p) => display.update(p) });
   } finally {
     display.finish();
     release();
@@ -117,7 +119,7 @@ async function dryRun(store: EventStore, flags: ReplayFlags, io: CliIo, terminal
 }
 
 async function abort(store: EventStore, io: CliIo): Promise<number> {
-  if (await store.abortReplay()) {
+  if (await abortReplay(store)) {
     io.out("Aborted the running replay: writes are allowed again; the tables stay as the replay left them");
     return 0;
   }

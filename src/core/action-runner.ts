@@ -11,7 +11,7 @@ import {
 import { canonicalJson, toJson, type JsonObject } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
-import type { ActionResult, EventStore } from "./store-types.ts";
+import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
 import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type PreparedCall } from "./write-plan.ts";
 import { validationError } from "./validation.ts";
@@ -39,8 +39,8 @@ export interface RunnerConfig {
   readonly conflictRetry: Required<ConflictRetryOptions>;
   /** Resends of a batch whose response was lost (safe: the event id makes it idempotent). */
   readonly lostResponseRetries: number;
-  /** The store scoped to an event, handed to `after` hooks. */
-  readonly scopedStore: (ctx: ActionContext) => EventStore;
+  /** The store's actions scoped to an event, handed to `after` hooks. */
+  readonly scopedStore: (ctx: ActionContext) => ActionStore;
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;

@@ -10,7 +10,7 @@ import type { SqlFragment } from "../sql/fragment.ts";
 import type { ActionContext } from "./context.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { JsonObject } from "./json.ts";
-import type { EventStore } from "./store-types.ts";
+import type { ActionStore } from "./store-types.ts";
 import { checkOptionKeys, type OptionKeys } from "./option-keys.ts";
 
 /** The three kinds of action; stored as the event's `action_type`. */
@@ -25,10 +25,11 @@ export interface AfterHookInfo<TInput> {
   /** The call's context. */
   readonly ctx: ActionContext;
   /**
-   * The store, scoped to this event: actions called through it share the correlation id
-   * and name this event as their cause.
+   * The store's actions, scoped to this event: actions called through it share the
+   * correlation id and name this event as their cause. Only resource clients, `transaction`
+   * and `withContext`: a hook cannot migrate, read the log or replay.
    */
-  readonly store: EventStore;
+  readonly store: ActionStore;
 }
 
 /** What a `before` hook receives besides the attributes about to be written. */

@@ -226,12 +226,12 @@ export class ReplayError extends EdgeEventsError {
  * A new replay was asked for while another one is running (started, stopped at an event or
  * interrupted, and neither completed nor aborted). Nothing was started or cleared. Continue
  * the running one (`replay({ resume: true })`) or abort it (`abortReplay()`) first;
- * `store.replayStatus()` describes it.
+ * `replayStatus(store)` describes it.
  *
  * @example
  * ```ts
- * try { await store.replay() } catch (err) {
- *   if (isEdgeEventsError(err, "REPLAY_ALREADY_RUNNING")) await store.replay({ resume: true });
+ * try { await replay(store) } catch (err) {
+ *   if (isEdgeEventsError(err, "REPLAY_ALREADY_RUNNING")) await replay(store, { resume: true });
  *   else throw err;
  * }
  * ```
@@ -252,7 +252,7 @@ export class ReplayAlreadyRunningError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await store.replay({ resume: true }) } catch (err) {
+ * try { await replay(store, { resume: true }) } catch (err) {
  *   if (isEdgeEventsError(err, "REPLAY_CONFLICT")) console.log("continued elsewhere", err.replayId);
  *   else throw err;
  * }

@@ -4,7 +4,7 @@
  * @module
  */
 import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
-import { eventLogDdl } from "../sql/event-log-ddl.ts";
+import { checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 
 /** Postgres column types an actor column may have. */
@@ -175,13 +175,14 @@ export function defineEventLog<const TActors extends ActorDefinitions = Record<n
 
 /**
  * Names derived from the table and the actor columns (`<table>_assert_writable`,
- * `<table>_replay_running_idx`, `<table>_<column>_idx`, ...) must be identifiers too; building
- * the DDL quotes every one of them, so a name that cannot be derived fails here, at definition
- * time, rather than in `migrate()` or in the first write.
+ * `<table>_replay_running_idx`, `<table>_<column>_idx`, ...) must be identifiers too; the DDL
+ * quotes every one of them, so a name that cannot be derived fails here, at definition time,
+ * rather than in `migrate()` or in the first write. The names are listed in
+ * `sql/event-log-names.ts` (not by building the DDL, which imports this module's types).
  */
 function checkDerivedNames(log: EventLog): void {
   try {
-    eventLogDdl(log);
+    checkNames(log.table.name, Object.values(log.actors).map((actor) => actor.column));
   } catch (error) {
     throw new TypeError(
       "Invalid event log table name or actor column: a name derived from it (an index, trigger or function) would not be a valid identifier of at most 63 bytes",

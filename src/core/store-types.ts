@@ -10,9 +10,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { AnyResource, Resource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
-import type { ReplayOptions, ReplayResult, ReplayStepOptions } from "../replay/replay-types.ts";
-import type { AdoptOptions, AdoptResult } from "../replay/adopt.ts";
-import type { ReplayStatus, ReplayStatusOptions } from "../replay/replay-status.ts";
+import type { ReplayConfig } from "./replay-config.ts";
 
 /** A record id as callers pass it: the primary key value. */
 export type RecordId = string | number | bigint;
@@ -144,6 +142,22 @@ export interface FeedPage {
 }
 
 /**
+ * What an `after` hook receives as `store`: the actions of the store, scoped to the event
+ * (calls share its correlation id and name it as their cause), and nothing else: no log,
+ * executor, `migrate`, reads or replay. A hook acts; it does not administer the store.
+ */
+export interface ActionStore<TActor extends string = string> {
+  /** The typed action functions of a resource (see {@link EventStore.resource}). */
+  resource<R extends AnyResource>(resource: R): ResourceClient<R, TActor>;
+  /** Commit several actions atomically (see {@link EventStore.transaction}). */
+  transaction<const T extends readonly PlannedAction<unknown>[] | void>(
+    plan: (tx: TransactionBuilder<TActor>) => T | Promise<T>,
+  ): Promise<TransactionResults<T>>;
+  /** An action store whose calls default to this context (explicit call context wins). */
+  withContext(ctx: ActionContext<TActor>): ActionStore<TActor>;
+}
+
+/**
  * The event store: the one object an application talks to. `TActor` is the union of the
  * log's actor type names (see {@link ActionContext}).
  */
@@ -154,6 +168,14 @@ export interface EventStore<TActor extends string = string> {
   readonly db: Executor;
   /** The resources the store tracks, by name. */
   readonly resources: ReadonlyMap<string, AnyResource>;
+  /** The store's clock (`clock` option): the stamp of writes, and of `adopt` events. */
+  readonly clock: () => Date;
+  /**
+   * The `replay` option, read by `replay(store)`, `replayStep(store, ...)` and
+   * `abortReplay(store)`, which are functions (not methods) so that a bundle that only
+   * writes does not carry the replay engine.
+   */
+  readonly replayConfig: ReplayConfig;
   /**
    * Create the event log (idempotent, safe to run concurrently). With
    * `{ resourceTables: true }`, also create each resource's table from its definition.
@@ -203,32 +225,4 @@ export interface EventStore<TActor extends string = string> {
    * `withContext({ tenant })` rejects with a `TypeError`). Its cursors are its own.
    */
   readAllTenantsFeed(options?: ReadFeedOptions): Promise<FeedPage>;
-  /**
-   * Rebuild tracked state from the log: clear, then apply events in position order in
-   * pages (one write batch per page), with a fence that refuses every action meanwhile.
-   * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be applied (`onError: "stop"`),
-   *   or `resume` finds no running replay
-   * @throws {ReplayAlreadyRunningError} code `REPLAY_ALREADY_RUNNING` when a new replay is asked
-   *   for while another runs (nothing was started or cleared)
-   * @throws {ReplayConflictError} code `REPLAY_CONFLICT` when another process continued, finished
-   *   or aborted the replay meanwhile (this call wrote nothing after losing it)
-   */
-  replay(options?: ReplayOptions): Promise<ReplayResult>;
-  /** Do a bounded amount of replay work; returns `replayId` to pass as the next `cursor`. */
-  replayStep(options: ReplayStepOptions): Promise<ReplayResult>;
-  /** Abort the running replay: the fence is lifted and tables stay as they are. */
-  abortReplay(): Promise<boolean>;
-  /**
-   * The state of a replay as its state row records it: the one named by `replayId`, else the
-   * running one, else the one started last; null when there is none. One query, no writes.
-   * The replay state belongs to the log, not to a tenant (like `replay()` and `abortReplay()`).
-   * @example
-   * ```ts
-   * const status = await store.replayStatus();
-   * if (status?.status === "running") console.log(`stopped at ${status.lastPosition}: ${status.error ?? "interrupted"}`);
-   * ```
-   */
-  replayStatus(options?: ReplayStatusOptions): Promise<ReplayStatus | null>;
-  /** Write one `adopt` event for every row of a resource that no event describes. */
-  adopt(resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult>;
 }

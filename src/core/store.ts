@@ -9,7 +9,7 @@ import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
 import type { AnyResource } from "./resource.ts";
 import type {
-  EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionResult, ActionStore, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
@@ -18,11 +18,8 @@ import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action
 import { readAllTenantsEvents, readAllTenantsFeed, readEvents, readFeed, type ReadEnv } from "./read-log.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
-import type { ReplayConfig } from "../replay/replay-types.ts";
-import { abortReplay, runReplay, runReplayStep, type ReplayEnv } from "../replay/replay-engine.ts";
-import { checkReplayRoutes } from "../replay/apply-event.ts";
-import { adoptRows } from "../replay/adopt.ts";
-import { replayStatus } from "../replay/replay-status.ts";
+import type { ReplayConfig } from "./replay-config.ts";
+import { checkReplayRoutes } from "./replay-routes.ts";
 
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
@@ -74,6 +71,18 @@ export function createEventStore<TActor extends string = string>(options: EventS
   }, {}) as EventStore<TActor>;
 }
 
+/**
+ * The narrow store an `after` hook receives: resource clients, transaction and withContext of
+ * `store`, and nothing else (not even as properties a hook could reach at run time).
+ */
+function actionStoreOf(store: EventStore): ActionStore {
+  return Object.freeze({
+    resource: store.resource,
+    transaction: store.transaction,
+    withContext: (ctx: ActionContext): ActionStore => actionStoreOf(store.withContext(ctx)),
+  });
+}
+
 function storeWithContext(
   options: EventStoreOptions, resources: ReadonlyMap<string, AnyResource>, clock: () => Date,
   conflictRetry: Required<ConflictRetryOptions>, baseCtx: ActionContext,
@@ -85,10 +94,10 @@ function storeWithContext(
   };
   const config: RunnerConfig = {
     log, db, conflictRetry, lostResponseRetries: options.lostResponseRetries ?? 2,
-    scopedStore: (ctx) => storeWithContext(options, resources, clock, conflictRetry, ctx),
+    scopedStore: (ctx) => actionStoreOf(storeWithContext(options, resources, clock, conflictRetry, ctx)),
     onHookError: options.onHookError, clock,
   };
-  const replayEnv: ReplayEnv = { log, db, resources, config: options.replay ?? {} };
+  const replayConfig: ReplayConfig = options.replay ?? {};
   const readEnv: ReadEnv = { log, db, ctx: baseCtx, resources };
   const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
@@ -108,7 +117,7 @@ function storeWithContext(
   };
   // A uuid record id is read in the spelling it was written in (lower case).
   const store: EventStore = {
-    log, db, resources: resources as ReadonlyMap<string, AnyResource>,
+    log, db, resources: resources as ReadonlyMap<string, AnyResource>, clock, replayConfig,
     async migrate(migrateOptions = {}) {
       // Resource tables go in the same batch, under the migration lock: in a batch of their
       // own, concurrent migrations raced on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505).
@@ -169,11 +178,6 @@ function storeWithContext(
     readAllTenantsEvents: (readOptions) => readAllTenantsEvents(readEnv, readOptions),
     readFeed: (feedOptions) => readFeed(readEnv, feedOptions),
     readAllTenantsFeed: (feedOptions) => readAllTenantsFeed(readEnv, feedOptions),
-    replay: (replayOptions) => runReplay(replayEnv, replayOptions),
-    replayStep: (stepOptions) => runReplayStep(replayEnv, stepOptions),
-    abortReplay: () => abortReplay(replayEnv),
-    replayStatus: (statusOptions) => replayStatus(replayEnv, statusOptions),
-    adopt: (resource, adoptOptions) => adoptRows(log, db, known(resource), adoptOptions, clock),
   };
   return Object.freeze(store);
 }

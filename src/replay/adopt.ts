@@ -15,8 +15,9 @@ import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
 import { writePreludeSql, RECORD_ID_ALIAS } from "../sql/write-statements.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
+import type { EventStore } from "../core/store-types.ts";
 
-/** Options of {@link EventStore.adopt}. */
+/** Options of {@link adopt}. */
 export interface AdoptOptions {
   /** Rows per page (one read and one write batch per page). Default 500. */
   readonly pageSize?: number;
@@ -99,4 +100,23 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
     adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }
+}
+
+/** What {@link adopt} reads from the store (any {@link EventStore} has it). */
+export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
+
+/**
+ * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
+ * row of a resource of the store that no event describes, stamped by the store's clock, so
+ * that a later replay rebuilds those rows too. Idempotent; refused while a replay runs.
+ * @throws {TypeError} (at once) when the resource is not part of the store
+ * @example
+ * ```ts
+ * import { adopt } from "edge-events";
+ * const { adopted } = await adopt(store, User);
+ * ```
+ */
+export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult> {
+  if (store.resources.get(resource.name) !== resource) throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+  return adoptRows(store.log, store.db, resource, options, store.clock);
 }

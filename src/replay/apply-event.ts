@@ -13,6 +13,7 @@ import { toParam } from "../core/record-mapping.ts";
 import { validate, type AnySchema } from "../core/validation.ts";
 import { inputToAttributes, validateSet, writeTarget } from "../core/write-plan.ts";
 import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
+import { findAction } from "../core/replay-routes.ts";
 import { revive } from "./revive.ts";
 import type { ReplayWrite } from "./fold-page.ts";
 
@@ -32,26 +33,6 @@ export class ApplyFailure extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "ApplyFailure";
-  }
-}
-
-function findAction(resource: AnyResource, name: string): AnyAction | undefined {
-  const actions = resource.actions as Record<string, AnyAction>;
-  return actions[name] ?? actions[resource.aliases[name] ?? ""];
-}
-
-/**
- * Check at store creation that every replay route names existing resources and actions.
- * @throws {TypeError} for a route to an unknown resource or action
- */
-export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, AnyResource>): void {
-  for (const override of log.replayOverrides) {
-    for (const [resourceName, actionName] of override.routeTo) {
-      const resource = resources.get(resourceName);
-      if (resource === undefined || findAction(resource, actionName) === undefined) {
-        throw new TypeError(`Replay route of ${override.resource}.${override.action} names an unknown target ${resourceName}.${actionName}`);
-      }
-    }
   }
 }
 

@@ -10,7 +10,7 @@ import { isEdgeEventsError, ReplayConflictError, type StorageError } from "../co
 import type { Executor, QueryResult, SqlStatement } from "../core/executor.ts";
 import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { clearTableSql, holdForClearSql } from "../sql/replay-statements.ts";
-import type { ReplayEnv } from "./replay-engine.ts";
+import type { ReplayEnv } from "./replay-env.ts";
 import type { CallStats } from "./run-state.ts";
 
 /** The `DELETE`s of the `"tracked-tables"` strategy, in reverse definition order. */

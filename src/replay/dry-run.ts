@@ -9,7 +9,7 @@ import type { StoredEvent } from "../core/stored-event.ts";
 import { eventPageSql, eventPositionSql, targetPositionSql } from "../sql/replay-statements.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import { planEvent, replayTargets } from "./apply-event.ts";
-import type { ReplayEnv } from "./replay-engine.ts";
+import type { ReplayEnv } from "./replay-env.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
 import { type CallStats, newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
 import { laterAdoption } from "./superseded.ts";

@@ -4,11 +4,9 @@
  * @module
  */
 import { EdgeEventsError, isEdgeEventsError, ReplayAlreadyRunningError, ReplayError, type StorageError } from "../core/errors.ts";
-import type { EventLog } from "../core/event-log.ts";
-import type { Executor, SqlStatement } from "../core/executor.ts";
+import type { SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { rowToEvent } from "../core/record-mapping.ts";
-import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { validationError } from "../core/validation.ts";
 import { checkReplayScope } from "./check-scope.ts";
@@ -21,18 +19,11 @@ import { clearForReplay, clearStatements, isStale, lostReplay } from "./clear.ts
 import { requestBytes, statementBytes } from "./request-size.ts";
 import { supersedingAdoption } from "./superseded.ts";
 import { foldPageSql } from "./fold-page.ts";
-import type { ReplayConfig, ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
+import type { ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
 import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
 import { dryRun } from "./dry-run.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
-
-/** What the engine needs from the store. */
-export interface ReplayEnv {
-  readonly log: EventLog;
-  readonly db: Executor;
-  readonly resources: ReadonlyMap<string, AnyResource>;
-  readonly config: ReplayConfig;
-}
+import type { ReplayEnv } from "./replay-env.ts";
 
 async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip", pageSize: number, stats: CallStats): Promise<RunState> {
   if (env.config.clear === undefined) {
@@ -153,7 +144,7 @@ async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats
 }
 
 /** A page's write request stays under this many bytes unless the store says otherwise. */
-const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BATCH_BYTES = 4_194_304; // 4 MiB, a literal: a bundle that does not use replay drops it
 
 /**
  * How many leading events of a page fit in one request of at most `maxBytes` (at least one):

@@ -11,7 +11,7 @@ import { DEFAULT_PAGE_SIZE } from "./run-state.ts";
 /** Where a replay is: `running` until it completes or is aborted (also while stopped at an event). */
 export type ReplayStatusName = "running" | "completed" | "failed" | "aborted";
 
-/** One replay, as its state row records it (see `store.replayStatus()`). */
+/** One replay, as its state row records it (see `replayStatus(store)`). */
 export interface ReplayStatus {
   /** The replay's id (also the `replayStep` cursor). */
   readonly replayId: string;

@@ -2,47 +2,8 @@
  * The options and results of replay.
  * @module
  */
-import type { Executor } from "../core/executor.ts";
-import type { AnyResource } from "../core/resource.ts";
 
-/** What a custom clear function receives. */
-export interface ClearContext {
-  /**
-   * The executor to clear with. Each request sent through it first checks, in its own
-   * transaction, that the replay is still running with no page applied, and is refused with
-   * `REPLAY_CONFLICT` otherwise; statements sent any other way are not protected against a
-   * resumer that lost the race.
-   */
-  readonly db: Executor;
-  /** The tenant of a single-tenant replay; null for all tenants. */
-  readonly tenant: string | null;
-  /** The tracked resources. */
-  readonly resources: readonly AnyResource[];
-}
-
-/**
- * How replay clears state before applying events: `"tracked-tables"` deletes every row of
- * every tracked resource's table (only the tenant's rows of multi-tenant resources in a
- * single-tenant replay), atomically with raising the fence; a function does it itself, through
- * {@link ClearContext.db}. A resume before the first page clears again, only while no other
- * process has applied a page or ended the replay.
- */
-export type ReplayClear = "tracked-tables" | ((ctx: ClearContext) => Promise<void>);
-
-/** Store-level replay configuration. */
-export interface ReplayConfig {
-  /** How tracked state is cleared. Without it, replay refuses to run (code REPLAY_NOT_CONFIGURED). */
-  readonly clear?: ReplayClear;
-  /** Events per page (one read and one write batch per page). Default 1000. */
-  readonly pageSize?: number;
-  /**
-   * Upper bound of one write request in bytes, as encoded (UTF-8 of the statements and their
-   * parameters in a SQL-over-HTTP body); a page whose writes exceed it is applied in several
-   * requests (an event that alone exceeds it still goes alone). Default 4 MiB, well under the
-   * request limits of Neon's HTTP endpoint.
-   */
-  readonly maxBatchBytes?: number;
-}
+export type { ClearContext, ReplayClear, ReplayConfig } from "../core/replay-config.ts";
 
 /** An event that was skipped (`onError: "skip"`). */
 export interface SkippedEvent {
@@ -101,7 +62,7 @@ export interface ReplayScope {
   readonly tenant?: string | number | bigint;
 }
 
-/** Options of {@link EventStore.replay}. */
+/** Options of {@link replay}. */
 export interface ReplayOptions extends ReplayScope {
   /** Continue the running replay from its checkpoint (its scope is kept). */
   readonly resume?: boolean;
@@ -117,7 +78,7 @@ export interface ReplayOptions extends ReplayScope {
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
-/** Options of {@link EventStore.replayStep}: a bounded amount of work. */
+/** Options of {@link replayStep}: a bounded amount of work. */
 export interface ReplayStepOptions extends ReplayScope {
   /** The replay id returned by the previous step; omit to start a new replay. */
   readonly cursor?: string;

@@ -60,7 +60,7 @@ export interface ReplayStatusJson {
  * @returns the JSON-safe result
  * @example
  * ```ts
- * return Response.json(replayResultToJson(await store.replayStep({ budgetMs: 20_000 })));
+ * return Response.json(replayResultToJson(await replayStep(store, { budgetMs: 20_000 })));
  * ```
  */
 export function replayResultToJson(result: ReplayResult): ReplayResultJson {
@@ -80,7 +80,7 @@ export function replayResultToJson(result: ReplayResult): ReplayResultJson {
  * @returns the JSON-safe status
  * @example
  * ```ts
- * const status = await store.replayStatus();
+ * const status = await replayStatus(store);
  * return Response.json(status === null ? null : replayStatusToJson(status));
  * ```
  */

@@ -8,7 +8,8 @@
 import type { SqlStatement } from "../core/executor.ts";
 import { encodeParams } from "../drivers/pg-text/encode-params.ts";
 
-const encoder = new TextEncoder();
+// Pure: a bundle that does not use replay drops this module (tests/edge/bundle.test.ts).
+const encoder = /* @__PURE__ */ new TextEncoder();
 /** `{"queries":[` and `]}`. */
 const ENVELOPE_BYTES = 14;
 

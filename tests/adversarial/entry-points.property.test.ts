@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
+import { adopt, createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { snapshot } from "../replay/replay-helpers.ts";
 
@@ -73,8 +73,8 @@ for (const testCase of executorCases(["pglite"])) {
       "readFeed": (o) => store.readFeed(o as never),
       "readFeed on a tenant's store": (o) => store.withContext({ tenant: o["tenant"] as never }).readFeed(o as never),
       "readAllTenantsFeed": (o) => store.readAllTenantsFeed(o as never),
-      "replay (dry run)": (o) => store.replay({ ...o, dryRun: true } as never),
-      "adopt": (o) => store.adopt(m.Note, o as never),
+      "replay (dry run)": (o) => replay(store, { ...o, dryRun: true } as never),
+      "adopt": (o) => adopt(store, m.Note, o as never),
     };
 
     for (const [name, call] of Object.entries(entryPoints)) {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, newEventId, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, newEventId, ref, sql, replay } from "../../mod.ts";
 import type { FaultMode } from "../../src/dev/faults.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 
@@ -165,7 +165,7 @@ for (const testCase of executorCases(["neon-http"])) {
         })).rows.map((r) => String(r["row"]));
       const live = await rows();
       assert.ok(live.length > 20, "the matrix left rows to compare");
-      const result = await store.replay();
+      const result = await replay(store);
       assert.equal(result.done, true);
       assert.deepEqual(await rows(), live);
     });

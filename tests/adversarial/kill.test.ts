@@ -16,6 +16,7 @@ import { databaseUrl, uniqueSchemaName } from "../support/database.ts";
 import { mulberry32, snapshot } from "../replay/replay-helpers.ts";
 import { bankStore } from "./fixtures/bank.ts";
 import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
+import { replay } from "../../mod.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -107,7 +108,7 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
     // The tables are exactly what the log says: replaying it from scratch reproduces them.
     const db = pgPool(pool);
     const live = await snapshot(db, [bank.accounts]);
-    const result = await bank.store.replay();
+    const result = await replay(bank.store);
     assert.equal(result.done, true);
     assert.deepEqual(await snapshot(db, [bank.accounts]), live);
   });
@@ -132,7 +133,7 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
       assert.equal(running.rows.length, 1, "the killed replay is still running (fenced), resumable");
       // Writes are refused while it is resumable.
       await assert.rejects(bank.write(7, 1), (error: { code?: string }) => error.code === "REPLAY_IN_PROGRESS");
-      const resumed = await bank.store.replay({ resume: true });
+      const resumed = await replay(bank.store, { resume: true });
       assert.equal(resumed.done, true);
       assert.deepEqual(await snapshot(db, [bank.accounts]), reference, `after kill ${kill + 1} at page ${pages}`);
     }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql, replay } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { snapshot } from "../replay/replay-helpers.ts";
 
@@ -89,7 +89,7 @@ for (const testCase of executorCases(["pglite", "neon-http"])) {
         (await fx.db.query({ text: `SELECT to_jsonb(d)::text AS row FROM ${m.tables[0]} AS d WHERE org_id = 'acme' ORDER BY 1`, params: [] }))
           .rows.map((r) => String(r["row"]));
       const before = await acmeRows();
-      const result = await store.replay({ tenant: "globex" });
+      const result = await replay(store, { tenant: "globex" });
       assert.equal(result.done, true);
       assert.deepEqual(await acmeRows(), before);
     });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, type ValidationError } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, type ValidationError, replay } from "../../mod.ts";
 import type { Executor } from "../../src/core/executor.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { UNSTORABLE_TEXT } from "../support/hostile-values.ts";
@@ -243,7 +243,7 @@ for (const testCase of executorCases()) {
       // A store scoped by the other spelling reads the same tenant's events.
       assert.deepEqual(await store.withContext({ tenant: ORG_UPPER }).readEvents({ resource: "note", recordId: id }), events);
       for (const tenant of [ORG_LOWER, ORG_UPPER]) {
-        await store.replay({ tenant });
+        await replay(store, { tenant });
         const rows = await fx.db.query({ text: `SELECT title FROM ${fx.schema}.notes WHERE id = $1`, params: [id] });
         assert.deepEqual(rows.rows.map((r) => r["title"]), ["lower"], `a replay of ${tenant === ORG_LOWER ? "lower" : "upper"} case keeps the row`);
       }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, type LockOption, type StoredEvent } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, type LockOption, type StoredEvent, replay } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { prefixedTables, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { eventRows } from "../support/store-helpers.ts";
@@ -141,7 +141,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         for (const p of prefixes) instants.add(p.at.getTime());
         for (const at of [...instants].sort((a, b) => a - b)) {
           for (const scope of [{}, { tenant: "org1" }]) {
-            await store.replay({ untilTime: new Date(at), ...scope });
+            await replay(store, { untilTime: new Date(at), ...scope });
             assert.deepEqual(await docState(fx, m, id), stateAt(at), `replay until ${new Date(at).toISOString()} ${JSON.stringify(scope)}`);
           }
         }
@@ -213,7 +213,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       assert.deepEqual(returned.map((e) => e.changes), returned.map((e) => rows.find((r) => r["id"] === e.id)!["changes"]), "returned changes equal stored ones");
 
       const before = (await fx.db.query({ text: `SELECT * FROM ${m.docs} ORDER BY id`, params: [] })).rows;
-      await store.replay();
+      await replay(store);
       assert.deepEqual((await fx.db.query({ text: `SELECT * FROM ${m.docs} ORDER BY id`, params: [] })).rows, before);
     });
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, abortReplay, adopt, replay, replayStep } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { prefixedTables } from "../support/models.ts";
 import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
@@ -89,7 +89,7 @@ for (const testCase of executorCases()) {
       await insertByHand(m);
 
       now = new Date("2026-03-04T05:06:09.000Z");
-      const result = await store.adopt(m.Customer, { pageSize: 3 });
+      const result = await adopt(store, m.Customer, { pageSize: 3 });
 
       assert.deepEqual(result, { adopted: 7, pages: 3 });
       const adoptions = (await eventRows(fx.db, m.events)).filter((row) => row["action"] === "adopt");
@@ -112,7 +112,7 @@ for (const testCase of executorCases()) {
       for (const row of adoptions) assert.equal((row["occurred_at"] as Date).toISOString(), "2026-03-04T05:06:09.000Z", "occurred_at is the store's clock");
       assert.ok(!adoptions.some((row) => row["record_id"] === registered.record.id), "a row with events is not adopted");
 
-      assert.deepEqual(await store.adopt(m.Customer), { adopted: 0, pages: 0 });
+      assert.deepEqual(await adopt(store, m.Customer), { adopted: 0, pages: 0 });
       assert.equal(await countRows(fx.db, m.events), 8);
     });
 
@@ -120,14 +120,14 @@ for (const testCase of executorCases()) {
       const { m, store } = await fresh();
       const registered = await store.resource(m.Customer).register({ name: "Ritchie", email: "dmr@bell-labs.com" });
       await insertByHand(m);
-      await store.adopt(m.Customer);
+      await adopt(store, m.Customer);
       // Adopted rows are ordinary records from here on.
       await store.resource(m.Customer).rename("h2", { name: "Ada Lovelace" });
       await store.resource(m.Customer).leave("h5");
       await store.resource(m.Customer).rename(registered.record.id, { name: "Dennis Ritchie" });
       const live = await snapshot(fx.db, [m.customers]);
 
-      const replayed = await store.replay();
+      const replayed = await replay(store);
 
       assert.equal(replayed.skipped, 0);
       assert.deepEqual(await snapshot(fx.db, [m.customers]), live);
@@ -140,19 +140,19 @@ for (const testCase of executorCases()) {
         params: [],
       });
       await store.resource(m.Seat).assign({ holder: "dee" }, { tenant: "org-b" });
-      assert.deepEqual(await store.adopt(m.Seat), { adopted: 3, pages: 1 });
+      assert.deepEqual(await adopt(store, m.Seat), { adopted: 3, pages: 1 });
       const tenants = (await eventRows(fx.db, m.events)).filter((row) => row["action"] === "adopt").map((row) => [row["record_id"], row["tenant"]]);
       assert.deepEqual(tenants.sort(), [["s1", "org-a"], ["s2", "org-b"], ["s3", "org-a"]]);
       const live = await snapshot(fx.db, [m.seats]);
 
       await fx.db.query({ text: `UPDATE ${m.seats} SET holder = 'damaged'`, params: [] });
-      const result = await store.replay({ tenant: "org-a" });
+      const result = await replay(store, { tenant: "org-a" });
       assert.equal(result.applied, 2);
       const holders = Object.fromEntries((await fx.db.query({ text: `SELECT id, holder FROM ${m.seats}`, params: [] })).rows.map((r) => [r["id"], r["holder"]]));
       assert.equal(holders["s1"], "ann");
       assert.equal(holders["s3"], "cy");
       assert.equal(holders["s2"], "damaged", "org-b is untouched");
-      await store.replay();
+      await replay(store);
       assert.deepEqual(await snapshot(fx.db, [m.seats]), live);
     });
 
@@ -160,16 +160,16 @@ for (const testCase of executorCases()) {
       const { m, store } = await fresh();
       await store.resource(m.Customer).register({ name: "Ritchie" });
       await store.resource(m.Customer).register({ name: "Thompson" });
-      const step = await store.replayStep({ budgetMs: 1, pageSize: 1 });
+      const step = await replayStep(store, { budgetMs: 1, pageSize: 1 });
       assert.equal(step.done, false);
       await insertByHand(m);
       const events = await countRows(fx.db, m.events);
 
-      await rejectsWith(store.adopt(m.Customer), "REPLAY_IN_PROGRESS");
+      await rejectsWith(adopt(store, m.Customer), "REPLAY_IN_PROGRESS");
       assert.equal(await countRows(fx.db, m.events), events);
 
-      assert.equal(await store.abortReplay(), true);
-      assert.equal((await store.adopt(m.Customer)).adopted >= 7, true, "adoption works once the fence is lifted");
+      assert.equal(await abortReplay(store), true);
+      assert.equal((await adopt(store, m.Customer)).adopted >= 7, true, "adoption works once the fence is lifted");
     });
 
     test("a routed update of a row adopted later is superseded by that adoption, found in the route's target resource, in a replay and a dry run", async () => {
@@ -178,16 +178,16 @@ for (const testCase of executorCases()) {
       // Before edge-events took over the table, the old app logged a rename of h2 as contact.renamed v1.
       await insertLegacyEvent(fx.db, m.events, { resource: "contact", recordId: "h2", action: "renamed", actionType: "update", version: 1, data: { name: "Ada" } });
       await fx.db.query({ text: `UPDATE ${m.customers} SET name = 'Ada' WHERE id = 'h2'`, params: [] });
-      await store.adopt(m.Customer);
+      await adopt(store, m.Customer);
       const adoption = (await eventRows(fx.db, m.events)).find((row) => row["action"] === "adopt" && row["record_id"] === "h2")!;
       const superseded = [`superseded by the adoption at position ${String(adoption["position"])}`];
       const live = await snapshot(fx.db, [m.customers, m.seats]);
 
-      const dry = await store.replay({ dryRun: true });
+      const dry = await replay(store, { dryRun: true });
       assert.deepEqual(dry.skippedEvents.map((e) => e.reason), superseded);
       assert.equal(dry.applied, 7);
 
-      const result = await store.replay();
+      const result = await replay(store);
       assert.equal(result.done, true);
       assert.deepEqual(result.skippedEvents.map((e) => e.reason), superseded);
       assert.equal(result.applied, 7);
@@ -198,9 +198,9 @@ for (const testCase of executorCases()) {
       const { m, store } = await fresh();
       await insertByHand(m);
       await store.resource(m.Customer).rename("h1", { name: "Grace Hopper" });
-      await store.adopt(m.Customer);
+      await adopt(store, m.Customer);
       const live = await snapshot(fx.db, [m.customers]);
-      await store.replay();
+      await replay(store);
       assert.deepEqual(await snapshot(fx.db, [m.customers]), live);
     });
   });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, replay, replayStep } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { encodeParams } from "../../src/drivers/pg-text/mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
@@ -76,11 +76,11 @@ for (const testCase of executorCases()) {
       const { db, sent } = recordingExecutor(fx.db);
       const stepper = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 4 } });
 
-      let step = await stepper.replayStep({ budgetMs: 1 });
+      let step = await replayStep(stepper, { budgetMs: 1 });
       let steps = 1;
       assert.equal(step.remaining, events - 4);
       while (!step.done) {
-        step = await stepper.replayStep({ cursor: step.replayId, budgetMs: 1 });
+        step = await replayStep(stepper, { cursor: step.replayId, budgetMs: 1 });
         steps++;
         assert.equal(step.remaining, events - step.applied - step.skipped, `step ${steps}`);
       }
@@ -92,9 +92,9 @@ for (const testCase of executorCases()) {
       // A resume of the same replay (here: a new one, stopped after a page) does not count again either.
       const resumer = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 4 } });
       const controller = new AbortController();
-      await resumer.replay({ signal: controller.signal, onProgress: () => controller.abort() });
+      await replay(resumer, { signal: controller.signal, onProgress: () => controller.abort() });
       sent.length = 0;
-      const resumed = await resumer.replay({ resume: true });
+      const resumed = await replay(resumer, { resume: true });
       assert.equal(resumed.done, true);
       assert.equal(eventCounts(m, sent).length, 0, "the resume reads the count from the replay's row");
     });
@@ -114,7 +114,7 @@ for (const testCase of executorCases()) {
       const { db, sent } = recordingExecutor(fx.db);
       const replayer = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 50, maxBatchBytes } });
 
-      const result = await replayer.replay();
+      const result = await replay(replayer);
 
       const pages = sent.filter(isPage);
       assert.ok(pages.length >= 2, "the page was cut into several requests");

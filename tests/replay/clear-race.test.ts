@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay, replayStep } from "../../mod.ts";
 import type { Executor, SqlStatement } from "../../src/core/executor.ts";
 import type { ReplayClear } from "../../src/replay/replay-types.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
@@ -86,7 +86,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       await store.migrate({ resourceTables: true });
       await history(store, m);
       const live = (await snapshot(fx.db, [m.accounts]))[m.accounts]!;
-      const started = await store.replay({ signal: AbortSignal.abort() });
+      const started = await replay(store, { signal: AbortSignal.abort() });
       assert.equal(started.done, false);
       assert.equal(started.lastPosition, 0n);
       assert.equal(await countRows(fx.db, m.accounts), 0, "the start cleared the table");
@@ -107,11 +107,11 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       test(`[${strategy}] a resumer whose clear is held up while another resumes and completes fails with REPLAY_CONFLICT and wipes nothing`, async () => {
         const { m, live, events, replayId } = await atCheckpointZero(strategy);
         const { db: slow, gate } = gatedExecutor(fx.db, clears(m));
-        const resumerA = storeOn(slow, m, strategy).replay({ resume: true });
+        const resumerA = replay(storeOn(slow, m, strategy), { resume: true });
         resumerA.catch(() => undefined);
         await gate.reached;
 
-        const b = await storeOn(fx.db, m, strategy).replay({ resume: true });
+        const b = await replay(storeOn(fx.db, m, strategy), { resume: true });
         assert.equal(b.done, true);
         assert.equal(b.applied, events);
         assert.deepEqual(await accounts(m), live, "B rebuilt the live state");
@@ -128,13 +128,13 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       test(`[${strategy}] a resumer whose clear is held up while another is mid-way fails with REPLAY_CONFLICT; the other finishes`, async () => {
         const { m, live, events, replayId } = await atCheckpointZero(strategy);
         const { db: slow, gate } = gatedExecutor(fx.db, clears(m));
-        const resumerA = storeOn(slow, m, strategy).replay({ resume: true });
+        const resumerA = replay(storeOn(slow, m, strategy), { resume: true });
         resumerA.catch(() => undefined);
         await gate.reached;
 
         const storeB = storeOn(fx.db, m, strategy);
-        let step = await storeB.replayStep({ cursor: replayId, budgetMs: 1 });
-        step = await storeB.replayStep({ cursor: replayId, budgetMs: 1 });
+        let step = await replayStep(storeB, { cursor: replayId, budgetMs: 1 });
+        step = await replayStep(storeB, { cursor: replayId, budgetMs: 1 });
         assert.equal(step.lastPosition, BigInt(2 * PAGE));
         const midway = await accounts(m);
         assert.ok(midway.length > 0);
@@ -146,7 +146,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         assert.ok(isEdgeEventsError(a.error, "REPLAY_CONFLICT"), `A fails with REPLAY_CONFLICT, got ${String(a.error ?? "a result")}`);
         await rejectsWith(storeB.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
 
-        while (!step.done) step = await storeB.replayStep({ cursor: replayId, budgetMs: 1 });
+        while (!step.done) step = await replayStep(storeB, { cursor: replayId, budgetMs: 1 });
         assert.equal(step.applied, events);
         assert.deepEqual(await accounts(m), live);
         assert.deepEqual(await replayRow(m), { status: "completed", lastPosition: BigInt(events), applied: events });
@@ -161,7 +161,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         const random = mulberry32(seed + round);
         const resumers = Array.from({ length: 4 }, () => storeOn(jitteredExecutor(fx.db, random, 3), m, strategy));
 
-        const outcomes = await Promise.all(resumers.map((store) => settle(store.replay({ resume: true }))));
+        const outcomes = await Promise.all(resumers.map((store) => settle(replay(store, { resume: true }))));
 
         const why = `round ${round} (${strategy}, SEED=${seed}): ${outcomes.map((o) => String(o.error ?? "done")).join("; ")}`;
         assert.deepEqual(await accounts(m), live, `the live state is rebuilt: ${why}`);

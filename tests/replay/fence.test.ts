@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import {
-  createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, newEventId,
+  createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, newEventId, abortReplay, replay, replayStep,
 } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
@@ -171,15 +171,15 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       await until(() => writers.count("ok") >= 30);
 
       // The fence goes up with the first step; writers keep going while the replay runs.
-      let step = await store.replayStep({ budgetMs: 1 });
+      let step = await replayStep(store, { budgetMs: 1 });
       const target = step.targetPosition;
       while (step.remaining > 0) {
-        step = await store.replayStep({ cursor: step.replayId, budgetMs: 1 });
+        step = await replayStep(store, { cursor: step.replayId, budgetMs: 1 });
       }
       await until(() => writers.count("refused") >= 3 * WRITERS);
       // Stop the writers before the step that finishes, so that every write below happened under the fence.
       await writers.stop();
-      const finished = await store.replayStep({ cursor: step.replayId, budgetMs: 1 });
+      const finished = await replayStep(store, { cursor: step.replayId, budgetMs: 1 });
       assert.equal(finished.done, true);
 
       const positions = await eventPositions(m);
@@ -202,7 +202,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const { m, store } = await fresh();
       const writers = hammer(store, m, 0xbeef);
       await until(() => writers.count("ok") >= 20);
-      const replayed = await store.replay();
+      const replayed = await replay(store);
       assert.equal(replayed.done, true);
       const okAtEnd = writers.count("ok");
       await until(() => writers.count("ok") >= okAtEnd + 2 * WRITERS);
@@ -213,7 +213,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const live = await actualAccounts(m);
       assert.deepEqual(sortedEntries(live), sortedEntries(expectedAccounts(writers.attempts)));
       const before = await snapshot(fx.db, [m.accounts]);
-      await store.replay();
+      await replay(store);
       assert.deepEqual(await snapshot(fx.db, [m.accounts]), before, "a quiet replay changes nothing");
     });
 
@@ -222,7 +222,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const { m, store } = await fresh(pause);
       const accounts = store.resource(m.Account);
       for (const amount of [10, 20, 30]) await accounts.deposit("seed-0", { amount });
-      const step = await store.replayStep({ budgetMs: 1, pageSize: SEED_ACCOUNTS + 1 });
+      const step = await replayStep(store, { budgetMs: 1, pageSize: SEED_ACCOUNTS + 1 });
       assert.equal(step.done, false, "seed-0 is rebuilt up to its first deposit");
       let paused = false;
       pause.between = async () => {
@@ -230,13 +230,13 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         // Finish the replay between the read and the write: the record's last event is
         // unchanged (replay writes none), so only the fenced read stands in the way.
         let next = step;
-        while (!next.done) next = await store.replayStep({ cursor: step.replayId, budgetMs: 1_000 });
+        while (!next.done) next = await replayStep(store, { cursor: step.replayId, budgetMs: 1_000 });
       };
 
       await rejectsWith(accounts.bumpAfterPause("seed-0"), "REPLAY_IN_PROGRESS");
       assert.equal(paused, false, "refused at the read");
       let next = step;
-      while (!next.done) next = await store.replayStep({ cursor: step.replayId, budgetMs: 1_000 });
+      while (!next.done) next = await replayStep(store, { cursor: step.replayId, budgetMs: 1_000 });
       assert.equal((await actualAccounts(m)).get("seed-0"), 60);
       delete pause.between;
       const bumped = await accounts.bumpAfterPause("seed-0");
@@ -247,10 +247,10 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const { m, store } = await fresh();
       const writers = hammer(store, m, 0xab07, true);
       await until(() => writers.count("ok") >= 10);
-      const step = await store.replayStep({ budgetMs: 1 });
+      const step = await replayStep(store, { budgetMs: 1 });
       assert.equal(step.done, false);
       await until(() => writers.count("refused") >= 2 * WRITERS);
-      assert.equal(await store.abortReplay(), true);
+      assert.equal(await abortReplay(store), true);
       const startedAfterAbort = writers.attempts.length;
       await until(() => writers.attempts.slice(startedAfterAbort).filter((a) => a.outcome === "ok").length >= 2 * WRITERS);
       await writers.stop();
@@ -258,7 +258,7 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         "every write sent after the abort goes through");
 
       assertAllOrNothing(writers.attempts, await eventPositions(m));
-      await store.replay();
+      await replay(store);
       assert.deepEqual(sortedEntries(await actualAccounts(m)), sortedEntries(expectedAccounts(writers.attempts)));
     });
   });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql, replay, replayStep } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
@@ -220,10 +220,10 @@ for (const testCase of executorCases()) {
 
         let result;
         if (random() < 0.5) {
-          result = await store.replay();
+          result = await replay(store);
         } else {
-          result = await store.replayStep({ budgetMs: 1 });
-          while (!result.done) result = await store.replayStep({ cursor: result.replayId, budgetMs: 1 });
+          result = await replayStep(store, { budgetMs: 1 });
+          while (!result.done) result = await replayStep(store, { cursor: result.replayId, budgetMs: 1 });
         }
 
         assert.deepEqual(await snapshot(fx.db, m.tables), live);

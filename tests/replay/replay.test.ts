@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ReplayAlreadyRunningError, ref, sql } from "../../mod.ts";
+import {
+  createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ReplayAlreadyRunningError, ref, replay, replayStatus,
+  replayStep, sql,
+} from "../../mod.ts";
 import type { ReplayConfig } from "../../src/replay/replay-types.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
@@ -152,7 +155,7 @@ for (const testCase of executorCases()) {
       const hooksBefore = { ...hooks };
       const runs = (await statuses()).completed ?? 0;
 
-      const result = await store.replay();
+      const result = await replay(store);
 
       assert.deepEqual(await state(), live);
       assert.deepEqual(hooks, hooksBefore, "no before or after hook ran");
@@ -179,7 +182,7 @@ for (const testCase of executorCases()) {
         { text: `INSERT INTO ${accounts} (id, owner, status, balance) VALUES ('stray', 'x', 'open', 1)`, params: [] },
       ]);
       assert.notDeepEqual(await state(), live);
-      await store.replay();
+      await replay(store);
       assert.deepEqual(await state(), live);
     });
 
@@ -204,7 +207,7 @@ for (const testCase of executorCases()) {
       await note(await store.resource(m.Project).start({ title: "p" }, { tenant: "org-a" }));
 
       for (const [i, point] of points.entries()) {
-        const result = await store.replay({ untilEventId: point.id, pageSize: 3 });
+        const result = await replay(store, { untilEventId: point.id, pageSize: 3 });
         assert.equal(result.applied, i + 1, `events applied up to event ${i + 1}`);
         assert.deepEqual(await state(m), point.state, `state right after event ${i + 1}`);
       }
@@ -225,14 +228,14 @@ for (const testCase of executorCases()) {
       await note(await accounts.close(a.record.id));
 
       for (const [i, point] of points.entries()) {
-        const exact = await store.replay({ untilTime: point.at });
+        const exact = await replay(store, { untilTime: point.at });
         assert.equal(exact.applied, i + 1);
         assert.deepEqual(await state(m), point.state, `state at the time of event ${i + 1}`);
         // Half a second later is still before the next event (the clock ticks by one second).
-        await store.replay({ untilTime: new Date(point.at.getTime() + 500) });
+        await replay(store, { untilTime: new Date(point.at.getTime() + 500) });
         assert.deepEqual(await state(m), point.state, `state half a second after event ${i + 1}`);
       }
-      const none = await store.replay({ untilTime: new Date(points[0]!.at.getTime() - 1) });
+      const none = await replay(store, { untilTime: new Date(points[0]!.at.getTime() - 1) });
       assert.equal(none.applied, 0);
       assert.deepEqual(Object.values(await state(m)).flat(), [], "before the first event, nothing exists");
     });
@@ -240,7 +243,7 @@ for (const testCase of executorCases()) {
     test("an untilEventId that names no event is refused before the fence goes up", async () => {
       const live = await state();
       const runs = await statuses();
-      await rejectsWith(store.replay({ untilEventId: "01J00000000000000000000000" }), "VALIDATION_FAILED");
+      await rejectsWith(replay(store, { untilEventId: "01J00000000000000000000000" }), "VALIDATION_FAILED");
       assert.deepEqual(await statuses(), runs);
       assert.deepEqual(await state(), live);
     });
@@ -256,7 +259,7 @@ for (const testCase of executorCases()) {
       ]);
       const damaged = await state();
 
-      const result = await store.replay({ tenant: "org-a" });
+      const result = await replay(store, { tenant: "org-a" });
 
       const orgAEvents = await countRows(fx.db, `${m.events} WHERE tenant = 'org-a'`);
       assert.equal(result.applied, orgAEvents);
@@ -270,12 +273,12 @@ for (const testCase of executorCases()) {
       assert.deepEqual(now[accounts], damaged[accounts], "resources without tenants are untouched");
       assert.deepEqual(now[users], damaged[users]);
 
-      await store.replay();
+      await replay(store);
       assert.deepEqual(await state(), live, "a full replay repairs the rest");
     });
 
     test("while a tenant replay runs, that tenant's writes are refused and other tenants' writes go through", async () => {
-      const step = await store.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      const step = await replayStep(store, { tenant: "org-a", budgetMs: 1, pageSize: 1 });
       assert.equal(step.done, false);
       const projects = store.resource(m.Project);
       await rejectsWith(projects.start({ title: "refused" }, { tenant: "org-a" }), "REPLAY_IN_PROGRESS");
@@ -285,7 +288,7 @@ for (const testCase of executorCases()) {
       const cursor = step.replayId;
       let done = false;
       for (let i = 0; i < 50 && !done; i++) {
-        const next = await store.replayStep({ cursor, budgetMs: 1 });
+        const next = await replayStep(store, { cursor, budgetMs: 1 });
         assert.equal(next.replayId, cursor);
         done = next.done;
       }
@@ -297,11 +300,11 @@ for (const testCase of executorCases()) {
     test("a replay asked for while another runs fails with REPLAY_ALREADY_RUNNING, starts and clears nothing, and the running one goes on", async () => {
       const { m: model, store: own } = await fresh();
       await traffic(own, model);
-      const step = await own.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      const step = await replayStep(own, { tenant: "org-a", budgetMs: 1, pageSize: 1 });
       assert.equal(step.done, false);
       const half = await state(model);
-      const running = await own.replayStatus();
-      for (const attempt of [() => own.replay(), () => own.replay({ tenant: "org-b" }), () => own.replayStep({ budgetMs: 1000 })]) {
+      const running = await replayStatus(own);
+      for (const attempt of [() => replay(own), () => replay(own, { tenant: "org-b" }), () => replayStep(own, { budgetMs: 1000 })]) {
         const error = await rejectsWith(attempt(), "REPLAY_ALREADY_RUNNING");
         assert.ok(error instanceof ReplayAlreadyRunningError);
         assert.equal(error.name, "ReplayAlreadyRunningError");
@@ -310,18 +313,18 @@ for (const testCase of executorCases()) {
       }
       assert.deepEqual(await statuses(model), { running: 1 });
       assert.deepEqual(await state(model), half, "nothing was cleared");
-      assert.deepEqual(await own.replayStatus(), running, "the running replay is untouched");
-      const done = await own.replay({ resume: true });
+      assert.deepEqual(await replayStatus(own), running, "the running replay is untouched");
+      const done = await replay(own, { resume: true });
       assert.equal(done.replayId, step.replayId);
-      await rejectsWith(own.replay({ resume: true }), "REPLAY_FAILED");
+      await rejectsWith(replay(own, { resume: true }), "REPLAY_FAILED");
     });
 
     test("replayStatus() describes the running replay, else the last one started, or one by id, and is null before any", async () => {
       const { m: model, store: own } = await fresh();
-      assert.equal(await own.replayStatus(), null);
+      assert.equal(await replayStatus(own), null);
       await traffic(own, model);
-      const step = await own.replayStep({ tenant: "org-a", budgetMs: 1, pageSize: 1 });
-      const running = await own.replayStatus();
+      const step = await replayStep(own, { tenant: "org-a", budgetMs: 1, pageSize: 1 });
+      const running = await replayStatus(own);
       assert.ok(running !== null);
       const { startedAt, updatedAt, ...rest } = running;
       assert.ok(startedAt instanceof Date && updatedAt instanceof Date);
@@ -332,8 +335,8 @@ for (const testCase of executorCases()) {
         eventsInScope: step.applied + step.skipped + step.remaining, finishedAt: null, error: null,
       });
       assert.equal(typeof running.targetPosition, "bigint");
-      const done = await own.replay({ resume: true });
-      const completed = await own.replayStatus();
+      const done = await replay(own, { resume: true });
+      const completed = await replayStatus(own);
       assert.equal(completed?.status, "completed");
       assert.equal(completed?.replayId, step.replayId);
       assert.equal(completed?.lastPosition, done.lastPosition);
@@ -341,13 +344,13 @@ for (const testCase of executorCases()) {
       assert.ok(completed?.finishedAt instanceof Date);
 
       const untilTime = new Date("2024-03-01T09:00:05.123Z");
-      const second = await own.replay({ untilTime, onError: "skip", pageSize: 3 });
-      const last = await own.replayStatus();
+      const second = await replay(own, { untilTime, onError: "skip", pageSize: 3 });
+      const last = await replayStatus(own);
       assert.equal(last?.replayId, second.replayId, "the last one started");
       assert.deepEqual([last?.status, last?.tenant, last?.untilTime, last?.onError, last?.pageSize], ["completed", null, untilTime, "skip", 3]);
       assert.equal(last?.targetPosition, second.targetPosition);
-      assert.deepEqual(await own.replayStatus({ replayId: step.replayId }), completed, "one by id");
-      assert.equal(await own.replayStatus({ replayId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }), null);
+      assert.deepEqual(await replayStatus(own, { replayId: step.replayId }), completed, "one by id");
+      assert.equal(await replayStatus(own, { replayId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }), null);
     });
 
     test("without a clear strategy, replay throws REPLAY_NOT_CONFIGURED and touches nothing", async () => {
@@ -355,10 +358,10 @@ for (const testCase of executorCases()) {
       const live = await state();
       const runs = await statuses();
       const sent = fx.requests();
-      const error = await rejectsWith(unconfigured.replay(), "REPLAY_NOT_CONFIGURED");
+      const error = await rejectsWith(replay(unconfigured), "REPLAY_NOT_CONFIGURED");
       assert.match(error.message, /clear/);
-      await rejectsWith(unconfigured.replayStep({ budgetMs: 1000 }), "REPLAY_NOT_CONFIGURED");
-      await rejectsWith(unconfigured.replay({ tenant: "org-a" }), "REPLAY_NOT_CONFIGURED");
+      await rejectsWith(replayStep(unconfigured, { budgetMs: 1000 }), "REPLAY_NOT_CONFIGURED");
+      await rejectsWith(replay(unconfigured, { tenant: "org-a" }), "REPLAY_NOT_CONFIGURED");
       if (sent !== undefined) assert.equal(fx.requests(), sent, "nothing was sent");
       assert.deepEqual(await state(), live);
       assert.deepEqual(await statuses(), runs);
@@ -378,10 +381,10 @@ for (const testCase of executorCases()) {
       const live = await state();
       await fx.db.query({ text: `UPDATE ${m.tables[3]} SET title = 'damaged'`, params: [] });
 
-      await custom.replay({ tenant: "org-a" });
+      await replay(custom, { tenant: "org-a" });
       const orgB = (rows: string[]): string[] => rows.filter((row) => row.includes('"org_id": "org-b"'));
       assert.ok(orgB((await state())[m.tables[3]!]!).every((row) => row.includes('"damaged"')), "org-b was not cleared");
-      await custom.replay();
+      await replay(custom);
       assert.deepEqual(await state(), live);
       assert.deepEqual(calls, [
         { tenant: "org-a", resources: ["role", "user", "account", "project"] },
@@ -393,7 +396,7 @@ for (const testCase of executorCases()) {
       const live = await state();
       const runs = await statuses();
       const count = await countRows(fx.db, m.events);
-      const result = await store.replay({ dryRun: true, pageSize: 4 });
+      const result = await replay(store, { dryRun: true, pageSize: 4 });
       assert.equal(result.dryRun, true);
       assert.equal(result.done, true);
       assert.equal(result.applied, count);
@@ -414,7 +417,7 @@ for (const testCase of executorCases()) {
       assert.equal(live[m.tables[2]!]!.length, 1000);
 
       const sentBefore = fx.requests();
-      const coarse = await store.replay({ pageSize: 250 });
+      const coarse = await replay(store, { pageSize: 250 });
       const sentCoarse = fx.requests();
       assert.equal(coarse.applied, 1000);
       assert.equal(coarse.pages, 4);
@@ -423,7 +426,7 @@ for (const testCase of executorCases()) {
       assert.deepEqual(await state(m), live);
 
       const sentFine = fx.requests();
-      const fine = await store.replay({ pageSize: 100 });
+      const fine = await replay(store, { pageSize: 100 });
       const sentAfter = fx.requests();
       assert.equal(fine.pages, 10);
       assert.ok(fine.roundTrips <= 2 * fine.pages + 4);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay, replayStep } from "../../mod.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
@@ -98,7 +98,7 @@ for (const testCase of executorCases(["neon-http"])) {
       // The reference: an uninterrupted replay of the same history.
       const { m, store, events } = await fresh();
       const live = await accounts(m);
-      const result = await store.replay();
+      const result = await replay(store);
       assert.equal(result.applied, events);
       reference = await accounts(m);
       assert.deepEqual(reference, live);
@@ -112,7 +112,7 @@ for (const testCase of executorCases(["neon-http"])) {
       const { m, store, events } = await fresh();
       fx.server!.faults.once("drop-after-commit", { match: nthPageBatch(m, 3) });
 
-      const { error } = await settle(store.replay());
+      const { error } = await settle(replay(store));
       // Node and Bun report the lost answer (outcome unknown). Deno's fetch silently sends the
       // POST again on a fresh connection: the resent page is refused by the checkpoint it
       // already moved, and no event is blamed for it.
@@ -122,7 +122,7 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.deepEqual(await checkpoint(m), { status: "running", lastPosition: BigInt(3 * PAGE), applied: 3 * PAGE }, "page 3 committed");
       await rejectsWith(store.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
 
-      const resumed = await store.replay({ resume: true });
+      const resumed = await replay(store, { resume: true });
       assert.equal(resumed.done, true);
       assert.equal(resumed.applied, events);
       assert.equal(resumed.pages, Math.ceil(events / PAGE) - 3);
@@ -133,11 +133,11 @@ for (const testCase of executorCases(["neon-http"])) {
       const { m, store, events } = await fresh();
       fx.server!.faults.once("fail-before-execution", { match: nthPageBatch(m, 2) });
 
-      const error = await settle(store.replay());
+      const error = await settle(replay(store));
       assert.ok(isEdgeEventsError(error.error, "STORAGE_FAILURE"), `a storage failure, got ${String(error.error)}`);
       assert.deepEqual(await checkpoint(m), { status: "running", lastPosition: BigInt(PAGE), applied: PAGE });
 
-      const resumed = await store.replay({ resume: true });
+      const resumed = await replay(store, { resume: true });
       assert.equal(resumed.done, true);
       assert.equal(resumed.applied, events);
       assert.deepEqual(await accounts(m), reference);
@@ -152,7 +152,7 @@ for (const testCase of executorCases(["neon-http"])) {
       let result: ReplayResult | undefined;
       let failures = 0;
       for (let call = 0; call < 4 && result === undefined; call++) {
-        const outcome = await settle(call === 0 ? store.replay({ onError: "skip" }) : store.replay({ resume: true }));
+        const outcome = await settle(call === 0 ? replay(store, { onError: "skip" }) : replay(store, { resume: true }));
         if (outcome.error === undefined) result = outcome.value;
         else {
           assert.ok(isEdgeEventsError(outcome.error, "STORAGE_FAILURE"), `a storage failure, got ${String(outcome.error)}`);
@@ -171,7 +171,7 @@ for (const testCase of executorCases(["neon-http"])) {
       const { m, store, events } = await fresh();
       const controller = new AbortController();
       let pages = 0;
-      const stopped = await store.replay({
+      const stopped = await replay(store, {
         signal: controller.signal,
         onProgress: () => {
           if (++pages === 2) controller.abort();
@@ -184,7 +184,7 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.deepEqual(await replayStatuses(fx.db, m.replayTable), { running: 1 });
       await rejectsWith(store.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
 
-      const resumed = await store.replay({ resume: true });
+      const resumed = await replay(store, { resume: true });
       assert.equal(resumed.replayId, stopped.replayId);
       assert.equal(resumed.done, true);
       assert.deepEqual(await accounts(m), reference);
@@ -192,7 +192,7 @@ for (const testCase of executorCases(["neon-http"])) {
 
     test("replayStep with a 1 ms budget does one page per call, returns the same cursor, and reaches the same state", async () => {
       const { m, store, events } = await fresh();
-      const first = await store.replayStep({ budgetMs: 1 });
+      const first = await replayStep(store, { budgetMs: 1 });
       assert.equal(first.done, false);
       assert.equal(first.pages, 1);
       let cursor = first.replayId;
@@ -200,7 +200,7 @@ for (const testCase of executorCases(["neon-http"])) {
       let last = first;
       while (!last.done) {
         await rejectsWith(store.resource(m.Account).open({ id: "refused", owner: "refused" }), "REPLAY_IN_PROGRESS");
-        last = await store.replayStep({ cursor, budgetMs: 1 });
+        last = await replayStep(store, { cursor, budgetMs: 1 });
         assert.equal(last.replayId, cursor);
         assert.ok(last.pages <= 1);
         cursor = last.replayId;
@@ -210,18 +210,18 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.equal(steps, Math.ceil(events / PAGE) + 1, "one step per page, and one that finds no page and finishes");
       assert.equal(last.applied, events);
       assert.deepEqual(await accounts(m), reference);
-      await rejectsWith(store.replayStep({ cursor, budgetMs: 1 }), "REPLAY_FAILED");
+      await rejectsWith(replayStep(store, { cursor, budgetMs: 1 }), "REPLAY_FAILED");
       await store.resource(m.Account).open({ id: "later", owner: "writable again" });
     });
 
     test("two resumes racing from one checkpoint never both apply a page: one fails with REPLAY_CONFLICT", async () => {
       const { m, store, events } = await fresh();
       fx.server!.faults.once("drop-after-commit", { match: nthPageBatch(m, 2) });
-      await settle(store.replay());
+      await settle(replay(store));
       assert.equal((await checkpoint(m)).lastPosition, BigInt(2 * PAGE));
       const other = createEventStore({ db: fx.db, log: m.log, resources: [m.Account], replay: { clear: "tracked-tables", pageSize: PAGE } });
 
-      const outcomes = await Promise.all([settle(store.replay({ resume: true })), settle(other.replay({ resume: true }))]);
+      const outcomes = await Promise.all([settle(replay(store, { resume: true })), settle(replay(other, { resume: true }))]);
 
       const failed = outcomes.filter((o) => o.error !== undefined);
       assert.equal(failed.length, 1, `exactly one resume fails: ${failed.map((f) => String(f.error)).join("; ")}`);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, abortReplay, replay } from "../../mod.ts";
 import type { ReplayError } from "../../src/core/errors.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
@@ -110,7 +110,7 @@ for (const testCase of executorCases()) {
       });
       const events = await countRows(fx.db, m.events);
 
-      const result = await store.replay();
+      const result = await replay(store);
 
       assert.equal(result.applied, 2);
       assert.equal(result.routed, 1);
@@ -127,7 +127,7 @@ for (const testCase of executorCases()) {
       });
       const today = await store.resource(m.Member).signup({ name: "Linus" });
 
-      const result = await store.replay();
+      const result = await replay(store);
 
       assert.equal(result.applied, 2);
       assert.equal(result.routed, 1, "a routed event counts once, whatever its targets");
@@ -149,7 +149,7 @@ for (const testCase of executorCases()) {
         resource: "account", recordId: opened.record.id, action: "setOwner", actionType: "update", version: 1,
         data: { owner: "annabel" },
       });
-      const result = await store.replay();
+      const result = await replay(store);
       assert.equal(result.applied, 3);
       assert.equal(result.routed, 0);
       assert.equal((await rows(m.tables[0]))[0]?.["owner"], "annabel");
@@ -166,7 +166,7 @@ for (const testCase of executorCases()) {
         data: { owner: "grace" }, changes: { balance: 5 },
       });
       await store.resource(m.Account).open({ owner: "today" });
-      const result = await store.replay();
+      const result = await replay(store);
       assert.equal(result.applied, 3);
       const owners = Object.fromEntries((await rows(m.tables[0])).map((row) => [row["id"], row["owner"]]));
       assert.equal(owners["v1"], "ADA LOVELACE", "v1 went through upcast[1], then upcast[2]");
@@ -187,7 +187,7 @@ for (const testCase of executorCases()) {
       const later = await accounts.open({ owner: "later" });
       const badPosition = await positionOf(m, bad);
 
-      const error = await rejectsWith<ReplayError>(broken.store.replay(), "REPLAY_FAILED");
+      const error = await rejectsWith<ReplayError>(replay(broken.store), "REPLAY_FAILED");
       assert.equal(error.eventId, bad);
       assert.equal(error.position, badPosition);
       assert.match(error.message, new RegExp(`position ${badPosition}\\b`));
@@ -200,13 +200,13 @@ for (const testCase of executorCases()) {
       assert.deepEqual((await rows(m.tables[0])).map((row) => row["owner"]), ["first"]);
       await rejectsWith(accounts.open({ owner: "refused" }), "REPLAY_IN_PROGRESS");
       await rejectsWith(accounts.deposit(first.record.id, { amount: 1 }), "REPLAY_IN_PROGRESS");
-      await rejectsWith(broken.store.replay(), "REPLAY_FAILED");
-      const again = await rejectsWith<ReplayError>(broken.store.replay({ resume: true }), "REPLAY_FAILED");
+      await rejectsWith(replay(broken.store), "REPLAY_FAILED");
+      const again = await rejectsWith<ReplayError>(replay(broken.store, { resume: true }), "REPLAY_FAILED");
       assert.equal(again.eventId, bad, "resuming without the fix stops at the same event");
 
       const redeployed = model(fx.schema, broken.prefix, { upcast: true });
       const fixed = storeOf(redeployed);
-      const result = await fixed.replay({ resume: true });
+      const result = await replay(fixed, { resume: true });
       assert.equal(result.done, true);
       assert.equal(result.replayId, noted.rows[0]!["replay_id"], "the same replay finished");
       assert.equal(result.applied, 4, "applied counts the whole replay, across calls");
@@ -222,14 +222,14 @@ for (const testCase of executorCases()) {
         resource: "account", recordId: "old", action: "open", actionType: "create", version: 1, data: { first: "a", last: "b" },
       });
       await store.resource(m.Account).open({ owner: "not reached" });
-      await rejectsWith(store.replay(), "REPLAY_FAILED");
+      await rejectsWith(replay(store), "REPLAY_FAILED");
       const stopped = await snapshot(fx.db, m.tables);
 
-      assert.equal(await store.abortReplay(), true);
-      assert.equal(await store.abortReplay(), false, "nothing left to abort");
+      assert.equal(await abortReplay(store), true);
+      assert.equal(await abortReplay(store), false, "nothing left to abort");
       assert.deepEqual(await replayStatuses(fx.db, `${m.events}_replay`), { aborted: 1 });
       assert.deepEqual(await snapshot(fx.db, m.tables), stopped);
-      await rejectsWith(store.replay({ resume: true }), "REPLAY_FAILED");
+      await rejectsWith(replay(store, { resume: true }), "REPLAY_FAILED");
       await store.resource(m.Account).open({ owner: "writable again" });
     });
 
@@ -254,10 +254,10 @@ for (const testCase of executorCases()) {
       await accounts.rename(a.record.id, { owner: "aa" });
       const expected = [invalid, missing, unknown, untracked, gone];
 
-      const dry = await store.replay({ dryRun: true, onError: "skip" });
+      const dry = await replay(store, { dryRun: true, onError: "skip" });
       assert.deepEqual(dry.skippedEvents.map((s) => s.eventId), expected, "a dry run predicts the same skips");
 
-      const result = await store.replay({ onError: "skip" });
+      const result = await replay(store, { onError: "skip" });
       assert.equal(result.done, true);
       assert.equal(result.skipped, 5);
       assert.equal(result.applied, 3);
@@ -285,13 +285,13 @@ for (const testCase of executorCases()) {
       await accounts.deposit(a.record.id, { amount: 2 });
       const missingPosition = await positionOf(m, missing);
 
-      const error = await rejectsWith<ReplayError>(store.replay({ pageSize: 10 }), "REPLAY_FAILED");
+      const error = await rejectsWith<ReplayError>(replay(store, { pageSize: 10 }), "REPLAY_FAILED");
       assert.equal(error.eventId, missing);
       assert.equal(error.position, missingPosition);
       assert.match(error.message, /does not exist/);
       assert.deepEqual((await rows(m.tables[0])).map((row) => row["balance"]), [1], "the events before it in its page are applied, not those after");
 
-      const skipped = await store.replay({ resume: true, onError: "skip" });
+      const skipped = await replay(store, { resume: true, onError: "skip" });
       assert.equal(skipped.done, true);
       assert.deepEqual(skipped.skippedEvents.map((s) => s.eventId), [missing]);
       assert.deepEqual((await rows(m.tables[0])).map((row) => row["balance"]), [3]);
@@ -302,9 +302,9 @@ for (const testCase of executorCases()) {
       const a = await store.resource(m.Account).open({ owner: "a" });
       await store.resource(m.Account).remove(a.record.id);
       const twice = await legacy(m, { resource: "account", recordId: a.record.id, action: "remove", actionType: "destroy", version: 1 });
-      const error = await rejectsWith<ReplayError>(store.replay(), "REPLAY_FAILED");
+      const error = await rejectsWith<ReplayError>(replay(store), "REPLAY_FAILED");
       assert.equal(error.eventId, twice);
-      assert.equal(await store.abortReplay(), true);
+      assert.equal(await abortReplay(store), true);
     });
   });
 }

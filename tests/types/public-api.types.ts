@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import {
   type ActionResult,
+  type ActionStore,
   createEventStore,
   defineEventLog,
   defineResource,
@@ -111,4 +112,29 @@ export function oneBadActionLeavesTheOthersTyped(): void {
   // Not `possibly undefined`: the good action keeps its exact signature.
   const add: (input: { title: string }, ctx?: object) => Promise<ActionResult<{ id: string; title: string }>> = client.add;
   void add;
+}
+
+export function afterHooksGetTheActionsOnly(): void {
+  defineResource({
+    name: "hooked",
+    table: "hooked",
+    attributes: v.object({ id: v.string(), title: v.string() }),
+    actions: ({ create }) => ({
+      add: create({
+        input: v.object({ title: v.string() }),
+        after: async (_record, { store }) => {
+          type _narrow = Expect<Equal<typeof store, ActionStore>>;
+          // @ts-expect-error a hook cannot migrate
+          await store.migrate();
+          // @ts-expect-error nor reach the executor
+          void store.db;
+          // @ts-expect-error nor read the log
+          await store.readEvents();
+          const scoped: ActionStore = store.withContext({ metadata: { from: "hook" } });
+          // @ts-expect-error withContext keeps it narrow
+          void scoped.log;
+        },
+      }),
+    }),
+  });
 }

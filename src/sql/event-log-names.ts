@@ -1,0 +1,30 @@
+/**
+ * The names the event log's DDL derives from the event table's name and the actor columns
+ * (indexes, triggers, functions), listed without building the DDL, so that `defineEventLog`
+ * can check them at definition time without depending on the DDL builder.
+ * @module
+ */
+import { validateIdentifier } from "./identifier.ts";
+
+/** Suffixes of the names derived from every event table (`<table>_<suffix>`). */
+const FIXED_SUFFIXES: readonly string[] = Object.freeze([
+  "record_idx", "tenant_idx", "occurred_at_idx", "correlation_idx", "tx_idx", "immutable", "no_truncate",
+  "replay_running_idx", "idempotency_idx", "assert_writable", "begin_write", "expect",
+]);
+
+/**
+ * Every name the DDL derives from the event table `table` (unqualified) and the actor
+ * columns: `<table>_<suffix>` and `<table>_<column>_idx`. `tests/sql/event-log-names.test.ts`
+ * checks that the DDL derives no other.
+ */
+export function derivedNames(table: string, actorColumns: readonly string[]): string[] {
+  return [...FIXED_SUFFIXES, ...actorColumns.map((column) => `${column}_idx`)].map((suffix) => `${table}_${suffix}`);
+}
+
+/**
+ * Check that every derived name is an identifier of at most 63 bytes.
+ * @throws {TypeError} naming no value, when one is not
+ */
+export function checkDerivedNames(table: string, actorColumns: readonly string[]): void {
+  for (const name of derivedNames(table, actorColumns)) validateIdentifier(name, "derived name");
+}
