@@ -9,7 +9,7 @@ import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
 import type { AnyResource } from "./resource.ts";
 import type {
-  ActionResult, ActionStore, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionStore, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
