@@ -71,7 +71,8 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
   }
   if (value === null) return null;
   if (value instanceof Date) {
-    checkStorableDate(value, path);
+    // Any valid Date fits JSON (as ISO text); the timestamp range matters only for columns (toParam).
+    if (Number.isNaN(value.getTime())) throw refuse(path, "is an invalid Date", "date");
     return value.toISOString();
   }
   if (value instanceof Uint8Array) return `\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`;

@@ -6,7 +6,7 @@
 import type { SqlParam, Row } from "./executor.ts";
 import type { EventLog } from "./event-log.ts";
 import type { JsonObject } from "./json.ts";
-import { jsonText } from "./json.ts";
+import { checkStorableDate, jsonText } from "./json.ts";
 import type { AnyResource } from "./resource.ts";
 import type { ActionType } from "./action.ts";
 import type { EventActor, StoredEvent } from "./stored-event.ts";
@@ -43,6 +43,7 @@ export function jsonAttributes(resource: AnyResource): ReadonlySet<string> {
 export function toParam(resource: AnyResource, attribute: string, value: unknown): SqlParam {
   if (value === undefined || value === null) return null;
   if (jsonAttributes(resource).has(attribute)) return jsonText(value);
+  if (value instanceof Date) checkStorableDate(value, attribute); // a timestamp column
   if (typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array) && !Array.isArray(value)) {
     return jsonText(value);
   }

@@ -4,7 +4,9 @@
 // write path now refuses a Date before 4714-11-24 BC as VALIDATION_FAILED naming its field.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { isEdgeEventsError } from "../../mod.ts";
+import * as v from "valibot";
+import { defineResource, isEdgeEventsError } from "../../mod.ts";
+import { toParam } from "../../src/core/record-mapping.ts";
 import { toJson } from "../../src/core/json.ts";
 import { type ExecutorFixture, executorCases } from "../support/executors.ts";
 
@@ -34,9 +36,14 @@ for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
 }
 
 describe("dates the write path refuses", () => {
-  test("a Date before 4714-11-24 BC is VALIDATION_FAILED naming its path", () => {
+  test("a Date before 4714-11-24 BC for a timestamp column is VALIDATION_FAILED naming the attribute; inside JSON it is ISO text", () => {
     const early = new Date(Date.UTC(-4713, 10, 23));
-    assert.throws(() => toJson({ at: early }), (error: unknown) => isEdgeEventsError(error, "VALIDATION_FAILED") && error.issues[0]?.path === "at");
-    assert.deepEqual(toJson({ at: new Date(Date.UTC(-4713, 10, 24)) }), { at: new Date(Date.UTC(-4713, 10, 24)).toISOString() });
+    const Event = defineResource({
+      name: "meeting", table: "meetings", attributes: v.object({ id: v.string(), at: v.date() }),
+      actions: ({ create }) => ({ plan: create({ input: v.object({ at: v.date() }) }) }),
+    });
+    assert.throws(() => toParam(Event, "at", early), (error: unknown) => isEdgeEventsError(error, "VALIDATION_FAILED") && error.issues[0]?.path === "at");
+    assert.equal(toParam(Event, "at", new Date(Date.UTC(-4713, 10, 24))) instanceof Date, true);
+    assert.deepEqual(toJson({ at: early }), { at: early.toISOString() });
   });
 });
