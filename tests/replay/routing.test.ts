@@ -200,7 +200,7 @@ for (const testCase of executorCases()) {
       assert.deepEqual((await rows(m.tables[0])).map((row) => row["owner"]), ["first"]);
       await rejectsWith(accounts.open({ owner: "refused" }), "REPLAY_IN_PROGRESS");
       await rejectsWith(accounts.deposit(first.record.id, { amount: 1 }), "REPLAY_IN_PROGRESS");
-      await rejectsWith(replay(broken.store), "REPLAY_FAILED");
+      await rejectsWith(replay(broken.store), "REPLAY_ALREADY_RUNNING");
       const again = await rejectsWith<ReplayError>(replay(broken.store, { resume: true }), "REPLAY_FAILED");
       assert.equal(again.eventId, bad, "resuming without the fix stops at the same event");
 
