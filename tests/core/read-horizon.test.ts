@@ -9,22 +9,9 @@ import { before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import type { Executor } from "../../src/core/executor.ts";
 import { databaseUrl } from "../support/database.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
-
-/**
- * Resolve once the visibility horizon is past `txId` (bounded, so that a cluster whose
- * horizon never moves fails the test instead of hanging it).
- */
-async function horizonPast(db: Executor, txId: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-    const { rows } = await db.query({ text: "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past", params: [txId] });
-    if (rows[0]!["past"] === true) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("the visibility horizon stayed behind: a transaction of the cluster stayed open");
-}
+import { horizonPast } from "../support/store-helpers.ts";
 
 describeEachExecutor("reading the tail of the log under the tenant lock scope", { needs: ["concurrency"] }, (fx) => {
     let store: EventStore;
