@@ -6,11 +6,12 @@
 // error, and the log and the tables agree exactly: replaying the log reproduces every table row
 // for row.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, newEventId, ref, sql, replay } from "../../mod.ts";
 import type { FaultMode } from "../../src/dev/faults.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
+import { snapshot } from "../replay/replay-helpers.ts";
 
 function model(schema: string) {
   const log = defineEventLog({ table: `${schema}.events` });
@@ -94,9 +95,7 @@ const FAULTS: readonly (FaultMode | "latency")[] = ["drop-after-commit", "drop-b
 /** The write batch of an action: the one request that calls the write prelude. */
 const isWrite = (body: unknown): boolean => JSON.stringify(body).includes("_begin_write");
 
-for (const testCase of executorCases(["neon-http"])) {
-  describe(`fault matrix: every action kind × every fault [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("fault matrix: every action kind × every fault", { needs: ["http-faults"] }, (fx) => {
     let m: Model;
     let store: EventStore;
     let n = 0;
@@ -104,12 +103,10 @@ for (const testCase of executorCases(["neon-http"])) {
     const ignoredIds = new Set<string>();
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account], replay: { clear: "tracked-tables" } });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     const state = async (id: string): Promise<Record<string, unknown> | null> => {
       const rows = (await fx.db.query({ text: `SELECT id, owner, balance, bumps, closed_at IS NOT NULL AS closed FROM ${fx.schema}.accounts WHERE id = $1`, params: [id] })).rows;
@@ -169,5 +166,4 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.equal(result.done, true);
       assert.deepEqual(await rows(), live);
     });
-  });
-}
+});

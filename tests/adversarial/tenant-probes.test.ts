@@ -3,10 +3,10 @@
 // NOT_FOUND, writes nothing (no event, no row change), and its error carries nothing of acme's
 // record. A tenant-scoped replay of globex leaves acme's rows alone.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql, replay } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { snapshot } from "../replay/replay-helpers.ts";
 
 function model(schema: string) {
@@ -36,22 +36,18 @@ function model(schema: string) {
   return { log, Doc, tables: [`${schema}.docs`], events: `${schema}.events` };
 }
 
-for (const testCase of executorCases(["pglite", "neon-http"])) {
-  describe(`tenant probes on every write entry point [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("tenant probes on every write entry point", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     let acmeId: string;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Doc], replay: { clear: "tracked-tables" } });
       await store.migrate({ resourceTables: true });
       acmeId = (await store.withContext({ tenant: "acme" }).resource(m.Doc).write({ title: "plan", secret: "acme-secret-7f3" })).record.id;
       await store.withContext({ tenant: "globex" }).resource(m.Doc).write({ title: "theirs", secret: "globex" });
     });
-    after(() => fx?.close());
 
     const globex = () => store.withContext({ tenant: "globex" }).resource(m.Doc);
     const probes: Record<string, () => Promise<unknown>> = {
@@ -93,5 +89,4 @@ for (const testCase of executorCases(["pglite", "neon-http"])) {
       assert.equal(result.done, true);
       assert.deepEqual(await acmeRows(), before);
     });
-  });
-}
+});

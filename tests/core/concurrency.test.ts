@@ -3,10 +3,10 @@
 // positions become visible in commit order, so a reader that follows the feed never skips or
 // repeats an event, and reads its writes at once.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { eventRows } from "../support/store-helpers.ts";
 
 const WRITERS = 16;
@@ -42,18 +42,14 @@ function model(schema: string) {
   return { counterLog, Counter, orderLog, Item };
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`concurrent writers [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
     let m: ReturnType<typeof model>;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       await createEventStore({ db: fx.db, log: m.counterLog, resources: [m.Counter] }).migrate({ resourceTables: true });
       await createEventStore({ db: fx.db, log: m.orderLog, resources: [m.Item] }).migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test(`${WRITERS} callers incrementing one counter ${INCREMENTS} times each through a change function lose no update`, SLOW, async () => {
       // Every increment reads the counter, then writes only if no other event touched it
@@ -163,5 +159,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         assert.deepEqual(seqs, range(CREATES));
       }
     });
-  });
-}
+});

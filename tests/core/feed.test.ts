@@ -14,7 +14,7 @@
 // Beside it, a bounded randomized run: 16 writers per lock scope, a tailing consumer (and one
 // per tenant) sees every committed event exactly once.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import {
@@ -24,7 +24,7 @@ import {
 import type { Executor } from "../../src/core/executor.ts";
 import { readEventsSql } from "../../src/sql/read-events.ts";
 import { databaseUrl } from "../support/database.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 
 const SLOW = { timeout: 120_000 };
 // A bound on waiting for a database state (a writer at its gate, the horizon past a
@@ -187,21 +187,17 @@ class PositionReader {
   }
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  for (const scope of SCOPES) {
-    describe(`readFeed under the ${scope.name} lock scope: an older transaction with the larger position [${testCase.name}]`, () => {
-      let fx: ExecutorFixture;
+for (const scope of SCOPES) {
+    describeEachExecutor(`readFeed under the ${scope.name} lock scope: an older transaction with the larger position`, { needs: ["concurrency"] }, (fx) => {
       let gates: Gates;
       const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
       let suite = 0;
 
       before(async () => {
-        fx = await testCase.setup();
         gates = await Gates.open(gateClass);
       });
       after(async () => {
         await gates?.close();
-        await fx?.close();
       });
 
       /** A fresh log and table per test, so each test's feed holds only its own events. */
@@ -310,20 +306,17 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         }
       }
     });
-  }
+}
 
-  describe(`readFeed under the global lock: tx_ids, positions and commits follow the lock order [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("readFeed under the global lock: tx_ids, positions and commits follow the lock order", { needs: ["concurrency"] }, (fx) => {
     let gates: Gates;
     const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
 
     before(async () => {
-      fx = await testCase.setup();
       gates = await Gates.open(gateClass);
     });
     after(async () => {
       await gates?.close();
-      await fx?.close();
     });
 
     test("a writer that waits inside its transaction holds every other writer before its tx_id and its position", SLOW, async () => {
@@ -370,18 +363,15 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       assert.ok(txIds.every((tx, i) => i === 0 || tx >= txIds[i - 1]!), "tx_ids never fall as positions rise");
       assert.deepEqual(feed.seen.map((e) => e.id), rows.map((r) => String(r["id"])), "the feed is the position order, every event once");
     });
-  });
+});
 
-  describe(`readFeed under 16 concurrent writers: every event exactly once [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("readFeed under 16 concurrent writers: every event exactly once", { needs: ["concurrency"] }, (fx) => {
     let gates: Gates;
     before(async () => {
-      fx = await testCase.setup();
       gates = await Gates.open(1);
     });
     after(async () => {
       await gates?.close();
-      await fx?.close();
     });
 
     const WRITERS = 16;
@@ -446,5 +436,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         }
       });
     }
-  });
-}
+});

@@ -4,12 +4,12 @@
 // sent, or its values come back exactly as an independent model of the documented
 // conversions says. First over prepareCall/buildWrite alone, then through each executor.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import fc from "fast-check";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
 import { buildWrite, prepareCall } from "../../src/core/write-plan.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 import { countRows } from "../support/store-helpers.ts";
 
@@ -167,19 +167,15 @@ describe("hostile values over prepareCall and buildWrite", () => {
   });
 });
 
-for (const testCase of executorCases()) {
-  describe(`hostile values through the store [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("hostile values through the store", {}, (fx) => {
     let store: EventStore;
     let m: ReturnType<typeof noteModel>;
 
     before(async () => {
-      fx = await testCase.setup();
       m = noteModel(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx.close());
 
     test("a write is refused with nothing written, or its record, result and read events equal the model", async () => {
       await fc.assert(fc.asyncProperty(call, async (c) => {
@@ -214,5 +210,4 @@ for (const testCase of executorCases()) {
         assert.deepEqual(record["body"] ?? null, want.body ?? null);
       }), { numRuns: 40 });
     });
-  });
-}
+});

@@ -3,11 +3,11 @@
 // are refused as VALIDATION_FAILED naming the field; own `__proto__` keys are plain data;
 // UUID tenants and uuid record ids name one tenant and one record in any letter case.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, type ValidationError, replay } from "../../mod.ts";
 import type { Executor } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { UNSTORABLE_TEXT } from "../support/hostile-values.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 
@@ -76,9 +76,7 @@ function nested(depth: number): unknown {
   return value;
 }
 
-for (const testCase of executorCases()) {
-  describe(`hostile values [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("hostile values", {}, (fx) => {
     let store: EventStore;
     let sent: () => number;
     let reads: () => number;
@@ -87,7 +85,6 @@ for (const testCase of executorCases()) {
     let docId: string;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       const counted = counting(fx.db);
       sent = counted.sent;
@@ -97,7 +94,6 @@ for (const testCase of executorCases()) {
       noteId = String((await store.resource(m.Note).write({ title: "base" }, { tenant: ORG_OTHER })).record["id"]);
       docId = String((await store.resource(m.Doc).add({ title: "base" })).record["id"]);
     });
-    after(() => fx.close());
 
     /**
      * Each call must fail with VALIDATION_FAILED naming `path`, and send nothing (but the read
@@ -263,5 +259,4 @@ for (const testCase of executorCases()) {
       const { event } = await store.resource(m.Note).write({ title: "who" }, { tenant: ORG_LOWER, actor: { user: USER_LOWER.toUpperCase() } });
       assert.equal(event?.actor?.id, USER_LOWER);
     });
-  });
-}
+});

@@ -2,11 +2,11 @@
 // the original outcome, and a batch whose response was lost after its commit is resent safely:
 // by the store (lostResponseRetries) on Node and Bun, by the runtime's own fetch on Deno.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import { ulid } from "ulid";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql, type StorageError, type ValidationError } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { projectResource } from "../support/models.ts";
 
@@ -39,21 +39,17 @@ function model(schema: string, afterOpen: (record: { owner: string }) => void | 
   return { log, Account, Project };
 }
 
-for (const testCase of executorCases()) {
-  describe(`idempotent event ids [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("idempotent event ids", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     let hookRuns = 0;
     const counts = () => Promise.all([countRows(fx.db, `${fx.schema}.events`), countRows(fx.db, `${fx.schema}.accounts`)]);
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema, () => void hookRuns++);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Project] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("a create repeated with its event id returns the original outcome as a duplicate and writes nothing", async () => {
       const eventId = ulid();
@@ -262,12 +258,9 @@ for (const testCase of executorCases()) {
       const balances = await fx.db.query({ text: `SELECT balance FROM ${fx.schema}.accounts WHERE id = ANY($1::text[]) ORDER BY owner`, params: [[a.id, b.id]] });
       assert.deepEqual(balances.rows.map((r) => r["balance"]), [2, 1]);
     });
-  });
-}
+});
 
-for (const testCase of executorCases(["neon-http"])) {
-  describe(`a response lost after the commit [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("a response lost after the commit", { needs: ["http-faults"] }, (fx) => {
     let m: ReturnType<typeof model>;
     let hookRuns = 0;
     const counts = () => Promise.all([countRows(fx.db, `${fx.schema}.events`), countRows(fx.db, `${fx.schema}.accounts`)]);
@@ -288,11 +281,9 @@ for (const testCase of executorCases(["neon-http"])) {
     };
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema, () => void hookRuns++);
       await createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Project] }).migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("a create whose response is lost is resent and commits exactly one record and one event", async () => {
       const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account] });
@@ -475,5 +466,4 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.equal(stored?.id, eventId, "the retry names the record the lost batch created");
       assert.deepEqual(await counts(), [before[0] + 1, before[1] + 1]);
     });
-  });
-}
+});

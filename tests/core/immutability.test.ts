@@ -2,11 +2,11 @@
 // the event table fail with SQLSTATE EEI01 (alone or inside a batch, which then commits
 // nothing), and the events stay exactly as they were.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, type StorageError } from "../../mod.ts";
 import type { Row } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { eventRows } from "../support/store-helpers.ts";
 
 function model(schema: string) {
@@ -34,16 +34,13 @@ async function failure(promise: Promise<unknown>): Promise<StorageError> {
   assert.fail("expected the statement to fail");
 }
 
-for (const testCase of executorCases()) {
-  describe(`events are immutable [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("events are immutable", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     let before_: Row[];
     const events = (): string => `${fx.schema}.events`;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
       await store.migrate({ resourceTables: true });
@@ -52,7 +49,6 @@ for (const testCase of executorCases()) {
       before_ = await eventRows(fx.db, events());
       assert.equal(before_.length, 2);
     });
-    after(() => fx?.close());
 
     const attempts: [string, () => string][] = [
       ["UPDATE of one column", () => `UPDATE ${events()} SET metadata = '{"tampered":true}'`],
@@ -95,5 +91,4 @@ for (const testCase of executorCases()) {
       await fx.db.query({ text: `UPDATE ${events()} SET metadata = '{}' WHERE false`, params: [] });
       await fx.db.query({ text: `DELETE FROM ${events()} WHERE id = 'none'`, params: [] });
     });
-  });
-}
+});

@@ -2,13 +2,13 @@
 // connection locks the record's row, so the write stops at its UPDATE with every lock of its
 // prelude held; pg_locks then shows them, and the row lock is released.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventLog, type LockOption } from "../../mod.ts";
 import { fenceLockKey } from "../../src/sql/write-statements.ts";
 import { databaseUrl } from "../support/database.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { rejectsWith } from "../support/store-helpers.ts";
 
 const UUID = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
@@ -75,9 +75,7 @@ function model(schema: string, lock: LockOption, suffix: string) {
 
 type Model = ReturnType<typeof model>;
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`advisory lock keys in pg_locks [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("advisory lock keys in pg_locks", { needs: ["concurrency"] }, (fx) => {
     let blocker: pg.Client;
     const keyCalls: unknown[] = [];
     const models: Record<"global" | "tenant" | "custom", Model> = {} as never;
@@ -134,7 +132,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
     };
 
     before(async () => {
-      fx = await testCase.setup();
       models.global = model(fx.schema, { scope: "global" }, "global");
       models.tenant = model(fx.schema, { scope: "tenant" }, "tenant");
       models.custom = model(fx.schema, {
@@ -151,7 +148,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
     });
     after(async () => {
       await blocker?.end();
-      await fx?.close();
     });
 
     const storeOf = (m: Model) => createEventStore({ db: fx.db, log: m.log, resources: [m.Note, m.Doc, m.Ledger] });
@@ -259,5 +255,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       }
       await store.resource(m.Note).write({ text: "after" });
     });
-  });
-}
+});

@@ -4,11 +4,11 @@
 // deadlocking (no 40P01). Postgres only, through neon-http and node-postgres: PGlite runs
 // one statement at a time and cannot deadlock.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql, type StorageError } from "../../mod.ts";
 import type { Executor, SqlStatement } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 
 const WORKERS = 8;
 const TRANSACTIONS = 20;
@@ -56,20 +56,16 @@ function recording(db: Executor): { db: Executor; batches: SqlStatement[][] } {
   };
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`tenant lock order [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("tenant lock order", { needs: ["concurrency"] }, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Wallet] });
       await store.migrate({ resourceTables: true });
       for (const [i, tenant] of TENANTS.entries()) await store.resource(m.Wallet).open({ id: walletOf(i) }, { tenant });
     });
-    after(() => fx?.close());
 
     test("a transaction's lock statement is the same whichever order its calls came in", async () => {
       const rec = recording(fx.db);
@@ -128,5 +124,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         Object.fromEntries(TENANTS.map((tenant) => [tenant, total])),
       );
     });
-  });
-}
+});

@@ -4,12 +4,12 @@
 // table with actor columns, `migrationSql()` run statement by statement equal to
 // `migrate()`, and resource tables with inferred and overridden column types.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventLog, migrationSql, resourceTableSql } from "../../mod.ts";
 import type { Executor, Row } from "../../src/core/executor.ts";
 import { eventLogDdl } from "../../src/sql/event-log-ddl.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor, needing } from "../support/each-executor.ts";
 
 /** Everything migrate() creates in a schema, with the schema's name replaced by `<schema>`. */
 async function catalog(db: Executor, schema: string): Promise<Record<string, Row[]>> {
@@ -100,9 +100,7 @@ function customer(schema: string) {
   });
 }
 
-for (const testCase of executorCases()) {
-  describe(`migrate() [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("migrate()", {}, (fx) => {
     const extraSchemas: string[] = [];
     /** A schema name that does not exist yet; dropped after the suite. */
     const freshSchema = (suffix: string): string => {
@@ -111,12 +109,8 @@ for (const testCase of executorCases()) {
       return schema;
     };
 
-    before(async () => {
-      fx = await testCase.setup();
-    });
     after(async () => {
-      for (const schema of extraSchemas) await fx?.db.query({ text: `DROP SCHEMA IF EXISTS ${schema} CASCADE`, params: [] });
-      await fx?.close();
+      for (const schema of extraSchemas) await fx.db.query({ text: `DROP SCHEMA IF EXISTS ${schema} CASCADE`, params: [] });
     });
 
     test("a second migrate() leaves the catalog as it was and keeps the events", async () => {
@@ -286,26 +280,22 @@ for (const testCase of executorCases()) {
       assert.equal(resourceTableSql(Fixed)[0]!.text, `CREATE TABLE IF NOT EXISTS "fixed" ("id" text NOT NULL PRIMARY KEY, "anything" jsonb)`);
     });
 
-    // PGlite runs one statement at a time: only Postgres can race.
-    if (testCase.name !== "pglite") {
-      // Seven rounds of eight migrations: more than Bun's default 5 s per test on a loaded machine.
-      test("8 concurrent migrate() calls on fresh schemas all succeed and build the catalog once", { timeout: 60_000 }, async () => {
-        let reference: Record<string, Row[]> | undefined;
-        // Rounds 3 and up migrate the log first, so that the 8 callers queue less on its DDL and
-        // reach the resource tables together (which raced when they had a batch of their own).
-        for (let round = 0; round < 7; round++) {
-          const schema = freshSchema(`race${round}`);
-          const tables = freshSchema(`race${round}_shop`);
-          const log = defineEventLog({ table: `${schema}.events`, actors: ACTORS });
-          const store = createEventStore({ db: fx.db, log, resources: [customer(tables)] });
-          if (round >= 3) await store.migrate();
-          const results = await Promise.allSettled(Array.from({ length: 8 }, () => store.migrate({ resourceTables: true })));
-          assert.deepEqual(results.filter((r) => r.status === "rejected"), [], `round ${round}`);
-          const built = { log: await catalog(fx.db, schema), tables: await catalog(fx.db, tables) };
-          reference ??= built as never;
-          assert.deepEqual(built, reference);
-        }
-      });
-    }
-  });
-}
+    // Seven rounds of eight migrations: more than Bun's default 5 s per test on a loaded machine.
+    test("8 concurrent migrate() calls on fresh schemas all succeed and build the catalog once", { timeout: 60_000, ...needing(fx, ["concurrency"]) }, async () => {
+      let reference: Record<string, Row[]> | undefined;
+      // Rounds 3 and up migrate the log first, so that the 8 callers queue less on its DDL and
+      // reach the resource tables together (which raced when they had a batch of their own).
+      for (let round = 0; round < 7; round++) {
+        const schema = freshSchema(`race${round}`);
+        const tables = freshSchema(`race${round}_shop`);
+        const log = defineEventLog({ table: `${schema}.events`, actors: ACTORS });
+        const store = createEventStore({ db: fx.db, log, resources: [customer(tables)] });
+        if (round >= 3) await store.migrate();
+        const results = await Promise.allSettled(Array.from({ length: 8 }, () => store.migrate({ resourceTables: true })));
+        assert.deepEqual(results.filter((r) => r.status === "rejected"), [], `round ${round}`);
+        const built = { log: await catalog(fx.db, schema), tables: await catalog(fx.db, tables) };
+        reference ??= built as never;
+        assert.deepEqual(built, reference);
+      }
+    });
+});

@@ -2,10 +2,10 @@
 // HTTP request (lock, record write and event insert in one batch); a change-function update
 // is two (read, then the conditional write); a transaction of N simple actions is one.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 
@@ -35,9 +35,7 @@ function model(schema: string) {
   return { log, Account };
 }
 
-for (const testCase of executorCases(["neon-http"])) {
-  describe(`round trips of the write path [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("round trips of the write path", { needs: ["http-requests"] }, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
 
@@ -50,13 +48,11 @@ for (const testCase of executorCases(["neon-http"])) {
     const open = async (owner: string) => (await store.resource(m.Account).open({ owner })).record;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account] });
       await store.migrate({ resourceTables: true });
       assert.equal(typeof fx.requests(), "number", "the fixture counts HTTP requests");
     });
-    after(() => fx?.close());
 
     test("a create is one HTTP request", async () => {
       const [sent, result] = await requestsOf(() =>
@@ -139,5 +135,4 @@ for (const testCase of executorCases(["neon-http"])) {
       );
       assert.equal(sent, 2);
     });
-  });
-}
+});

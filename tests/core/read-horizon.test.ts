@@ -5,30 +5,15 @@
  * job: tests/core/feed.test.ts.)
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import type { Executor } from "../../src/core/executor.ts";
 import { databaseUrl } from "../support/database.ts";
-import { executorCases, type ExecutorFixture } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
+import { horizonPast } from "../support/store-helpers.ts";
 
-/**
- * Resolve once the visibility horizon is past `txId` (bounded, so that a cluster whose
- * horizon never moves fails the test instead of hanging it).
- */
-async function horizonPast(db: Executor, txId: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-    const { rows } = await db.query({ text: "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past", params: [txId] });
-    if (rows[0]!["past"] === true) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("the visibility horizon stayed behind: a transaction of the cluster stayed open");
-}
-
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`reading the tail of the log under the tenant lock scope [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("reading the tail of the log under the tenant lock scope", { needs: ["concurrency"] }, (fx) => {
     let store: EventStore;
     let Note: ReturnType<typeof noteResource>;
     const noteResource = (schema: string) => defineResource({
@@ -38,12 +23,10 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
     });
 
     before(async () => {
-      fx = await testCase.setup();
       Note = noteResource(fx.schema);
       store = createEventStore({ db: fx.db, log: defineEventLog({ table: `${fx.schema}.events`, lock: { scope: "tenant" } }), resources: [Note] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx.close());
 
     test("an event with a lower position that commits late is neither skipped nor seen early", async () => {
       const notes = store.resource(Note);
@@ -79,5 +62,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       assert.deepEqual(all.map((e) => e.position), [...all.map((e) => e.position)].sort((x, y) => (x < y ? -1 : 1)));
       assert.deepEqual(all.map((e) => e.tenant), ["a", "a", "b"], "every event, in position order, once");
     });
-  });
-}
+});

@@ -4,10 +4,11 @@
 // it; the record's timestamps and the timestamps pinned in `changes` equal its occurred_at;
 // and a time-bounded replay rebuilds the state after a prefix of the log.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, type LockOption, type StoredEvent, replay } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
+import type { ExecutorFixture } from "../support/executors.ts";
 import { prefixedTables, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { eventRows } from "../support/store-helpers.ts";
 
@@ -93,9 +94,7 @@ function assertNonDecreasing(rows: readonly Record<string, unknown>[], what: str
   }
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`time order agrees with position order [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("time order agrees with position order", { needs: ["concurrency"] }, (fx) => {
     let prefixes = 0;
 
     const fresh = async (lock: LockOption, clock: () => Date): Promise<{ m: Model; store: EventStore; hold: Hold }> => {
@@ -105,11 +104,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       await store.migrate({ resourceTables: true });
       return { m, store, hold };
     };
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     for (const lock of [{ scope: "global" }, { scope: "tenant" }] as const) {
       test(`a call stamped early that commits late is stamped no earlier than the event before it, and a time-bounded replay rebuilds a prefix of the log (${lock.scope} scope)`, SLOW, async () => {
@@ -236,5 +230,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         for (const tenant of tenants) assertNonDecreasing(rows.filter((r) => r["tenant"] === tenant), tenant);
       });
     }
-  });
-}
+});

@@ -2,10 +2,10 @@
 // comes from map, accept (the input schema's output), defaults, change or a before hook is the
 // one the later calls of the transaction address, not a key generated from the raw input.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 
 const lower = v.pipe(v.string(), v.transform((s: string) => s.toLowerCase()));
@@ -48,19 +48,15 @@ const SOURCES: readonly { source: Source; input: (o: string) => Record<string, u
 
 type AnyClient = Record<string, (...args: unknown[]) => { recordId: string }>;
 
-for (const testCase of executorCases()) {
-  describe(`planned ids in transactions [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("planned ids in transactions", {}, (fx) => {
     let m: Model;
     let store: EventStore;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Generated, m.Given] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     for (const resourceName of ["Generated", "Given"] as const) {
       for (const { source, input, key } of SOURCES) {
@@ -81,5 +77,4 @@ for (const testCase of executorCases()) {
         });
       }
     }
-  });
-}
+});

@@ -1,10 +1,10 @@
 // A transaction plan that returns its planned actions gets their results in that order (typed per
 // action); one that returns anything else is refused before anything is sent.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, type PlannedAction } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { countRows } from "../support/store-helpers.ts";
 
 function model(schema: string) {
@@ -21,19 +21,15 @@ function model(schema: string) {
   return { log, Note };
 }
 
-for (const testCase of executorCases(["pglite"])) {
-  describe(`transaction results [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("transaction results", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore<never>;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("the returned planned actions' results come back in the returned order", async () => {
       const [second, first] = await store.transaction((tx) => {
@@ -63,5 +59,4 @@ for (const testCase of executorCases(["pglite"])) {
       );
       assert.equal(await countRows(fx.db, `${fx.schema}.events`), before);
     });
-  });
-}
+});

@@ -2,13 +2,13 @@
 // to the event log, what it refuses (and that a refusal writes and sends nothing), hooks,
 // tenants and multi-action transactions.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import {
   createEventStore, defineEventLog, defineResource, type EventStore, type HookFailedError, isEdgeEventsError, sql, type ValidationError,
 } from "../../mod.ts";
 import type { Row } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 
@@ -111,9 +111,7 @@ function model(schema: string) {
   return { log, Account, Tag, Role, User, Project };
 }
 
-for (const testCase of executorCases()) {
-  describe(`the write path [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("the write path", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     const hookErrors: HookFailedError[] = [];
@@ -139,7 +137,6 @@ for (const testCase of executorCases()) {
     };
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({
         db: fx.db,
@@ -149,7 +146,6 @@ for (const testCase of executorCases()) {
       });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     describe("event shape", () => {
       test("a create writes one create event whose row carries every column, occurred_at equal to the timestamps", async () => {
@@ -530,8 +526,7 @@ for (const testCase of executorCases()) {
         );
       });
     });
-  });
-}
+});
 
 describe("definition mistakes throw at definition time", () => {
   const attributes = v.object({ id: v.string(), name: v.string() });

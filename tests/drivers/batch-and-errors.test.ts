@@ -1,9 +1,9 @@
 // Transactions and failures behave the same on every executor.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import { isEdgeEventsError, StorageError } from "../../src/core/errors.ts";
 import type { IsolationLevel } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 
 const SECRET = "sk_live_9f8e7d6c5b4a";
 
@@ -24,16 +24,12 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail("expected a rejection");
 }
 
-for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
-  describe(`batch() and errors [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("batch() and errors", {}, (fx) => {
     let table: string;
     before(async () => {
-      fx = await testCase.setup();
       table = `${fx.schema}.items`;
       await fx.db.query({ text: `CREATE TABLE ${table} (id int PRIMARY KEY, label text NOT NULL)`, params: [] });
     });
-    after(() => fx.close());
 
     const count = async (): Promise<number> => {
       const { rows } = await fx.db.query<{ n: number }>({ text: `SELECT count(*)::int AS n FROM ${table}`, params: [] });
@@ -166,5 +162,4 @@ for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
       await assert.rejects(fx.db.query({ text: "SELECT $1", params: [{ a: 1 } as never] }), TypeError);
       await assert.rejects(fx.db.batch([{ text: "SELECT $1", params: [undefined as never] }]), TypeError);
     });
-  });
-}
+});

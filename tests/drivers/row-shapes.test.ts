@@ -1,8 +1,8 @@
 // One SQL, one expected row, every executor: the decoded shapes are the same everywhere.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import type { SqlParam } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 
 interface ShapeCase {
   readonly title: string;
@@ -114,14 +114,7 @@ const SHAPES: readonly ShapeCase[] = [
   },
 ];
 
-for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
-  describe(`row shapes [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx.close());
-
+describeEachExecutor("row shapes", {}, (fx) => {
     for (const shape of SHAPES) {
       test(shape.title, async () => {
         const result = await fx.db.query({ text: shape.text, params: shape.params ?? [] });
@@ -172,5 +165,4 @@ for (const testCase of executorCases(["pglite", "neon-http", "pg-pool"])) {
       assert.equal(Object.getPrototypeOf(rows[0]), Object.prototype);
       assert.deepStrictEqual(Object.entries(rows[0]!), [["__proto__", 1], ["constructor", 2]]);
     });
-  });
-}
+});

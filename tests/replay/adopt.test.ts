@@ -3,10 +3,10 @@
 // them identically (NULLs, bigints, jsonb, microsecond timestamps); tenants are kept; and
 // adoption is refused while a replay runs.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, abortReplay, adopt, replay, replayStep } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { prefixedTables } from "../support/models.ts";
 import { countRows, eventRows, rejectsWith } from "../support/store-helpers.ts";
 import { insertLegacyEvent, snapshot } from "./replay-helpers.ts";
@@ -49,9 +49,7 @@ function model(schema: string, prefix: string) {
 
 type Model = ReturnType<typeof model>;
 
-for (const testCase of executorCases()) {
-  describe(`adopting existing rows [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("adopting existing rows", {}, (fx) => {
     let prefixes = 0;
 
     const fresh = async (clock?: () => Date): Promise<{ m: Model; store: EventStore }> => {
@@ -76,11 +74,6 @@ for (const testCase of executorCases()) {
         params: [],
       });
     };
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     test("rows without events get one adopt event each, with their attributes in changes; a second adopt adopts nothing", async () => {
       let now = new Date("2026-03-04T05:06:07.008Z");
@@ -203,5 +196,4 @@ for (const testCase of executorCases()) {
       await replay(store);
       assert.deepEqual(await snapshot(fx.db, [m.customers]), live);
     });
-  });
-}
+});

@@ -3,12 +3,12 @@
 // request stays within `maxBatchBytes` as the executor encodes it (UTF-8 of the request body,
 // so multi-byte text counts by its bytes, not by its UTF-16 length).
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, replay, replayStep } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { encodeParams } from "../../src/drivers/pg-text/mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 import { recordingExecutor } from "./gated-executor.ts";
@@ -46,9 +46,7 @@ const eventCounts = (m: Model, sent: readonly SqlStatement[][]): SqlStatement[] 
 /** Whether a request moves the replay's checkpoint (a page, or one event of it). */
 const isPage = (statements: readonly SqlStatement[]): boolean => statements.some((s) => s.text.includes("WITH moved AS"));
 
-for (const testCase of executorCases()) {
-  describe(`replay costs [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("replay costs", {}, (fx) => {
     let prefixes = 0;
 
     const fresh = async (): Promise<{ m: Model; store: EventStore }> => {
@@ -57,11 +55,6 @@ for (const testCase of executorCases()) {
       await store.migrate({ resourceTables: true });
       return { m, store };
     };
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     test("a replay run in many replaySteps counts the events in scope once, and reports the exact remaining count at every step", async () => {
       const { m, store } = await fresh();
@@ -125,5 +118,4 @@ for (const testCase of executorCases()) {
       assert.equal(result.pages, pages.length);
       assert.deepEqual(await snapshot(fx.db, [m.notes]), live);
     });
-  });
-}
+});

@@ -7,12 +7,12 @@
 // several resumers at once. Both clear strategies: "tracked-tables" and a clear function (also
 // one that swallows the refusal of its own statement).
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay, replayStep } from "../../mod.ts";
 import type { Executor, SqlStatement } from "../../src/core/executor.ts";
 import type { ReplayClear } from "../../src/replay/replay-types.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { gatedExecutor, jitteredExecutor } from "./gated-executor.ts";
@@ -67,9 +67,7 @@ function clears(m: Model): (statements: readonly SqlStatement[]) => boolean {
   return (statements) => statements.some((s) => s.text.startsWith("DELETE FROM") && s.text.includes(`${m.prefix}_accounts`));
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`resumers racing at checkpoint 0 [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("resumers racing at checkpoint 0", { needs: ["concurrency"] }, (fx) => {
     let prefixes = 0;
 
     const clearOf = (m: Model, strategy: Strategy): ReplayClear =>
@@ -97,11 +95,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       const row = (await fx.db.query({ text: `SELECT status, last_position, applied FROM ${m.replayTable}`, params: [] })).rows[0]!;
       return { status: String(row["status"]), lastPosition: BigInt(row["last_position"] as bigint), applied: Number(row["applied"]) };
     };
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     for (const strategy of STRATEGIES) {
       test(`[${strategy}] a resumer whose clear is held up while another resumes and completes fails with REPLAY_CONFLICT and wipes nothing`, async () => {
@@ -175,5 +168,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
         }
       }
     });
-  });
-}
+});

@@ -4,12 +4,12 @@
 // replayed, or is refused with REPLAY_IN_PROGRESS having written nothing; nothing is lost or
 // half written; after the replay ends (or is aborted), writes go through again.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import {
   createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, newEventId, abortReplay, replay, replayStep,
 } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { rejectsWith } from "../support/store-helpers.ts";
 import { mulberry32, snapshot } from "./replay-helpers.ts";
@@ -112,9 +112,7 @@ function hammer(store: EventStore, m: Model, seed: number, opensOnly = false) {
   };
 }
 
-for (const testCase of executorCases(["neon-http", "pg-pool"])) {
-  describe(`the replay fence under concurrent writers [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("the replay fence under concurrent writers", { needs: ["concurrency"] }, (fx) => {
     let prefixes = 0;
 
     const fresh = async (pause?: Pause): Promise<{ m: Model; store: EventStore }> => {
@@ -159,11 +157,6 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       }
     };
     const sortedEntries = (map: Map<string, number>): [string, number][] => [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     test("writes racing a replay either commit before the fence and are replayed, or are refused having written nothing", async () => {
       const { m, store } = await fresh();
@@ -261,5 +254,4 @@ for (const testCase of executorCases(["neon-http", "pg-pool"])) {
       await replay(store);
       assert.deepEqual(sortedEntries(await actualAccounts(m)), sortedEntries(expectedAccounts(writers.attempts)));
     });
-  });
-}
+});

@@ -5,11 +5,12 @@
 // The seed is random per run and printed on failure; SEED=<n> replays a run exactly.
 import assert from "node:assert/strict";
 import process from "node:process";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql, replay, replayStep } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
+import type { ExecutorFixture } from "../support/executors.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 import { legacyEventSql, mulberry32, snapshot, tickingClock } from "./replay-helpers.ts";
@@ -194,15 +195,7 @@ async function legacy(m: Model, fx: ExecutorFixture, random: () => number, clock
   return "legacy";
 }
 
-for (const testCase of executorCases()) {
-  describe(`replay property [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
-
+describeEachExecutor("replay property", {}, (fx) => {
     const runSequence = async (index: number): Promise<void> => {
       const seed = (BASE_SEED + index) >>> 0;
       const random = mulberry32(seed);
@@ -257,5 +250,4 @@ for (const testCase of executorCases()) {
         await started[index];
       });
     }
-  });
-}
+});

@@ -2,14 +2,14 @@
 // microsecond), hooks silent, no new events, prefixes by event id and by time, tenant
 // replay, the clear strategies, the result counts, and round trips that grow with pages.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, test } from "node:test";
 import * as v from "valibot";
 import {
   createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ReplayAlreadyRunningError, ref, replay, replayStatus,
   replayStep, sql,
 } from "../../mod.ts";
 import type { ReplayConfig } from "../../src/replay/replay-types.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { replayStatuses, snapshot, tickingClock } from "./replay-helpers.ts";
@@ -118,9 +118,7 @@ async function traffic(store: EventStore, m: Model): Promise<void> {
   await projects.drop(q.record.id, {}, { tenant: "org-a" });
 }
 
-for (const testCase of executorCases()) {
-  describe(`replay [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("replay", {}, (fx) => {
     let prefixes = 0;
     const hooks: HookCounts = { before: 0, after: 0 };
     // One model with live traffic, shared by the tests that only need "some history"; each
@@ -142,11 +140,9 @@ for (const testCase of executorCases()) {
     const statuses = (model: Model = m): Promise<Record<string, number>> => replayStatuses(fx.db, `${model.events}_replay`);
 
     before(async () => {
-      fx = await testCase.setup();
       ({ m, store } = await fresh());
       await traffic(store, m);
     });
-    after(() => fx?.close());
 
     test("a full replay rebuilds every table identically, without hooks and without new events", async () => {
       const live = await state();
@@ -434,5 +430,4 @@ for (const testCase of executorCases()) {
       if (sentFine !== undefined) assert.equal(sentAfter! - sentFine, fine.roundTrips, "every round trip is one HTTP request");
       assert.deepEqual(await state(m), live);
     });
-  });
-}
+});

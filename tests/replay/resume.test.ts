@@ -3,10 +3,10 @@
 // an AbortSignal, bounded steps with a 1 ms budget, and two resumes racing for one page.
 // Each ends, after resuming, in exactly the state of an uninterrupted replay.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay, replayStep } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import type { ReplayResult } from "../../src/replay/replay-types.ts";
@@ -57,9 +57,7 @@ async function history(store: EventStore, m: Model): Promise<void> {
   });
 }
 
-for (const testCase of executorCases(["neon-http"])) {
-  describe(`interrupted replays [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("interrupted replays", { needs: ["http-faults"] }, (fx) => {
     let prefixes = 0;
     let reference: string[];
 
@@ -94,7 +92,6 @@ for (const testCase of executorCases(["neon-http"])) {
     };
 
     before(async () => {
-      fx = await testCase.setup();
       // The reference: an uninterrupted replay of the same history.
       const { m, store, events } = await fresh();
       const live = await accounts(m);
@@ -104,8 +101,7 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.deepEqual(reference, live);
     });
     after(async () => {
-      fx?.server?.faults.clear();
-      await fx?.close();
+      fx.server?.faults.clear();
     });
 
     test("a page batch whose response is lost after its commit fails the call; resume finishes from the checkpoint", async () => {
@@ -230,5 +226,4 @@ for (const testCase of executorCases(["neon-http"])) {
       assert.deepEqual(await checkpoint(m), { status: "completed", lastPosition: BigInt(events), applied: events }, "each event counted once");
       assert.deepEqual(await accounts(m), reference);
     });
-  });
-}
+});

@@ -3,11 +3,11 @@
 // what happens when an event cannot be applied: ReplayError naming it, the fence kept,
 // resume after the fix, abort, skip-and-report, missing records.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, abortReplay, replay } from "../../mod.ts";
 import type { ReplayError } from "../../src/core/errors.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts";
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import { insertLegacyEvent, type LegacyEvent, replayStatuses, snapshot, tickingClock } from "./replay-helpers.ts";
@@ -73,9 +73,7 @@ function model(schema: string, prefix: string, options: { upcast: boolean }) {
 
 type Model = ReturnType<typeof model>;
 
-for (const testCase of executorCases()) {
-  describe(`replay routing and failures [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("replay routing and failures", {}, (fx) => {
     let prefixes = 0;
 
     const storeOf = (m: Model): EventStore => createEventStore({
@@ -95,11 +93,6 @@ for (const testCase of executorCases()) {
       (await fx.db.query({ text: `SELECT * FROM ${table} ORDER BY id`, params: [] })).rows;
     const positionOf = async (m: Model, id: string): Promise<bigint> =>
       BigInt((await fx.db.query({ text: `SELECT position FROM ${m.events} WHERE id = $1`, params: [id] })).rows[0]!["position"] as bigint);
-
-    before(async () => {
-      fx = await testCase.setup();
-    });
-    after(() => fx?.close());
 
     test("an old version is routed to an ignored legacy action, which writes the row and no event", async () => {
       const { m, store } = await fresh();
@@ -306,5 +299,4 @@ for (const testCase of executorCases()) {
       assert.equal(error.eventId, twice);
       assert.equal(await abortReplay(store), true);
     });
-  });
-}
+});

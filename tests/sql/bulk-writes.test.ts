@@ -3,14 +3,14 @@
 // refused; and on PGlite and Postgres (neon-http) hostile values are inserted, updated and
 // deleted exactly, with a row count mismatch raising EEN01.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, isEdgeEventsError, type StorageError } from "../../mod.ts";
 import type { JsonObject } from "../../src/core/json.ts";
 import { writeTarget } from "../../src/core/write-plan.ts";
 import { bulkDeleteSql, bulkInsertSql, bulkUpdateSql } from "../../src/sql/bulk-writes.ts";
 import type { WriteTarget } from "../../src/sql/write-statements.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 function model(schema: string | undefined) {
@@ -103,9 +103,7 @@ describe("bulk writes: injection", () => {
   });
 });
 
-for (const testCase of executorCases()) {
-  describe(`bulk writes on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("bulk writes on the database", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let target: WriteTarget;
     const table = (): string => `${fx.schema}.accounts`;
@@ -114,12 +112,10 @@ for (const testCase of executorCases()) {
       sorted((await fx.db.query({ text: `SELECT id, org_id, owner_name FROM ${table()}`, params: [] })).rows as JsonObject[]);
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       await createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Tag] }).migrate({ resourceTables: true });
       target = writeTarget(m.Account);
     });
-    after(() => fx?.close());
 
     test("hostile values are inserted, updated and deleted exactly", async () => {
       const inserted = HOSTILE_VALUES.map((value, i): JsonObject => ({ id: value, org_id: value, owner_name: `${i}:${value}` }));
@@ -153,5 +149,4 @@ for (const testCase of executorCases()) {
       }
       assert.deepEqual(await owners(), before);
     });
-  });
-}
+});

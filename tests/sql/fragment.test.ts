@@ -3,13 +3,13 @@
 // parameters; attributes are referenced through `ref` and quoted with the column mapping;
 // and only fragments made by `sql` itself are ever rendered as SQL text.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
 import type { SqlParam } from "../../src/core/executor.ts";
 import { isSqlFragment, renderFragment, type SqlFragment } from "../../src/sql/fragment.ts";
 import { quoteIdentifier } from "../../src/sql/identifier.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 const COLUMNS: Readonly<Record<string, string>> = { balance: "bal", note: "note", limit: "credit_limit" };
@@ -132,19 +132,15 @@ function model(schema: string) {
   return { log, Note };
 }
 
-for (const testCase of executorCases()) {
-  describe(`the sql tag on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("the sql tag on the database", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("hostile values appended through an atomic expression are stored exactly", async () => {
       const notes = store.resource(m.Note);
@@ -173,5 +169,4 @@ for (const testCase of executorCases()) {
       assert.deepEqual(row.rows[0]?.["prefs"], body.prefs);
       assert.deepEqual(result.event?.data, body);
     });
-  });
-}
+});

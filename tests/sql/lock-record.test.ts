@@ -3,13 +3,13 @@
 // column names refused, and on PGlite and Postgres (neon-http) the lock finds exactly the
 // record whose hostile id and tenant it was given.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import { writeTarget } from "../../src/core/write-plan.ts";
 import { lockRecordSql } from "../../src/sql/lock-record.ts";
 import type { WriteTarget } from "../../src/sql/write-statements.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 function resources(schema: string | undefined) {
@@ -86,19 +86,15 @@ describe("lockRecordSql(): injection", () => {
   });
 });
 
-for (const testCase of executorCases()) {
-  describe(`lockRecordSql() on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("lockRecordSql() on the database", {}, (fx) => {
     let m: ReturnType<typeof resources>;
     let store: EventStore;
 
     before(async () => {
-      fx = await testCase.setup();
       m = resources(fx.schema);
       store = createEventStore({ db: fx.db, log: defineEventLog({ table: `${fx.schema}.events` }), resources: [m.Counter, m.Seat] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("the lock finds exactly the row of a hostile id and tenant, and a near miss finds none", async () => {
       const seats = store.resource(m.Seat);
@@ -131,5 +127,4 @@ for (const testCase of executorCases()) {
       const other = await fx.db.query({ text: `SELECT count FROM ${fx.schema}.counters WHERE id = 'other'`, params: [] });
       assert.deepEqual(other.rows, [{ count: 0 }]);
     });
-  });
-}
+});

@@ -4,11 +4,11 @@
 // PGlite and Postgres (neon-http) hostile resource names, record ids, tenants and event ids
 // select exactly their own events.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import { type FeedPoint, readEventsByIdSql, readEventsSql, readFeedSql } from "../../src/sql/read-events.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 const log = defineEventLog({ table: "audit.events" });
@@ -142,15 +142,12 @@ function model(schema: string) {
   return { log: storeLog, Hostile: make(`it's "x";-- ' OR 1=1 --`, "hostile"), Plain: make("plain", "plain") };
 }
 
-for (const testCase of executorCases()) {
-  describe(`read statements on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("read statements on the database", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     const eventIds: string[] = [];
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Hostile, m.Plain] });
       await store.migrate({ resourceTables: true });
@@ -159,7 +156,6 @@ for (const testCase of executorCases()) {
         await store.resource(m.Plain).add({ id: value, label: value });
       }
     });
-    after(() => fx?.close());
 
     test("a hostile resource name and record id select exactly their own event", async () => {
       for (const value of ARRAY_HOSTILE) {
@@ -232,5 +228,4 @@ for (const testCase of executorCases()) {
       });
       assert.deepEqual(byRecord.rows.map((r) => r["record_id"]), ARRAY_HOSTILE);
     });
-  });
-}
+});

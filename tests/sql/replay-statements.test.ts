@@ -3,7 +3,7 @@
 // only as parameters; and on PGlite and Postgres (neon-http) the replay state row, the
 // page reads, the tenant clear and the adoption events round-trip hostile values exactly.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, type StorageError } from "../../mod.ts";
 import type { Row, SqlStatement } from "../../src/core/executor.ts";
@@ -15,7 +15,7 @@ import {
 } from "../../src/sql/replay-statements.ts";
 import { fenceLockKey, writePreludeSql } from "../../src/sql/write-statements.ts";
 import { GLOBAL_LOCK_KEY } from "../../src/core/lock-key.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 
 const AT = new Date("2024-01-02T03:04:05.678Z");
@@ -255,21 +255,17 @@ async function sqlStateOf(promise: Promise<unknown>): Promise<string | undefined
   assert.fail("expected a storage failure");
 }
 
-for (const testCase of executorCases()) {
-  describe(`replay statements on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("replay statements on the database", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
     const query = async (s: SqlStatement): Promise<Row[]> => (await fx.db.query(s)).rows;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account] });
       await store.migrate({ resourceTables: true });
       for (const value of HOSTILE_VALUES) await store.resource(m.Account).open({ id: value, owner: value }, { tenant: value });
     });
-    after(() => fx?.close());
 
     test("a replay state row with hostile id, tenant, options and error note round-trips, and its checkpoint moves once", async () => {
       const id = HOSTILE_VALUES[3]!;
@@ -361,5 +357,4 @@ for (const testCase of executorCases()) {
       const remaining = await query(unadoptedRowsSql(m.log, target, null, 100));
       assert.ok(!remaining.some((r) => r["__ee_record_id"] === value));
     });
-  });
-}
+});

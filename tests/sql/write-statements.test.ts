@@ -3,7 +3,7 @@
 // as parameters only; and on PGlite and Postgres (neon-http), records, events, metadata and
 // event data written through the store with hostile values come back exactly.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import type { SqlParam, SqlStatement } from "../../src/core/executor.ts";
@@ -13,7 +13,7 @@ import {
   deleteRecordSql, type EventValues, fenceCheckSql, fenceLockKey, type IgnoredCallValues, insertRecordSql, readIgnoredCallsSql,
   readRecordSql, updateRecordSql, type WriteTarget, writePreludeSql,
 } from "../../src/sql/write-statements.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 import { rejectsWith } from "../support/store-helpers.ts";
 
@@ -322,19 +322,15 @@ function model(schema: string) {
   return { log: storeLog, Doc };
 }
 
-for (const testCase of executorCases()) {
-  describe(`write statements on the database [${testCase.name}]`, () => {
-    let fx: ExecutorFixture;
+describeEachExecutor("write statements on the database", {}, (fx) => {
     let m: ReturnType<typeof model>;
     let store: EventStore;
 
     before(async () => {
-      fx = await testCase.setup();
       m = model(fx.schema);
       store = createEventStore({ db: fx.db, log: m.log, resources: [m.Doc] });
       await store.migrate({ resourceTables: true });
     });
-    after(() => fx?.close());
 
     test("hostile values in records, tenants, actors, metadata, links and event data come back exactly", async () => {
       const docs = store.resource(m.Doc);
@@ -382,5 +378,4 @@ for (const testCase of executorCases()) {
       const archived = await fx.db.query({ text: `SELECT id FROM ${fx.schema}.docs`, params: [] });
       assert.deepEqual(archived.rows.map((r) => r["id"]).sort(), HOSTILE_VALUES.filter((_, i) => i % 2 === 0).sort());
     });
-  });
-}
+});

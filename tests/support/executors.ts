@@ -1,17 +1,9 @@
 /**
- * The shared executor cases: every behaviour suite runs once per executor, each run in a
- * fresh schema of its own.
+ * The shared executor cases: how to set up each executor a behaviour suite runs on, each run in
+ * a fresh schema of its own. Suites do not loop over them themselves: they call
+ * `describeEachExecutor` (`each-executor.ts`), which runs the suite on every case and states
+ * each skip once, with its reason.
  *
- * ```ts
- * for (const testCase of executorCases()) {
- *   describe(`rename() [${testCase.name}]`, () => {
- *     let fx: ExecutorFixture;
- *     before(async () => { fx = await testCase.setup() });
- *     after(() => fx.close());
- *     test("writes one event", async () => { ... fx.db ... `${fx.schema}.events` ... });
- *   });
- * }
- * ```
  * @module
  */
 import { PGlite } from "@electric-sql/pglite";
