@@ -11,7 +11,6 @@ import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, newEventId, ref, sql, replay } from "../../mod.ts";
 import type { FaultMode } from "../../src/dev/faults.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
-import { snapshot } from "../replay/replay-helpers.ts";
 
 function model(schema: string) {
   const log = defineEventLog({ table: `${schema}.events` });

@@ -100,7 +100,7 @@ describeEachExecutor("interrupted replays", { needs: ["http-faults"] }, (fx) => 
       reference = await accounts(m);
       assert.deepEqual(reference, live);
     });
-    after(async () => {
+    after(() => {
       fx.server?.faults.clear();
     });
 
