@@ -11,6 +11,8 @@ import { DEPOSIT_INPUT, depositSet, prefixedTables } from "../support/models.ts"
 import { countRows, rejectsWith } from "../support/store-helpers.ts";
 import type { ReplayResult } from "../../src/replay/replay-types.ts";
 import { replayStatuses, settle, snapshot, type Snapshot, tickingClock } from "./replay-helpers.ts";
+import { gatedExecutor } from "./gated-executor.ts";
+import type { SqlStatement } from "../../src/core/executor.ts";
 
 const PAGE = 5;
 
@@ -215,9 +217,22 @@ describeEachExecutor("interrupted replays", { needs: ["http-faults"] }, (fx) => 
       fx.server!.faults.once("drop-after-commit", { match: nthPageBatch(m, 2) });
       await settle(replay(store));
       assert.equal((await checkpoint(m)).lastPosition, BigInt(2 * PAGE));
+      // Forced, not hoped for: the first resumer loads the checkpoint, then waits at the gate
+      // before its first page batch; the second loads the same checkpoint and runs to the end;
+      // then the first sends its page, from a checkpoint that has moved. (Without the gate one
+      // resume could finish before the other started, and that one would find no replay.)
+      const isPage = (statements: readonly SqlStatement[]): boolean =>
+        statements.some((q) => q.text.includes("WITH moved AS") && q.text.includes(m.replayName));
+      const gated = gatedExecutor(fx.db, isPage);
+      const first = createEventStore({ db: gated.db, log: m.log, resources: [m.Account], replay: { clear: "tracked-tables", pageSize: PAGE } });
       const other = createEventStore({ db: fx.db, log: m.log, resources: [m.Account], replay: { clear: "tracked-tables", pageSize: PAGE } });
 
-      const outcomes = await Promise.all([settle(replay(store, { resume: true })), settle(replay(other, { resume: true }))]);
+      const firstOutcome = settle(replay(first, { resume: true }));
+      await gated.gate.reached;
+      const otherOutcome = await settle(replay(other, { resume: true }));
+      gated.gate.release();
+      const outcomes = [await firstOutcome, otherOutcome];
+      assert.equal(outcomes[0]!.error !== undefined, true, "the gated resumer, whose checkpoint moved while it waited, is the one that fails");
 
       const failed = outcomes.filter((o) => o.error !== undefined);
       assert.equal(failed.length, 1, `exactly one resume fails: ${failed.map((f) => String(f.error)).join("; ")}`);
