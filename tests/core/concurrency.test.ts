@@ -99,10 +99,8 @@ describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
       // it sees would be an event with a lower position becoming visible after a higher one.
       // It must see every event exactly once, and the first read it sends after every write
       // has resolved must return the rest: under the global scope the feed has no horizon,
-      // so no other transaction can hold a committed event back. (This suite once tolerated
-      // a lag here, "a read sent after every write had resolved still missed the last few
-      // events": it was written while every tail read still stopped at the horizon, which
-      // other suites' open transactions hold back; see docs/architecture.md.)
+      // so no other transaction can hold a committed event back (the history of this
+      // assertion is in docs/architecture.md, "The horizon's lag").
       const tail = async (): Promise<{ ids: string[]; pagesWhileWriting: number }> => {
         const ids: string[] = [];
         let last = 0n;

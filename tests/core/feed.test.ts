@@ -127,8 +127,10 @@ class Gates {
   }
   /**
    * Resolve once the visibility horizon is past `txId`: every transaction of the cluster
-   * whose id is at most `txId` has ended. Other suites' transactions may hold it for a while;
-   * this waits for that documented condition, it does not tolerate an anomaly.
+   * whose id is at most `txId` has ended. Under tenant and custom scopes the feed returns an
+   * event only from then on (by design: that is what keeps it from skipping), so a test that
+   * asserts "the feed has everything" first establishes this precondition; the feed's result
+   * is then asserted exactly, and a horizon that never passes fails the test.
    */
   async horizonPast(txId: string): Promise<void> {
     for (const deadline = Date.now() + WAIT_LIMIT_MS; ;) {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
-import { build } from "esbuild";
+import { esbuildWorker } from "./esbuild-worker.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -48,23 +48,11 @@ export default {
  * modules that contribute code to the output (esbuild lists tree-shaken ones with 0 bytes).
  */
 async function bundle(source: string): Promise<{ code: string; inputs: string[] }> {
-  const result = await build({
-    stdin: { contents: source, resolveDir: ROOT, sourcefile: "worker-entry.ts", loader: "ts" },
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  const [output] = result.outputFiles;
-  assert.ok(output !== undefined, "esbuild wrote no output");
-  const [emitted] = Object.values(result.metafile.outputs);
+  const { code, metafile } = await esbuildWorker({ contents: source, resolveDir: ROOT, sourcefile: "worker-entry.ts", loader: "ts" });
+  const [emitted] = Object.values(metafile.outputs);
   assert.ok(emitted !== undefined, "esbuild listed no output");
   const inputs = Object.entries(emitted.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
-  return { code: output.text, inputs };
+  return { code, inputs };
 }
 
 /** Names only the replay layer defines: the engine, paging, clearing, adoption. */

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { build, type Metafile } from "esbuild";
+import type { Metafile } from "esbuild";
+import { esbuildWorker } from "./esbuild-worker.ts";
 import pg from "pg";
 import { type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
 import { databaseUrl, uniqueSchemaName } from "../support/database.ts";
@@ -38,21 +39,8 @@ interface WorkerAnswer {
 }
 
 /** The Worker as one ES module, built the way a Workers project's bundler would. */
-async function bundleWorker(): Promise<{ code: string; metafile: Metafile }> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  const [output] = result.outputFiles;
-  assert.ok(output !== undefined, "esbuild wrote no output");
-  return { code: output.text, metafile: result.metafile };
+function bundleWorker(): Promise<{ code: string; metafile: Metafile }> {
+  return esbuildWorker(fileURLToPath(new URL("./worker.ts", import.meta.url)));
 }
 
 /** The connection string the Worker gives `neon()`: the test database, at the local server. */
