@@ -27,22 +27,64 @@
  * @module
  */
 export {
-  ConflictError, EdgeEventsError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayAlreadyRunningError, ReplayConflictError, ReplayError, ReplayInProgressError,
-  StorageError, ValidationError,
+  ConflictError,
+  EdgeEventsError,
+  HookFailedError,
+  isEdgeEventsError,
+  NotFoundError,
+  ReplayAlreadyRunningError,
+  ReplayConflictError,
+  ReplayError,
+  ReplayInProgressError,
+  StorageError,
+  ValidationError,
 } from "./src/core/errors.ts";
 export type {
-  EdgeEventsErrorCode, EdgeEventsErrorOptions, ErrorClassByCode, ErrorForCode, ValidationIssue,
+  EdgeEventsErrorCode,
+  EdgeEventsErrorOptions,
+  ErrorClassByCode,
+  ErrorForCode,
+  ValidationIssue,
 } from "./src/core/errors.ts";
-export type { BatchOptions, Executor, IsolationLevel, QueryResult, Row, SqlParam, SqlStatement } from "./src/core/executor.ts";
+export type {
+  BatchOptions,
+  Executor,
+  IsolationLevel,
+  QueryResult,
+  Row,
+  SqlParam,
+  SqlStatement,
+} from "./src/core/executor.ts";
 export { defineEventLog } from "./src/core/event-log.ts";
 export type {
-  ActorColumnType, ActorDefinition, ActorDefinitions, EventLog, EventLogOptions, LockKey, LockKeyInput, LockOption, ReplayOverride,
+  ActorColumnType,
+  ActorDefinition,
+  ActorDefinitions,
+  EventLog,
+  EventLogOptions,
+  LockKey,
+  LockKeyInput,
+  LockOption,
+  ReplayOverride,
 } from "./src/core/event-log.ts";
 export { migrationSql } from "./src/sql/event-log-ddl.ts";
 export { defineResource } from "./src/core/resource.ts";
-export type { AttributesSchema, PrimaryKeyGeneration, PrimaryKeyOption, Resource, ResourceOptions } from "./src/core/resource.ts";
 export type {
-  ActionBuilders, ActionDefinition, ActionType, AfterHookInfo, AtomicSet, BeforeHookInfo, CreateOptions, DestroyOptions,
+  AttributesSchema,
+  PrimaryKeyGeneration,
+  PrimaryKeyOption,
+  Resource,
+  ResourceOptions,
+} from "./src/core/resource.ts";
+export type {
+  ActionBuilders,
+  ActionDefinition,
+  ActionType,
+  AfterHookInfo,
+  AtomicSet,
+  BeforeHookInfo,
+  CreateOptions,
+  DestroyOptions,
   UpdateOptions,
 } from "./src/core/action.ts";
 export type { ActionContext, ActorId } from "./src/core/context.ts";
@@ -51,8 +93,21 @@ export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
 export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
-  ActionCall, ActionResult, ActionStore, EventStore, FeedPage, PlannedAction, PlannedCall, ReadEventsOptions, ReadFeedOptions, RecordId,
-  RecordOf, ResourceClient, TransactionBuilder, TransactionResourceClient, TransactionResults,
+  ActionCall,
+  ActionResult,
+  ActionStore,
+  EventStore,
+  FeedPage,
+  PlannedAction,
+  PlannedCall,
+  ReadEventsOptions,
+  ReadFeedOptions,
+  RecordId,
+  RecordOf,
+  ResourceClient,
+  TransactionBuilder,
+  TransactionResourceClient,
+  TransactionResults,
 } from "./src/core/store-types.ts";
 export { ref, sql } from "./src/sql/fragment.ts";
 export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";
@@ -62,7 +117,14 @@ export type { JsonObject, JsonValue } from "./src/core/json.ts";
 export { MAX_EVENT_JSON_BYTES, MAX_JSON_DEPTH } from "./src/core/json.ts";
 export { isUlid, isUuid, newEventId, newUuidV7 } from "./src/core/ids.ts";
 export type {
-  ClearContext, ReplayClear, ReplayConfig, ReplayOptions, ReplayProgress, ReplayResult, ReplayScope, ReplayStepOptions,
+  ClearContext,
+  ReplayClear,
+  ReplayConfig,
+  ReplayOptions,
+  ReplayProgress,
+  ReplayResult,
+  ReplayScope,
+  ReplayStepOptions,
   SkippedEvent,
 } from "./src/replay/replay-types.ts";
 export { abortReplay, replay, replayStep } from "./src/replay/replay.ts";
@@ -73,7 +135,14 @@ export { replayStatus } from "./src/replay/replay-status.ts";
 export type { ReplayStatusEnv } from "./src/replay/replay-status.ts";
 export type { ReplayStatus, ReplayStatusName, ReplayStatusOptions } from "./src/replay/replay-status.ts";
 export {
-  dateFromJson, dateToJson, eventFromJson, eventToJson, feedPageFromJson, feedPageToJson, positionFromJson, positionToJson,
+  dateFromJson,
+  dateToJson,
+  eventFromJson,
+  eventToJson,
+  feedPageFromJson,
+  feedPageToJson,
+  positionFromJson,
+  positionToJson,
 } from "./src/core/wire.ts";
 export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
 export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";

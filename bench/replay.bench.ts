@@ -39,8 +39,12 @@ const Account = defineResource({
   name: "account",
   table: `${SCHEMA}.accounts`,
   attributes: v.object({
-    id: v.string(), owner: v.string(), balance: v.pipe(v.number(), v.integer()), status: v.picklist(["open", "frozen"]),
-    createdAt: v.date(), updatedAt: v.date(),
+    id: v.string(),
+    owner: v.string(),
+    balance: v.pipe(v.number(), v.integer()),
+    status: v.picklist(["open", "frozen"]),
+    createdAt: v.date(),
+    updatedAt: v.date(),
   }),
   timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
   actions: ({ create, update, destroy }) => ({
@@ -62,9 +66,23 @@ const Tag = defineResource({
 });
 
 interface EventRow {
-  id: string; occurredAt: string; resource: string; recordId: string; action: string; type: string; data: string; changes: string;
+  id: string;
+  occurredAt: string;
+  resource: string;
+  recordId: string;
+  action: string;
+  type: string;
+  data: string;
+  changes: string;
 }
-interface AccountRow { id: string; owner: string; balance: number; status: string; createdAt: string; updatedAt: string }
+interface AccountRow {
+  id: string;
+  owner: string;
+  balance: number;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}
 
 /** A deterministic mix of events over a few thousand records, and the state they leave. */
 function generate(count: number): { events: EventRow[]; accounts: Map<string, AccountRow>; tags: Map<string, string> } {
@@ -82,8 +100,24 @@ function generate(count: number): { events: EventRow[]; accounts: Map<string, Ac
   for (let i = 0; i < count; i++) {
     const at = new Date(start + i * 1000).toISOString();
     const id = nextId(start + i * 1000);
-    const push = (resource: string, recordId: string, action: string, type: string, data: object, changes: object): void =>
-      void events.push({ id, occurredAt: at, resource, recordId, action, type, data: JSON.stringify(data), changes: JSON.stringify(changes) });
+    const push = (
+      resource: string,
+      recordId: string,
+      action: string,
+      type: string,
+      data: object,
+      changes: object,
+    ): void =>
+      void events.push({
+        id,
+        occurredAt: at,
+        resource,
+        recordId,
+        action,
+        type,
+        data: JSON.stringify(data),
+        changes: JSON.stringify(changes),
+      });
     const r = random();
     if (r < 0.2) { // tags: a fifth of the traffic
       if (tagIds.length < 1000 || r < 0.01) {
@@ -104,8 +138,21 @@ function generate(count: number): { events: EventRow[]; accounts: Map<string, Ac
     } else if (accountIds.length < 3000 || r < 0.24) {
       const accountId = nextId(start + i * 1000);
       accountIds.push(accountId);
-      accounts.set(accountId, { id: accountId, owner: `owner ${i % 997}`, balance: 0, status: "open", createdAt: at, updatedAt: at });
-      push("account", accountId, "open", "create", { owner: `owner ${i % 997}` }, { id: accountId, status: "open", balance: 0, createdAt: at, updatedAt: at });
+      accounts.set(accountId, {
+        id: accountId,
+        owner: `owner ${i % 997}`,
+        balance: 0,
+        status: "open",
+        createdAt: at,
+        updatedAt: at,
+      });
+      push("account", accountId, "open", "create", { owner: `owner ${i % 997}` }, {
+        id: accountId,
+        status: "open",
+        balance: 0,
+        createdAt: at,
+        updatedAt: at,
+      });
     } else if (r < 0.25) {
       const accountId = pick(accountIds);
       drop(accountIds, accountId);
@@ -135,19 +182,37 @@ async function seed(db: Executor, data: ReturnType<typeof generate>): Promise<vo
     const rows = data.events.slice(i, i + chunk);
     const column = <K extends keyof EventRow>(key: K): string[] => rows.map((row) => row[key]);
     await db.query({
-      text: `INSERT INTO ${t("events")} ("id", "occurred_at", "resource", "record_id", "action", "action_type", "data", "changes", "correlation_id") ` +
+      text:
+        `INSERT INTO ${
+          t("events")
+        } ("id", "occurred_at", "resource", "record_id", "action", "action_type", "data", "changes", "correlation_id") ` +
         `SELECT e.id, e.at, e.resource, e.record_id, e.action, e.type, e.data::jsonb, e.changes::jsonb, e.id FROM ` +
         `unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) ` +
         `WITH ORDINALITY AS e(id, at, resource, record_id, action, type, data, changes, n) ORDER BY e.n`,
-      params: [column("id"), column("occurredAt"), column("resource"), column("recordId"), column("action"), column("type"), column("data"), column("changes")],
+      params: [
+        column("id"),
+        column("occurredAt"),
+        column("resource"),
+        column("recordId"),
+        column("action"),
+        column("type"),
+        column("data"),
+        column("changes"),
+      ],
     });
   }
   const accounts = [...data.accounts.values()];
   await db.query({
     text: `INSERT INTO ${t("accounts")} ("id", "owner", "balance", "status", "created_at", "updated_at") ` +
       `SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[])`,
-    params: [accounts.map((a) => a.id), accounts.map((a) => a.owner), accounts.map((a) => a.balance), accounts.map((a) => a.status),
-      accounts.map((a) => a.createdAt), accounts.map((a) => a.updatedAt)],
+    params: [
+      accounts.map((a) => a.id),
+      accounts.map((a) => a.owner),
+      accounts.map((a) => a.balance),
+      accounts.map((a) => a.status),
+      accounts.map((a) => a.createdAt),
+      accounts.map((a) => a.updatedAt),
+    ],
   });
   await db.query({
     text: `INSERT INTO ${t("tags")} ("id", "label") SELECT * FROM unnest($1::text[], $2::text[])`,
@@ -163,7 +228,9 @@ async function checksum(db: Executor): Promise<string> {
   const parts: string[] = [];
   for (const table of ["accounts", "tags"]) {
     const row = (await db.query({
-      text: `SELECT count(*)::int AS n, coalesce(md5(string_agg(r::text, '|' ORDER BY r.id)), '') AS sum FROM ${t(table)} r`,
+      text: `SELECT count(*)::int AS n, coalesce(md5(string_agg(r::text, '|' ORDER BY r.id)), '') AS sum FROM ${
+        t(table)
+      } r`,
       params: [],
     })).rows[0]!;
     parts.push(`${table} ${row["n"]} ${String(row["sum"]).slice(0, 8)}`);
@@ -182,35 +249,75 @@ async function prepare(db: Executor, data: ReturnType<typeof generate>): Promise
   return checksum(db);
 }
 
-interface Row { setup: string; pageSize: number; seconds: number; eventsPerSecond: number; pages: number; roundTrips: number; requests: string; state: string }
+interface Row {
+  setup: string;
+  pageSize: number;
+  seconds: number;
+  eventsPerSecond: number;
+  pages: number;
+  roundTrips: number;
+  requests: string;
+  state: string;
+}
 
-async function measure(setup: string, db: Executor, pageSize: number, expected: string, requests?: () => number): Promise<Row> {
+async function measure(
+  setup: string,
+  db: Executor,
+  pageSize: number,
+  expected: string,
+  requests?: () => number,
+): Promise<Row> {
   const before = requests?.() ?? 0;
   const result = await replay(storeOver(db), { pageSize });
   const after = requests?.() ?? 0;
   const state = await checksum(db);
   if (!result.done || result.applied !== EVENTS || state !== expected) {
-    throw new Error(`${setup} page ${pageSize}: replay did not rebuild the expected state (applied ${result.applied}; ${state} vs ${expected})`);
+    throw new Error(
+      `${setup} page ${pageSize}: replay did not rebuild the expected state (applied ${result.applied}; ${state} vs ${expected})`,
+    );
   }
   return {
-    setup, pageSize, seconds: result.elapsedMs / 1000, eventsPerSecond: Math.round((EVENTS * 1000) / result.elapsedMs),
-    pages: result.pages, roundTrips: result.roundTrips, requests: requests === undefined ? "-" : String(after - before), state: "ok",
+    setup,
+    pageSize,
+    seconds: result.elapsedMs / 1000,
+    eventsPerSecond: Math.round((EVENTS * 1000) / result.elapsedMs),
+    pages: result.pages,
+    roundTrips: result.roundTrips,
+    requests: requests === undefined ? "-" : String(after - before),
+    state: "ok",
   };
 }
 
 function printTable(rows: Row[]): void {
   const header = ["setup", "page size", "seconds", "events/s", "pages", "round trips", "HTTP requests", "state"];
-  const cells = rows.map((r) => [r.setup, String(r.pageSize), r.seconds.toFixed(1), r.eventsPerSecond.toLocaleString("en-US"), String(r.pages), String(r.roundTrips), r.requests, r.state]);
+  const cells = rows.map((
+    r,
+  ) => [
+    r.setup,
+    String(r.pageSize),
+    r.seconds.toFixed(1),
+    r.eventsPerSecond.toLocaleString("en-US"),
+    String(r.pages),
+    String(r.roundTrips),
+    r.requests,
+    r.state,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  for (const line of [header, widths.map((w) => "-".repeat(w)), ...cells]) console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+  for (const line of [header, widths.map((w) => "-".repeat(w)), ...cells]) {
+    console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+  }
 }
 
 const started = Date.now();
 const data = generate(EVENTS);
 const kinds = { create: 0, update: 0, destroy: 0 } as Record<string, number>;
 for (const e of data.events) kinds[e.type]!++;
-console.log(`${EVENTS.toLocaleString("en-US")} events (${kinds["create"]} creates, ${kinds["update"]} updates, ${kinds["destroy"]} destroys); ` +
-  `final state: ${data.accounts.size} accounts, ${data.tags.size} tags`);
+console.log(
+  `${EVENTS.toLocaleString("en-US")} events (${kinds["create"]} creates, ${kinds["update"]} updates, ${
+    kinds["destroy"]
+  } destroys); ` +
+    `final state: ${data.accounts.size} accounts, ${data.tags.size} tags`,
+);
 const rows: Row[] = [];
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
@@ -227,7 +334,9 @@ try {
   const http = neonHttp(neon(url.href));
   if (!SKIP.has("neon")) {
     for (const pageSize of PAGE_SIZES) {
-      rows.push(await measure("neon() → local server → Postgres", http, pageSize, expected, () => server.stats.requests));
+      rows.push(
+        await measure("neon() → local server → Postgres", http, pageSize, expected, () => server.stats.requests),
+      );
       console.log(`  done: neon page ${pageSize}`);
     }
   }
@@ -250,4 +359,8 @@ try {
   await server.close();
 }
 printTable(rows);
-console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s; every run rebuilt the expected state (row counts and md5 of every row)`);
+console.log(
+  `total ${
+    ((Date.now() - started) / 1000).toFixed(0)
+  } s; every run rebuilt the expected state (row counts and md5 of every row)`,
+);

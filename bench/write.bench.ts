@@ -18,8 +18,18 @@ import pg from "pg";
 import process from "node:process";
 import * as v from "valibot";
 import {
-  createEventStore, defineEventLog, defineResource, isEdgeEventsError, newEventId, ref, sql,
-  type EventStore, type Executor, type LockOption, type Row, type SqlStatement,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  type Executor,
+  isEdgeEventsError,
+  type LockOption,
+  newEventId,
+  ref,
+  type Row,
+  sql,
+  type SqlStatement,
 } from "../mod.ts";
 import { STALE_SQLSTATE } from "../src/sql/event-log-ddl.ts";
 import { writePreludeSql } from "../src/sql/write-statements.ts";
@@ -50,19 +60,30 @@ const ONE_KEY: LockOption = { key: () => ONE_KEY_VALUE };
 
 /** One log and its tables per scenario, so that each scenario's positions start at 1. */
 function model(prefix: string, lock: LockOption = ONE_KEY) {
-  const log = defineEventLog({ table: `${SCHEMA}.${prefix}_events`, actors: { user: { column: "user_id", type: "text" } }, lock });
+  const log = defineEventLog({
+    table: `${SCHEMA}.${prefix}_events`,
+    actors: { user: { column: "user_id", type: "text" } },
+    lock,
+  });
   const Account = defineResource({
     name: "account",
     table: `${SCHEMA}.${prefix}_accounts`,
     attributes: v.object({
-      id: v.string(), owner: v.string(), balance: v.pipe(v.number(), v.integer()),
-      createdAt: v.date(), updatedAt: v.date(), closedAt: v.nullish(v.date()),
+      id: v.string(),
+      owner: v.string(),
+      balance: v.pipe(v.number(), v.integer()),
+      createdAt: v.date(),
+      updatedAt: v.date(),
+      closedAt: v.nullish(v.date()),
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
       open: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 } }),
       rename: update({ input: v.object({ owner: v.string() }) }),
-      deposit: update({ input: v.object({ amount: v.pipe(v.number(), v.integer()) }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+      deposit: update({
+        input: v.object({ amount: v.pipe(v.number(), v.integer()) }),
+        set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
+      }),
       bump: update({ change: (account) => ({ balance: account.balance + 1 }) }),
       close: destroy({ soft: "closedAt" }),
       purge: destroy(),
@@ -102,7 +123,12 @@ function counting(inner: Executor) {
 
 /** A store over `db` (generous conflict retries: hot records), its log and tables migrated unless told. */
 async function storeOf(db: Executor, m: Model, migrate = true): Promise<EventStore> {
-  const store = createEventStore({ db, log: m.log, resources: [m.Account, m.Note], conflictRetry: { maxAttempts: 1000 } });
+  const store = createEventStore({
+    db,
+    log: m.log,
+    resources: [m.Account, m.Note],
+    conflictRetry: { maxAttempts: 1000 },
+  });
   if (migrate) await store.migrate({ resourceTables: true });
   return store.withContext({ actor: { user: "bench" } });
 }
@@ -110,7 +136,8 @@ async function storeOf(db: Executor, m: Model, migrate = true): Promise<EventSto
 /** The event log has exactly `events` events at positions 1..events. */
 async function verifyLog(db: Executor, m: Model, events: number): Promise<void> {
   const row = (await db.query({
-    text: `SELECT count(*)::int AS n, count(DISTINCT position)::int AS d, coalesce(min(position), 0)::int AS lo, coalesce(max(position), 0)::int AS hi FROM ${m.log.table.sql}`,
+    text:
+      `SELECT count(*)::int AS n, count(DISTINCT position)::int AS d, coalesce(min(position), 0)::int AS lo, coalesce(max(position), 0)::int AS hi FROM ${m.log.table.sql}`,
     params: [],
   })).rows[0]!;
   if (row["n"] !== events || row["d"] !== events || row["lo"] !== (events === 0 ? 0 : 1) || row["hi"] !== events) {
@@ -118,7 +145,8 @@ async function verifyLog(db: Executor, m: Model, events: number): Promise<void> 
   }
 }
 
-const scalar = async (db: Executor, text: string): Promise<unknown> => (await db.query({ text, params: [] })).rows[0]?.["v"];
+const scalar = async (db: Executor, text: string): Promise<unknown> =>
+  (await db.query({ text, params: [] })).rows[0]?.["v"];
 
 /** The same SQL work as a create, by hand: a plain INSERT of the record, a plain INSERT of its event. */
 function rawCreate(m: Model): SqlStatement[] {
@@ -126,17 +154,33 @@ function rawCreate(m: Model): SqlStatement[] {
   const eventId = newEventId();
   const at = new Date().toISOString();
   return [
-    { text: `INSERT INTO ${m.Account.table.sql} (id, owner, balance, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`, params: [id, "owner", 0, at] },
     {
-      text: `INSERT INTO ${m.log.table.sql} (id, occurred_at, resource, record_id, action, action_type, version, data, changes, metadata, correlation_id, user_id) ` +
+      text:
+        `INSERT INTO ${m.Account.table.sql} (id, owner, balance, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+      params: [id, "owner", 0, at],
+    },
+    {
+      text:
+        `INSERT INTO ${m.log.table.sql} (id, occurred_at, resource, record_id, action, action_type, version, data, changes, metadata, correlation_id, user_id) ` +
         `VALUES ($1, $2, 'account', $3, 'open', 'create', 1, $4::jsonb, $5::jsonb, '{}'::jsonb, $1, $6)`,
-      params: [eventId, at, id, JSON.stringify({ owner: "owner" }), JSON.stringify({ id, balance: 0, createdAt: at, updatedAt: at }), "bench"],
+      params: [
+        eventId,
+        at,
+        id,
+        JSON.stringify({ owner: "owner" }),
+        JSON.stringify({ id, balance: 0, createdAt: at, updatedAt: at }),
+        "bench",
+      ],
     },
   ];
 }
 
 interface LatencyRow {
-  setup: string; action: string; samples: number[]; requests: number | null; statements: number;
+  setup: string;
+  action: string;
+  samples: number[];
+  requests: number | null;
+  statements: number;
   /** The raw baseline's calls interleaved with this row's: the ratio's denominator. */
   raw: number[];
 }
@@ -156,7 +200,12 @@ async function time(work: () => Promise<unknown>): Promise<number> {
  * per call must be `expected` (HTTP only); statements per call are those the store sent
  * (BEGIN and COMMIT not counted).
  */
-async function sequential(setup: string, inner: Executor, raw: (statements: SqlStatement[]) => Promise<unknown>, requests?: () => number): Promise<LatencyRow[]> {
+async function sequential(
+  setup: string,
+  inner: Executor,
+  raw: (statements: SqlStatement[]) => Promise<unknown>,
+  requests?: () => number,
+): Promise<LatencyRow[]> {
   const m = model("seq");
   const rawModel = model("raw");
   const { db, counts } = counting(inner);
@@ -173,11 +222,15 @@ async function sequential(setup: string, inner: Executor, raw: (statements: SqlS
     }
     // Each raw call is one request too.
     row.requests = requests === undefined ? null : (requests() - r0) / CALLS - 1;
-    if (row.requests !== null && row.requests !== expected) throw new Error(`${setup} ${action}: ${row.requests} requests per call, expected ${expected}`);
+    if (row.requests !== null && row.requests !== expected) {
+      throw new Error(`${setup} ${action}: ${row.requests} requests per call, expected ${expected}`);
+    }
     row.statements = (counts.statements - s0) / CALLS;
     rows.push(row);
   };
-  for (let i = 0; i < WARMUP; i++) await accounts.deposit((await accounts.open({ owner: "warm-up" })).record.id, { amount: 1 });
+  for (let i = 0; i < WARMUP; i++) {
+    await accounts.deposit((await accounts.open({ owner: "warm-up" })).record.id, { amount: 1 });
+  }
   for (let i = 0; i < WARMUP; i++) await raw(rawCreate(rawModel));
   const ids: string[] = [];
   const txIds: string[] = [];
@@ -185,41 +238,69 @@ async function sequential(setup: string, inner: Executor, raw: (statements: SqlS
   await measure("update, set from input", 1, (i) => accounts.rename(ids[i]!, { owner: `owner ${i}` }));
   await measure("update, atomic sql/ref", 1, (i) => accounts.deposit(ids[i]!, { amount: 10 }));
   await measure("update, change function", 2, (i) => accounts.bump(ids[i]!));
-  await measure("transaction of 5 (create + 4 atomic updates)", 1, (i) => store.transaction((tx) => {
-    const opened = tx.resource(m.Account).open({ owner: "tx" });
-    txIds.push(opened.recordId);
-    tx.resource(m.Account).deposit(opened.recordId, { amount: 5 });
-    for (let k = 1; k <= 3; k++) tx.resource(m.Account).deposit(ids[(i + k) % CALLS]!, { amount: 1 });
-  }));
+  await measure("transaction of 5 (create + 4 atomic updates)", 1, (i) =>
+    store.transaction((tx) => {
+      const opened = tx.resource(m.Account).open({ owner: "tx" });
+      txIds.push(opened.recordId);
+      tx.resource(m.Account).deposit(opened.recordId, { amount: 5 });
+      for (let k = 1; k <= 3; k++) tx.resource(m.Account).deposit(ids[(i + k) % CALLS]!, { amount: 1 });
+    }));
   await measure("destroy, soft", 1, (i) => accounts.close(ids[i]!));
   await measure("destroy, hard", 1, (i) => accounts.purge(txIds[i]!));
   // Where the overhead goes: the raw INSERTs behind the store's prelude, as a create sends it.
   const prelude = writePreludeSql(rawModel.log, [ONE_KEY_VALUE], [null], new Date());
-  await measure("raw transaction + the store's prelude (fence lock, write lock, fence check)", 1, () => raw([prelude, ...rawCreate(rawModel)]));
+  await measure(
+    "raw transaction + the store's prelude (fence lock, write lock, fence check)",
+    1,
+    () => raw([prelude, ...rawCreate(rawModel)]),
+  );
   rows.at(-1)!.statements = 3;
   // Warm-up: 2 events per round; measured: 1 + 1 + 1 + 1 + 5 + 1 + 1 per call.
   await verifyLog(inner, m, 2 * WARMUP + 11 * CALLS);
   const expectedBalance = WARMUP + CALLS * (10 + 1 + 3);
   const balance = await scalar(inner, `SELECT sum(balance)::int AS v FROM ${m.Account.table.sql}`);
-  const closed = await scalar(inner, `SELECT count(*)::int AS v FROM ${m.Account.table.sql} WHERE closed_at IS NOT NULL`);
-  if (balance !== expectedBalance || closed !== CALLS) throw new Error(`${setup}: balance ${balance} (expected ${expectedBalance}), ${closed} closed`);
+  const closed = await scalar(
+    inner,
+    `SELECT count(*)::int AS v FROM ${m.Account.table.sql} WHERE closed_at IS NOT NULL`,
+  );
+  if (balance !== expectedBalance || closed !== CALLS) {
+    throw new Error(`${setup}: balance ${balance} (expected ${expectedBalance}), ${closed} closed`);
+  }
   await verifyLog(inner, rawModel, WARMUP + 9 * CALLS);
   const raws = rows.flatMap((r) => r.raw);
   rows.unshift(
-    { setup, action: "raw transaction: INSERT record + INSERT event (baseline)", samples: raws, raw: raws, requests: requests === undefined ? null : 1, statements: 2 },
+    {
+      setup,
+      action: "raw transaction: INSERT record + INSERT event (baseline)",
+      samples: raws,
+      raw: raws,
+      requests: requests === undefined ? null : 1,
+      statements: 2,
+    },
     rows.pop()!,
   );
   return rows;
 }
 
 interface ThroughputRow {
-  scenario: string; events: number; seconds: number; samples: number[]; requests: number; conflicts: number; maxAttempts: number; overTen: number;
+  scenario: string;
+  events: number;
+  seconds: number;
+  samples: number[];
+  requests: number;
+  conflicts: number;
+  maxAttempts: number;
+  overTen: number;
 }
 
 /** WRITERS loops calling `work` until SECONDS have passed; each writer has its own counted executor. */
 async function concurrent(
-  scenario: string, inner: Executor, m: Model, requests: () => number,
-  work: (store: EventStore, writer: number) => Promise<unknown>, setup?: (store: EventStore) => Promise<void>,
+  scenario: string,
+  inner: Executor,
+  m: Model,
+  requests: () => number,
+  work: (store: EventStore, writer: number) => Promise<unknown>,
+  setup?: (store: EventStore) => Promise<void>,
 ): Promise<ThroughputRow> {
   const migrated = await storeOf(inner, m);
   await setup?.(migrated);
@@ -242,24 +323,44 @@ async function concurrent(
   }));
   const seconds = (performance.now() - started) / 1000;
   return {
-    scenario, events: samples.length, seconds, samples, requests: requests() - r0,
+    scenario,
+    events: samples.length,
+    seconds,
+    samples,
+    requests: requests() - r0,
     conflicts: writers.reduce((n, w) => n + w.counts.stale, 0),
-    maxAttempts: Math.max(...attempts), overTen: attempts.filter((n) => n > 10).length,
+    maxAttempts: Math.max(...attempts),
+    overTen: attempts.filter((n) => n > 10).length,
   };
 }
 
-async function throughput(db: Executor, requests: () => number, raw: (statements: SqlStatement[]) => Promise<unknown>): Promise<ThroughputRow[]> {
+async function throughput(
+  db: Executor,
+  requests: () => number,
+  raw: (statements: SqlStatement[]) => Promise<unknown>,
+): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   // The ceiling: the same creates by hand, no lock, no fence.
   const rawModel = model("raw_load");
-  const rawRow = await concurrent(`raw INSERT + INSERT, no lock (baseline)`, db, rawModel, requests, () => raw(rawCreate(rawModel)));
+  const rawRow = await concurrent(
+    `raw INSERT + INSERT, no lock (baseline)`,
+    db,
+    rawModel,
+    requests,
+    () => raw(rawCreate(rawModel)),
+  );
   await verifyLog(db, rawModel, rawRow.events);
   rows.push(rawRow);
   console.log(`  done: ${rawRow.scenario}`);
   for (const [name, lock] of [["one key (global)", ONE_KEY], ["tenant", { scope: "tenant" }]] as const) {
     const m = model(name === "tenant" ? "tenant" : "global", lock);
-    const row = await concurrent(`creates, ${name} lock, ${WRITERS} tenants`, db, m, requests,
-      (store, w) => store.resource(m.Note).add({ body: "note" }, { tenant: `org-${w}` }));
+    const row = await concurrent(
+      `creates, ${name} lock, ${WRITERS} tenants`,
+      db,
+      m,
+      requests,
+      (store, w) => store.resource(m.Note).add({ body: "note" }, { tenant: `org-${w}` }),
+    );
     await verifyLog(db, m, row.events);
     const notes = await scalar(db, `SELECT count(*)::int AS v FROM ${m.Note.table.sql}`);
     if (notes !== row.events) throw new Error(`${name}: ${notes} notes for ${row.events} creates`);
@@ -269,9 +370,15 @@ async function throughput(db: Executor, requests: () => number, raw: (statements
   for (const kind of ["atomic", "change"] as const) {
     const m = model(`hot_${kind}`);
     let hot = "";
-    const row = await concurrent(`hot counter, ${kind === "atomic" ? "atomic sql update" : "change function"}`, db, m, requests,
-      (store) => kind === "atomic" ? store.resource(m.Account).deposit(hot, { amount: 1 }) : store.resource(m.Account).bump(hot),
-      async (store) => void (hot = (await store.resource(m.Account).open({ owner: "hot" })).record.id));
+    const row = await concurrent(
+      `hot counter, ${kind === "atomic" ? "atomic sql update" : "change function"}`,
+      db,
+      m,
+      requests,
+      (store) =>
+        kind === "atomic" ? store.resource(m.Account).deposit(hot, { amount: 1 }) : store.resource(m.Account).bump(hot),
+      async (store) => void (hot = (await store.resource(m.Account).open({ owner: "hot" })).record.id),
+    );
     await verifyLog(db, m, row.events + 1);
     const count = await scalar(db, `SELECT balance AS v FROM ${m.Account.table.sql}`);
     if (count !== row.events) throw new Error(`hot ${kind}: counter ${count} after ${row.events} increments`);
@@ -283,7 +390,9 @@ async function throughput(db: Executor, requests: () => number, raw: (statements
 
 function printTable(header: string[], cells: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  for (const line of [header, widths.map((w) => "-".repeat(w)), ...cells]) console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+  for (const line of [header, widths.map((w) => "-".repeat(w)), ...cells]) {
+    console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+  }
 }
 
 const ms = (n: number): string => n.toFixed(2);
@@ -296,7 +405,8 @@ const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
 const NO_FLUSH = "-c synchronous_commit=off";
 const noFlushPool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, options: NO_FLUSH });
 const server = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0 });
-const dropSchema = (db: Executor): Promise<unknown> => db.query({ text: `DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`, params: [] });
+const dropSchema = (db: Executor): Promise<unknown> =>
+  db.query({ text: `DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`, params: [] });
 try {
   const direct = pgPool(pool);
   await dropSchema(direct);
@@ -320,7 +430,9 @@ try {
     await dropSchema(direct);
     console.log("  done: neon sequential");
     const noFlush = neonSetup(NO_FLUSH);
-    latency.push(...await sequential("neon() → local server → Postgres, no WAL flush", noFlush.db, noFlush.raw, requests));
+    latency.push(
+      ...await sequential("neon() → local server → Postgres, no WAL flush", noFlush.db, noFlush.raw, requests),
+    );
     await dropSchema(direct);
     console.log("  done: neon sequential, no WAL flush");
     if (!SKIP.has("load")) load = await throughput(durable.db, requests, durable.raw);
@@ -348,20 +460,64 @@ try {
   await server.close();
 }
 
-printTable(["setup", "action", "calls", "median ms", "p95 ms", "p99 ms", "× raw (median)", "requests/call", "statements/call"], latency.map((r) => {
-  const sorted = [...r.samples].sort((a, b) => a - b);
-  return [r.setup, r.action, String(r.samples.length), ms(percentile(sorted, 0.5)), ms(percentile(sorted, 0.95)), ms(percentile(sorted, 0.99)),
-    (percentile(sorted, 0.5) / median(r.raw)).toFixed(2), r.requests === null ? "-" : String(r.requests), String(r.statements)];
-}));
+printTable(
+  ["setup", "action", "calls", "median ms", "p95 ms", "p99 ms", "× raw (median)", "requests/call", "statements/call"],
+  latency.map((r) => {
+    const sorted = [...r.samples].sort((a, b) => a - b);
+    return [
+      r.setup,
+      r.action,
+      String(r.samples.length),
+      ms(percentile(sorted, 0.5)),
+      ms(percentile(sorted, 0.95)),
+      ms(percentile(sorted, 0.99)),
+      (percentile(sorted, 0.5) / median(r.raw)).toFixed(2),
+      r.requests === null ? "-" : String(r.requests),
+      String(r.statements),
+    ];
+  }),
+);
 if (load.length > 0) {
   console.log();
-  printTable(["scenario", "writers", "seconds", "events", "events/s", "median ms", "p95 ms", "requests/event", "conflicts", "max attempts", "calls > 10 attempts"], load.map((r) => {
-    const sorted = [...r.samples].sort((a, b) => a - b);
-    return [r.scenario, String(WRITERS), r.seconds.toFixed(1), String(r.events), Math.round(r.events / r.seconds).toLocaleString("en-US"),
-      ms(percentile(sorted, 0.5)), ms(percentile(sorted, 0.95)), (r.requests / r.events).toFixed(2), ...(r.maxAttempts === 0 ? ["-", "-", "-"] : [String(r.conflicts), String(r.maxAttempts), String(r.overTen)])];
-  }));
+  printTable(
+    [
+      "scenario",
+      "writers",
+      "seconds",
+      "events",
+      "events/s",
+      "median ms",
+      "p95 ms",
+      "requests/event",
+      "conflicts",
+      "max attempts",
+      "calls > 10 attempts",
+    ],
+    load.map((r) => {
+      const sorted = [...r.samples].sort((a, b) => a - b);
+      return [
+        r.scenario,
+        String(WRITERS),
+        r.seconds.toFixed(1),
+        String(r.events),
+        Math.round(r.events / r.seconds).toLocaleString("en-US"),
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.95)),
+        (r.requests / r.events).toFixed(2),
+        ...(r.maxAttempts === 0 ? ["-", "-", "-"] : [String(r.conflicts), String(r.maxAttempts), String(r.overTen)]),
+      ];
+    }),
+  );
   const rate = (i: number): number => load[i]!.events / load[i]!.seconds;
-  console.log(`creates: tenant/global ${(rate(2) / rate(1)).toFixed(2)}×, raw/global ${(rate(0) / rate(1)).toFixed(2)}×, raw/tenant ${(rate(0) / rate(2)).toFixed(2)}×; ` +
-    `hot counter: atomic/change function ${(rate(3) / rate(4)).toFixed(2)}×`);
+  console.log(
+    `creates: tenant/global ${(rate(2) / rate(1)).toFixed(2)}×, raw/global ${
+      (rate(0) / rate(1)).toFixed(2)
+    }×, raw/tenant ${(rate(0) / rate(2)).toFixed(2)}×; ` +
+      `hot counter: atomic/change function ${(rate(3) / rate(4)).toFixed(2)}×`,
+  );
 }
-console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s; every run verified (requests per call, event counts, positions 1..N, balances and counters)`);
+console.log(
+  `total ${
+    ((Date.now() - started) / 1000).toFixed(0)
+  } s; every run verified (requests per call, event counts, positions 1..N, balances and counters)`,
+);

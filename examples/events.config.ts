@@ -65,7 +65,12 @@ export default async function createStore(): Promise<EventStore> {
   url.hostname = "localhost";
   url.port = String(server.port);
   url.password ||= "local"; // the driver wants one; trust auth and PGlite ignore it
-  const store = createEventStore({ db: neonHttp(neon(url.href)), log, resources: [Account], replay: { clear: "tracked-tables" } });
+  const store = createEventStore({
+    db: neonHttp(neon(url.href)),
+    log,
+    resources: [Account],
+    replay: { clear: "tracked-tables" },
+  });
   await store.migrate({ resourceTables: true });
   return store;
 }
@@ -87,8 +92,9 @@ export async function writeSampleEvents(store: EventStore, count: number): Promi
       for (const end = Math.min(count, i + 20); i < end; i++) {
         const id = ids[(i * 7919) % Math.max(ids.length, 1)];
         // A change function reads its record before the batch: not one opened in this batch.
-        if (id !== undefined && !used.has(id) && i % 4 !== 0) (used.add(id), accounts.deposit(id, { amount: 1 + (i % 100) }));
-        else {
+        if (id !== undefined && !used.has(id) && i % 4 !== 0) {
+          (used.add(id), accounts.deposit(id, { amount: 1 + (i % 100) }));
+        } else {
           const opened = accounts.open({ owner: `owner ${i}` }).recordId;
           ids.push(opened);
           used.add(opened);

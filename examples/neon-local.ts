@@ -8,7 +8,9 @@ import { neonHttp } from "../src/drivers/neon/mod.ts";
 import { localFetchEndpoint, startSqlOverHttpServer } from "../src/dev/mod.ts";
 
 const upstream = process.env["DATABASE_URL"];
-const server = await startSqlOverHttpServer(upstream === undefined ? { pglite: {}, port: 0 } : { databaseUrl: upstream, port: 0 });
+const server = await startSqlOverHttpServer(
+  upstream === undefined ? { pglite: {}, port: 0 } : { databaseUrl: upstream, port: 0 },
+);
 
 // Send localhost connection strings to the local server (other hosts still go to Neon).
 neonConfig.fetchEndpoint = localFetchEndpoint;
@@ -23,7 +25,8 @@ const db = neonHttp(neon(url.href)); // in production: neonHttp(neon(env.DATABAS
 // Its own schema, so that a real database keeps nothing of the demo.
 const log = defineEventLog({ table: "edge_events_demo.events" });
 const Account = defineResource({
-  name: "account", table: "edge_events_demo.accounts",
+  name: "account",
+  table: "edge_events_demo.accounts",
   attributes: v.object({ id: v.string(), balance: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
   actions: ({ create, update }) => ({
     open: create({ defaults: { balance: 0 } }),

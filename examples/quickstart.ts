@@ -4,7 +4,13 @@ import { PGlite } from "@electric-sql/pglite";
 import { ulid } from "ulid";
 import * as v from "valibot";
 import {
-  createEventStore, defineEventLog, defineResource, isEdgeEventsError, ref, sql, ValidationError,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  isEdgeEventsError,
+  ref,
+  sql,
+  ValidationError,
 } from "../mod.ts";
 import { pglite } from "../src/drivers/pglite/mod.ts";
 
@@ -16,16 +22,23 @@ const log = defineEventLog({
 const Amount = v.object({ amount: v.pipe(v.number(), v.integer(), v.minValue(1)) }); // in cents
 
 const Account = defineResource({
-  name: "account", table: "accounts",
+  name: "account",
+  table: "accounts",
   attributes: v.object({
-    id: v.string(), ownerId: v.pipe(v.string(), v.uuid()), currency: v.picklist(["EUR", "USD"]),
-    balance: v.pipe(v.number(), v.integer(), v.minValue(0)), status: v.picklist(["open", "archived"]),
+    id: v.string(),
+    ownerId: v.pipe(v.string(), v.uuid()),
+    currency: v.picklist(["EUR", "USD"]),
+    balance: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    status: v.picklist(["open", "archived"]),
     openedAt: v.date(),
   }),
   timestamps: { createdAt: "openedAt" },
   actions: ({ create, update, destroy }) => ({
     open: create({
-      input: v.object({ ownerId: v.pipe(v.string(), v.uuid()), currency: v.optional(v.picklist(["EUR", "USD"]), "EUR") }),
+      input: v.object({
+        ownerId: v.pipe(v.string(), v.uuid()),
+        currency: v.optional(v.picklist(["EUR", "USD"]), "EUR"),
+      }),
       defaults: { balance: 0, status: "open" },
     }),
     // Atomic: the database computes the new balance in the write itself; no read, no race.
@@ -35,7 +48,11 @@ const Account = defineResource({
       input: Amount,
       change: (account, { amount }) => {
         if (account.balance < amount) {
-          throw new ValidationError("Insufficient funds", [{ path: "amount", message: "Insufficient funds", kind: "funds" }]);
+          throw new ValidationError("Insufficient funds", [{
+            path: "amount",
+            message: "Insufficient funds",
+            kind: "funds",
+          }]);
         }
         return { balance: account.balance - amount };
       },
@@ -46,10 +63,15 @@ const Account = defineResource({
 });
 
 const User = defineResource({
-  name: "user", table: "users",
+  name: "user",
+  table: "users",
   attributes: v.object({
-    id: v.string(), email: v.pipe(v.string(), v.email()), name: v.pipe(v.string(), v.minLength(1)),
-    createdAt: v.date(), updatedAt: v.date(), deletedAt: v.nullish(v.date()),
+    id: v.string(),
+    email: v.pipe(v.string(), v.email()),
+    name: v.pipe(v.string(), v.minLength(1)),
+    createdAt: v.date(),
+    updatedAt: v.date(),
+    deletedAt: v.nullish(v.date()),
   }),
   primaryKey: { attribute: "id", generate: "uuidv7" }, // a UUID, so it can be the `user` actor
   timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
@@ -82,7 +104,11 @@ const accountOf = async (ownerId: string): Promise<string> =>
 const adaChecking = await accountOf(ada.id); // opened by the after hook of register
 
 // Everything Ada does in this request shares her actor, metadata and correlation id.
-const asAda = store.withContext({ actor: { user: ada.id }, metadata: { source: "app", requestId: "req-2" }, correlationId: "req-2" });
+const asAda = store.withContext({
+  actor: { user: ada.id },
+  metadata: { source: "app", requestId: "req-2" },
+  correlationId: "req-2",
+});
 const { record: savings } = await asAda.resource(Account).open({ ownerId: ada.id, currency: "EUR" });
 await asAda.resource(Account).deposit(adaChecking, { amount: 100_00 });
 await asAda.resource(User).rename(ada.id, { name: "Ada Lovelace" });
@@ -97,13 +123,17 @@ await asAda.transaction((tx) => {
 const eventId = ulid();
 const first = await accounts.deposit(savings.id, { amount: 5_00 }, { actor: { user: ada.id }, eventId });
 const retry = await accounts.deposit(savings.id, { amount: 5_00 }, { actor: { user: ada.id }, eventId });
-console.log(`deposit: duplicate=${first.duplicate}, retry: duplicate=${retry.duplicate}, balance ${retry.record.balance}`);
+console.log(
+  `deposit: duplicate=${first.duplicate}, retry: duplicate=${retry.duplicate}, balance ${retry.record.balance}`,
+);
 
 // Refused, nothing written: invalid input, and a withdrawal that would overdraw.
-for (const attempt of [
-  () => users.register({ email: "not-an-email", name: "" }),
-  () => accounts.withdraw(savings.id, { amount: 1_000_00 }, { actor: { user: ada.id } }),
-]) {
+for (
+  const attempt of [
+    () => users.register({ email: "not-an-email", name: "" }),
+    () => accounts.withdraw(savings.id, { amount: 1_000_00 }, { actor: { user: ada.id } }),
+  ]
+) {
   try {
     await attempt();
   } catch (err) {
@@ -123,8 +153,15 @@ await users.deactivate(bob.id, {}, asOps);
 const cut = (text: string, n = 40): string => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 const tail = (id: string | null): string => (id === null ? "-" : id.length > 12 ? `…${id.slice(-6)}` : id);
 const rows = (await store.readEvents()).map((e) => [
-  String(e.position), tail(e.id), `${e.resource}.${e.action}`, tail(e.recordId), e.actor === null ? "-" : `${e.actor.type}:${tail(e.actor.id)}`,
-  cut(JSON.stringify(e.data)), cut(JSON.stringify(e.changes)), tail(e.correlationId), tail(e.causationId),
+  String(e.position),
+  tail(e.id),
+  `${e.resource}.${e.action}`,
+  tail(e.recordId),
+  e.actor === null ? "-" : `${e.actor.type}:${tail(e.actor.id)}`,
+  cut(JSON.stringify(e.data)),
+  cut(JSON.stringify(e.changes)),
+  tail(e.correlationId),
+  tail(e.causationId),
 ]);
 const header = ["pos", "event", "action", "record", "actor", "data", "changes", "correlation", "cause"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -12,14 +12,14 @@ import { builtinModules } from "node:module";
 import { join, relative, sep } from "node:path";
 import process from "node:process";
 import {
+  CLI_ENTRIES,
   corePeerViolations,
   eagerPeerViolations,
   isPortable,
-  CLI_ENTRIES,
   layerViolations,
   purityViolations,
-  type ScannedModule,
   scanModule,
+  type ScannedModule,
   type Violation,
 } from "./core-purity.ts";
 
@@ -42,7 +42,8 @@ function listSources(root: string, dir: string): string[] {
 
 /** The subpath exports' source files (every export of deno.json but "."). */
 function subpathEntries(root: string): string[] {
-  const exports = (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports?: Record<string, string> }).exports ?? {};
+  const exports =
+    (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports?: Record<string, string> }).exports ?? {};
   return Object.entries(exports).filter(([key]) => key !== ".").map(([, target]) => target.replace(/^\.\//, ""));
 }
 
@@ -67,8 +68,9 @@ function checkRepository(root: string): Violation[] {
   }
   violations.push(...corePeerViolations("mod.ts", modules));
   for (const entry of [...subpathEntries(root), ...CLI_ENTRIES, ...listSources(root, "bin")]) {
-    if (!modules.has(entry)) violations.push({ file: entry, line: 1, message: "this entry of the optional-peer rule does not exist" });
-    else violations.push(...eagerPeerViolations(entry, modules));
+    if (!modules.has(entry)) {
+      violations.push({ file: entry, line: 1, message: "this entry of the optional-peer rule does not exist" });
+    } else violations.push(...eagerPeerViolations(entry, modules));
   }
   return violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 }
@@ -80,5 +82,7 @@ if (violations.length > 0) {
   console.error(`core purity: ${violations.length} violation(s)`);
   process.exitCode = 1;
 } else {
-  console.log("core purity: ok (portable layers use Web APIs only; the core loads no optional peer, the other entries load them lazily)");
+  console.log(
+    "core purity: ok (portable layers use Web APIs only; the core loads no optional peer, the other entries load them lazily)",
+  );
 }

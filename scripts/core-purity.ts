@@ -33,7 +33,13 @@ export const PORTABLE_PATHS: readonly string[] = [
  * Optional peer dependencies (and `tsx`, which the CLI loads for a TypeScript config module
  * on Node): the core may name them only in `import type`, the other entries only lazily.
  */
-export const OPTIONAL_PEERS: readonly string[] = ["@neondatabase/serverless", "hono", "@electric-sql/pglite", "pg", "tsx"];
+export const OPTIONAL_PEERS: readonly string[] = [
+  "@neondatabase/serverless",
+  "hono",
+  "@electric-sql/pglite",
+  "pg",
+  "tsx",
+];
 
 /**
  * Entries besides the subpath exports (which check-core-purity.ts reads from deno.json) whose
@@ -114,12 +120,20 @@ export function purityViolations(mod: ScannedModule, builtins: ReadonlySet<strin
   const out: Violation[] = [];
   for (const ref of mod.imports) {
     if (ref.specifier === undefined) {
-      out.push({ file: mod.file, line: ref.line, message: "imports a computed specifier; the check cannot see what it loads" });
+      out.push({
+        file: mod.file,
+        line: ref.line,
+        message: "imports a computed specifier; the check cannot see what it loads",
+      });
       continue;
     }
     const reason = runtimeSpecificReason(ref.specifier, builtins);
     if (reason !== undefined) {
-      out.push({ file: mod.file, line: ref.line, message: `imports "${ref.specifier}", ${reason}; portable code uses Web APIs only` });
+      out.push({
+        file: mod.file,
+        line: ref.line,
+        message: `imports "${ref.specifier}", ${reason}; portable code uses Web APIs only`,
+      });
     }
   }
   for (const use of mod.globals) {
@@ -173,7 +187,9 @@ function peerImports(
       if (ref.specifier === undefined || !follows(ref)) continue;
       const target = resolveRelative(file, ref.specifier);
       if (target !== undefined) queue.push({ file: target, via: `${via} -> ${target}` });
-      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) found.push({ file, line: ref.line, specifier: ref.specifier, via });
+      else if (OPTIONAL_PEERS.includes(packageName(ref.specifier))) {
+        found.push({ file, line: ref.line, specifier: ref.specifier, via });
+      }
     }
   }
   return found;
@@ -190,7 +206,8 @@ export function corePeerViolations(entry: string, modules: ReadonlyMap<string, S
   return peerImports(entry, modules, (ref) => !ref.typeOnly).map(({ file, line, specifier, via }) => ({
     file,
     line,
-    message: `the core loads the optional peer "${specifier}" at run time (${via}); use \`import type\` or move it to an adapter`,
+    message:
+      `the core loads the optional peer "${specifier}" at run time (${via}); use \`import type\` or move it to an adapter`,
   }));
 }
 

@@ -83,22 +83,30 @@ function compareVersions(deno: DenoManifest, npm: NpmManifest): string[] {
   if (typeof deno.version !== "string" || typeof npm.version !== "string") {
     return ["both deno.json and package.json need a version"];
   }
-  return deno.version === npm.version ? [] : [`versions differ: deno.json ${deno.version}, package.json ${npm.version}`];
+  return deno.version === npm.version
+    ? []
+    : [`versions differ: deno.json ${deno.version}, package.json ${npm.version}`];
 }
 
 function compareExports(deno: DenoManifest, npm: NpmManifest, options: CompareOptions): string[] {
   const problems: string[] = [];
   const denoMap = new Map(entries(deno.exports));
   const npmMap = new Map(entries(npm.exports));
-  for (const key of denoMap.keys()) if (!npmMap.has(key)) problems.push(`export "${key}" is in deno.json but not in package.json`);
-  for (const key of npmMap.keys()) if (!denoMap.has(key)) problems.push(`export "${key}" is in package.json but not in deno.json`);
+  for (const key of denoMap.keys()) {
+    if (!npmMap.has(key)) problems.push(`export "${key}" is in deno.json but not in package.json`);
+  }
+  for (const key of npmMap.keys()) {
+    if (!denoMap.has(key)) problems.push(`export "${key}" is in package.json but not in deno.json`);
+  }
   const files = Array.isArray(npm.files) ? npm.files.filter((f): f is string => typeof f === "string") : [];
   for (const [key, denoTarget] of denoMap) {
     if (typeof denoTarget !== "string") {
       problems.push(`deno.json export "${key}" must be a path`);
       continue;
     }
-    if (!options.exists(denoTarget)) problems.push(`deno.json export "${key}" points to ${denoTarget}, which does not exist`);
+    if (!options.exists(denoTarget)) {
+      problems.push(`deno.json export "${key}" points to ${denoTarget}, which does not exist`);
+    }
     const npmValue = npmMap.get(key);
     if (npmValue === undefined) continue;
     problems.push(...compareNpmEntry(key, denoTarget, npmValue, files, options));
@@ -106,7 +114,13 @@ function compareExports(deno: DenoManifest, npm: NpmManifest, options: CompareOp
   return problems;
 }
 
-function compareNpmEntry(key: string, denoTarget: string, value: unknown, files: string[], options: CompareOptions): string[] {
+function compareNpmEntry(
+  key: string,
+  denoTarget: string,
+  value: unknown,
+  files: string[],
+  options: CompareOptions,
+): string[] {
   const problems: string[] = [];
   const found = leaves(value);
   if (found.length === 0) problems.push(`package.json export "${key}" has no target`);
@@ -117,11 +131,15 @@ function compareNpmEntry(key: string, denoTarget: string, value: unknown, files:
   }
   for (const { condition, target } of found) {
     const where = `package.json export "${key}" (${condition})`;
-    if (sourceOf(target) !== denoTarget) problems.push(`${where} points to ${target}, but deno.json exports ${denoTarget}`);
+    if (sourceOf(target) !== denoTarget) {
+      problems.push(`${where} points to ${target}, but deno.json exports ${denoTarget}`);
+    }
     if (condition.split(".").includes("types") !== /\.d\.m?ts$/.test(target)) {
       problems.push(`${where} points to ${target}: "types" takes a .d.ts file and only it does`);
     }
-    if (options.built === true && !options.exists(target)) problems.push(`${where} points to ${target}, which the build did not emit`);
+    if (options.built === true && !options.exists(target)) {
+      problems.push(`${where} points to ${target}, which the build did not emit`);
+    }
     if (!isShipped(target, files)) problems.push(`${where} points to ${target}, which package.json "files" leaves out`);
   }
   return problems;
@@ -145,7 +163,9 @@ function checkBin(npm: NpmManifest, options: CompareOptions): string[] {
     const rel = target.startsWith("./") ? target : `./${target}`;
     const problems: string[] = [];
     if (!options.exists(rel)) problems.push(`bin "${name}" points to ${target}, which does not exist`);
-    if (!isShipped(rel, files)) problems.push(`bin "${name}" points to ${target}, which package.json "files" leaves out`);
+    if (!isShipped(rel, files)) {
+      problems.push(`bin "${name}" points to ${target}, which package.json "files" leaves out`);
+    }
     return problems;
   });
 }
@@ -155,7 +175,9 @@ function checkBin(npm: NpmManifest, options: CompareOptions): string[] {
 // dependency needs a mapping or Deno cannot resolve it.
 function compareImports(deno: DenoManifest, npm: NpmManifest): string[] {
   const problems: string[] = [];
-  const imports = typeof deno.imports === "object" && deno.imports !== null ? (deno.imports as Record<string, unknown>) : {};
+  const imports = typeof deno.imports === "object" && deno.imports !== null
+    ? (deno.imports as Record<string, unknown>)
+    : {};
   const deps = asRecord(npm.dependencies);
   const dev = asRecord(npm.devDependencies);
   for (const [name, target] of Object.entries(imports)) {
@@ -163,8 +185,9 @@ function compareImports(deno: DenoManifest, npm: NpmManifest): string[] {
     if (m === null) continue;
     const [, pkg, range] = m as unknown as [string, string, string];
     const npmRange = dev[pkg] ?? deps[pkg];
-    if (npmRange === undefined) problems.push(`deno.json imports ${pkg} (as "${name}"), which package.json does not list`);
-    else if (npmRange !== range) problems.push(`${pkg}: deno.json wants ${range}, package.json ${npmRange}`);
+    if (npmRange === undefined) {
+      problems.push(`deno.json imports ${pkg} (as "${name}"), which package.json does not list`);
+    } else if (npmRange !== range) problems.push(`${pkg}: deno.json wants ${range}, package.json ${npmRange}`);
   }
   for (const pkg of Object.keys(deps)) {
     if (!(pkg in imports)) problems.push(`dependency ${pkg} has no entry in deno.json "imports"`);

@@ -25,7 +25,9 @@ export function moduleEdges(file: string, source: string): ModuleEdges {
   const dir = file.split("/").slice(0, -1);
   const imports = findImports(tokenize(source))
     .map((ref) => ref.specifier)
-    .filter((specifier): specifier is string => specifier !== undefined && (specifier.startsWith("./") || specifier.startsWith("../")))
+    .filter((specifier): specifier is string =>
+      specifier !== undefined && (specifier.startsWith("./") || specifier.startsWith("../"))
+    )
     .map((specifier) => {
       const parts = [...dir];
       for (const part of specifier.split("/")) {

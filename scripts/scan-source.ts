@@ -30,7 +30,19 @@ export interface ImportRef {
 
 // After these tokens a `/` starts a regular expression, not a division.
 const REGEX_AFTER_KEYWORD = new Set([
-  "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield",
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+  "yield",
   "await",
 ]);
 const DIVISION_AFTER_PUNCT = new Set([")", "]", "}"]);
@@ -118,7 +130,11 @@ export function tokenize(source: string): Token[] {
     } else {
       const three = source.slice(i, i + 3);
       const two = source.slice(i, i + 2);
-      const value = PUNCT3.has(three) ? three : PUNCT3.has(two) && !(two === "?." && /[0-9]/.test(source[i + 2] ?? "")) ? two : c;
+      const value = PUNCT3.has(three)
+        ? three
+        : PUNCT3.has(two) && !(two === "?." && /[0-9]/.test(source[i + 2] ?? ""))
+        ? two
+        : c;
       if (value === "{") braces.push(false);
       else if (value === "}") braces.pop();
       push("punct", value, line);
@@ -240,7 +256,9 @@ export function findGlobalUses(
         uses.push({ name: token.value, line: token.line });
       }
     } else if (token.kind === "string" && names.has(token.value) && isPunct(tokens[i - 1], "[")) {
-      if (isGlobalObject(tokens[i - 2]) && isPunct(tokens[i + 1], "]")) uses.push({ name: token.value, line: token.line });
+      if (isGlobalObject(tokens[i - 2]) && isPunct(tokens[i + 1], "]")) {
+        uses.push({ name: token.value, line: token.line });
+      }
     }
   });
   return uses;

@@ -27,7 +27,8 @@ function isEventStore(value: unknown): value is EventStore {
   if (typeof value !== "object" || value === null) return false;
   const store = value as Record<string, unknown>;
   // What replay(store) reads (the replay functions are not methods of the store).
-  return typeof store["migrate"] === "function" && typeof store["replayConfig"] === "object" && typeof store["log"] === "object" &&
+  return typeof store["migrate"] === "function" && typeof store["replayConfig"] === "object" &&
+    typeof store["log"] === "object" &&
     typeof store["db"] === "object" && store["resources"] instanceof Map;
 }
 
@@ -70,7 +71,9 @@ export async function loadStore(path: string, cwd: string): Promise<LoadedStore>
   }
   if (!isEventStore(store)) {
     await close().catch(() => undefined);
-    throw new ConfigModuleError(`The config module ${path} exports something that is not an event store (made by createEventStore)`);
+    throw new ConfigModuleError(
+      `The config module ${path} exports something that is not an event store (made by createEventStore)`,
+    );
   }
   return { store, close };
 }
@@ -83,7 +86,9 @@ async function importConfig(url: string): Promise<Record<string, unknown>> {
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    if ((error as { code?: unknown } | null)?.code !== "ERR_UNKNOWN_FILE_EXTENSION" || !/\.[mc]?ts$/.test(url)) throw error;
+    if ((error as { code?: unknown } | null)?.code !== "ERR_UNKNOWN_FILE_EXTENSION" || !/\.[mc]?ts$/.test(url)) {
+      throw error;
+    }
   }
   const tsx = await loadOptionalPeer("tsx", "Loading a TypeScript config module on Node", () => import("tsx/esm/api"));
   tsx.register();

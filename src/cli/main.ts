@@ -12,12 +12,22 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   serve: { run: serveCommand, summary: "run a local Neon SQL-over-HTTP server over Postgres or PGlite" },
-  replay: { run: replayCommand, summary: "rebuild the tracked tables from the event log (resumable; Ctrl-C stops at a page)" },
+  replay: {
+    run: replayCommand,
+    summary: "rebuild the tracked tables from the event log (resumable; Ctrl-C stops at a page)",
+  },
 };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)}${summary}`);
-  return ["Usage: edge-events <command> [options]", "", "Commands:", ...lines, "", "Run `edge-events <command> --help` for its options."]
+  return [
+    "Usage: edge-events <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `edge-events <command> --help` for its options.",
+  ]
     .join("\n");
 }
 

@@ -60,13 +60,20 @@ function describe(p: ReplayProgress, baseline: number, knownTotal: boolean): { p
   const processed = p.applied + p.skipped;
   const rate = ((processed - baseline) * 1000) / Math.max(p.elapsedMs, 1);
   const skipped = p.skipped > 0 ? ` · ${formatCount(p.skipped)} skipped` : "";
-  if (!knownTotal) return { percent: -1, text: `${formatCount(processed)} events · ${formatRate(processed - baseline, p.elapsedMs)} events/s${skipped}` };
+  if (!knownTotal) {
+    return {
+      percent: -1,
+      text: `${formatCount(processed)} events · ${formatRate(processed - baseline, p.elapsedMs)} events/s${skipped}`,
+    };
+  }
   const total = processed + p.remaining;
   const percent = total === 0 ? 100 : Math.floor((processed / total) * 100);
   const eta = p.remaining === 0 ? "0 s" : rate > 0 ? formatDuration((p.remaining / rate) * 1000) : "-";
   return {
     percent,
-    text: `${formatCount(processed)}/${formatCount(total)} events · ${formatRate(processed - baseline, p.elapsedMs)} events/s · ETA ${eta}${skipped}`,
+    text: `${formatCount(processed)}/${formatCount(total)} events · ${
+      formatRate(processed - baseline, p.elapsedMs)
+    } events/s · ETA ${eta}${skipped}`,
   };
 }
 

@@ -59,18 +59,30 @@ function parseTime(text: string): Date {
 
 function parsePageSize(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new TypeError("--page-size needs a whole number from 1 to 10000");
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) {
+    throw new TypeError("--page-size needs a whole number from 1 to 10000");
+  }
   return n;
 }
 
 function checkCombinations(flags: Mutable<Partial<ReplayFlags>>): void {
   if (flags.config === undefined) throw new TypeError("--config is required");
-  if (flags.untilEventId !== undefined && flags.untilTime !== undefined) throw new TypeError("use either --until-event or --until-time");
+  if (flags.untilEventId !== undefined && flags.untilTime !== undefined) {
+    throw new TypeError("use either --until-event or --until-time");
+  }
   const scoped = flags.untilEventId !== undefined || flags.untilTime !== undefined || flags.tenant !== undefined;
-  if (flags.abort === true && (scoped || flags.resume === true || flags.dryRun === true || flags.pageSize !== undefined || flags.onError !== undefined)) {
+  if (
+    flags.abort === true &&
+    (scoped || flags.resume === true || flags.dryRun === true || flags.pageSize !== undefined ||
+      flags.onError !== undefined)
+  ) {
     throw new TypeError("--abort takes no other option than --config");
   }
-  if (flags.resume === true && scoped) throw new TypeError("--resume keeps the scope of the running replay: drop --until-event, --until-time and --tenant");
+  if (flags.resume === true && scoped) {
+    throw new TypeError(
+      "--resume keeps the scope of the running replay: drop --until-event, --until-time and --tenant",
+    );
+  }
   if (flags.resume === true && flags.dryRun === true) throw new TypeError("use either --resume or --dry-run");
 }
 

@@ -13,7 +13,13 @@ const MAX_LISTED_SKIPS = 20;
 
 /** The scope of a replay in words, e.g. "every event of tenant t1 in pages of 1000". */
 export function describeScope(flags: ReplayFlags): string {
-  const parts = [flags.untilEventId !== undefined ? `up to event ${flags.untilEventId}` : flags.untilTime !== undefined ? `up to ${flags.untilTime.toISOString()}` : "every event"];
+  const parts = [
+    flags.untilEventId !== undefined
+      ? `up to event ${flags.untilEventId}`
+      : flags.untilTime !== undefined
+      ? `up to ${flags.untilTime.toISOString()}`
+      : "every event",
+  ];
   if (flags.tenant !== undefined) parts.push(`of tenant ${flags.tenant}`);
   if (flags.pageSize !== undefined) parts.push(`in pages of ${flags.pageSize}`);
   return parts.join(" ");
@@ -28,7 +34,9 @@ export function plural(n: number, noun: string): string {
 export function printSkipped(io: CliIo, result: ReplayResult): void {
   if (result.skippedEvents.length === 0) return;
   io.out(result.dryRun ? "Events that would be skipped:" : "Skipped events:");
-  for (const skip of result.skippedEvents.slice(0, MAX_LISTED_SKIPS)) io.out(`  position ${skip.position} (${skip.eventId}): ${skip.reason}`);
+  for (const skip of result.skippedEvents.slice(0, MAX_LISTED_SKIPS)) {
+    io.out(`  position ${skip.position} (${skip.eventId}): ${skip.reason}`);
+  }
   const more = result.skippedEvents.length - MAX_LISTED_SKIPS;
   if (more > 0) io.out(`  ... and ${formatCount(more)} more`);
 }
@@ -36,7 +44,11 @@ export function printSkipped(io: CliIo, result: ReplayResult): void {
 /** The summary of a completed replay; `processedBefore` is what earlier runs of a resumed replay did. */
 export function printSummary(io: CliIo, result: ReplayResult, processedBefore: number): void {
   const processed = result.applied + result.skipped - processedBefore;
-  io.out(`Replay ${result.replayId} completed${processedBefore > 0 ? " (applied, skipped and routed include the earlier runs)" : ""}`);
+  io.out(
+    `Replay ${result.replayId} completed${
+      processedBefore > 0 ? " (applied, skipped and routed include the earlier runs)" : ""
+    }`,
+  );
   io.out(`  applied      ${formatCount(result.applied)}`);
   io.out(`  skipped      ${formatCount(result.skipped)}`);
   io.out(`  routed       ${formatCount(result.routed)}`);
@@ -50,8 +62,12 @@ export function printSummary(io: CliIo, result: ReplayResult, processedBefore: n
 /** Where an interrupted replay stopped, and the commands to continue or give up. */
 export function printInterrupted(io: CliIo, flags: ReplayFlags, result: ReplayResult): void {
   const config = `--config ${flags.config}`;
-  io.out(`Replay ${result.replayId} stopped after position ${result.lastPosition}: ` +
-    `${formatCount(result.applied)} applied, ${formatCount(result.skipped)} skipped, ${formatCount(result.remaining)} left.`);
+  io.out(
+    `Replay ${result.replayId} stopped after position ${result.lastPosition}: ` +
+      `${formatCount(result.applied)} applied, ${formatCount(result.skipped)} skipped, ${
+        formatCount(result.remaining)
+      } left.`,
+  );
   io.out("Its checkpoint is saved and writes stay fenced until it completes or is aborted.");
   io.out(`  continue:  edge-events replay ${config} --resume`);
   io.out(`  give up:   edge-events replay ${config} --abort   (lifts the fence; the tables stay partly rebuilt)`);

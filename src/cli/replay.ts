@@ -56,7 +56,11 @@ async function announceResume(store: EventStore, io: CliIo): Promise<number> {
   const running = await replayStatus(store);
   if (running?.status !== "running") return 0; // the replay itself reports that none is running
   const processed = running.applied + running.skipped;
-  io.out(`Resuming replay ${running.replayId} after position ${running.lastPosition} (${formatCount(processed)} events done)`);
+  io.out(
+    `Resuming replay ${running.replayId} after position ${running.lastPosition} (${
+      formatCount(processed)
+    } events done)`,
+  );
   return processed;
 }
 
@@ -69,10 +73,17 @@ async function replay(store: EventStore, flags: ReplayFlags, io: CliIo, terminal
   const release = trapStopSignals(io, (code) => {
     exitCode = code;
     controller.abort();
-    display.note("Stopping at the next page boundary (the page in flight commits with its checkpoint); press Ctrl-C again to quit at once");
+    display.note(
+      "Stopping at the next page boundary (the page in flight commits with its checkpoint); press Ctrl-C again to quit at once",
+    );
   });
   try {
-    const options: ReplayOptions = { ...scopeOptions(flags), resume: flags.resume, signal: controller.signal, onProgress: (p) => display.update(p) };
+    const options: ReplayOptions = {
+      ...scopeOptions(flags),
+      resume: flags.resume,
+      signal: controller.signal,
+      onProgress: (p) => display.update(p),
+    };
     const result = await replayStore(store, options);
     display.finish();
     if (!result.done) {
@@ -105,14 +116,18 @@ async function dryRun(store: EventStore, flags: ReplayFlags, io: CliIo, terminal
     release();
   }
   const read = result.applied + result.skipped;
-  io.out(`Dry run: nothing was written (${plural(read, "event")} read in ${plural(result.pages, "page")}, ` +
-    `${plural(result.roundTrips, "round trip")}, ${formatDuration(result.elapsedMs)})`);
+  io.out(
+    `Dry run: nothing was written (${plural(read, "event")} read in ${plural(result.pages, "page")}, ` +
+      `${plural(result.roundTrips, "round trip")}, ${formatDuration(result.elapsedMs)})`,
+  );
   io.out(`  would apply  ${formatCount(result.applied)} (routed ${formatCount(result.routed)})`);
   io.out(`  would skip   ${formatCount(result.skipped)}`);
   printSkipped(io, result);
   const first = result.skippedEvents[0];
   if (first !== undefined && (flags.onError ?? "stop") === "stop") {
-    io.err(`edge-events replay: a replay would stop at position ${first.position} (${first.reason}); use --on-error skip to skip such events`);
+    io.err(
+      `edge-events replay: a replay would stop at position ${first.position} (${first.reason}); use --on-error skip to skip such events`,
+    );
     return 1;
   }
   return 0;
@@ -139,7 +154,11 @@ async function abort(store: EventStore, io: CliIo): Promise<number> {
  * process.exitCode = await replayCommand(["--config", "./events.config.ts", "--page-size", "1000"], processIo());
  * ```
  */
-export async function replayCommand(args: string[], io: CliIo, terminal: Terminal = processTerminal()): Promise<number> {
+export async function replayCommand(
+  args: string[],
+  io: CliIo,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) return (io.out(REPLAY_HELP), 0);
   let flags: ReplayFlags;
   try {
@@ -163,6 +182,8 @@ export async function replayCommand(args: string[], io: CliIo, terminal: Termina
     printFailure(io, flags, error);
     return 1;
   } finally {
-    await loaded.close().catch((error: unknown) => io.err(`edge-events replay: the config module's close() failed: ${String(error)}`));
+    await loaded.close().catch((error: unknown) =>
+      io.err(`edge-events replay: the config module's close() failed: ${String(error)}`)
+    );
   }
 }

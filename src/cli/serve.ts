@@ -3,7 +3,7 @@
  * @module
  */
 import process from "node:process";
-import { startSqlOverHttpServer, type SqlOverHttpServerOptions } from "../dev/mod.ts";
+import { type SqlOverHttpServerOptions, startSqlOverHttpServer } from "../dev/mod.ts";
 import type { CliIo } from "./io.ts";
 
 const HELP = `Usage: edge-events serve [options]
@@ -45,10 +45,25 @@ interface ServeFlags {
 }
 
 const LIST_FLAGS = ["--allow-role", "--allow-database", "--allow-origin", "--allow-host"];
-const NUMBER_FLAGS = ["--max-connections", "--max-request-bytes", "--max-response-bytes", "--latency-ms", "--fail-before-execution", "--drop-after-commit"];
+const NUMBER_FLAGS = [
+  "--max-connections",
+  "--max-request-bytes",
+  "--max-response-bytes",
+  "--latency-ms",
+  "--fail-before-execution",
+  "--drop-after-commit",
+];
 
 function parseFlags(args: string[]): ServeFlags {
-  const flags: ServeFlags = { port: 4444, hostname: "127.0.0.1", databaseUrl: undefined, pglite: undefined, numbers: new Map(), lists: new Map(), token: undefined };
+  const flags: ServeFlags = {
+    port: 4444,
+    hostname: "127.0.0.1",
+    databaseUrl: undefined,
+    pglite: undefined,
+    numbers: new Map(),
+    lists: new Map(),
+    token: undefined,
+  };
   const value = (i: number, flag: string): string => {
     const next = args[i + 1];
     if (next === undefined || next.startsWith("--")) throw new TypeError(`${flag} needs a value`);
@@ -120,9 +135,12 @@ function describeBackend(options: SqlOverHttpServerOptions): string {
 function describeRoles(options: SqlOverHttpServerOptions): string | null {
   if (options.databaseUrl === undefined) return null;
   const url = new URL(options.databaseUrl);
-  const roles = options.allowedRoles ?? [url.username === "" ? "$PGUSER or your OS user" : decodeURIComponent(url.username)];
+  const roles = options.allowedRoles ??
+    [url.username === "" ? "$PGUSER or your OS user" : decodeURIComponent(url.username)];
   const databases = options.allowedDatabases ?? [decodeURIComponent(url.pathname.slice(1)) || "postgres"];
-  return `Serves role ${roles.join(", ")} on database ${databases.join(", ")} only; statements run with that role's rights.`;
+  return `Serves role ${roles.join(", ")} on database ${
+    databases.join(", ")
+  } only; statements run with that role's rights.`;
 }
 
 /**
@@ -182,12 +200,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   io.out("Point the Neon driver at it:");
   io.out(`  neonConfig.fetchEndpoint = ${JSON.stringify(server.url)};`);
   if (server.token !== null) {
-    io.out(`or, for localhost connection strings on any port (import createLocalFetchEndpoint from "edge-events/dev"):`);
+    io.out(
+      `or, for localhost connection strings on any port (import createLocalFetchEndpoint from "edge-events/dev"):`,
+    );
     io.out(`  neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: ${JSON.stringify(server.token)} });`);
   }
   io.out("Connection strings need a user, a password (any, with trust auth) and a host such as localhost:");
   io.out("  postgres://postgres:password@localhost/<database>");
-  if (options.allowedOrigins === undefined) io.out("Browsers: no origin is allowed (--allow-origin http://localhost:5173 allows one).");
+  if (options.allowedOrigins === undefined) {
+    io.out("Browsers: no origin is allowed (--allow-origin http://localhost:5173 allows one).");
+  }
   if (options.faults?.latencyMs) io.out(`Fault: ${options.faults.latencyMs} ms latency before each request`);
   io.out("Stop with Ctrl+C.");
   await stopped;

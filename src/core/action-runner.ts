@@ -6,18 +6,29 @@
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
 import {
-  ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError, type StorageError,
+  ConflictError,
+  HookFailedError,
+  isEdgeEventsError,
+  NotFoundError,
+  ReplayInProgressError,
+  type StorageError,
 } from "./errors.ts";
-import { canonicalJson, toJson, type JsonObject } from "./json.ts";
+import { canonicalJson, type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import { buildWrite, inputToAttributes, writeTarget, type BuiltWrite, type PreparedCall } from "./write-plan.ts";
+import { buildWrite, type BuiltWrite, inputToAttributes, type PreparedCall, writeTarget } from "./write-plan.ts";
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  fenceCheckSql, LAST_POSITION_ALIAS, OCCURRED_AT_ALIAS, POSITION_ALIAS, RECORD_ID_ALIAS, readIgnoredCallsSql, readRecordSql,
+  fenceCheckSql,
+  LAST_POSITION_ALIAS,
+  OCCURRED_AT_ALIAS,
+  POSITION_ALIAS,
+  readIgnoredCallsSql,
+  readRecordSql,
+  RECORD_ID_ALIAS,
   writePreludeSql,
 } from "../sql/write-statements.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
@@ -58,7 +69,13 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
-  const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant }));
+  const statements = reading.map((c) =>
+    readRecordSql(
+      config.log,
+      writeTarget(c.resource),
+      c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant },
+    )
+  );
   // The read is fenced too: a record half rebuilt by a running replay would pass the write's
   // last-event check once the replay ends (replay writes no events), and the update computed
   // from it would silently overwrite the rebuilt record.
@@ -74,14 +91,20 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
     const row = results[i]?.rows[0];
     if (row === undefined) throw new NotFoundError(call.resource.name, call.recordId);
     const last = row[LAST_POSITION_ALIAS];
-    current.set(call, { record: rowToRecord(call.resource, row), lastPosition: last === null || last === undefined ? null : BigInt(last as bigint) });
+    current.set(call, {
+      record: rowToRecord(call.resource, row),
+      lastPosition: last === null || last === undefined ? null : BigInt(last as bigint),
+    });
   });
   return current;
 }
 
-async function send(config: RunnerConfig, statements: readonly SqlStatement[]): Promise<{ results: QueryResult[]; lostResponse: boolean } | { error: unknown; lostResponse: boolean }> {
+async function send(
+  config: RunnerConfig,
+  statements: readonly SqlStatement[],
+): Promise<{ results: QueryResult[]; lostResponse: boolean } | { error: unknown; lostResponse: boolean }> {
   let lostResponse = false;
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     try {
       return { results: await config.db.batch(statements), lostResponse };
     } catch (error) {
@@ -92,7 +115,11 @@ async function send(config: RunnerConfig, statements: readonly SqlStatement[]): 
   }
 }
 
-function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Record<string, unknown>; event: StoredEvent | null } {
+function resultOf(
+  call: PreparedCall,
+  built: BuiltWrite,
+  row: Row,
+): { record: Record<string, unknown>; event: StoredEvent | null } {
   const record = rowToRecord(call.resource, row);
   if (built.event === null) return { record, event: null };
   const changes: JsonObject = { ...built.changes };
@@ -101,11 +128,21 @@ function resultOf(call: PreparedCall, built: BuiltWrite, row: Row): { record: Re
   const stamp = String(row[OCCURRED_AT_ALIAS]);
   for (const attribute of built.stampedAttributes) changes[attribute] = stamp;
   const event: StoredEvent = Object.freeze({
-    id: built.event.id, position: BigInt(row[POSITION_ALIAS] as bigint), occurredAt: new Date(stamp),
-    resource: call.resource.name, recordId: String(row[RECORD_ID_ALIAS]), action: built.event.action,
-    actionType: built.event.actionType, version: built.event.version, data: JSON.parse(built.event.data) as JsonObject,
-    changes, metadata: call.metadata, tenant: built.event.tenant, correlationId: built.event.correlationId,
-    causationId: built.event.causationId, actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
+    id: built.event.id,
+    position: BigInt(row[POSITION_ALIAS] as bigint),
+    occurredAt: new Date(stamp),
+    resource: call.resource.name,
+    recordId: String(row[RECORD_ID_ALIAS]),
+    action: built.event.action,
+    actionType: built.event.actionType,
+    version: built.event.version,
+    data: JSON.parse(built.event.data) as JsonObject,
+    changes,
+    metadata: call.metadata,
+    tenant: built.event.tenant,
+    correlationId: built.event.correlationId,
+    causationId: built.event.causationId,
+    actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
   });
   return { record, event };
 }
@@ -124,8 +161,13 @@ interface StoredCall {
 
 function storedIgnoredCall(row: Row): StoredCall {
   return {
-    resource: String(row["resource"]), action: String(row["action"]), recordId: String(row["record_id"]),
-    tenant: (row["tenant"] as string | null) ?? null, data: parseJson(row["data"]), changes: {}, event: null,
+    resource: String(row["resource"]),
+    action: String(row["action"]),
+    recordId: String(row["record_id"]),
+    tenant: (row["tenant"] as string | null) ?? null,
+    data: parseJson(row["data"]),
+    changes: {},
+    event: null,
   };
 }
 
@@ -144,14 +186,22 @@ function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boo
  * undefined. All found, each for this very call: the original outcomes as duplicates. Anything
  * else is a reused id: `VALIDATION_FAILED` naming `eventId`, with nothing of what is stored.
  */
-async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<ActionResult<unknown>[] | undefined> {
+async function duplicates(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+): Promise<ActionResult<unknown>[] | undefined> {
   const ids = calls.map((c) => c.eventId);
-  const [events, ignored] = await config.db.batch([readEventsByIdSql(config.log, ids), readIgnoredCallsSql(config.log, ids)], { readOnly: true });
+  const [events, ignored] = await config.db.batch([
+    readEventsByIdSql(config.log, ids),
+    readIgnoredCallsSql(config.log, ids),
+  ], { readOnly: true });
   const tracked = new Map(events!.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
   const untracked = new Map(ignored!.rows.map((row) => [String(row["id"]), storedIgnoredCall(row)]));
   const used = calls.filter((c) => tracked.has(c.eventId) || untracked.has(c.eventId));
   if (used.length === 0) return undefined;
-  if (used.length !== calls.length) throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
+  if (used.length !== calls.length) {
+    throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
+  }
   const stored = calls.map((call): StoredCall | undefined => {
     if (!call.tracked) return untracked.get(call.eventId);
     const event = tracked.get(call.eventId);
@@ -161,12 +211,17 @@ async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]):
   // a record created earlier in the transaction is compared with the record that create made.
   const created = new Map<string, string>();
   calls.forEach((call, i) => {
-    if (call.action.type === "create" && stored[i] !== undefined) created.set(`${call.resource.name}\0${call.recordId}`, stored[i]!.recordId);
+    if (call.action.type === "create" && stored[i] !== undefined) {
+      created.set(`${call.resource.name}\0${call.recordId}`, stored[i]!.recordId);
+    }
   });
   const same = (call: PreparedCall, i: number): boolean =>
-    stored[i] !== undefined && sameCall(call, stored[i]!, created.get(`${call.resource.name}\0${call.recordId}`) ?? call.recordId);
+    stored[i] !== undefined &&
+    sameCall(call, stored[i]!, created.get(`${call.resource.name}\0${call.recordId}`) ?? call.recordId);
   // One answer for every mismatch, so that a guessed or leaked id tells nothing of its call.
-  if (!calls.every(same)) throw validationError("The event id was already used by another call", "eventId", "duplicate");
+  if (!calls.every(same)) {
+    throw validationError("The event id was already used by another call", "eventId", "duplicate");
+  }
   const out: ActionResult<unknown>[] = [];
   for (const [i, call] of calls.entries()) {
     const { recordId, data, changes, event } = stored[i]!;
@@ -176,7 +231,12 @@ async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]):
     const described = call.action.type === "create"
       ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
       : { [call.resource.primaryKey.attribute]: recordId, ...changes };
-    out.push({ record: row === undefined ? described : rowToRecord(call.resource, row), event, duplicate: true, hookError: undefined });
+    out.push({
+      record: row === undefined ? described : rowToRecord(call.resource, row),
+      event,
+      duplicate: true,
+      hookError: undefined,
+    });
   }
   return out;
 }
@@ -184,7 +244,9 @@ async function duplicates(config: RunnerConfig, calls: readonly PreparedCall[]):
 async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    const selector = call.resource.tenant === undefined ? { id: call.primaryKey } : { id: call.primaryKey, tenant: call.tenant };
+    const selector = call.resource.tenant === undefined
+      ? { id: call.primaryKey }
+      : { id: call.primaryKey, tenant: call.tenant };
     const rows = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows;
     if (rows.length === 0) return new NotFoundError(call.resource.name, call.recordId, { cause });
   }
@@ -192,7 +254,11 @@ async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], ca
   return new NotFoundError(first.resource.name, first.recordId, { cause });
 }
 
-async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: ActionResult<unknown>): Promise<ActionResult<unknown>> {
+async function runAfterHooks(
+  config: RunnerConfig,
+  call: PreparedCall,
+  result: ActionResult<unknown>,
+): Promise<ActionResult<unknown>> {
   const after = call.action.options.after;
   if (after === undefined) return result;
   const scoped: ActionContext = {
@@ -202,7 +268,12 @@ async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: A
     ...(call.ctx.tenant === undefined ? {} : { tenant: call.ctx.tenant }),
   };
   try {
-    await after(result.record as never, { event: result.event, input: call.input as never, ctx: call.ctx, store: config.scopedStore(scoped) });
+    await after(result.record as never, {
+      event: result.event,
+      input: call.input as never,
+      ctx: call.ctx,
+      store: config.scopedStore(scoped),
+    });
     return result;
   } catch (cause) {
     const hookError = new HookFailedError(call.resource.name, call.actionName, { cause });
@@ -218,7 +289,10 @@ async function runAfterHooks(config: RunnerConfig, call: PreparedCall, result: A
  * calls of the transaction that name the placeholder address the written key instead.
  */
 async function buildAll(
-  config: RunnerConfig, calls: readonly PreparedCall[], current: ReadonlyMap<PreparedCall, Current>, now: Date,
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  current: ReadonlyMap<PreparedCall, Current>,
+  now: Date,
   placeholders: ReadonlyMap<PreparedCall, string> | undefined,
 ): Promise<{ planned: PreparedCall[]; built: BuiltWrite[] }> {
   const keys = new Map<string, SqlParam>();
@@ -229,7 +303,9 @@ async function buildAll(
     const target = key === undefined ? call : Object.freeze({ ...call, primaryKey: key, recordId: String(key) });
     const write = await buildWrite(config.log, target, current.get(call), now);
     const placeholder = placeholders?.get(call);
-    if (placeholder !== undefined && write.primaryKey !== null && String(write.primaryKey) !== placeholder) keys.set(placeholder, write.primaryKey);
+    if (placeholder !== undefined && write.primaryKey !== null && String(write.primaryKey) !== placeholder) {
+      keys.set(placeholder, write.primaryKey);
+    }
     planned.push(target);
     built.push(write);
   }
@@ -245,10 +321,14 @@ async function buildAll(
  * @throws {ReplayInProgressError} a replay is running
  * @throws {StorageError} the database failed
  */
-export async function runCalls(config: RunnerConfig, calls: readonly PreparedCall[], placeholders?: ReadonlyMap<PreparedCall, string>): Promise<ActionResult<unknown>[]> {
+export async function runCalls(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  placeholders?: ReadonlyMap<PreparedCall, string>,
+): Promise<ActionResult<unknown>[]> {
   const { maxAttempts, baseDelayMs, maxDelayMs } = config.conflictRetry;
   let lostResponse = false;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     const current = await readCurrent(config, calls);
     // The first attempt plans with the clock read when the calls were planned (the latest of
     // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
@@ -279,14 +359,20 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
           if (calls.some((c) => c.callerEventId)) return found;
           // Sequential, in call order, as on the normal path below.
           const finished: ActionResult<unknown>[] = [];
-          for (const [i, result] of found.entries()) finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
+          for (const [i, result] of found.entries()) {
+            finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
+          }
           return finished;
         }
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
       if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, planned, sent.error);
       if (code === STALE_SQLSTATE) {
-        if (attempt >= maxAttempts) throw new ConflictError(`The record kept changing; gave up after ${attempt} attempts`, attempt, { cause: sent.error });
+        if (attempt >= maxAttempts) {
+          throw new ConflictError(`The record kept changing; gave up after ${attempt} attempts`, attempt, {
+            cause: sent.error,
+          });
+        }
         await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
         continue;
       }
@@ -294,7 +380,9 @@ export async function runCalls(config: RunnerConfig, calls: readonly PreparedCal
     }
     const results = planned.map((call, i) => {
       const row = sent.results[at[i]!]!.rows[0]!;
-      return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<unknown>;
+      return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<
+        unknown
+      >;
     });
     const finished: ActionResult<unknown>[] = [];
     for (const [i, result] of results.entries()) finished.push(await runAfterHooks(config, calls[i]!, result));

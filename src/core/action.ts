@@ -113,7 +113,11 @@ export interface DestroyOptions<TAttrs, TIn extends AnySchema> extends CommonAct
 }
 
 /** A defined action (the runtime form; type parameters keep the record and input types). */
-export interface ActionDefinition<TAttrs = Record<string, unknown>, TIn extends AnySchema = AnySchema, TType extends ActionType = ActionType> {
+export interface ActionDefinition<
+  TAttrs = Record<string, unknown>,
+  TIn extends AnySchema = AnySchema,
+  TType extends ActionType = ActionType,
+> {
   /** The action type. */
   readonly type: TType;
   /** The input schema. */
@@ -136,11 +140,17 @@ export interface ActionDefinition<TAttrs = Record<string, unknown>, TIn extends 
 /** The typed builders a resource passes to its `actions` function. */
 export interface ActionBuilders<TAttrs> {
   /** Define a create action. */
-  create<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: CreateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "create">;
+  create<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options?: CreateOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "create">;
   /** Define an update action. */
-  update<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: UpdateOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "update">;
+  update<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options?: UpdateOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "update">;
   /** Define a destroy action (hard, or soft with `soft: "deletedAt"`). */
-  destroy<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(options?: DestroyOptions<TAttrs, TIn>): ActionDefinition<TAttrs, TIn, "destroy">;
+  destroy<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options?: DestroyOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "destroy">;
 }
 
 // The closed option sets of each builder (checkOptionKeys); `satisfies` keeps them in step with the types.
@@ -156,12 +166,18 @@ const COMMON_KEYS = {
   after: true,
 } as const satisfies Record<keyof CommonActionOptions<unknown, AnySchema>, true>;
 const ACTION_KEYS: Readonly<Record<ActionType, OptionKeys>> = {
-  create: { ...COMMON_KEYS, defaults: true, change: true } satisfies Record<keyof CreateOptions<unknown, AnySchema>, true>,
+  create: { ...COMMON_KEYS, defaults: true, change: true } satisfies Record<
+    keyof CreateOptions<unknown, AnySchema>,
+    true
+  >,
   update: { ...COMMON_KEYS, change: true, set: true } satisfies Record<keyof UpdateOptions<unknown, AnySchema>, true>,
   destroy: { ...COMMON_KEYS, soft: true } satisfies Record<keyof DestroyOptions<unknown, AnySchema>, true>,
 };
 
-function defineAction<TType extends ActionType>(type: TType, options: Record<string, unknown>): ActionDefinition<never, AnySchema, TType> {
+function defineAction<TType extends ActionType>(
+  type: TType,
+  options: Record<string, unknown>,
+): ActionDefinition<never, AnySchema, TType> {
   checkOptionKeys(options, ACTION_KEYS[type], `${type}()`);
   const version = options["version"] ?? 1;
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {

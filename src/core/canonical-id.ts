@@ -48,7 +48,8 @@ function hasUuidKey(resource: AnyResource): boolean {
   let uuid = uuidKeys.get(resource);
   if (uuid === undefined) {
     const attribute = resource.primaryKey.attribute;
-    const type = resource.columnTypes[attribute] ?? inferColumnType(resource.attributes.entries[attribute] as never)?.type;
+    const type = resource.columnTypes[attribute] ??
+      inferColumnType(resource.attributes.entries[attribute] as never)?.type;
     uuid = type !== undefined && /^\s*uuid\s*$/i.test(type);
     uuidKeys.set(resource, uuid);
   }

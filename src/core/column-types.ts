@@ -35,20 +35,54 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_LIMIT = 2 ** 63;
 
 const JSON_TYPES = new Set([
-  "object", "loose_object", "strict_object", "object_with_rest", "record",
-  "array", "tuple", "loose_tuple", "strict_tuple", "tuple_with_rest",
+  "object",
+  "loose_object",
+  "strict_object",
+  "object_with_rest",
+  "record",
+  "array",
+  "tuple",
+  "loose_tuple",
+  "strict_tuple",
+  "tuple_with_rest",
 ]);
 const SCALAR_TYPES: ReadonlyMap<string, string> = new Map([
-  ["string", "text"], ["number", "double precision"], ["bigint", "bigint"], ["boolean", "boolean"], ["date", "timestamptz"],
+  ["string", "text"],
+  ["number", "double precision"],
+  ["bigint", "bigint"],
+  ["boolean", "boolean"],
+  ["date", "timestamptz"],
 ]);
 const WRAPPERS = new Set([
-  "nullable", "nullish", "optional", "exact_optional", "undefinedable", "non_nullable", "non_nullish", "non_optional",
+  "nullable",
+  "nullish",
+  "optional",
+  "exact_optional",
+  "undefinedable",
+  "non_nullable",
+  "non_nullish",
+  "non_optional",
 ]);
 /** Transformations whose output has the same type as their input. */
 const TYPE_PRESERVING = new Set([
-  "trim", "trim_start", "trim_end", "to_lower_case", "to_upper_case", "normalize", "to_camel_case",
-  "to_kebab_case", "to_pascal_case", "to_snake_case", "to_min_value", "to_max_value", "brand", "flavor",
-  "readonly", "guard", "filter_items", "sort_items",
+  "trim",
+  "trim_start",
+  "trim_end",
+  "to_lower_case",
+  "to_upper_case",
+  "normalize",
+  "to_camel_case",
+  "to_kebab_case",
+  "to_pascal_case",
+  "to_snake_case",
+  "to_min_value",
+  "to_max_value",
+  "brand",
+  "flavor",
+  "readonly",
+  "guard",
+  "filter_items",
+  "sort_items",
 ]);
 
 /**
@@ -115,13 +149,17 @@ function inferBare(node: Node): Found | undefined {
 
 function literalType(value: unknown): string | undefined {
   switch (typeof value) {
-    case "string": return "text";
-    case "boolean": return "boolean";
-    case "bigint": return "bigint";
+    case "string":
+      return "text";
+    case "boolean":
+      return "boolean";
+    case "bigint":
+      return "bigint";
     case "number":
       if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return "integer";
       return Number.isFinite(value) ? "double precision" : undefined;
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -156,12 +194,18 @@ function unwrap(node: Node, wrapped: Node): Found | undefined {
   const fills = node.default !== undefined && node.default !== null;
   const nullDefault = node.default === null;
   switch (node.type) {
-    case "nullable": return { ...inner, null: fills ? inner.null : true };
-    case "nullish": return { ...inner, null: fills ? inner.null : true, undef: fills || nullDefault ? inner.undef : true };
-    case "non_nullable": return { ...inner, null: false };
-    case "non_nullish": return { ...inner, null: false, undef: false };
-    case "non_optional": return { ...inner, undef: false };
-    default: return { ...inner, null: inner.null || nullDefault, undef: fills || nullDefault ? inner.undef : true };
+    case "nullable":
+      return { ...inner, null: fills ? inner.null : true };
+    case "nullish":
+      return { ...inner, null: fills ? inner.null : true, undef: fills || nullDefault ? inner.undef : true };
+    case "non_nullable":
+      return { ...inner, null: false };
+    case "non_nullish":
+      return { ...inner, null: false, undef: false };
+    case "non_optional":
+      return { ...inner, undef: false };
+    default:
+      return { ...inner, null: inner.null || nullDefault, undef: fills || nullDefault ? inner.undef : true };
   }
 }
 
@@ -179,8 +223,11 @@ function refine(base: Found, actions: readonly Node[]): Found | undefined {
     if (action.type === "uuid") uuid = true;
     else if (action.type === "integer") integer = true;
     else if (action.type === "safe_integer") safe = true;
-    else if (bound !== undefined && (action.type === "min_value" || action.type === "gt_value")) low = Math.max(low, bound);
-    else if (bound !== undefined && (action.type === "max_value" || action.type === "lt_value")) high = Math.min(high, bound);
+    else if (bound !== undefined && (action.type === "min_value" || action.type === "gt_value")) {
+      low = Math.max(low, bound);
+    } else if (bound !== undefined && (action.type === "max_value" || action.type === "lt_value")) {
+      high = Math.min(high, bound);
+    }
   }
   if (base.type === "text" && uuid) return { ...base, type: "uuid" };
   if (base.type !== "double precision" || !(integer || safe)) return base;

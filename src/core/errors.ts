@@ -214,7 +214,10 @@ export class ReplayError extends EdgeEventsError {
   /** The id of that event. */
   readonly eventId: string | undefined;
 
-  constructor(message: string, options: EdgeEventsErrorOptions & { readonly position?: bigint; readonly eventId?: string } = {}) {
+  constructor(
+    message: string,
+    options: EdgeEventsErrorOptions & { readonly position?: bigint; readonly eventId?: string } = {},
+  ) {
     super("REPLAY_FAILED", message, options);
     this.name = "ReplayError";
     this.position = options.position;

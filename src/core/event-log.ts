@@ -3,7 +3,7 @@
  * replay routing. Validated once, at definition time.
  * @module
  */
-import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
+import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
 import { checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 
@@ -95,9 +95,23 @@ export interface EventLog<TActor extends string = string> {
 
 /** Column names that actor columns may not take. */
 export const EVENT_LOG_COLUMNS: readonly string[] = Object.freeze([
-  "id", "position", "tx_id", "occurred_at", "resource", "record_id", "action", "action_type",
-  "version", "data", "changes", "metadata", "tenant", "correlation_id", "causation_id",
-  "prev_hash", "hash",
+  "id",
+  "position",
+  "tx_id",
+  "occurred_at",
+  "resource",
+  "record_id",
+  "action",
+  "action_type",
+  "version",
+  "data",
+  "changes",
+  "metadata",
+  "tenant",
+  "correlation_id",
+  "causation_id",
+  "prev_hash",
+  "hash",
 ]);
 
 /** The default of `ignoredCallRetentionMs`: 24 hours. */
@@ -106,10 +120,19 @@ export const DEFAULT_IGNORED_CALL_RETENTION_MS = 86_400_000;
 const ACTOR_TYPES: readonly ActorColumnType[] = ["uuid", "text", "bigint", "integer"];
 
 // The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
-const LOG_KEYS = { table: true, actors: true, lock: true, replayOverrides: true, ignoredCallRetentionMs: true } as const satisfies Record<keyof EventLogOptions, true>;
+const LOG_KEYS = {
+  table: true,
+  actors: true,
+  lock: true,
+  replayOverrides: true,
+  ignoredCallRetentionMs: true,
+} as const satisfies Record<keyof EventLogOptions, true>;
 const ACTOR_KEYS = { column: true, type: true } as const satisfies Record<keyof ActorDefinition, true>;
 const LOCK_KEYS = { scope: true, key: true } as const;
-const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: true } as const satisfies Record<keyof ReplayOverride, true>;
+const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: true } as const satisfies Record<
+  keyof ReplayOverride,
+  true
+>;
 
 /**
  * Define the central event log.
@@ -206,12 +229,18 @@ function validateLock(lock: LockOption): LockOption {
 
 function validateOverride(override: ReplayOverride): ReplayOverride {
   checkOptionKeys(override, OVERRIDE_KEYS, `Replay override for ${override.resource}.${override.action}`);
-  if (!Array.isArray(override.versions) || override.versions.length === 0 ||
-      !override.versions.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new TypeError(`Replay override for ${override.resource}.${override.action}: versions must be positive integers`);
+  if (
+    !Array.isArray(override.versions) || override.versions.length === 0 ||
+    !override.versions.every((v) => Number.isInteger(v) && v > 0)
+  ) {
+    throw new TypeError(
+      `Replay override for ${override.resource}.${override.action}: versions must be positive integers`,
+    );
   }
   if (!Array.isArray(override.routeTo) || override.routeTo.length === 0) {
-    throw new TypeError(`Replay override for ${override.resource}.${override.action}: routeTo needs at least one target`);
+    throw new TypeError(
+      `Replay override for ${override.resource}.${override.action}: routeTo needs at least one target`,
+    );
   }
   return Object.freeze({
     resource: override.resource,

@@ -60,14 +60,22 @@ function refuse(path: string | undefined, problem: string, kind: string): Error 
 
 function convert(value: unknown, path: string | undefined, level: number, seen: Set<object>): JsonValue {
   switch (typeof value) {
-    case "string": checkText(value, path); return value;
-    case "boolean": return value;
+    case "string":
+      checkText(value, path);
+      return value;
+    case "boolean":
+      return value;
     case "number":
-      if (!Number.isFinite(value)) throw refuse(path, "is not a finite number; JSON cannot hold NaN or Infinity", "number");
+      if (!Number.isFinite(value)) {
+        throw refuse(path, "is not a finite number; JSON cannot hold NaN or Infinity", "number");
+      }
       return Object.is(value, -0) ? 0 : value; // JSON has no -0
-    case "bigint": return value.toString();
-    case "object": break;
-    default: throw refuse(path, `is a ${typeof value}; JSON cannot hold it`, "type");
+    case "bigint":
+      return value.toString();
+    case "object":
+      break;
+    default:
+      throw refuse(path, `is a ${typeof value}; JSON cannot hold it`, "type");
   }
   if (value === null) return null;
   if (value instanceof Date) {
@@ -76,7 +84,9 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
     return value.toISOString();
   }
   if (value instanceof Uint8Array) return `\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  if (level > MAX_JSON_DEPTH) throw refuse(path, `nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`, "max_depth");
+  if (level > MAX_JSON_DEPTH) {
+    throw refuse(path, `nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`, "max_depth");
+  }
   if (seen.has(value)) throw refuse(path, "refers to itself; cyclic values cannot be stored as JSON", "cycle");
   seen.add(value);
   try {
@@ -100,7 +110,12 @@ function convert(value: unknown, path: string | undefined, level: number, seen: 
       const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
       // defineProperty, not assignment: an own "__proto__" key stays data.
-      Object.defineProperty(out, key, { value: convert(item, at(path, key), level + 1, seen), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: convert(item, at(path, key), level + 1, seen),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   } finally {
@@ -132,7 +147,9 @@ const EARLIEST_STORABLE_MS = Date.UTC(-4713, 10, 24);
 export function checkStorableDate(date: Date, path: string | undefined): void {
   const time = date.getTime();
   if (Number.isNaN(time)) throw refuse(path, "is an invalid Date", "date");
-  if (time < EARLIEST_STORABLE_MS) throw refuse(path, "is a Date earlier than Postgres can store (4714-11-24 BC)", "date");
+  if (time < EARLIEST_STORABLE_MS) {
+    throw refuse(path, "is a Date earlier than Postgres can store (4714-11-24 BC)", "date");
+  }
 }
 
 /**

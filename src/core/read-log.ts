@@ -45,12 +45,16 @@ function storeTenant(ctx: ActionContext): string | null {
 
 function refuseOnScopedStore(ctx: ActionContext, operation: string): void {
   if (ctx.tenant !== undefined && ctx.tenant !== null) {
-    throw new TypeError(`${operation} reads every tenant: call it on a store without a tenant, not on one from withContext({ tenant })`);
+    throw new TypeError(
+      `${operation} reads every tenant: call it on a store without a tenant, not on one from withContext({ tenant })`,
+    );
   }
 }
 
 /** Check the arguments every read shares, before anything is sent. */
-function checkReadOptions(options: { readonly limit?: unknown; readonly resource?: unknown; readonly recordId?: unknown }): void {
+function checkReadOptions(
+  options: { readonly limit?: unknown; readonly resource?: unknown; readonly recordId?: unknown },
+): void {
   const { limit } = options;
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= 1 && (limit as number) <= 10_000)) {
     throw validationError("limit must be an integer from 1 to 10000", "limit", "range");
@@ -67,7 +71,10 @@ async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: 
   checkReadOptions(options);
   if (options.afterPosition !== undefined) {
     if (options.recordId === undefined) {
-      throw validationError("afterPosition pages one record's history (with recordId); follow the log with readFeed", "afterPosition");
+      throw validationError(
+        "afterPosition pages one record's history (with recordId); follow the log with readFeed",
+        "afterPosition",
+      );
     }
     if (typeof options.afterPosition !== "bigint" || options.afterPosition < 0n) {
       throw validationError("afterPosition must be a bigint of at least 0", "afterPosition", "type");
@@ -80,7 +87,9 @@ async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: 
   const horizon = !globalScope(env.log) && options.recordId === undefined;
   const { afterPosition, limit, resource } = options;
   const definition = resource === undefined ? undefined : env.resources.get(resource);
-  const recordId = definition === undefined || options.recordId === undefined ? options.recordId : canonicalRecordId(definition, options.recordId);
+  const recordId = definition === undefined || options.recordId === undefined
+    ? options.recordId
+    : canonicalRecordId(definition, options.recordId);
   const filter = { afterPosition, limit, resource, recordId, tenant };
   const result = await env.db.query(readEventsSql(env.log, filter, horizon));
   return result.rows.map((row) => rowToEvent(env.log, row));
@@ -95,11 +104,17 @@ async function readFeedWith(env: ReadEnv, options: ReadFeedOptions, tenant: Tena
   // is visible: tx_ids, positions and commits all follow the lock order, and the feed needs
   // no horizon (a reader sees its own writes at once). Under narrower scopes it stops at the
   // horizon; see readFeedSql.
-  const statement = readFeedSql(env.log, { after, limit: options.limit, resource: options.resource, tenant }, !globalScope(env.log));
+  const statement = readFeedSql(
+    env.log,
+    { after, limit: options.limit, resource: options.resource, tenant },
+    !globalScope(env.log),
+  );
   const { rows } = await env.db.query(statement);
   const events = rows.map((row) => rowToEvent(env.log, row));
   const last = rows[rows.length - 1];
-  const point = last === undefined ? after : { txId: String(last["tx_id"]), position: BigInt(last["position"] as bigint) };
+  const point = last === undefined
+    ? after
+    : { txId: String(last["tx_id"]), position: BigInt(last["position"] as bigint) };
   return Object.freeze({ events: Object.freeze(events), cursor: encodeFeedCursor(scope, point) });
 }
 

@@ -3,7 +3,7 @@
  * {@link StoredEvent}s.
  * @module
  */
-import type { SqlParam, Row } from "./executor.ts";
+import type { Row, SqlParam } from "./executor.ts";
 import type { EventLog } from "./event-log.ts";
 import type { JsonObject } from "./json.ts";
 import { checkStorableDate, jsonText } from "./json.ts";
@@ -30,7 +30,8 @@ export function jsonAttributes(resource: AnyResource): ReadonlySet<string> {
   if (set === undefined) {
     const found = new Set<string>();
     for (const attribute of resource.attributeNames) {
-      const type = resource.columnTypes[attribute] ?? inferColumnType(resource.attributes.entries[attribute] as never)?.type;
+      const type = resource.columnTypes[attribute] ??
+        inferColumnType(resource.attributes.entries[attribute] as never)?.type;
       if (type !== undefined && /^jsonb?$/i.test(type.trim())) found.add(attribute);
     }
     set = found;
@@ -44,7 +45,9 @@ export function toParam(resource: AnyResource, attribute: string, value: unknown
   if (value === undefined || value === null) return null;
   if (jsonAttributes(resource).has(attribute)) return jsonText(value);
   if (value instanceof Date) checkStorableDate(value, attribute); // a timestamp column
-  if (typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array) && !Array.isArray(value)) {
+  if (
+    typeof value === "object" && !(value instanceof Date) && !(value instanceof Uint8Array) && !Array.isArray(value)
+  ) {
     return jsonText(value);
   }
   return value as SqlParam;

@@ -25,7 +25,9 @@ export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, 
     for (const [resourceName, actionName] of override.routeTo) {
       const resource = resources.get(resourceName);
       if (resource === undefined || findAction(resource, actionName) === undefined) {
-        throw new TypeError(`Replay route of ${override.resource}.${override.action} names an unknown target ${resourceName}.${actionName}`);
+        throw new TypeError(
+          `Replay route of ${override.resource}.${override.action} names an unknown target ${resourceName}.${actionName}`,
+        );
       }
     }
   }

@@ -28,10 +28,17 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
       throw new TypeError(`Cannot infer the column type of ${resource.name}.${attribute}: give it in columnTypes`);
     }
     const primaryKey = attribute === resource.primaryKey.attribute;
-    return { column: resource.columns[attribute]!, type, nullable: !primaryKey && (inferred?.nullable ?? true), primaryKey };
+    return {
+      column: resource.columns[attribute]!,
+      type,
+      nullable: !primaryKey && (inferred?.nullable ?? true),
+      primaryKey,
+    };
   });
   const out: SqlStatement[] = [];
-  if (resource.table.schema !== undefined) out.push(statement(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resource.table.schema)}`));
+  if (resource.table.schema !== undefined) {
+    out.push(statement(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resource.table.schema)}`));
+  }
   out.push(createTableSql(resource.table, columns));
   return out;
 }

@@ -4,8 +4,8 @@
  * @module
  */
 import type * as v from "valibot";
-import { tableName, validateIdentifier, type TableName } from "../sql/identifier.ts";
-import { actionBuilders, type ActionBuilders, type ActionDefinition } from "./action.ts";
+import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
+import { type ActionBuilders, actionBuilders, type ActionDefinition } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
 
@@ -25,7 +25,10 @@ export type PrimaryKeyOption<TAttrs> =
 export type AnyActionOf<TAttrs> = ActionDefinition<TAttrs, any, any>;
 
 /** What {@link defineResource} takes. */
-export interface ResourceOptions<TSchema extends AttributesSchema, TActions extends Record<string, AnyActionOf<v.InferOutput<TSchema>>>> {
+export interface ResourceOptions<
+  TSchema extends AttributesSchema,
+  TActions extends Record<string, AnyActionOf<v.InferOutput<TSchema>>>,
+> {
   /** Stable resource name stored in events; independent of the TypeScript variable. */
   readonly name: string;
   /** The table, optionally schema-qualified. */
@@ -52,7 +55,10 @@ export interface ResourceOptions<TSchema extends AttributesSchema, TActions exte
 }
 
 /** A defined resource. */
-export interface Resource<TAttrs = Record<string, unknown>, TActions extends Record<string, AnyActionOf<TAttrs>> = Record<string, AnyActionOf<TAttrs>>> {
+export interface Resource<
+  TAttrs = Record<string, unknown>,
+  TActions extends Record<string, AnyActionOf<TAttrs>> = Record<string, AnyActionOf<TAttrs>>,
+> {
   /** The stable resource name. */
   readonly name: string;
   /** The table. */
@@ -102,14 +108,21 @@ const RESOURCE_KEYS = {
   actions: true,
 } as const satisfies Record<keyof AnyResourceOptions, true>;
 const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
-const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<keyof NonNullable<AnyResourceOptions["timestamps"]>, true>;
+const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<
+  keyof NonNullable<AnyResourceOptions["timestamps"]>,
+  true
+>;
 
 /** Convert a camelCase attribute name to its default snake_case column. */
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
 }
 
-function resolveColumns(attributeNames: readonly string[], given: Readonly<Record<string, string | undefined>>, resource: string): Record<string, string> {
+function resolveColumns(
+  attributeNames: readonly string[],
+  given: Readonly<Record<string, string | undefined>>,
+  resource: string,
+): Record<string, string> {
   const columns: Record<string, string> = {};
   const seen = new Set<string>();
   for (const attribute of attributeNames) {
@@ -119,19 +132,29 @@ function resolveColumns(attributeNames: readonly string[], given: Readonly<Recor
     columns[attribute] = column;
   }
   for (const attribute of Object.keys(given)) {
-    if (!attributeNames.includes(attribute)) throw new TypeError(`columns of ${resource} names an unknown attribute "${attribute}"`);
+    if (!attributeNames.includes(attribute)) {
+      throw new TypeError(`columns of ${resource} names an unknown attribute "${attribute}"`);
+    }
   }
   return columns;
 }
 
-function requireAttribute(attributeNames: readonly string[], attribute: string | undefined, what: string): string | undefined {
+function requireAttribute(
+  attributeNames: readonly string[],
+  attribute: string | undefined,
+  what: string,
+): string | undefined {
   if (attribute !== undefined && !attributeNames.includes(attribute)) {
     throw new TypeError(`${what} names an unknown attribute "${attribute}"`);
   }
   return attribute;
 }
 
-function checkActions(resource: string, attributeNames: readonly string[], actions: Record<string, ActionDefinition<unknown, AnySchema>>): Record<string, string> {
+function checkActions(
+  resource: string,
+  attributeNames: readonly string[],
+  actions: Record<string, ActionDefinition<unknown, AnySchema>>,
+): Record<string, string> {
   const aliases: Record<string, string> = {};
   for (const [name, action] of Object.entries(actions)) {
     if (typeof action !== "object" || action === null || !("type" in action)) {
@@ -140,7 +163,9 @@ function checkActions(resource: string, attributeNames: readonly string[], actio
     for (const attribute of action.options.accept ?? []) {
       requireAttribute(attributeNames, attribute as string, `accept of ${resource}.${name}`);
     }
-    if (action.type === "destroy") requireAttribute(attributeNames, action.options.soft as string | undefined, `soft of ${resource}.${name}`);
+    if (action.type === "destroy") {
+      requireAttribute(attributeNames, action.options.soft as string | undefined, `soft of ${resource}.${name}`);
+    }
     for (const alias of action.aliases) {
       if (alias in actions || alias in aliases) throw new TypeError(`Duplicate action name "${alias}" in ${resource}`);
       aliases[alias] = name;
@@ -174,31 +199,43 @@ export function defineResource<
 >(options: ResourceOptions<TSchema, TActions>): Resource<v.InferOutput<TSchema>, TActions> {
   const called = typeof options?.name === "string" ? `defineResource() of "${options.name}"` : "defineResource()";
   checkOptionKeys(options, RESOURCE_KEYS, called);
-  if (typeof options.primaryKey === "object") checkOptionKeys(options.primaryKey, PRIMARY_KEY_KEYS, `primaryKey of ${called}`);
+  if (typeof options.primaryKey === "object") {
+    checkOptionKeys(options.primaryKey, PRIMARY_KEY_KEYS, `primaryKey of ${called}`);
+  }
   checkOptionKeys(options.timestamps, TIMESTAMP_KEYS, `timestamps of ${called}`);
   if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError("A resource needs a name");
   const name = options.name;
   const table = tableName(options.table, `table of ${name}`);
-  if (options.attributes?.type !== "object") throw new TypeError(`attributes of ${name} must be a valibot object schema`);
+  if (options.attributes?.type !== "object") {
+    throw new TypeError(`attributes of ${name} must be a valibot object schema`);
+  }
   const attributeNames = Object.keys(options.attributes.entries);
   const pk = typeof options.primaryKey === "object" ? options.primaryKey : { attribute: options.primaryKey ?? "id" };
   if (!attributeNames.includes(pk.attribute)) {
     throw new TypeError(`${name} has no primary key: add an "id" attribute or name one with primaryKey`);
   }
   const generate = pk.generate ?? "ulid";
-  if (!["ulid", "uuidv7", "none"].includes(generate)) throw new TypeError(`primaryKey.generate of ${name} must be ulid, uuidv7 or none`);
+  if (!["ulid", "uuidv7", "none"].includes(generate)) {
+    throw new TypeError(`primaryKey.generate of ${name} must be ulid, uuidv7 or none`);
+  }
   const columns = resolveColumns(attributeNames, (options.columns ?? {}) as Record<string, string | undefined>, name);
   const columnTypes = { ...(options.columnTypes ?? {}) } as Record<string, string>;
-  for (const attribute of Object.keys(columnTypes)) requireAttribute(attributeNames, attribute, `columnTypes of ${name}`);
+  for (const attribute of Object.keys(columnTypes)) {
+    requireAttribute(attributeNames, attribute, `columnTypes of ${name}`);
+  }
   const actions = options.actions(actionBuilders as unknown as ActionBuilders<v.InferOutput<TSchema>>);
   const aliases = checkActions(name, attributeNames, actions as Record<string, ActionDefinition<unknown, AnySchema>>);
   const only = options.only === undefined ? undefined : new Set<string>(options.only);
   for (const action of only ?? []) {
     if (!(action in actions)) throw new TypeError(`only of ${name} names an unknown action "${action}"`);
   }
-  const softDeleteAttributes = [...new Set(Object.values(actions)
-    .map((a) => (a.type === "destroy" ? (a.options.soft as string | undefined) : undefined))
-    .filter((a): a is string => a !== undefined))];
+  const softDeleteAttributes = [
+    ...new Set(
+      Object.values(actions)
+        .map((a) => (a.type === "destroy" ? (a.options.soft as string | undefined) : undefined))
+        .filter((a): a is string => a !== undefined),
+    ),
+  ];
   return Object.freeze({
     name,
     table,

@@ -43,11 +43,13 @@ type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.Infe
 export type ActionCall<TAttrs, A, TActor extends string = string> =
   // deno-lint-ignore no-explicit-any
   A extends ActionDefinition<any, infer TIn, "create">
-    ? Record<never, never> extends InputArg<TIn> ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+    ? Record<never, never> extends InputArg<TIn>
+      ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : (input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     // deno-lint-ignore no-explicit-any
     : A extends ActionDefinition<any, infer TIn, "update" | "destroy">
-      ? Record<never, never> extends InputArg<TIn> ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+      ? Record<never, never> extends InputArg<TIn>
+        ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
       : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : never;
 
@@ -75,9 +77,9 @@ export interface PlannedAction<TAttrs> {
 }
 
 /** The typed function that plans one action inside a transaction. */
-export type PlannedCall<TAttrs, A, TActor extends string = string> =
-  ActionCall<TAttrs, A, TActor> extends (...args: infer P) => Promise<ActionResult<TAttrs>> ? (...args: P) => PlannedAction<TAttrs>
-    : never;
+export type PlannedCall<TAttrs, A, TActor extends string = string> = ActionCall<TAttrs, A, TActor> extends
+  (...args: infer P) => Promise<ActionResult<TAttrs>> ? (...args: P) => PlannedAction<TAttrs>
+  : never;
 
 /** One planning function per action of the resource. */
 export type TransactionResourceClient<R, TActor extends string = string> = {

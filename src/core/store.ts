@@ -9,18 +9,23 @@ import type { HookFailedError } from "./errors.ts";
 import type { ActionContext } from "./context.ts";
 import type { AnyResource } from "./resource.ts";
 import type {
-  ActionStore, EventStore, PlannedAction, RecordId, ResourceClient, TransactionBuilder, TransactionResourceClient,
+  ActionStore,
+  EventStore,
+  PlannedAction,
+  RecordId,
+  ResourceClient,
+  TransactionBuilder,
+  TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
 import { newEventId } from "./ids.ts";
-import { runCalls, type ConflictRetryOptions, type RunnerConfig } from "./action-runner.ts";
-import { readAllTenantsEvents, readAllTenantsFeed, readEvents, readFeed, type ReadEnv } from "./read-log.ts";
+import { type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
+import { readAllTenantsEvents, readAllTenantsFeed, type ReadEnv, readEvents, readFeed } from "./read-log.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
 import type { ReplayConfig } from "./replay-config.ts";
 import { checkReplayRoutes } from "./replay-routes.ts";
-
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
 export interface EventStoreOptions<TActor extends string = string> {
@@ -57,7 +62,9 @@ function mergeContext(base: ActionContext, call: ActionContext | undefined): Act
  * const { record } = await store.resource(User).register({ email, name }, { actor: { user: userId } });
  * ```
  */
-export function createEventStore<TActor extends string = string>(options: EventStoreOptions<TActor>): EventStore<TActor> {
+export function createEventStore<TActor extends string = string>(
+  options: EventStoreOptions<TActor>,
+): EventStore<TActor> {
   const resources = new Map<string, AnyResource>();
   for (const resource of options.resources) {
     if (resources.has(resource.name)) throw new TypeError(`Two resources are named "${resource.name}"`);
@@ -67,7 +74,9 @@ export function createEventStore<TActor extends string = string>(options: EventS
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
   return storeWithContext(options as EventStoreOptions, resources, clock, {
-    maxAttempts: retry.maxAttempts ?? 10, baseDelayMs: retry.baseDelayMs ?? 5, maxDelayMs: retry.maxDelayMs ?? 200,
+    maxAttempts: retry.maxAttempts ?? 10,
+    baseDelayMs: retry.baseDelayMs ?? 5,
+    maxDelayMs: retry.maxDelayMs ?? 200,
   }, {}) as EventStore<TActor>;
 }
 
@@ -84,49 +93,89 @@ function actionStoreOf(store: EventStore): ActionStore {
 }
 
 function storeWithContext(
-  options: EventStoreOptions, resources: ReadonlyMap<string, AnyResource>, clock: () => Date,
-  conflictRetry: Required<ConflictRetryOptions>, baseCtx: ActionContext,
+  options: EventStoreOptions,
+  resources: ReadonlyMap<string, AnyResource>,
+  clock: () => Date,
+  conflictRetry: Required<ConflictRetryOptions>,
+  baseCtx: ActionContext,
 ): EventStore {
   const { db, log } = options;
   const known = (resource: AnyResource): AnyResource => {
-    if (resources.get(resource.name) !== resource) throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+    if (resources.get(resource.name) !== resource) {
+      throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+    }
     return resource;
   };
   const config: RunnerConfig = {
-    log, db, conflictRetry, lostResponseRetries: options.lostResponseRetries ?? 2,
+    log,
+    db,
+    conflictRetry,
+    lostResponseRetries: options.lostResponseRetries ?? 2,
     scopedStore: (ctx) => actionStoreOf(storeWithContext(options, resources, clock, conflictRetry, ctx)),
-    onHookError: options.onHookError, clock,
+    onHookError: options.onHookError,
+    clock,
   };
   const replayConfig: ReplayConfig = options.replay ?? {};
   const readEnv: ReadEnv = { log, db, ctx: baseCtx, resources };
-  const prepare = (resource: AnyResource, action: string, args: unknown[], shared: ActionContext = {}): { recordId: string | undefined; call: Promise<PreparedCall> } => {
+  const prepare = (
+    resource: AnyResource,
+    action: string,
+    args: unknown[],
+    shared: ActionContext = {},
+  ): { recordId: string | undefined; call: Promise<PreparedCall> } => {
     const creating = (resource.actions as Record<string, { type: string }>)[action]?.type === "create";
     const [id, input, ctx] = creating ? [undefined, args[0], args[1]] : [args[0] as RecordId, args[1], args[2]];
     // Fix a create's primary key now, so a transaction plan can reference it before sending.
     const given = creating ? (input as Record<string, unknown> | undefined)?.[resource.primaryKey.attribute] : id;
-    const hint = creating && given === undefined && resource.primaryKey.generate !== "none" ? newPrimaryKey(resource) : undefined;
-    const call = prepareCall(log, resource, action, id, input, mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined), clock(), hint);
+    const hint = creating && given === undefined && resource.primaryKey.generate !== "none"
+      ? newPrimaryKey(resource)
+      : undefined;
+    const call = prepareCall(
+      log,
+      resource,
+      action,
+      id,
+      input,
+      mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined),
+      clock(),
+      hint,
+    );
     // The id handed out before the call is planned: the raw input's key, the generated hint, or
     // (for a key the input does not hold) a fresh placeholder that the write resolves.
-    return { recordId: given === undefined || given === null ? hint ?? (creating ? newEventId() : undefined) : String(given), call };
+    return {
+      recordId: given === undefined || given === null ? hint ?? (creating ? newEventId() : undefined) : String(given),
+      call,
+    };
   };
-  const clientOf = <T>(resource: AnyResource, call: (action: string, args: unknown[]) => T): Record<string, (...args: unknown[]) => T> => {
+  const clientOf = <T>(
+    resource: AnyResource,
+    call: (action: string, args: unknown[]) => T,
+  ): Record<string, (...args: unknown[]) => T> => {
     const client: Record<string, (...args: unknown[]) => T> = {};
     for (const action of Object.keys(resource.actions)) client[action] = (...args) => call(action, args);
     return Object.freeze(client);
   };
   // A uuid record id is read in the spelling it was written in (lower case).
   const store: EventStore = {
-    log, db, resources: resources as ReadonlyMap<string, AnyResource>, clock, replayConfig,
+    log,
+    db,
+    resources: resources as ReadonlyMap<string, AnyResource>,
+    clock,
+    replayConfig,
     async migrate(migrateOptions = {}) {
       // Resource tables go in the same batch, under the migration lock: in a batch of their
       // own, concurrent migrations raced on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505).
-      const tables = migrateOptions.resourceTables === true ? [...resources.values()].flatMap((r) => resourceTableSql(r)) : [];
+      const tables = migrateOptions.resourceTables === true
+        ? [...resources.values()].flatMap((r) => resourceTableSql(r))
+        : [];
       await db.batch([...migrateBatch(log), ...tables]);
     },
     resource<R extends AnyResource>(resource: R): ResourceClient<R> {
       const r = known(resource);
-      return clientOf(r, async (action, args) => (await runCalls(config, [await prepare(r, action, args).call]))[0]!) as unknown as ResourceClient<R>;
+      return clientOf(
+        r,
+        async (action, args) => (await runCalls(config, [await prepare(r, action, args).call]))[0]!,
+      ) as unknown as ResourceClient<R>;
     },
     async transaction<T extends readonly PlannedAction<unknown>[] | void>(
       plan: (tx: TransactionBuilder) => T | Promise<T>,
@@ -156,7 +205,11 @@ function storeWithContext(
       const picked = Array.isArray(returned)
         ? returned.map((planned: PlannedAction<unknown>, i: number) => {
           const slot = slots.get(planned);
-          if (slot === undefined) throw new TypeError(`The transaction plan returned something other than an action it planned (at index ${i})`);
+          if (slot === undefined) {
+            throw new TypeError(
+              `The transaction plan returned something other than an action it planned (at index ${i})`,
+            );
+          }
           return slot;
         })
         : undefined;

@@ -35,7 +35,11 @@ export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): Val
  * @param what what is validated, for the error message (`input of user.register`)
  * @throws {ValidationError} code `VALIDATION_FAILED` with the issues and their paths
  */
-export async function validate<S extends AnySchema>(schema: S, value: unknown, what: string): Promise<v.InferOutput<S>> {
+export async function validate<S extends AnySchema>(
+  schema: S,
+  value: unknown,
+  what: string,
+): Promise<v.InferOutput<S>> {
   const result = await v.safeParseAsync(schema, value);
   if (result.success) return result.output;
   const issues = toValidationIssues(result.issues);

@@ -40,5 +40,7 @@ export function textProblem(text: string): string | undefined {
  */
 export function checkText(text: string, path: string | undefined, what = "Text"): void {
   const problem = textProblem(text);
-  if (problem !== undefined) throw validationError(`${what}${path === undefined ? "" : ` at ${path}`} ${problem}`, path, "text");
+  if (problem !== undefined) {
+    throw validationError(`${what}${path === undefined ? "" : ` at ${path}`} ${problem}`, path, "text");
+  }
 }

@@ -68,7 +68,9 @@ const ACTION_TYPES: readonly string[] = ["create", "update", "destroy"];
  * ```
  */
 export function positionToJson(position: bigint): PositionJson {
-  if (typeof position !== "bigint" || position < 0n || position > POSITION_MAX) throw new RangeError("A position is a bigint from 0 to 2^63 - 1");
+  if (typeof position !== "bigint" || position < 0n || position > POSITION_MAX) {
+    throw new RangeError("A position is a bigint from 0 to 2^63 - 1");
+  }
   return position.toString();
 }
 
@@ -140,10 +142,20 @@ export function dateFromJson(value: unknown, path = "date"): Date {
  */
 export function eventToJson(event: StoredEvent): StoredEventJson {
   return {
-    id: event.id, position: positionToJson(event.position), occurredAt: dateToJson(event.occurredAt),
-    resource: event.resource, recordId: event.recordId, action: event.action, actionType: event.actionType,
-    version: event.version, data: event.data, changes: event.changes, metadata: event.metadata,
-    tenant: event.tenant, correlationId: event.correlationId, causationId: event.causationId,
+    id: event.id,
+    position: positionToJson(event.position),
+    occurredAt: dateToJson(event.occurredAt),
+    resource: event.resource,
+    recordId: event.recordId,
+    action: event.action,
+    actionType: event.actionType,
+    version: event.version,
+    data: event.data,
+    changes: event.changes,
+    metadata: event.metadata,
+    tenant: event.tenant,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
     actor: event.actor === null ? null : { type: event.actor.type, id: event.actor.id },
   };
 }
@@ -199,10 +211,10 @@ export function feedPageFromJson(json: unknown): FeedPage {
   if (fields === undefined) throw new ValidationError("Invalid feed page", issues);
   const events: StoredEvent[] = [];
   if (!Array.isArray(fields["events"])) issues.push(issue("events", "Expected an array", "type"));
-  else fields["events"].forEach((item: unknown, i: number) => {
-    const event = readEvent(item, `events.${i}`, issues);
-    if (event !== undefined) events.push(event);
-  });
+  else {fields["events"].forEach((item: unknown, i: number) => {
+      const event = readEvent(item, `events.${i}`, issues);
+      if (event !== undefined) events.push(event);
+    });}
   const cursor = readString(fields["cursor"], "cursor", issues);
   if (issues.length > 0 || cursor === undefined) throw new ValidationError("Invalid feed page", issues);
   return { events, cursor };
@@ -216,7 +228,11 @@ function at(path: string | undefined, key: string): string {
   return path === undefined ? key : `${path}.${key}`;
 }
 
-function readObject(value: unknown, path: string | undefined, issues: ValidationIssue[]): Record<string, unknown> | undefined {
+function readObject(
+  value: unknown,
+  path: string | undefined,
+  issues: ValidationIssue[],
+): Record<string, unknown> | undefined {
   if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   issues.push(issue(path, "Expected an object", "type"));
   return undefined;
@@ -247,8 +263,11 @@ function readDate(value: unknown, path: string, issues: ValidationIssue[]): Date
   const match = typeof value === "string" ? ISO_DATE.exec(value) : null;
   if (match !== null) {
     const [, year, month, day, hour, minute, second, fraction = "", offset] = match;
-    const date = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(3, "0").slice(0, 3)}${offset}`);
-    const sameFields = Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= daysIn(Number(year), Number(month)) &&
+    const date = new Date(
+      `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(3, "0").slice(0, 3)}${offset}`,
+    );
+    const sameFields = Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 &&
+      Number(day) <= daysIn(Number(year), Number(month)) &&
       Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59;
     if (sameFields && !Number.isNaN(date.getTime()) && /^0*$/.test(fraction.slice(3))) return date;
   }
@@ -276,9 +295,13 @@ function readEvent(json: unknown, path: string | undefined, issues: ValidationIs
   const recordId = readString(...f("recordId"), issues);
   const action = readString(...f("action"), issues);
   const actionType = fields["actionType"];
-  if (typeof actionType !== "string" || !ACTION_TYPES.includes(actionType)) issues.push(issue(at(path, "actionType"), "Expected create, update or destroy", "type"));
+  if (typeof actionType !== "string" || !ACTION_TYPES.includes(actionType)) {
+    issues.push(issue(at(path, "actionType"), "Expected create, update or destroy", "type"));
+  }
   const version = fields["version"];
-  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) issues.push(issue(at(path, "version"), "Expected a positive integer", "type"));
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
+    issues.push(issue(at(path, "version"), "Expected a positive integer", "type"));
+  }
   const data = readJsonObject(...f("data"), issues);
   const changes = readJsonObject(...f("changes"), issues);
   const metadata = readJsonObject(...f("metadata"), issues);
@@ -288,14 +311,30 @@ function readEvent(json: unknown, path: string | undefined, issues: ValidationIs
   let actor: EventActor | null | undefined = null;
   if (fields["actor"] !== null) {
     const actorFields = readObject(...f("actor"), issues);
-    const type = actorFields === undefined ? undefined : readString(actorFields["type"], at(at(path, "actor"), "type"), issues);
-    const actorId = actorFields === undefined ? undefined : readString(actorFields["id"], at(at(path, "actor"), "id"), issues);
+    const type = actorFields === undefined
+      ? undefined
+      : readString(actorFields["type"], at(at(path, "actor"), "type"), issues);
+    const actorId = actorFields === undefined
+      ? undefined
+      : readString(actorFields["id"], at(at(path, "actor"), "id"), issues);
     actor = type === undefined || actorId === undefined ? undefined : { type, id: actorId };
   }
   if (issues.length > before) return undefined;
   return {
-    id: id!, position: position!, occurredAt: occurredAt!, resource: resource!, recordId: recordId!, action: action!,
-    actionType: actionType as ActionType, version: version as number, data: data!, changes: changes!, metadata: metadata!,
-    tenant: tenant!, correlationId: correlationId!, causationId: causationId!, actor: actor!,
+    id: id!,
+    position: position!,
+    occurredAt: occurredAt!,
+    resource: resource!,
+    recordId: recordId!,
+    action: action!,
+    actionType: actionType as ActionType,
+    version: version as number,
+    data: data!,
+    changes: changes!,
+    metadata: metadata!,
+    tenant: tenant!,
+    correlationId: correlationId!,
+    causationId: causationId!,
+    actor: actor!,
   };
 }

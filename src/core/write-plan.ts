@@ -8,22 +8,26 @@ import type { ActionDefinition } from "./action.ts";
 import type { ActionContext } from "./context.ts";
 import type { EventLog, LockKey } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
-import { newEventId, newUuidV7, isUlid } from "./ids.ts";
-import { jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length, type JsonObject } from "./json.ts";
+import { isUlid, newEventId, newUuidV7 } from "./ids.ts";
+import { type JsonObject, jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
 import type { AnyResource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
-import { validate, validationError, type AnySchema } from "./validation.ts";
+import { type AnySchema, validate, validationError } from "./validation.ts";
 import { canonicalRecordId, canonicalTenant, canonicalUuid } from "./canonical-id.ts";
 import { checkText } from "./well-formed-text.ts";
 import type { RecordId } from "./store-types.ts";
 import { isAttributeRef, isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
-  deleteRecordSql, insertRecordSql, updateRecordSql, type EventValues, type IgnoredCallValues, type WriteTarget,
+  deleteRecordSql,
+  type EventValues,
+  type IgnoredCallValues,
+  insertRecordSql,
+  updateRecordSql,
+  type WriteTarget,
 } from "../sql/write-statements.ts";
 import { lockRecordSql } from "../sql/lock-record.ts";
-
 
 /** A validated call, ready to be built into a write. */
 export interface PreparedCall {
@@ -100,7 +104,11 @@ export function writeTarget(resource: AnyResource): WriteTarget {
 }
 
 /** The attributes an action takes from its input (`accept`, `map`, or same-named keys). */
-export function inputToAttributes(resource: AnyResource, action: ActionDefinition<Record<string, unknown>, AnySchema>, input: unknown): Record<string, unknown> {
+export function inputToAttributes(
+  resource: AnyResource,
+  action: ActionDefinition<Record<string, unknown>, AnySchema>,
+  input: unknown,
+): Record<string, unknown> {
   if (action.options.map !== undefined) return { ...action.options.map(input as never) };
   const source = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
   const keys = action.options.accept ?? Object.keys(source).filter((k) => resource.attributeNames.includes(k));
@@ -123,15 +131,24 @@ function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant
  */
 export function newPrimaryKey(resource: AnyResource): string {
   switch (resource.primaryKey.generate) {
-    case "ulid": return newEventId();
-    case "uuidv7": return newUuidV7();
-    case "none": throw validationError(`${resource.name} needs its primary key in the input`, resource.primaryKey.attribute, "missing");
+    case "ulid":
+      return newEventId();
+    case "uuidv7":
+      return newUuidV7();
+    case "none":
+      throw validationError(
+        `${resource.name} needs its primary key in the input`,
+        resource.primaryKey.attribute,
+        "missing",
+      );
   }
 }
 
 /** A context id (correlation, causation) as text Postgres stores exactly. */
 function contextId(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.length === 0) throw validationError(`${path} must be a non-empty string`, path);
+  if (typeof value !== "string" || value.length === 0) {
+    throw validationError(`${path} must be a non-empty string`, path);
+  }
   checkText(value, path);
   return value;
 }
@@ -144,10 +161,21 @@ function contextId(value: unknown, path: string): string {
  * `MAX_JSON_DEPTH` are refused naming their path; UUID tenants and ids are canonicalized.
  * @throws {ValidationError} on invalid input, metadata, actor, context ids, record id or missing tenant
  */
-export async function prepareCall(log: EventLog, resource: AnyResource, actionName: string, id: RecordId | undefined, rawInput: unknown, ctx: ActionContext, now: Date, primaryKeyHint?: string): Promise<PreparedCall> {
+export async function prepareCall(
+  log: EventLog,
+  resource: AnyResource,
+  actionName: string,
+  id: RecordId | undefined,
+  rawInput: unknown,
+  ctx: ActionContext,
+  now: Date,
+  primaryKeyHint?: string,
+): Promise<PreparedCall> {
   const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
   if (action === undefined) throw new TypeError(`${resource.name} has no action "${actionName}"`);
-  if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) throw validationError("The event id must be a ULID", "eventId");
+  if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) {
+    throw validationError("The event id must be a ULID", "eventId");
+  }
   if (resource.tenant !== undefined && (ctx.tenant === undefined || ctx.tenant === null || ctx.tenant === "")) {
     throw validationError(`${resource.name} is multi-tenant: the call needs a tenant`, "tenant", "missing");
   }
@@ -156,9 +184,13 @@ export async function prepareCall(log: EventLog, resource: AnyResource, actionNa
   const tenant = tenantValue === undefined ? null : String(tenantValue);
   const actor = resolveActor(log, ctx.actor);
   const correlationId = ctx.correlationId === undefined ? newEventId() : contextId(ctx.correlationId, "correlationId");
-  const causationId = ctx.causationId === undefined || ctx.causationId === null ? null : contextId(ctx.causationId, "causationId");
+  const causationId = ctx.causationId === undefined || ctx.causationId === null
+    ? null
+    : contextId(ctx.causationId, "causationId");
   const metadata = toJson(ctx.metadata ?? {}, "metadata");
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) throw validationError("Metadata must be a JSON object", "metadata");
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+    throw validationError("Metadata must be a JSON object", "metadata");
+  }
   const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
   // The input is stored as the event's data: it must be JSON that round-trips exactly.
   toJson(input);
@@ -172,25 +204,45 @@ export async function prepareCall(log: EventLog, resource: AnyResource, actionNa
     const given = createAttributes[resource.primaryKey.attribute];
     if (given !== undefined && given !== null) primaryKey = canonicalRecordId(resource, given as SqlParam);
     else if (primaryKeyHint !== undefined) primaryKey = primaryKeyHint;
-    else if (resource.primaryKey.generate !== "none" || action.options.before === undefined) primaryKey = newPrimaryKey(resource);
-    else primaryKey = null; // left to the before hook; checked when the write is built
+    else if (resource.primaryKey.generate !== "none" || action.options.before === undefined) {
+      primaryKey = newPrimaryKey(resource);
+    } else primaryKey = null; // left to the before hook; checked when the write is built
   } else {
-    if (id === undefined || id === null || id === "") throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
+    if (id === undefined || id === null || id === "") {
+      throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
+    }
     primaryKey = canonicalRecordId(resource, id);
   }
   const recordId = primaryKey === null ? "" : String(primaryKey);
   return Object.freeze({
-    resource, actionName, action, tracked: resource.isTracked(actionName), ctx,
-    eventId: ctx.eventId ?? newEventId(), callerEventId: ctx.eventId !== undefined,
-    correlationId, causationId,
-    actor, tenant, tenantValue, metadata, input, inputAttributes, createAttributes, recordId, primaryKey,
+    resource,
+    actionName,
+    action,
+    tracked: resource.isTracked(actionName),
+    ctx,
+    eventId: ctx.eventId ?? newEventId(),
+    callerEventId: ctx.eventId !== undefined,
+    correlationId,
+    causationId,
+    actor,
+    tenant,
+    tenantValue,
+    metadata,
+    input,
+    inputAttributes,
+    createAttributes,
+    recordId,
+    primaryKey,
     lockKey: lockKeyFor(log, resource, actionName, tenant),
     occurredAt: now,
     needsRead: action.type === "update" && typeof action.options.change === "function",
   });
 }
 
-function changesOf(final: Record<string, unknown>, fromInput: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function changesOf(
+  final: Record<string, unknown>,
+  fromInput: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(final)) {
     if (!(key in fromInput) || !sameJson(value, fromInput[key])) changes[key] = value;
@@ -210,21 +262,37 @@ function ignoredValues(call: PreparedCall): IgnoredCallValues | null {
  */
 function stampedOf(values: Record<string, unknown>, candidates: readonly (string | undefined)[], now: Date): string[] {
   return [...new Set(candidates)].filter((a): a is string =>
-    a !== undefined && values[a] instanceof Date && (values[a] as Date).getTime() === now.getTime());
+    a !== undefined && values[a] instanceof Date && (values[a] as Date).getTime() === now.getTime()
+  );
 }
 
 function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
   if (!call.tracked) return null;
-  const parts = { input: jsonText(call.input ?? {}), changes: jsonText(changes, "changes"), metadata: jsonText(call.metadata) };
+  const parts = {
+    input: jsonText(call.input ?? {}),
+    changes: jsonText(changes, "changes"),
+    metadata: jsonText(call.metadata),
+  };
   const sizes = Object.entries(parts).map(([name, text]) => [name, utf8Length(text)] as const);
   if (sizes.reduce((sum, [, size]) => sum + size, 0) > MAX_EVENT_JSON_BYTES) {
     const largest = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
-    throw validationError(`The event of ${call.resource.name}.${call.actionName} is larger than ${MAX_EVENT_JSON_BYTES} bytes of JSON (data, changes and metadata)`, largest[0], "max_size");
+    throw validationError(
+      `The event of ${call.resource.name}.${call.actionName} is larger than ${MAX_EVENT_JSON_BYTES} bytes of JSON (data, changes and metadata)`,
+      largest[0],
+      "max_size",
+    );
   }
   return {
-    id: call.eventId, action: call.actionName, actionType: call.action.type,
-    version: call.action.version, data: parts.input, changes: parts.changes,
-    metadata: parts.metadata, tenant: call.tenant, correlationId: call.correlationId, causationId: call.causationId,
+    id: call.eventId,
+    action: call.actionName,
+    actionType: call.action.type,
+    version: call.action.version,
+    data: parts.input,
+    changes: parts.changes,
+    metadata: parts.metadata,
+    tenant: call.tenant,
+    correlationId: call.correlationId,
+    causationId: call.causationId,
     actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
   };
 }
@@ -249,7 +317,11 @@ function checkFragment(fragment: SqlFragment, path: string): void {
   }
 }
 
-async function runBefore(call: PreparedCall, attributes: Record<string, unknown>, record: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+async function runBefore(
+  call: PreparedCall,
+  attributes: Record<string, unknown>,
+  record: Record<string, unknown> | undefined,
+): Promise<Record<string, unknown>> {
   const before = call.action.options.before;
   if (before === undefined) return attributes;
   const adjusted = await before(attributes as never, { input: call.input, ctx: call.ctx, record } as never);
@@ -257,18 +329,26 @@ async function runBefore(call: PreparedCall, attributes: Record<string, unknown>
 }
 
 /** A create's attributes before key, tenant and timestamps: input, then `defaults`, then `change(input)`. */
-function createStart(action: ActionDefinition<Record<string, unknown>, AnySchema>, input: unknown, inputAttributes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function createStart(
+  action: ActionDefinition<Record<string, unknown>, AnySchema>,
+  input: unknown,
+  inputAttributes: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const attributes: Record<string, unknown> = { ...inputAttributes };
   const defaults = action.options.defaults;
   const defaultValues = typeof defaults === "function" ? defaults(input as never) : defaults ?? {};
   for (const [key, value] of Object.entries(defaultValues)) if (attributes[key] === undefined) attributes[key] = value;
-  if (typeof action.options.change === "function") Object.assign(attributes, (action.options.change as (i: unknown) => object)(input));
+  if (typeof action.options.change === "function") {
+    Object.assign(attributes, (action.options.change as (i: unknown) => object)(input));
+  }
   return attributes;
 }
 
 async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promise<BuiltWrite> {
   const { resource, action } = call;
-  let attributes: Record<string, unknown> = { ...(call.createAttributes ?? createStart(action, call.input, call.inputAttributes)) };
+  let attributes: Record<string, unknown> = {
+    ...(call.createAttributes ?? createStart(action, call.input, call.inputAttributes)),
+  };
   if (attributes[resource.primaryKey.attribute] === undefined || attributes[resource.primaryKey.attribute] === null) {
     if (call.primaryKey === null) delete attributes[resource.primaryKey.attribute];
     else attributes[resource.primaryKey.attribute] = call.primaryKey;
@@ -279,22 +359,40 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
   if (updatedAt !== undefined) attributes[updatedAt] = now;
   attributes = await runBefore(call, attributes, undefined);
   const key = attributes[resource.primaryKey.attribute];
-  if (key === undefined || key === null) throw validationError(`${resource.name} needs its primary key in the input`, resource.primaryKey.attribute, "missing");
+  if (key === undefined || key === null) {
+    throw validationError(
+      `${resource.name} needs its primary key in the input`,
+      resource.primaryKey.attribute,
+      "missing",
+    );
+  }
   // The event records ctx.tenant: a before hook may not file the record under another one.
   if (resource.tenant !== undefined && !sameJson(canonicalUuid(attributes[resource.tenant]), call.tenantValue)) {
     throw validationError(`${resource.name}.${call.actionName} may not change ${resource.tenant}`, resource.tenant);
   }
-  const final = await validate(resource.attributes, attributes, `record of ${resource.name}.${call.actionName}`) as Record<string, unknown>;
+  const final = await validate(
+    resource.attributes,
+    attributes,
+    `record of ${resource.name}.${call.actionName}`,
+  ) as Record<string, unknown>;
   checkWritten(final);
   const changes = changesOf(final, call.inputAttributes);
   const params: Record<string, SqlParam> = {};
-  for (const [key, value] of Object.entries(final)) if (value !== undefined) params[key] = toParam(resource, key, value);
+  for (const [key, value] of Object.entries(final)) {
+    if (value !== undefined) params[key] = toParam(resource, key, value);
+  }
   const event = eventValues(call, changes);
   const stampedAttributes = stampedOf(final, [createdAt, updatedAt], now);
   return {
     before: [],
-    statement: insertRecordSql(log, writeTarget(resource), params, event, { ignored: ignoredValues(call), stamped: stampedAttributes }),
-    event, changes: toJson(changes) as JsonObject, atomicAttributes: [], stampedAttributes,
+    statement: insertRecordSql(log, writeTarget(resource), params, event, {
+      ignored: ignoredValues(call),
+      stamped: stampedAttributes,
+    }),
+    event,
+    changes: toJson(changes) as JsonObject,
+    atomicAttributes: [],
+    stampedAttributes,
     primaryKey: params[resource.primaryKey.attribute] ?? null,
   };
 }
@@ -303,14 +401,23 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
  * Validate the attributes an update sets against the resource's schema (partially).
  * @throws {ValidationError} for unknown attributes or invalid values
  */
-export async function validateSet(resource: AnyResource, values: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+export async function validateSet(
+  resource: AnyResource,
+  values: Record<string, unknown>,
+  what: string,
+): Promise<Record<string, unknown>> {
   const unknown = Object.keys(values).filter((k) => !resource.attributeNames.includes(k));
   if (unknown.length > 0) throw validationError(`${what} sets an unknown attribute`, unknown[0]);
   const shape = v.partial(v.pick(resource.attributes, Object.keys(values) as never));
   return await validate(shape, values, what) as Record<string, unknown>;
 }
 
-async function buildUpdate(log: EventLog, call: PreparedCall, current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined, now: Date): Promise<BuiltWrite> {
+async function buildUpdate(
+  log: EventLog,
+  call: PreparedCall,
+  current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined,
+  now: Date,
+): Promise<BuiltWrite> {
   const { resource, action } = call;
   let set: Record<string, unknown> = { ...call.inputAttributes };
   const soft = action.type === "destroy" ? action.options.soft as string | undefined : undefined;
@@ -318,8 +425,13 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
     if (soft === undefined) {
       const event = eventValues(call, {});
       return {
-        before: [], statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)), event,
-        changes: {}, atomicAttributes: [], stampedAttributes: [], primaryKey: call.primaryKey,
+        before: [],
+        statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)),
+        event,
+        changes: {},
+        atomicAttributes: [],
+        stampedAttributes: [],
+        primaryKey: call.primaryKey,
       };
     }
     set = { ...set, [soft]: now };
@@ -341,20 +453,40 @@ async function buildUpdate(log: EventLog, call: PreparedCall, current: { record:
   for (const [key, value] of Object.entries(set)) {
     params[key] = isSqlFragment(value) ? value : toParam(resource, key, validated[key]);
   }
-  const changes = changesOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), call.inputAttributes);
+  const changes = changesOf(
+    Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)),
+    call.inputAttributes,
+  );
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
-  const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [soft, updatedAt], now);
+  const before = current === undefined
+    ? []
+    : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
+  const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [
+    soft,
+    updatedAt,
+  ], now);
   return {
     before,
-    statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, { ignored: ignoredValues(call), stamped: stampedAttributes }),
-    event, changes: toJson(changes) as JsonObject, atomicAttributes, stampedAttributes, primaryKey: call.primaryKey,
+    statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, {
+      ignored: ignoredValues(call),
+      stamped: stampedAttributes,
+    }),
+    event,
+    changes: toJson(changes) as JsonObject,
+    atomicAttributes,
+    stampedAttributes,
+    primaryKey: call.primaryKey,
   };
 }
 
-function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
-  const base = call.resource.tenant === undefined ? { id: call.primaryKey } : { id: call.primaryKey, tenant: call.tenant };
+function selector(
+  call: PreparedCall,
+  current: { lastPosition: bigint | null } | undefined,
+): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
+  const base = call.resource.tenant === undefined
+    ? { id: call.primaryKey }
+    : { id: call.primaryKey, tenant: call.tenant };
   return current === undefined ? base : { ...base, lastPosition: current.lastPosition };
 }
 
@@ -364,6 +496,11 @@ function selector(call: PreparedCall, current: { lastPosition: bigint | null } |
  * @param current the record read first, for change-function updates
  * @param now the clock value of this attempt (default: the one read at planning)
  */
-export function buildWrite(log: EventLog, call: PreparedCall, current?: { record: Record<string, unknown>; lastPosition: bigint | null }, now: Date = call.occurredAt): Promise<BuiltWrite> {
+export function buildWrite(
+  log: EventLog,
+  call: PreparedCall,
+  current?: { record: Record<string, unknown>; lastPosition: bigint | null },
+  now: Date = call.occurredAt,
+): Promise<BuiltWrite> {
   return call.action.type === "create" ? buildCreate(log, call, now) : buildUpdate(log, call, current, now);
 }

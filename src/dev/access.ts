@@ -55,7 +55,8 @@ function canonicalOrigin(origin: string): string {
   } catch {
     throw new TypeError("allowedOrigins holds a value that is not an origin such as http://localhost:5173");
   }
-  const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+  const bare = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" &&
+    url.password === "";
   if (url.origin === "null" || !bare || origin.endsWith("/")) {
     throw new TypeError("allowedOrigins holds a value that is not an origin such as http://localhost:5173");
   }
@@ -100,16 +101,25 @@ export function createAccess(options: AccessOptions): Access {
       const host = request.headers.get("host") ?? new URL(request.url).host;
       const hostname = hostnameOf(host)?.replace(/^\[(.*)\]$/, "$1").toLowerCase() ?? null;
       if (hostname === null || !(isLoopbackHost(hostname) || hosts.has(hostname))) {
-        throw new ProxyError(403, "this local server answers only requests for localhost (see its --allow-host option)");
+        throw new ProxyError(
+          403,
+          "this local server answers only requests for localhost (see its --allow-host option)",
+        );
       }
       const origin = request.headers.get("origin");
       if (origin !== null && !origins.has(origin)) {
-        throw new ProxyError(403, "this local server does not accept requests from this origin (see its --allow-origin option)");
+        throw new ProxyError(
+          403,
+          "this local server does not accept requests from this origin (see its --allow-origin option)",
+        );
       }
       if (needsToken && token !== undefined) {
         const sent = request.headers.get(TOKEN_HEADER) ?? new URL(request.url).searchParams.get("token");
         if (sent === null || !sameText(sent, token)) {
-          throw new ProxyError(401, `this local server needs its token, in the ${TOKEN_HEADER} header or the endpoint's ?token= parameter`);
+          throw new ProxyError(
+            401,
+            `this local server needs its token, in the ${TOKEN_HEADER} header or the endpoint's ?token= parameter`,
+          );
         }
       }
       return origin === null ? [] : [["Access-Control-Allow-Origin", origin], ["Vary", "Origin"]];

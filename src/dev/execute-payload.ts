@@ -4,10 +4,10 @@
  * @module
  */
 
-import { beginSql, type BatchOptions } from "./batch-options.ts";
+import { type BatchOptions, beginSql } from "./batch-options.ts";
 import { isCopyStatement } from "./copy-guard.ts";
 import { ProxyError } from "./errors.ts";
-import type { Statement, Payload } from "./request-body.ts";
+import type { Payload, Statement } from "./request-body.ts";
 import type { ResponseBudget } from "./response-budget.ts";
 import { ResultWriter } from "./result-writer.ts";
 import type { Session } from "./session.ts";

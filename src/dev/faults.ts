@@ -15,7 +15,11 @@
 export type FaultMode = "drop-after-commit" | "drop-before-commit" | "reset-before-execution" | "fail-before-execution";
 
 /** The modes whose connection is dropped without an answer. */
-export const DROPPING_FAULTS: ReadonlySet<FaultMode> = new Set(["drop-after-commit", "drop-before-commit", "reset-before-execution"]);
+export const DROPPING_FAULTS: ReadonlySet<FaultMode> = new Set([
+  "drop-after-commit",
+  "drop-before-commit",
+  "reset-before-execution",
+]);
 
 /** Faults that are on from the start (server options and CLI flags). */
 export interface FaultOptions {

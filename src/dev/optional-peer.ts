@@ -18,7 +18,10 @@ export class MissingPeerError extends Error {
   readonly feature: string;
 
   constructor(packageName: OptionalPeer, feature: string, options?: { cause?: unknown }) {
-    super(`${feature} needs the optional package ${packageName}, which is not installed: npm install ${packageName}`, options);
+    super(
+      `${feature} needs the optional package ${packageName}, which is not installed: npm install ${packageName}`,
+      options,
+    );
     this.name = "MissingPeerError";
     this.packageName = packageName;
     this.feature = feature;
@@ -54,7 +57,11 @@ export function isMissingPackage(error: unknown, packageName: string): boolean {
  * const { default: pg } = await loadOptionalPeer("pg", "the Postgres backend", () => import("pg"));
  * ```
  */
-export async function loadOptionalPeer<T>(packageName: OptionalPeer, feature: string, load: () => Promise<T>): Promise<T> {
+export async function loadOptionalPeer<T>(
+  packageName: OptionalPeer,
+  feature: string,
+  load: () => Promise<T>,
+): Promise<T> {
   try {
     return await load();
   } catch (error) {

@@ -6,7 +6,7 @@
  */
 
 import { isPostgresError, ProxyError } from "./errors.ts";
-import type { ResultWriter, FieldDescription } from "./result-writer.ts";
+import type { FieldDescription, ResultWriter } from "./result-writer.ts";
 import type { SessionStatement } from "./session.ts";
 
 /** The part of node-postgres's `Connection` a statement writes to. */

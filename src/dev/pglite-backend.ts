@@ -8,7 +8,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type { ConnectionInfo } from "./connection-string.ts";
 import { applySessionSettings } from "./pglite-settings.ts";
 import { loadOptionalPeer } from "./optional-peer.ts";
-import { PgliteSession, type PgliteLike } from "./pglite-session.ts";
+import { type PgliteLike, PgliteSession } from "./pglite-session.ts";
 import type { Backend } from "./session.ts";
 
 /** A PGlite instance to use, or the options to create one (in memory without `dataDir`). */
@@ -30,7 +30,11 @@ const FEATURE = "The PGlite backend of the local server (edge-events serve --pgl
  */
 export async function createPgliteBackend(option: PgliteOption): Promise<Backend> {
   const owned = !isInstance(option);
-  const { PGlite, protocol } = await loadOptionalPeer("@electric-sql/pglite", FEATURE, () => import("@electric-sql/pglite"));
+  const { PGlite, protocol } = await loadOptionalPeer(
+    "@electric-sql/pglite",
+    FEATURE,
+    () => import("@electric-sql/pglite"),
+  );
   let db: PgliteLike;
   if (isInstance(option)) {
     db = option;

@@ -9,7 +9,9 @@ import type { FieldDescription, ResultWriter } from "./result-writer.ts";
 import type { Session, SessionStatement } from "./session.ts";
 
 /** The subset of PGlite this server uses (also satisfied by `PGliteInterface`). */
-export type PgliteLike = Pick<PGlite, "execProtocol" | "runExclusive" | "close"> & { readonly waitReady?: Promise<void> };
+export type PgliteLike = Pick<PGlite, "execProtocol" | "runExclusive" | "close"> & {
+  readonly waitReady?: Promise<void>;
+};
 
 /**
  * PGlite's message serializer (`protocol.serialize`), passed in by the backend, which loads the

@@ -21,7 +21,13 @@ export function parseStartupOptions(options: string): Map<string, string> {
   const settings = new Map<string, string>();
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? "";
-    const pair = token === "-c" ? tokens[++i] : token.startsWith("-c") ? token.slice(2) : token.startsWith("--") ? token.slice(2) : undefined;
+    const pair = token === "-c"
+      ? tokens[++i]
+      : token.startsWith("-c")
+      ? token.slice(2)
+      : token.startsWith("--")
+      ? token.slice(2)
+      : undefined;
     const eq = pair?.indexOf("=") ?? -1;
     if (pair !== undefined && eq > 0) settings.set(pair.slice(0, eq).replaceAll("-", "_"), pair.slice(eq + 1));
   }

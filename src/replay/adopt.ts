@@ -10,10 +10,10 @@ import { jsonText } from "../core/json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { ReplayInProgressError, isEdgeEventsError, type StorageError } from "../core/errors.ts";
+import { isEdgeEventsError, ReplayInProgressError, type StorageError } from "../core/errors.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
-import { writePreludeSql, RECORD_ID_ALIAS } from "../sql/write-statements.ts";
+import { RECORD_ID_ALIAS, writePreludeSql } from "../sql/write-statements.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import type { EventStore } from "../core/store-types.ts";
 
@@ -39,10 +39,14 @@ export interface AdoptResult {
  */
 function recordedAttributes(resource: AnyResource, row: Row): Record<string, unknown> {
   const record = rowToRecord(resource, row);
-  const exact = (typeof row[ROW_JSON_ALIAS] === "string" ? JSON.parse(row[ROW_JSON_ALIAS]) : row[ROW_JSON_ALIAS]) as Record<string, unknown> | null;
+  const exact = (typeof row[ROW_JSON_ALIAS] === "string" ? JSON.parse(row[ROW_JSON_ALIAS]) : row[ROW_JSON_ALIAS]) as
+    | Record<string, unknown>
+    | null;
   for (const [attribute, value] of Object.entries(record)) {
     const text = exact?.[resource.columns[attribute]!];
-    if (value instanceof Date && typeof text === "string" && Date.parse(text) === value.getTime()) record[attribute] = text;
+    if (value instanceof Date && typeof text === "string" && Date.parse(text) === value.getTime()) {
+      record[attribute] = text;
+    }
   }
   return record;
 }
@@ -51,7 +55,9 @@ async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResu
   try {
     return await db.batch(statements);
   } catch (error) {
-    if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === REPLAY_IN_PROGRESS_SQLSTATE) {
+    if (
+      isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === REPLAY_IN_PROGRESS_SQLSTATE
+    ) {
       throw new ReplayInProgressError({ cause: error });
     }
     throw error;
@@ -60,7 +66,9 @@ async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResu
 
 function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null): LockKey {
   const lock = log.lock;
-  if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action: "adopt", tenant: tenant ?? undefined }));
+  if ("key" in lock) {
+    return validateLockKey(lock.key({ resource: resource.name, action: "adopt", tenant: tenant ?? undefined }));
+  }
   return lock.scope === "tenant" && tenant !== null ? tenantLockKey(tenant) : GLOBAL_LOCK_KEY;
 }
 
@@ -69,12 +77,22 @@ function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null):
  * row of `resource` that has no event yet. Idempotent: a second run adopts nothing.
  * Refused while a replay runs.
  */
-export async function adoptRows(log: EventLog, db: Executor, resource: AnyResource, options: AdoptOptions = {}, clock: () => Date = () => new Date()): Promise<AdoptResult> {
+export async function adoptRows(
+  log: EventLog,
+  db: Executor,
+  resource: AnyResource,
+  options: AdoptOptions = {},
+  clock: () => Date = () => new Date(),
+): Promise<AdoptResult> {
   const pageSize = options.pageSize ?? 500;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
+    throw new RangeError("pageSize must be an integer from 1 to 10000");
+  }
   const metadata = jsonText(options.metadata ?? { adopted: true });
   const target = {
-    resource: resource.name, table: resource.table, primaryKeyColumn: resource.columns[resource.primaryKey.attribute]!,
+    resource: resource.name,
+    table: resource.table,
+    primaryKeyColumn: resource.columns[resource.primaryKey.attribute]!,
     tenantColumn: resource.tenant === undefined ? undefined : resource.columns[resource.tenant],
   };
   let after: string | null = null;
@@ -90,12 +108,24 @@ export async function adoptRows(log: EventLog, db: Executor, resource: AnyResour
       const tenant = resource.tenant === undefined ? null : String(canonicalTenant(String(record[resource.tenant])));
       return {
         tenant,
-        event: { id: newEventId(), recordId: String(row[RECORD_ID_ALIAS]), tenant, correlationId, metadata, changes: jsonText(record) },
+        event: {
+          id: newEventId(),
+          recordId: String(row[RECORD_ID_ALIAS]),
+          tenant,
+          correlationId,
+          metadata,
+          changes: jsonText(record),
+        },
       };
     });
     // An adoption happens now, by the store's clock (the row's own timestamps stay in
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
-    const prelude = writePreludeSql(log, events.map((e) => lockKeyOf(log, resource, e.tenant)), events.map((e) => e.tenant), clock());
+    const prelude = writePreludeSql(
+      log,
+      events.map((e) => lockKeyOf(log, resource, e.tenant)),
+      events.map((e) => e.tenant),
+      clock(),
+    );
     const results = await send(db, [prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
     adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
@@ -117,6 +147,8 @@ export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
  * ```
  */
 export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult> {
-  if (store.resources.get(resource.name) !== resource) throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+  if (store.resources.get(resource.name) !== resource) {
+    throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+  }
   return adoptRows(store.log, store.db, resource, options, store.clock);
 }

@@ -10,7 +10,7 @@ import type { JsonObject } from "../core/json.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { toParam } from "../core/record-mapping.ts";
-import { validate, type AnySchema } from "../core/validation.ts";
+import { type AnySchema, validate } from "../core/validation.ts";
 import { inputToAttributes, validateSet, writeTarget } from "../core/write-plan.ts";
 import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
 import { findAction } from "../core/replay-routes.ts";
@@ -41,8 +41,14 @@ export class ApplyFailure extends Error {
  * action (found by name or alias), else adoption for `adopt` events.
  * @throws {ApplyFailure} when nothing answers the event
  */
-export function replayTargets(log: EventLog, resources: ReadonlyMap<string, AnyResource>, event: StoredEvent): { targets: ReplayTarget[]; routed: boolean } {
-  const override = log.replayOverrides.find((o) => o.resource === event.resource && o.action === event.action && o.versions.includes(event.version));
+export function replayTargets(
+  log: EventLog,
+  resources: ReadonlyMap<string, AnyResource>,
+  event: StoredEvent,
+): { targets: ReplayTarget[]; routed: boolean } {
+  const override = log.replayOverrides.find((o) =>
+    o.resource === event.resource && o.action === event.action && o.versions.includes(event.version)
+  );
   if (override !== undefined) {
     const targets = override.routeTo.map(([r, a]) => {
       const resource = resources.get(r)!;
@@ -85,7 +91,9 @@ function params(resource: AnyResource, values: Record<string, unknown>, changes:
     // A pinned timestamp keeps its stored text: a Date would cut the microseconds of a
     // database-computed value (an atomic `now()`), so the row would not come back identical.
     const stored = changes[key];
-    out[key] = param instanceof Date && typeof stored === "string" && Date.parse(stored) === param.getTime() ? stored : param;
+    out[key] = param instanceof Date && typeof stored === "string" && Date.parse(stored) === param.getTime()
+      ? stored
+      : param;
   }
   return out;
 }
@@ -94,9 +102,12 @@ function params(resource: AnyResource, values: Record<string, unknown>, changes:
 export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement {
   const selector = write.tenant === undefined ? { id: write.id } : { id: write.id, tenant: write.tenant };
   switch (write.kind) {
-    case "insert": return insertRecordSql(log, write.target, write.values, null);
-    case "update": return updateRecordSql(log, write.target, selector, write.values, null);
-    case "delete": return deleteRecordSql(log, write.target, selector, null);
+    case "insert":
+      return insertRecordSql(log, write.target, write.values, null);
+    case "update":
+      return updateRecordSql(log, write.target, selector, write.values, null);
+    case "delete":
+      return deleteRecordSql(log, write.target, selector, null);
   }
 }
 
@@ -118,11 +129,18 @@ export async function applyEvent(target: ReplayTarget, event: StoredEvent, route
     // A recorded null is a NULL column (an optional attribute left empty, then an atomic
     // result over it, or an adopted row): the schema may reject null for what a row stores
     // as absent, so it is bound as recorded, past validation.
-    const nulls = Object.fromEntries(Object.keys(recorded).filter((key) => recorded[key] === null).map((key) => [key, null]));
+    const nulls = Object.fromEntries(
+      Object.keys(recorded).filter((key) => recorded[key] === null).map((key) => [key, null]),
+    );
     for (const key of Object.keys(nulls)) delete recorded[key];
     const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
     const type = action?.type ?? "create";
-    const base = { resource, target: writeTarget(resource), id: event.recordId, tenant: resource.tenant === undefined ? undefined : event.tenant ?? undefined };
+    const base = {
+      resource,
+      target: writeTarget(resource),
+      id: event.recordId,
+      tenant: resource.tenant === undefined ? undefined : event.tenant ?? undefined,
+    };
     if (type === "create") {
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
@@ -144,7 +162,10 @@ export async function applyEvent(target: ReplayTarget, event: StoredEvent, route
 export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string };
 
 /** The writes of one event, or why it cannot be applied. */
-export async function planEvent(env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> }, event: StoredEvent): Promise<EventPlan> {
+export async function planEvent(
+  env: { readonly log: EventLog; readonly resources: ReadonlyMap<string, AnyResource> },
+  event: StoredEvent,
+): Promise<EventPlan> {
   try {
     const { targets, routed } = replayTargets(env.log, env.resources, event);
     const writes = await Promise.all(targets.map((t) => applyEvent(t, event, routed)));
@@ -154,4 +175,3 @@ export async function planEvent(env: { readonly log: EventLog; readonly resource
     throw error;
   }
 }
-

@@ -18,7 +18,9 @@ import type { ReplayScope } from "./replay-types.ts";
  */
 export function checkReplayScope(scope: ReplayScope): void {
   const { untilEventId, untilTime, tenant } = scope;
-  if (untilEventId !== undefined && !isUlid(untilEventId)) throw validationError("untilEventId must be an event id (a ULID)", "untilEventId");
+  if (untilEventId !== undefined && !isUlid(untilEventId)) {
+    throw validationError("untilEventId must be an event id (a ULID)", "untilEventId");
+  }
   if (untilTime !== undefined) {
     if (!(untilTime instanceof Date)) throw validationError("untilTime must be a Date", "untilTime", "type");
     checkStorableDate(untilTime, "untilTime");

@@ -28,7 +28,11 @@ export function isStale(error: unknown): boolean {
 
 /** The error of a call that lost its replay to another process. */
 export function lostReplay(replayId: string, cause?: unknown): ReplayConflictError {
-  return new ReplayConflictError("The replay was aborted, finished or continued elsewhere", replayId, cause === undefined ? {} : { cause });
+  return new ReplayConflictError(
+    "The replay was aborted, finished or continued elsewhere",
+    replayId,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**
@@ -37,7 +41,10 @@ export function lostReplay(replayId: string, cause?: unknown): ReplayConflictErr
  */
 function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }): Executor {
   const hold = holdForClearSql(env.log, replayId);
-  const send = async (statements: readonly SqlStatement[], options?: Parameters<Executor["batch"]>[1]): Promise<QueryResult[]> => {
+  const send = async (
+    statements: readonly SqlStatement[],
+    options?: Parameters<Executor["batch"]>[1],
+  ): Promise<QueryResult[]> => {
     try {
       return (await env.db.batch([hold, ...statements], options)).slice(1);
     } catch (error) {
@@ -48,7 +55,8 @@ function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }
   };
   return {
     kind: env.db.kind,
-    query: async <R extends Record<string, unknown>>(statement: SqlStatement) => (await send([statement]))[0] as QueryResult<R>,
+    query: async <R extends Record<string, unknown>>(statement: SqlStatement) =>
+      (await send([statement]))[0] as QueryResult<R>,
     batch: (statements, options) => send(statements, options),
   };
 }
@@ -60,7 +68,12 @@ function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }
  * first; statements it sends any other way are not protected.
  * @throws {ReplayConflictError} code `REPLAY_CONFLICT` when the replay moved on elsewhere
  */
-export async function clearForReplay(env: ReplayEnv, replayId: string, tenant: string | null, stats: CallStats): Promise<void> {
+export async function clearForReplay(
+  env: ReplayEnv,
+  replayId: string,
+  tenant: string | null,
+  stats: CallStats,
+): Promise<void> {
   const how = env.config.clear;
   if (how === undefined) return;
   if (typeof how === "function") {

@@ -19,7 +19,12 @@ import { laterAdoption } from "./superseded.ts";
  * resource and the record id); or why the database would refuse it, leaving the picture as
  * it was (the event's writes go in one batch, all or nothing).
  */
-async function track(env: ReplayEnv, live: Set<string>, event: StoredEvent, stats: CallStats): Promise<string | undefined> {
+async function track(
+  env: ReplayEnv,
+  live: Set<string>,
+  event: StoredEvent,
+  stats: CallStats,
+): Promise<string | undefined> {
   const { targets } = replayTargets(env.log, env.resources, event);
   const changed = new Map<string, boolean>();
   const exists = (key: string): boolean => changed.get(key) ?? live.has(key);
@@ -29,7 +34,9 @@ async function track(env: ReplayEnv, live: Set<string>, event: StoredEvent, stat
     if (type === "create" && exists(key)) return "the record it creates already exists";
     if (type !== "create" && !exists(key)) {
       const adoption = await laterAdoption(env, event, targets, stats);
-      return adoption === undefined ? "the record it changes does not exist" : `superseded by the adoption at position ${adoption}`;
+      return adoption === undefined
+        ? "the record it changes does not exist"
+        : `superseded by the adoption at position ${adoption}`;
     }
     if (type === "create") changed.set(key, true);
     else if (type === "destroy") changed.set(key, false);
@@ -59,8 +66,14 @@ export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<Re
     stats.roundTrips++;
   }
   const state: RunState = {
-    replayId: "", bounds: { targetPosition, tenant }, onError: options.onError ?? "stop",
-    pageSize: pageSizeOf(env.config, options.pageSize), lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
+    replayId: "",
+    bounds: { targetPosition, tenant },
+    onError: options.onError ?? "stop",
+    pageSize: pageSizeOf(env.config, options.pageSize),
+    lastPosition: 0n,
+    applied: 0,
+    skipped: 0,
+    routed: 0,
   };
   const live = new Set<string>();
   for (;;) {
@@ -86,4 +99,3 @@ export async function dryRun(env: ReplayEnv, options: ReplayOptions): Promise<Re
   }
   return { ...result(state, stats, true), dryRun: true };
 }
-

@@ -8,7 +8,7 @@
  */
 import type { SqlParam, SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
-import { toJson, type JsonObject, type JsonValue } from "../core/json.ts";
+import { type JsonObject, type JsonValue, toJson } from "../core/json.ts";
 import { jsonAttributes } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import { bulkDeleteSql, bulkInsertSql, bulkUpdateSql } from "../sql/bulk-writes.ts";
@@ -57,15 +57,22 @@ function fold(f: Folded, write: ReplayWrite): boolean {
     case "delete":
       if (f.postdelete || (f.predelete && f.insert === undefined)) return false;
       if (f.insert !== undefined) f.postdelete = true;
-      else { f.update = undefined; f.predelete = true; }
+      else {
+        f.update = undefined;
+        f.predelete = true;
+      }
       return true;
   }
 }
 
 function start(write: ReplayWrite): Folded {
   return {
-    first: write, predelete: write.kind === "delete", insert: write.kind === "insert" ? { ...write.values } : undefined,
-    update: write.kind === "update" ? { ...write.values } : undefined, postdelete: false, softDeleted: write.kind === "update" && setsSoftDelete(write),
+    first: write,
+    predelete: write.kind === "delete",
+    insert: write.kind === "insert" ? { ...write.values } : undefined,
+    update: write.kind === "update" ? { ...write.values } : undefined,
+    postdelete: false,
+    softDeleted: write.kind === "update" && setsSoftDelete(write),
   };
 }
 
@@ -77,13 +84,17 @@ function jsonOf(resource: AnyResource, attribute: string, value: SqlParam): Json
 function row(write: ReplayWrite, values: Readonly<Record<string, SqlParam>>): JsonObject {
   const out: JsonObject = {};
   const { target, resource } = write;
-  for (const [attribute, value] of Object.entries(values)) out[target.columns[attribute]!] = jsonOf(resource, attribute, value);
+  for (const [attribute, value] of Object.entries(values)) {
+    out[target.columns[attribute]!] = jsonOf(resource, attribute, value);
+  }
   out[target.columns[target.primaryKey]!] ??= write.id;
   if (target.tenant !== undefined) out[target.columns[target.tenant]!] ??= write.tenant ?? null;
   return out;
 }
 
-function grouped(items: readonly { write: ReplayWrite; values: Readonly<Record<string, SqlParam>> }[]): Map<string, typeof items[number][]> {
+function grouped(
+  items: readonly { write: ReplayWrite; values: Readonly<Record<string, SqlParam>> }[],
+): Map<string, typeof items[number][]> {
   const groups = new Map<string, typeof items[number][]>();
   for (const item of items) {
     const key = Object.keys(item.values).sort().join("\u0000");
@@ -105,7 +116,9 @@ export function foldPageSql(log: EventLog, writes: readonly ReplayWrite[]): SqlS
     else if (!fold(found, write)) return undefined;
   }
   const tables = new Map<string, Folded[]>();
-  for (const f of records.values()) tables.set(f.first.resource.name, [...(tables.get(f.first.resource.name) ?? []), f]);
+  for (const f of records.values()) {
+    tables.set(f.first.resource.name, [...(tables.get(f.first.resource.name) ?? []), f]);
+  }
   const out: SqlStatement[] = [];
   for (const folded of tables.values()) {
     const { target } = folded[0]!.first;

@@ -3,7 +3,13 @@
  * batch with its checkpoint, stop or skip on bad events, finish or hand back a cursor.
  * @module
  */
-import { EdgeEventsError, isEdgeEventsError, ReplayAlreadyRunningError, ReplayError, type StorageError } from "../core/errors.ts";
+import {
+  EdgeEventsError,
+  isEdgeEventsError,
+  ReplayAlreadyRunningError,
+  ReplayError,
+  type StorageError,
+} from "../core/errors.ts";
 import type { SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { rowToEvent } from "../core/record-mapping.ts";
@@ -11,23 +17,40 @@ import type { StoredEvent } from "../core/stored-event.ts";
 import { validationError } from "../core/validation.ts";
 import { checkReplayScope } from "./check-scope.ts";
 import {
-  checkpointSql, countEventsInScopeSql, eventPageSql, eventPositionSql, exclusiveFenceSql, finishReplaySql,
-  insertReplaySql, noteReplayErrorSql, replayByIdSql, runningReplaySql,
+  checkpointSql,
+  countEventsInScopeSql,
+  eventPageSql,
+  eventPositionSql,
+  exclusiveFenceSql,
+  finishReplaySql,
+  insertReplaySql,
+  noteReplayErrorSql,
+  replayByIdSql,
+  runningReplaySql,
 } from "../sql/replay-statements.ts";
-import { planEvent, replayWriteSql, type EventPlan } from "./apply-event.ts";
+import { type EventPlan, planEvent, replayWriteSql } from "./apply-event.ts";
 import { clearForReplay, clearStatements, isStale, lostReplay } from "./clear.ts";
 import { requestBytes, statementBytes } from "./request-size.ts";
 import { supersedingAdoption } from "./superseded.ts";
 import { foldPageSql } from "./fold-page.ts";
 import type { ReplayOptions, ReplayResult, ReplayScope } from "./replay-types.ts";
-import { newStats, pageSizeOf, result, DEFAULT_PAGE_SIZE, type CallStats, type RunState } from "./run-state.ts";
+import { type CallStats, DEFAULT_PAGE_SIZE, newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
 import { dryRun } from "./dry-run.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import type { ReplayEnv } from "./replay-env.ts";
 
-async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip", pageSize: number, stats: CallStats): Promise<RunState> {
+async function start(
+  env: ReplayEnv,
+  scope: ReplayScope,
+  onError: "stop" | "skip",
+  pageSize: number,
+  stats: CallStats,
+): Promise<RunState> {
   if (env.config.clear === undefined) {
-    throw new EdgeEventsError("REPLAY_NOT_CONFIGURED", 'Replay needs a clear strategy: set replay.clear to "tracked-tables" or a function on the store');
+    throw new EdgeEventsError(
+      "REPLAY_NOT_CONFIGURED",
+      'Replay needs a clear strategy: set replay.clear to "tracked-tables" or a function on the store',
+    );
   }
   const tenant = scope.tenant === undefined ? null : String(canonicalTenant(scope.tenant));
   let target: bigint | null = null;
@@ -39,8 +62,16 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
   }
   const untilTime = scope.untilTime ?? null;
   const replayId = newEventId();
-  const options = JSON.stringify({ untilEventId: scope.untilEventId ?? null, untilTime: untilTime?.toISOString() ?? null, onError, pageSize });
-  const statements = [exclusiveFenceSql(env.log), insertReplaySql(env.log, replayId, tenant, target, options, untilTime)];
+  const options = JSON.stringify({
+    untilEventId: scope.untilEventId ?? null,
+    untilTime: untilTime?.toISOString() ?? null,
+    onError,
+    pageSize,
+  });
+  const statements = [
+    exclusiveFenceSql(env.log),
+    insertReplaySql(env.log, replayId, tenant, target, options, untilTime),
+  ];
   if (env.config.clear === "tracked-tables") statements.push(...clearStatements(env, tenant));
   let results;
   try {
@@ -56,13 +87,27 @@ async function start(env: ReplayEnv, scope: ReplayScope, onError: "stop" | "skip
   if (typeof env.config.clear === "function") await clearForReplay(env, replayId, tenant, stats);
   const targetPosition = BigInt(results[1]!.rows[0]!["target_position"] as bigint);
   return {
-    replayId, bounds: { targetPosition, tenant }, onError, pageSize, lastPosition: 0n, applied: 0, skipped: 0, routed: 0,
+    replayId,
+    bounds: { targetPosition, tenant },
+    onError,
+    pageSize,
+    lastPosition: 0n,
+    applied: 0,
+    skipped: 0,
+    routed: 0,
     eventsInScope: undefined,
   };
 }
 
-function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined, onError: "stop" | "skip" | undefined): RunState {
-  const options = (typeof row["options"] === "string" ? JSON.parse(row["options"]) : row["options"]) as Record<string, unknown>;
+function stateFromRow(
+  row: Record<string, unknown>,
+  pageSize: number | undefined,
+  onError: "stop" | "skip" | undefined,
+): RunState {
+  const options = (typeof row["options"] === "string" ? JSON.parse(row["options"]) : row["options"]) as Record<
+    string,
+    unknown
+  >;
   return {
     replayId: String(row["replay_id"]),
     bounds: {
@@ -79,11 +124,21 @@ function stateFromRow(row: Record<string, unknown>, pageSize: number | undefined
   };
 }
 
-async function load(env: ReplayEnv, replayId: string | undefined, stats: CallStats, pageSize: number | undefined, onError: "stop" | "skip" | undefined): Promise<RunState> {
-  const result = await env.db.query(replayId === undefined ? runningReplaySql(env.log) : replayByIdSql(env.log, replayId));
+async function load(
+  env: ReplayEnv,
+  replayId: string | undefined,
+  stats: CallStats,
+  pageSize: number | undefined,
+  onError: "stop" | "skip" | undefined,
+): Promise<RunState> {
+  const result = await env.db.query(
+    replayId === undefined ? runningReplaySql(env.log) : replayByIdSql(env.log, replayId),
+  );
   stats.roundTrips++;
   const row = result.rows[0];
-  if (row === undefined) throw new ReplayError(replayId === undefined ? "No replay is running" : "No replay has that cursor");
+  if (row === undefined) {
+    throw new ReplayError(replayId === undefined ? "No replay is running" : "No replay has that cursor");
+  }
   if (row["status"] !== "running") throw new ReplayError(`That replay is ${String(row["status"])}, not running`);
   const state = stateFromRow(row, pageSize, onError);
   // Before any page committed, clear again (the previous call may have died before its
@@ -94,22 +149,51 @@ async function load(env: ReplayEnv, replayId: string | undefined, stats: CallSta
 }
 
 function failureMessage(error: unknown): string {
-  if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "EEN01") return "the record it changes does not exist";
+  if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "EEN01") {
+    return "the record it changes does not exist";
+  }
   return error instanceof Error ? error.message : "the database refused it";
 }
 
-async function stop(env: ReplayEnv, state: RunState, event: StoredEvent, reason: string, cause?: unknown): Promise<never> {
-  const message = `Event at position ${event.position} (${event.resource}.${event.action} v${event.version}) could not be applied: ${reason}`;
+async function stop(
+  env: ReplayEnv,
+  state: RunState,
+  event: StoredEvent,
+  reason: string,
+  cause?: unknown,
+): Promise<never> {
+  const message =
+    `Event at position ${event.position} (${event.resource}.${event.action} v${event.version}) could not be applied: ${reason}`;
   await env.db.query(noteReplayErrorSql(env.log, state.replayId, message)).catch(() => undefined);
-  throw new ReplayError(message, { position: event.position, eventId: event.id, ...(cause === undefined ? {} : { cause }) });
+  throw new ReplayError(message, {
+    position: event.position,
+    eventId: event.id,
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** The checkpoint update of a page, which also holds the replay's row for the rest of its batch. */
-function checkpointOf(env: ReplayEnv, state: RunState, to: bigint, applied: number, skipped: number, routed: number): SqlStatement {
+function checkpointOf(
+  env: ReplayEnv,
+  state: RunState,
+  to: bigint,
+  applied: number,
+  skipped: number,
+  routed: number,
+): SqlStatement {
   return checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
 }
 
-async function commit(env: ReplayEnv, state: RunState, statements: SqlStatement[], to: bigint, applied: number, skipped: number, routed: number, stats: CallStats): Promise<void> {
+async function commit(
+  env: ReplayEnv,
+  state: RunState,
+  statements: SqlStatement[],
+  to: bigint,
+  applied: number,
+  skipped: number,
+  routed: number,
+  stats: CallStats,
+): Promise<void> {
   try {
     // The checkpoint first: it locks the replay's row, so pages and clears of this replay
     // queue on that one row, and a lost race is found before any write runs.
@@ -140,7 +224,9 @@ function refusedByDatabase(error: unknown): boolean {
 async function assertStillOurs(env: ReplayEnv, state: RunState, stats: CallStats): Promise<void> {
   const row = (await env.db.query(replayByIdSql(env.log, state.replayId))).rows[0];
   stats.roundTrips++;
-  if (row?.["status"] !== "running" || BigInt(row["last_position"] as bigint) !== state.lastPosition) throw lostReplay(state.replayId);
+  if (row?.["status"] !== "running" || BigInt(row["last_position"] as bigint) !== state.lastPosition) {
+    throw lostReplay(state.replayId);
+  }
 }
 
 /** A page's write request stays under this many bytes unless the store says otherwise. */
@@ -152,8 +238,16 @@ const DEFAULT_MAX_BATCH_BYTES = 4_194_304; // 4 MiB, a literal: a bundle that do
  * largest way the page is sent. The rest is read again as the next page, so a page of large
  * events never exceeds the request limit of an HTTP driver.
  */
-function fittingEvents(env: ReplayEnv, state: RunState, events: readonly StoredEvent[], plans: readonly EventPlan[], maxBytes: number): number {
-  let bytes = requestBytes([checkpointOf(env, state, events[events.length - 1]!.position, events.length, events.length, events.length)]);
+function fittingEvents(
+  env: ReplayEnv,
+  state: RunState,
+  events: readonly StoredEvent[],
+  plans: readonly EventPlan[],
+  maxBytes: number,
+): number {
+  let bytes = requestBytes([
+    checkpointOf(env, state, events[events.length - 1]!.position, events.length, events.length, events.length),
+  ]);
   for (const [i, plan] of plans.entries()) {
     if ("writes" in plan) bytes += plan.writes.reduce((n, w) => n + statementBytes(replayWriteSql(env.log, w)), 0);
     if (bytes > maxBytes && i > 0) return i;
@@ -162,7 +256,13 @@ function fittingEvents(env: ReplayEnv, state: RunState, events: readonly StoredE
 }
 
 /** Apply one page: one batch, or event by event to find the one the database refuses. */
-async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[], plans: EventPlan[], stats: CallStats): Promise<void> {
+async function applyPage(
+  env: ReplayEnv,
+  state: RunState,
+  events: StoredEvent[],
+  plans: EventPlan[],
+  stats: CallStats,
+): Promise<void> {
   const firstBad = plans.findIndex((p) => "failure" in p);
   if (firstBad !== -1 && state.onError === "stop") {
     if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), plans.slice(0, firstBad), stats);
@@ -177,12 +277,28 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
   const maxBytes = env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   const to = events[events.length - 1]!.position;
   // A fold can encode larger than the statements one by one (JSON escaped twice): then it is not sent.
-  const foldFits = folded !== undefined && requestBytes([checkpointOf(env, state, to, applied, events.length - applied, routed), ...folded]) <= maxBytes;
-  const attempts = !foldFits ? [writes.map((w) => replayWriteSql(env.log, w))] : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
+  const foldFits = folded !== undefined &&
+    requestBytes([checkpointOf(env, state, to, applied, events.length - applied, routed), ...folded]) <= maxBytes;
+  const attempts = !foldFits
+    ? [writes.map((w) => replayWriteSql(env.log, w))]
+    : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
   for (const attempt of attempts) {
     try {
-      await commit(env, state, typeof attempt === "function" ? attempt() : attempt, to, applied, events.length - applied, routed, stats);
-      plans.forEach((p, i) => { if ("failure" in p) stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure }); });
+      await commit(
+        env,
+        state,
+        typeof attempt === "function" ? attempt() : attempt,
+        to,
+        applied,
+        events.length - applied,
+        routed,
+        stats,
+      );
+      plans.forEach((p, i) => {
+        if ("failure" in p) {
+          stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure });
+        }
+      });
       return;
     } catch (error) {
       // A lost answer may hide a commit, and a moved checkpoint is not ours to go on from:
@@ -200,7 +316,16 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
       continue;
     }
     try {
-      await commit(env, state, plan.writes.map((w) => replayWriteSql(env.log, w)), event.position, 1, 0, plan.routed ? 1 : 0, stats);
+      await commit(
+        env,
+        state,
+        plan.writes.map((w) => replayWriteSql(env.log, w)),
+        event.position,
+        1,
+        0,
+        plan.routed ? 1 : 0,
+        stats,
+      );
     } catch (error) {
       // A network failure or a lost answer is never the event's fault: stop, resumable.
       if (!refusedByDatabase(error)) throw error;
@@ -208,7 +333,11 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
       const adoption = await supersedingAdoption(env, event, error, stats);
       if (adoption !== undefined) {
         await commit(env, state, [], event.position, 0, 1, 0, stats);
-        stats.skippedEvents.push({ position: event.position, eventId: event.id, reason: `superseded by the adoption at position ${adoption}` });
+        stats.skippedEvents.push({
+          position: event.position,
+          eventId: event.id,
+          reason: `superseded by the adoption at position ${adoption}`,
+        });
         continue;
       }
       const reason = failureMessage(error);
@@ -222,16 +351,26 @@ async function applyPage(env: ReplayEnv, state: RunState, events: StoredEvent[],
 /** Events in scope not yet applied or skipped: counted once per replay, then kept on its row. */
 async function remainingOf(env: ReplayEnv, state: RunState, stats: CallStats): Promise<number> {
   if (state.eventsInScope === undefined) {
-    state.eventsInScope = Number((await env.db.query(countEventsInScopeSql(env.log, state.replayId, state.bounds))).rows[0]!["count"]);
+    state.eventsInScope = Number(
+      (await env.db.query(countEventsInScopeSql(env.log, state.replayId, state.bounds))).rows[0]!["count"],
+    );
     stats.roundTrips++;
   }
   return Math.max(0, state.eventsInScope - state.applied - state.skipped);
 }
 
-async function loop(env: ReplayEnv, state: RunState, stats: CallStats, deadline: number, options: Pick<ReplayOptions, "signal" | "onProgress">): Promise<ReplayResult> {
+async function loop(
+  env: ReplayEnv,
+  state: RunState,
+  stats: CallStats,
+  deadline: number,
+  options: Pick<ReplayOptions, "signal" | "onProgress">,
+): Promise<ReplayResult> {
   stats.remaining = await remainingOf(env, state, stats);
   for (;;) {
-    if (options.signal?.aborted === true || (stats.pages > 0 && Date.now() >= deadline)) return result(state, stats, false);
+    if (options.signal?.aborted === true || (stats.pages > 0 && Date.now() >= deadline)) {
+      return result(state, stats, false);
+    }
     const page = await env.db.query(eventPageSql(env.log, state.bounds, state.lastPosition, state.pageSize));
     stats.roundTrips++;
     if (page.rows.length === 0) {
@@ -263,7 +402,10 @@ export async function runReplay(env: ReplayEnv, options: ReplayOptions = {}): Pr
 }
 
 /** Run one bounded step of a replay; pass the returned `replayId` as the next cursor. */
-export async function runReplayStep(env: ReplayEnv, options: { cursor?: string; budgetMs: number; onError?: "stop" | "skip"; pageSize?: number } & ReplayScope): Promise<ReplayResult> {
+export async function runReplayStep(
+  env: ReplayEnv,
+  options: { cursor?: string; budgetMs: number; onError?: "stop" | "skip"; pageSize?: number } & ReplayScope,
+): Promise<ReplayResult> {
   if (!(options.budgetMs > 0)) throw new RangeError("budgetMs must be positive");
   checkReplayScope(options);
   const pageSize = options.pageSize === undefined ? undefined : pageSizeOf(env.config, options.pageSize);

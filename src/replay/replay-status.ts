@@ -69,7 +69,10 @@ function asDate(value: unknown): Date {
 
 /** The status of a replay from its state row (as {@link replayStatusSql} selects it). */
 export function statusFromRow(row: Record<string, unknown>): ReplayStatus {
-  const options = (typeof row["options"] === "string" ? JSON.parse(row["options"]) : row["options"] ?? {}) as Record<string, unknown>;
+  const options = (typeof row["options"] === "string" ? JSON.parse(row["options"]) : row["options"] ?? {}) as Record<
+    string,
+    unknown
+  >;
   const status = String(row["status"]) as ReplayStatusName;
   if (!STATUSES.includes(status)) throw new TypeError("Unknown replay status in the replay state table");
   return {
@@ -85,7 +88,9 @@ export function statusFromRow(row: Record<string, unknown>): ReplayStatus {
     applied: Number(row["applied"]),
     skipped: Number(row["skipped"]),
     routed: Number(row["routed"]),
-    eventsInScope: options["eventsInScope"] === undefined || options["eventsInScope"] === null ? null : Number(options["eventsInScope"]),
+    eventsInScope: options["eventsInScope"] === undefined || options["eventsInScope"] === null
+      ? null
+      : Number(options["eventsInScope"]),
     startedAt: asDate(row["started_at"]),
     updatedAt: asDate(row["updated_at"]),
     finishedAt: row["finished_at"] === null || row["finished_at"] === undefined ? null : asDate(row["finished_at"]),
@@ -98,7 +103,10 @@ export function statusFromRow(row: Record<string, unknown>): ReplayStatus {
  * null when there is none. One query; writes nothing. The replay state belongs to the log, not
  * to a tenant (as `replay()` and `abortReplay()` do).
  */
-export async function replayStatus(env: ReplayStatusEnv, options: ReplayStatusOptions = {}): Promise<ReplayStatus | null> {
+export async function replayStatus(
+  env: ReplayStatusEnv,
+  options: ReplayStatusOptions = {},
+): Promise<ReplayStatus | null> {
   const row = (await env.db.query(replayStatusSql(env.log, options.replayId))).rows[0];
   return row === undefined ? null : statusFromRow(row);
 }

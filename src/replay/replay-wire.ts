@@ -4,7 +4,7 @@
  * Here and not in core: core does not depend on replay.
  * @module
  */
-import { dateToJson, type DateJson, positionToJson, type PositionJson } from "../core/wire.ts";
+import { type DateJson, dateToJson, type PositionJson, positionToJson } from "../core/wire.ts";
 import type { ReplayStatus, ReplayStatusName } from "./replay-status.ts";
 import type { ReplayResult } from "./replay-types.ts";
 
@@ -65,11 +65,23 @@ export interface ReplayStatusJson {
  */
 export function replayResultToJson(result: ReplayResult): ReplayResultJson {
   return {
-    replayId: result.replayId, applied: result.applied, skipped: result.skipped, routed: result.routed,
-    lastPosition: positionToJson(result.lastPosition), targetPosition: positionToJson(result.targetPosition),
-    remaining: result.remaining, elapsedMs: result.elapsedMs, done: result.done,
-    skippedEvents: result.skippedEvents.map((skip) => ({ position: positionToJson(skip.position), eventId: skip.eventId, reason: skip.reason })),
-    roundTrips: result.roundTrips, pages: result.pages, dryRun: result.dryRun,
+    replayId: result.replayId,
+    applied: result.applied,
+    skipped: result.skipped,
+    routed: result.routed,
+    lastPosition: positionToJson(result.lastPosition),
+    targetPosition: positionToJson(result.targetPosition),
+    remaining: result.remaining,
+    elapsedMs: result.elapsedMs,
+    done: result.done,
+    skippedEvents: result.skippedEvents.map((skip) => ({
+      position: positionToJson(skip.position),
+      eventId: skip.eventId,
+      reason: skip.reason,
+    })),
+    roundTrips: result.roundTrips,
+    pages: result.pages,
+    dryRun: result.dryRun,
   };
 }
 
@@ -86,11 +98,22 @@ export function replayResultToJson(result: ReplayResult): ReplayResultJson {
  */
 export function replayStatusToJson(status: ReplayStatus): ReplayStatusJson {
   return {
-    replayId: status.replayId, status: status.status, tenant: status.tenant, untilEventId: status.untilEventId,
-    untilTime: status.untilTime === null ? null : dateToJson(status.untilTime), onError: status.onError, pageSize: status.pageSize,
-    targetPosition: positionToJson(status.targetPosition), lastPosition: positionToJson(status.lastPosition),
-    applied: status.applied, skipped: status.skipped, routed: status.routed, eventsInScope: status.eventsInScope,
-    startedAt: dateToJson(status.startedAt), updatedAt: dateToJson(status.updatedAt),
-    finishedAt: status.finishedAt === null ? null : dateToJson(status.finishedAt), error: status.error,
+    replayId: status.replayId,
+    status: status.status,
+    tenant: status.tenant,
+    untilEventId: status.untilEventId,
+    untilTime: status.untilTime === null ? null : dateToJson(status.untilTime),
+    onError: status.onError,
+    pageSize: status.pageSize,
+    targetPosition: positionToJson(status.targetPosition),
+    lastPosition: positionToJson(status.lastPosition),
+    applied: status.applied,
+    skipped: status.skipped,
+    routed: status.routed,
+    eventsInScope: status.eventsInScope,
+    startedAt: dateToJson(status.startedAt),
+    updatedAt: dateToJson(status.updatedAt),
+    finishedAt: status.finishedAt === null ? null : dateToJson(status.finishedAt),
+    error: status.error,
   };
 }

@@ -13,11 +13,22 @@ interface SchemaNode {
   readonly options?: readonly SchemaNode[];
 }
 
-const WRAPPERS = new Set(["optional", "exact_optional", "nullable", "nullish", "non_nullable", "non_nullish", "non_optional", "undefinedable"]);
+const WRAPPERS = new Set([
+  "optional",
+  "exact_optional",
+  "nullable",
+  "nullish",
+  "non_nullable",
+  "non_nullish",
+  "non_optional",
+  "undefinedable",
+]);
 
 function unwrap(node: SchemaNode | undefined): SchemaNode | undefined {
   let current = node;
-  while (current?.type !== undefined && WRAPPERS.has(current.type) && current.wrapped !== undefined) current = current.wrapped;
+  while (current?.type !== undefined && WRAPPERS.has(current.type) && current.wrapped !== undefined) {
+    current = current.wrapped;
+  }
   return current;
 }
 
@@ -36,11 +47,17 @@ export function revive(schema: unknown, value: JsonValue | undefined): unknown {
   const node = unwrap(schema as SchemaNode | undefined);
   if (node === undefined || value === null || value === undefined) return value;
   switch (node.type) {
-    case "date": return typeof value === "string" ? new Date(value) : value;
-    case "bigint": return typeof value === "string" && /^-?\d+$/.test(value) ? BigInt(value) : value;
-    case "blob": case "instance": return typeof value === "string" && value.startsWith("\\x") ? hexToBytes(value) : value;
-    case "array": return Array.isArray(value) ? value.map((item) => revive(node.item, item)) : value;
-    case "union": case "variant": {
+    case "date":
+      return typeof value === "string" ? new Date(value) : value;
+    case "bigint":
+      return typeof value === "string" && /^-?\d+$/.test(value) ? BigInt(value) : value;
+    case "blob":
+    case "instance":
+      return typeof value === "string" && value.startsWith("\\x") ? hexToBytes(value) : value;
+    case "array":
+      return Array.isArray(value) ? value.map((item) => revive(node.item, item)) : value;
+    case "union":
+    case "variant": {
       const dated = node.options?.some((o) => unwrap(o)?.type === "date");
       return dated && typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : value;
     }

@@ -34,17 +34,28 @@ export const DEFAULT_PAGE_SIZE = 1000;
 /** The page size to use: the call's, else the store's, else the default. */
 export function pageSizeOf(config: ReplayConfig, given: number | undefined): number {
   const size = given ?? config.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new RangeError("pageSize must be an integer from 1 to 10000");
+  if (!Number.isInteger(size) || size < 1 || size > 10_000) {
+    throw new RangeError("pageSize must be an integer from 1 to 10000");
+  }
   return size;
 }
 
 /** The result of a call from its state. */
 export function result(state: RunState, stats: CallStats, done: boolean): ReplayResult {
   return {
-    replayId: state.replayId, applied: state.applied, skipped: state.skipped, routed: state.routed,
-    lastPosition: state.lastPosition, targetPosition: state.bounds.targetPosition, remaining: stats.remaining,
-    elapsedMs: Date.now() - stats.started, done, skippedEvents: stats.skippedEvents, roundTrips: stats.roundTrips,
-    pages: stats.pages, dryRun: false,
+    replayId: state.replayId,
+    applied: state.applied,
+    skipped: state.skipped,
+    routed: state.routed,
+    lastPosition: state.lastPosition,
+    targetPosition: state.bounds.targetPosition,
+    remaining: stats.remaining,
+    elapsedMs: Date.now() - stats.started,
+    done,
+    skippedEvents: stats.skippedEvents,
+    roundTrips: stats.roundTrips,
+    pages: stats.pages,
+    dryRun: false,
   };
 }
 
@@ -52,4 +63,3 @@ export function result(state: RunState, stats: CallStats, done: boolean): Replay
 export function newStats(): CallStats {
   return { started: Date.now(), roundTrips: 0, pages: 0, remaining: 0, skippedEvents: [] };
 }
-

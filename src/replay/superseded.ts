@@ -12,7 +12,7 @@ import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { NOT_FOUND_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { laterAdoptionSql } from "../sql/replay-statements.ts";
-import { replayTargets, type ReplayTarget } from "./apply-event.ts";
+import { type ReplayTarget, replayTargets } from "./apply-event.ts";
 import type { CallStats } from "./run-state.ts";
 
 /** What the lookup needs from the store. */
@@ -27,11 +27,17 @@ interface SupersedeEnv {
  * an update or destroy, and each target's record (the event's record id, in the target's
  * resource) has an adoption after the event. The latest such position; undefined otherwise.
  */
-export async function laterAdoption(env: SupersedeEnv, event: StoredEvent, targets: readonly ReplayTarget[], stats: CallStats): Promise<bigint | undefined> {
+export async function laterAdoption(
+  env: SupersedeEnv,
+  event: StoredEvent,
+  targets: readonly ReplayTarget[],
+  stats: CallStats,
+): Promise<bigint | undefined> {
   if (targets.length === 0 || targets.some((t) => (t.action?.type ?? "create") === "create")) return undefined;
   let latest: bigint | undefined;
   for (const target of targets) {
-    const row = (await env.db.query(laterAdoptionSql(env.log, target.resource.name, event.recordId, event.position))).rows[0];
+    const row =
+      (await env.db.query(laterAdoptionSql(env.log, target.resource.name, event.recordId, event.position))).rows[0];
     stats.roundTrips++;
     if (row === undefined) return undefined;
     const position = BigInt(row["position"] as bigint);
@@ -41,7 +47,12 @@ export async function laterAdoption(env: SupersedeEnv, event: StoredEvent, targe
 }
 
 /** For an event the database refused because a record it changes is missing: {@link laterAdoption}. */
-export async function supersedingAdoption(env: SupersedeEnv, event: StoredEvent, error: unknown, stats: CallStats): Promise<bigint | undefined> {
+export async function supersedingAdoption(
+  env: SupersedeEnv,
+  event: StoredEvent,
+  error: unknown,
+  stats: CallStats,
+): Promise<bigint | undefined> {
   if ((error as StorageError).sqlState !== NOT_FOUND_SQLSTATE) return undefined;
   return await laterAdoption(env, event, replayTargets(env.log, env.resources, event).targets, stats);
 }

@@ -25,7 +25,9 @@ function column(target: WriteTarget, attribute: string): string {
 /** How a bulk update or delete finds its rows: primary key, tenant, and not soft-destroyed. */
 function matchRows(target: WriteTarget): string {
   const conditions = [`r.${column(target, target.primaryKey)} = v.${column(target, target.primaryKey)}`];
-  if (target.tenant !== undefined) conditions.push(`r.${column(target, target.tenant)} = v.${column(target, target.tenant)}`);
+  if (target.tenant !== undefined) {
+    conditions.push(`r.${column(target, target.tenant)} = v.${column(target, target.tenant)}`);
+  }
   for (const soft of target.softDeleteAttributes) conditions.push(`r.${column(target, soft)} IS NULL`);
   return conditions.join(" AND ");
 }
@@ -33,16 +35,27 @@ function matchRows(target: WriteTarget): string {
 /**
  * Insert rows. `rows` are keyed by column name and hold every column in `attributes`.
  */
-export function bulkInsertSql(target: WriteTarget, attributes: readonly string[], rows: readonly JsonObject[]): SqlStatement {
+export function bulkInsertSql(
+  target: WriteTarget,
+  attributes: readonly string[],
+  rows: readonly JsonObject[],
+): SqlStatement {
   const columns = attributes.map((a) => column(target, a)).join(", ");
-  return statement(`INSERT INTO ${target.table.sql} (${columns}) SELECT ${columns} FROM ${rowSource(target)}`, [JSON.stringify(rows)]);
+  return statement(`INSERT INTO ${target.table.sql} (${columns}) SELECT ${columns} FROM ${rowSource(target)}`, [
+    JSON.stringify(rows),
+  ]);
 }
 
 /**
  * Set `attributes` on existing rows (matched by primary key and tenant, not soft-destroyed).
  * Raises the not-found SQLSTATE unless every row was there.
  */
-export function bulkUpdateSql(log: EventLog, target: WriteTarget, attributes: readonly string[], rows: readonly JsonObject[]): SqlStatement {
+export function bulkUpdateSql(
+  log: EventLog,
+  target: WriteTarget,
+  attributes: readonly string[],
+  rows: readonly JsonObject[],
+): SqlStatement {
   const set = attributes.map((a) => `${column(target, a)} = v.${column(target, a)}`).join(", ");
   return statement(
     `WITH v AS (SELECT * FROM ${rowSource(target)}), ` +

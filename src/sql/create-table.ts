@@ -3,7 +3,7 @@
  * @module
  */
 import type { SqlStatement } from "../core/executor.ts";
-import { quoteIdentifier, validateIdentifier, type TableName } from "./identifier.ts";
+import { quoteIdentifier, type TableName, validateIdentifier } from "./identifier.ts";
 import { statement } from "./statement.ts";
 
 /** One column of {@link createTableSql}. */

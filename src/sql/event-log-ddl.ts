@@ -84,7 +84,9 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
     ["occurred_at_idx", `"occurred_at"`],
     ["correlation_idx", `"correlation_id"`],
     ["tx_idx", `"tx_id", "position"`],
-    ...Object.values(log.actors).map((a): [string, string] => [`${a.column}_idx`, `${quoteIdentifier(a.column)}, "position"`]),
+    ...Object.values(log.actors).map((
+      a,
+    ): [string, string] => [`${a.column}_idx`, `${quoteIdentifier(a.column)}, "position"`]),
   ];
   for (const [suffix, columns] of indexes) {
     texts.push(`CREATE INDEX IF NOT EXISTS ${indexName(log, suffix)} ON ${t} (${columns})`);
@@ -117,7 +119,9 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  "finished_at" timestamptz,\n` +
       `  "error" text\n` +
       `)`,
-    `CREATE UNIQUE INDEX IF NOT EXISTS ${indexName(log, "replay_running_idx")} ON ${r} ((true)) WHERE "status" = 'running'`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${
+      indexName(log, "replay_running_idx")
+    } ON ${r} ((true)) WHERE "status" = 'running'`,
   );
   // The ids of ignored calls (which write no event), so that a resend is recognized; written
   // by the ignored write's own statement and expired by age (see write-statements.ts).

@@ -8,8 +8,18 @@ import { validateIdentifier } from "./identifier.ts";
 
 /** Suffixes of the names derived from every event table (`<table>_<suffix>`). */
 const FIXED_SUFFIXES: readonly string[] = Object.freeze([
-  "record_idx", "tenant_idx", "occurred_at_idx", "correlation_idx", "tx_idx", "immutable", "no_truncate",
-  "replay_running_idx", "idempotency_idx", "assert_writable", "begin_write", "expect",
+  "record_idx",
+  "tenant_idx",
+  "occurred_at_idx",
+  "correlation_idx",
+  "tx_idx",
+  "immutable",
+  "no_truncate",
+  "replay_running_idx",
+  "idempotency_idx",
+  "assert_writable",
+  "begin_write",
+  "expect",
 ]);
 
 /**

@@ -59,10 +59,15 @@ export function sql<TRefs extends string = never>(
   ...values: (SqlParam | AttributeRef<TRefs> | SqlFragment<TRefs>)[]
 ): SqlFragment<TRefs> {
   for (const part of strings) {
-    if (FORBIDDEN.test(part)) throw new TypeError("SQL fragments may not contain ';', comments, $n placeholders or dollar quotes");
+    if (FORBIDDEN.test(part)) {
+      throw new TypeError("SQL fragments may not contain ';', comments, $n placeholders or dollar quotes");
+    }
   }
   return Object.freeze({
-    kind: "sql-fragment", strings: Object.freeze([...strings]), values: Object.freeze([...values]), [FRAGMENT_BRAND]: true,
+    kind: "sql-fragment",
+    strings: Object.freeze([...strings]),
+    values: Object.freeze([...values]),
+    [FRAGMENT_BRAND]: true,
   });
 }
 
@@ -79,7 +84,8 @@ export function ref<TName extends string>(attribute: TName): AttributeRef<TName>
 
 /** Whether a value is an {@link SqlFragment} made by {@link sql} (not a look-alike object from input). */
 export function isSqlFragment(value: unknown): value is SqlFragment {
-  return typeof value === "object" && value !== null && (value as { [FRAGMENT_BRAND]?: unknown })[FRAGMENT_BRAND] === true;
+  return typeof value === "object" && value !== null &&
+    (value as { [FRAGMENT_BRAND]?: unknown })[FRAGMENT_BRAND] === true;
 }
 
 /** Whether a value is an {@link AttributeRef} made by {@link ref}. */

@@ -16,7 +16,9 @@ const MAX_IDENTIFIER_BYTES = 63;
  * @throws {TypeError} when the name is not a valid identifier
  */
 export function validateIdentifier(name: string, what = "identifier"): string {
-  if (typeof name !== "string" || !IDENTIFIER.test(name) || new TextEncoder().encode(name).length > MAX_IDENTIFIER_BYTES) {
+  if (
+    typeof name !== "string" || !IDENTIFIER.test(name) || new TextEncoder().encode(name).length > MAX_IDENTIFIER_BYTES
+  ) {
     throw new TypeError(
       `Invalid ${what}: use letters, digits and underscores, not starting with a digit, at most ${MAX_IDENTIFIER_BYTES} bytes`,
     );

@@ -16,6 +16,8 @@ import type { WriteTarget } from "./write-statements.ts";
 export function lockRecordSql(target: WriteTarget, id: SqlParam, tenant: SqlParam | undefined): SqlStatement {
   const params = new ParamList();
   const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(id)}`];
-  if (target.tenant !== undefined) conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(tenant ?? null)}`);
+  if (target.tenant !== undefined) {
+    conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(tenant ?? null)}`);
+  }
   return params.build(`SELECT 1 FROM ${target.table.sql} WHERE ${conditions.join(" AND ")} FOR UPDATE`);
 }

@@ -44,7 +44,9 @@ export interface ReadFeedFilter {
 const HORIZON = `"tx_id" < pg_snapshot_xmin(pg_current_snapshot())`;
 
 function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError("limit must be an integer from 1 to 10000");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new RangeError("limit must be an integer from 1 to 10000");
+  }
 }
 
 function tenantCondition(params: ParamList, tenant: TenantFilter): string[] {
@@ -69,7 +71,11 @@ export function readEventsSql(log: EventLog, filter: ReadEventsFilter = {}, hori
   if (filter.resource !== undefined) conditions.push(`"resource" = ${params.add(filter.resource)}::text`);
   if (filter.recordId !== undefined) conditions.push(`"record_id" = ${params.add(filter.recordId)}::text`);
   conditions.push(...tenantCondition(params, filter.tenant));
-  return params.build(`SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${params.add(limit)}::int`);
+  return params.build(
+    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${
+      params.add(limit)
+    }::int`,
+  );
 }
 
 /**
@@ -86,12 +92,16 @@ export function readFeedSql(log: EventLog, filter: ReadFeedFilter = {}, horizon 
   checkLimit(limit);
   const params = new ParamList();
   const after = filter.after ?? { txId: "0", position: 0n };
-  const conditions = [`("tx_id", "position") > (${params.add(after.txId)}::xid8, ${params.add(after.position)}::bigint)`];
+  const conditions = [
+    `("tx_id", "position") > (${params.add(after.txId)}::xid8, ${params.add(after.position)}::bigint)`,
+  ];
   if (horizon) conditions.push(HORIZON);
   if (filter.resource !== undefined) conditions.push(`"resource" = ${params.add(filter.resource)}::text`);
   conditions.push(...tenantCondition(params, filter.tenant));
   return params.build(
-    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "tx_id", "position" LIMIT ${params.add(limit)}::int`,
+    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "tx_id", "position" LIMIT ${
+      params.add(limit)
+    }::int`,
   );
 }
 

@@ -68,13 +68,22 @@ export function exclusiveFenceSql(log: EventLog): SqlStatement {
  * out: the last position of the log, at most `targetPosition`, and with `untilTime` the last
  * one at or before that time (see {@link targetPositionQuery}). Returns the target position.
  */
-export function insertReplaySql(log: EventLog, replayId: string, tenant: string | null, targetPosition: bigint | null, options: string, untilTime: Date | null = null): SqlStatement {
+export function insertReplaySql(
+  log: EventLog,
+  replayId: string,
+  tenant: string | null,
+  targetPosition: bigint | null,
+  options: string,
+  untilTime: Date | null = null,
+): SqlStatement {
   const params = new ParamList();
   const values = [params.add(replayId), params.add(tenant), params.add(options)];
   const target = targetPositionQuery(log, { position: targetPosition, untilTime, tenant }, params);
   return params.build(
     `INSERT INTO ${log.replayStateTable.sql} ("replay_id", "tenant", "status", "options", "target_position") ` +
-      `VALUES (${values[0]}::text, ${values[1]}::text, 'running', ${values[2]}::jsonb, ${target}) RETURNING "target_position"`,
+      `VALUES (${values[0]}::text, ${values[1]}::text, 'running', ${
+        values[2]
+      }::jsonb, ${target}) RETURNING "target_position"`,
   );
 }
 
@@ -129,7 +138,9 @@ export function eventPageSql(log: EventLog, bounds: ReplayBounds, afterPosition:
   const params = new ParamList();
   const conditions = [`"position" > ${params.add(afterPosition)}::bigint`, ...boundConditions(bounds, params)];
   return params.build(
-    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${params.add(limit)}::int`,
+    `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "position" LIMIT ${
+      params.add(limit)
+    }::int`,
   );
 }
 
@@ -145,7 +156,12 @@ export interface CheckpointDelta {
  * Move the checkpoint from `fromPosition` to `delta.lastPosition`. Raises the stale SQLSTATE
  * when the replay is no longer running or another process moved the checkpoint first.
  */
-export function checkpointSql(log: EventLog, replayId: string, fromPosition: bigint, delta: CheckpointDelta): SqlStatement {
+export function checkpointSql(
+  log: EventLog,
+  replayId: string,
+  fromPosition: bigint,
+  delta: CheckpointDelta,
+): SqlStatement {
   return statement(
     `WITH moved AS (UPDATE ${log.replayStateTable.sql} SET "last_position" = $1::bigint, ` +
       `"applied" = "applied" + $2::bigint, "skipped" = "skipped" + $3::bigint, "routed" = "routed" + $4::bigint, ` +
@@ -222,13 +238,22 @@ export const ROW_JSON_ALIAS = "__ee_row";
  * Rows of a resource that no create event describes (rows written before edge-events, even
  * if actions changed them since), in primary-key order after `afterKey`, each also as jsonb.
  */
-export function unadoptedRowsSql(log: EventLog, target: AdoptTarget, afterKey: string | null, limit: number): SqlStatement {
+export function unadoptedRowsSql(
+  log: EventLog,
+  target: AdoptTarget,
+  afterKey: string | null,
+  limit: number,
+): SqlStatement {
   const params = new ParamList();
   const pk = `r.${quoteIdentifier(target.primaryKeyColumn)}`;
   const after = afterKey === null ? "" : ` AND ${pk}::text > ${params.add(afterKey)}::text`;
   return params.build(
-    `SELECT r.*, ${pk}::text AS "__ee_record_id", to_jsonb(r) AS ${quoteIdentifier(ROW_JSON_ALIAS)} FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
-      `WHERE e."resource" = ${params.add(target.resource)}::text AND e."record_id" = ${pk}::text AND e."action_type" = 'create')${after} ` +
+    `SELECT r.*, ${pk}::text AS "__ee_record_id", to_jsonb(r) AS ${
+      quoteIdentifier(ROW_JSON_ALIAS)
+    } FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
+      `WHERE e."resource" = ${
+        params.add(target.resource)
+      }::text AND e."record_id" = ${pk}::text AND e."action_type" = 'create')${after} ` +
       `ORDER BY ${pk}::text LIMIT ${params.add(limit)}::int`,
   );
 }

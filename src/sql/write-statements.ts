@@ -66,7 +66,9 @@ const STAMP = `current_setting('${OCCURRED_AT_SETTING}')`;
 function stampOf(target: WriteTarget, attribute: string, params: ParamList): string {
   const column = target.columns[attribute];
   if (column === undefined) throw new TypeError(`Unknown attribute "${attribute}" of ${target.resource}`);
-  return `(jsonb_populate_record(NULL::${target.table.sql}, jsonb_build_object(${params.add(column)}::text, ${STAMP}))).${quoteIdentifier(column)}`;
+  return `(jsonb_populate_record(NULL::${target.table.sql}, jsonb_build_object(${
+    params.add(column)
+  }::text, ${STAMP}))).${quoteIdentifier(column)}`;
 }
 
 /** The two int32 keys of the fence lock of a log: writes share it, a replay start takes it alone. */
@@ -85,7 +87,12 @@ export function fenceLockKey(log: EventLog): readonly [number, number] {
  * text, which puts every bigint key before every pair, so the function takes the bigint keys,
  * then the pairs, in exactly the order earlier versions took them one statement each.
  */
-export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants: readonly (string | null)[], clock: Date): SqlStatement {
+export function writePreludeSql(
+  log: EventLog,
+  keys: readonly LockKey[],
+  tenants: readonly (string | null)[],
+  clock: Date,
+): SqlStatement {
   const unique = new Map(keys.map((k) => [typeof k === "bigint" ? `b${k}` : `p${k[0]},${k[1]}`, k]));
   const bigints: bigint[] = [];
   const pairsA: number[] = [];
@@ -97,8 +104,18 @@ export function writePreludeSql(log: EventLog, keys: readonly LockKey[], tenants
   }
   const [fenceA, fenceB] = fenceLockKey(log);
   return statement(
-    `SELECT ${derivedName(log, "begin_write")}($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[], $7::timestamptz)`,
-    [fenceA, fenceB, Object.freeze(bigints), Object.freeze(pairsA), Object.freeze(pairsB), Object.freeze([...new Set(tenants)]), clock],
+    `SELECT ${
+      derivedName(log, "begin_write")
+    }($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[], $7::timestamptz)`,
+    [
+      fenceA,
+      fenceB,
+      Object.freeze(bigints),
+      Object.freeze(pairsA),
+      Object.freeze(pairsB),
+      Object.freeze([...new Set(tenants)]),
+      clock,
+    ],
   );
 }
 
@@ -107,9 +124,29 @@ export function fenceCheckSql(log: EventLog, tenant: string | null): SqlStatemen
   return statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]);
 }
 
-function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, params: ParamList, atomic: readonly string[], stamped: readonly string[]): string {
-  const columns = ["id", "occurred_at", "resource", "record_id", "action", "action_type", "version", "data", "changes",
-    "metadata", "tenant", "correlation_id", "causation_id"];
+function eventInsert(
+  log: EventLog,
+  target: WriteTarget,
+  event: EventValues,
+  params: ParamList,
+  atomic: readonly string[],
+  stamped: readonly string[],
+): string {
+  const columns = [
+    "id",
+    "occurred_at",
+    "resource",
+    "record_id",
+    "action",
+    "action_type",
+    "version",
+    "data",
+    "changes",
+    "metadata",
+    "tenant",
+    "correlation_id",
+    "causation_id",
+  ];
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
   // bigint results go to `changes` as decimal strings, as toJson writes them: a JSON number
   // would lose digits beyond 2^53 and would not revive as a bigint on replay.
@@ -118,13 +155,25 @@ function eventInsert(log: EventLog, target: WriteTarget, event: EventValues, par
     return `CASE WHEN pg_typeof(${column}) = 'bigint'::regtype THEN to_jsonb(${column}::text) ELSE to_jsonb(${column}) END`;
   };
   // Stamped timestamps are pinned in `changes` as the stamp's text, like the event's time.
-  const computed = [...stamped.map((a) => `${params.add(a)}::text, ${STAMP}`), ...atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`)];
+  const computed = [
+    ...stamped.map((a) => `${params.add(a)}::text, ${STAMP}`),
+    ...atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`),
+  ];
   const atomicChanges = computed.length === 0 ? "" : ` || jsonb_build_object(${computed.join(", ")})`;
   const values = [
-    `${params.add(event.id)}::text`, `${STAMP}::timestamptz`, `${params.add(target.resource)}::text`, pk,
-    `${params.add(event.action)}::text`, `${params.add(event.actionType)}::text`, `${params.add(event.version)}::int`,
-    `${params.add(event.data)}::jsonb`, `${params.add(event.changes)}::jsonb${atomicChanges}`, `${params.add(event.metadata)}::jsonb`,
-    `${params.add(event.tenant)}::text`, `${params.add(event.correlationId)}::text`, `${params.add(event.causationId)}::text`,
+    `${params.add(event.id)}::text`,
+    `${STAMP}::timestamptz`,
+    `${params.add(target.resource)}::text`,
+    pk,
+    `${params.add(event.action)}::text`,
+    `${params.add(event.actionType)}::text`,
+    `${params.add(event.version)}::int`,
+    `${params.add(event.data)}::jsonb`,
+    `${params.add(event.changes)}::jsonb${atomicChanges}`,
+    `${params.add(event.metadata)}::jsonb`,
+    `${params.add(event.tenant)}::text`,
+    `${params.add(event.correlationId)}::text`,
+    `${params.add(event.causationId)}::text`,
   ];
   if (event.actor !== null) {
     columns.push(event.actor.column);
@@ -152,7 +201,9 @@ export const EXPIRED_IDS_PER_WRITE = 8;
 function ignoredInsert(log: EventLog, target: WriteTarget, call: IgnoredCallValues, params: ParamList): string {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
   return `INSERT INTO ${log.idempotencyTable.sql} ("id", "resource", "record_id", "action", "tenant", "data") ` +
-    `SELECT ${params.add(call.id)}::text, ${params.add(target.resource)}::text, ${pk}, ${params.add(call.action)}::text, ` +
+    `SELECT ${params.add(call.id)}::text, ${params.add(target.resource)}::text, ${pk}, ${
+      params.add(call.action)
+    }::text, ` +
     `${params.add(call.tenant)}::text, ${params.add(call.data)}::jsonb FROM written AS w RETURNING 1`;
 }
 
@@ -171,8 +222,14 @@ function expiredDelete(log: EventLog, params: ParamList): string {
 type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
 
 function finish(
-  log: EventLog, target: WriteTarget, body: string, appended: Appended, code: string, params: ParamList,
-  atomic: readonly string[] = [], stamped: readonly string[] = [],
+  log: EventLog,
+  target: WriteTarget,
+  body: string,
+  appended: Appended,
+  code: string,
+  params: ParamList,
+  atomic: readonly string[] = [],
+  stamped: readonly string[] = [],
 ): SqlStatement {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
@@ -180,17 +237,26 @@ function finish(
   const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
   let ctes = `WITH written AS (${body})`;
   if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic, stamped)})`;
-  if (ignored !== null) ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
-  const check = `${expect}(EXISTS (SELECT 1 FROM ${event !== null ? "event" : ignored !== null ? "ignored" : "written"}), ${params.add(code)}::text)`;
+  if (ignored !== null) {
+    ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
+  }
+  const check = `${expect}(EXISTS (SELECT 1 FROM ${
+    event !== null ? "event" : ignored !== null ? "ignored" : "written"
+  }), ${params.add(code)}::text)`;
   // A call's id names one call, in the event table or in the idempotency table: a write whose
   // id the other table holds fails as a duplicate key would (the runner then looks it up).
   const other = event !== null ? log.idempotencyTable.sql : log.table.sql;
   const id = event?.id ?? ignored?.id;
-  const unused = id === undefined ? "" :
-    `, ${expect}(NOT EXISTS (SELECT 1 FROM ${other} WHERE "id" = ${params.add(id)}::text), ${params.add(ID_TAKEN_SQLSTATE)}::text) AS "__ee_unused"`;
+  const unused = id === undefined
+    ? ""
+    : `, ${expect}(NOT EXISTS (SELECT 1 FROM ${other} WHERE "id" = ${params.add(id)}::text), ${
+      params.add(ID_TAKEN_SQLSTATE)
+    }::text) AS "__ee_unused"`;
   const select = event === null
     ? `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
-    : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${quoteIdentifier(POSITION_ALIAS)}, ${STAMP} AS ${quoteIdentifier(OCCURRED_AT_ALIAS)} ` +
+    : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${
+      quoteIdentifier(POSITION_ALIAS)
+    }, ${STAMP} AS ${quoteIdentifier(OCCURRED_AT_ALIAS)} ` +
       `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
   return params.build(`${ctes} ${select}`);
 }
@@ -216,14 +282,20 @@ function appendedOf(event: EventValues | null, ignored: IgnoredCallValues | null
  * {@link writePreludeSql}.
  */
 export function insertRecordSql(
-  log: EventLog, target: WriteTarget, attributes: Readonly<Record<string, SqlParam>>, event: EventValues | null,
+  log: EventLog,
+  target: WriteTarget,
+  attributes: Readonly<Record<string, SqlParam>>,
+  event: EventValues | null,
   extra: WriteExtras = {},
 ): SqlStatement {
   const stamped = extra.stamped ?? [];
   const params = new ParamList();
   const names = [...new Set([...Object.keys(attributes), ...stamped])];
-  const body = `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
-    `VALUES (${names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")}) RETURNING *`;
+  const body =
+    `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
+    `VALUES (${
+      names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")
+    }) RETURNING *`;
   return finish(log, target, body, appendedOf(event, extra.ignored ?? null), NOT_FOUND_SQLSTATE, params, [], stamped);
 }
 
@@ -242,12 +314,16 @@ export interface RecordSelector {
 
 function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
   const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(selector.id)}`];
-  if (target.tenant !== undefined) conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(selector.tenant ?? null)}`);
+  if (target.tenant !== undefined) {
+    conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(selector.tenant ?? null)}`);
+  }
   for (const soft of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[soft]!)} IS NULL`);
   if (selector.lastPosition !== undefined) {
     const pk = `${target.table.sql}.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
-    conditions.push(`(SELECT max("position") FROM ${log.table.sql} WHERE "resource" = ${params.add(target.resource)}::text ` +
-      `AND "record_id" = ${pk}) IS NOT DISTINCT FROM ${params.add(selector.lastPosition)}::bigint`);
+    conditions.push(
+      `(SELECT max("position") FROM ${log.table.sql} WHERE "resource" = ${params.add(target.resource)}::text ` +
+        `AND "record_id" = ${pk}) IS NOT DISTINCT FROM ${params.add(selector.lastPosition)}::bigint`,
+    );
   }
   return conditions.join(" AND ");
 }
@@ -259,8 +335,12 @@ function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelecto
  * attributes are set to the batch's stamp (see {@link insertRecordSql}).
  */
 export function updateRecordSql(
-  log: EventLog, target: WriteTarget, selector: RecordSelector, set: Readonly<Record<string, SqlParam | SqlFragment>>,
-  event: EventValues | null, extra: WriteExtras = {},
+  log: EventLog,
+  target: WriteTarget,
+  selector: RecordSelector,
+  set: Readonly<Record<string, SqlParam | SqlFragment>>,
+  event: EventValues | null,
+  extra: WriteExtras = {},
 ): SqlStatement {
   const stamped = extra.stamped ?? [];
   const params = new ParamList();
@@ -270,15 +350,22 @@ export function updateRecordSql(
     return quoteIdentifier(c);
   };
   const assignments = Object.entries(set).filter(([a]) => !stamped.includes(a)).map(([a, value]) =>
-    `${column(a)} = ${isSqlFragment(value) ? `(${renderFragment(value, column, (p) => params.add(p))})` : params.add(value)}`);
+    `${column(a)} = ${
+      isSqlFragment(value) ? `(${renderFragment(value, column, (p) => params.add(p))})` : params.add(value)
+    }`
+  );
   for (const a of stamped) assignments.push(`${column(a)} = ${stampOf(target, a, params)}`);
   if (assignments.length === 0) {
     // Nothing to set: still touch the row so that RETURNING yields it and the event is written.
     const pk = column(target.primaryKey);
     assignments.push(`${pk} = ${pk}`);
   }
-  const body = `UPDATE ${target.table.sql} SET ${assignments.join(", ")} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  const atomic = Object.entries(set).filter(([a, value]) => isSqlFragment(value) && !stamped.includes(a)).map(([a]) => a);
+  const body = `UPDATE ${target.table.sql} SET ${assignments.join(", ")} WHERE ${
+    whereRecord(log, target, selector, params)
+  } RETURNING *`;
+  const atomic = Object.entries(set).filter(([a, value]) => isSqlFragment(value) && !stamped.includes(a)).map(([a]) =>
+    a
+  );
   const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
   return finish(log, target, body, appendedOf(event, extra.ignored ?? null), code, params, atomic, stamped);
 }
@@ -287,10 +374,23 @@ export function updateRecordSql(
  * Delete a record and, when `event` is given, append its event (else, when `ignored` is
  * given, record the ignored call's id).
  */
-export function deleteRecordSql(log: EventLog, target: WriteTarget, selector: RecordSelector, event: EventValues | null, ignored: IgnoredCallValues | null = null): SqlStatement {
+export function deleteRecordSql(
+  log: EventLog,
+  target: WriteTarget,
+  selector: RecordSelector,
+  event: EventValues | null,
+  ignored: IgnoredCallValues | null = null,
+): SqlStatement {
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  return finish(log, target, body, appendedOf(event, ignored), selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE, params);
+  return finish(
+    log,
+    target,
+    body,
+    appendedOf(event, ignored),
+    selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE,
+    params,
+  );
 }
 
 /** The ids of ignored calls, with what each call was (the runner compares a resend with it). */
@@ -299,13 +399,19 @@ export function readIgnoredCallsSql(log: EventLog, ids: readonly string[]): SqlS
 }
 
 /** Read a live (not soft-destroyed) record with the position of its last event. */
-export function readRecordSql(log: EventLog, target: WriteTarget, selector: Omit<RecordSelector, "lastPosition">): SqlStatement {
+export function readRecordSql(
+  log: EventLog,
+  target: WriteTarget,
+  selector: Omit<RecordSelector, "lastPosition">,
+): SqlStatement {
   const params = new ParamList();
   const pk = quoteIdentifier(target.columns[target.primaryKey]!);
   const where = whereRecord(log, target, selector, params);
   return params.build(
     `SELECT r.*, r.${pk}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}, (SELECT max("position") FROM ${log.table.sql} ` +
-      `WHERE "resource" = ${params.add(target.resource)}::text AND "record_id" = r.${pk}::text) AS ${quoteIdentifier(LAST_POSITION_ALIAS)} ` +
+      `WHERE "resource" = ${params.add(target.resource)}::text AND "record_id" = r.${pk}::text) AS ${
+        quoteIdentifier(LAST_POSITION_ALIAS)
+      } ` +
       `FROM ${target.table.sql} AS r WHERE ${where}`,
   );
 }

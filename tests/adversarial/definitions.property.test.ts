@@ -23,7 +23,11 @@ const hostileName: fc.Arbitrary<string> = fc.oneof(
   fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,70}$/),
   fc.string({ unit: "grapheme", maxLength: 20 }),
   fc.string({ unit: "binary", maxLength: 20 }),
-  fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), fc.constantFrom(`"`, `'`, ".", " ", ";", "--", "/*", "\0", "$1", "é", "\uD800", "\u202E", "`"), fc.stringMatching(/^[a-z_]{0,8}$/))
+  fc.tuple(
+    fc.stringMatching(/^[a-z_]{1,8}$/),
+    fc.constantFrom(`"`, `'`, ".", " ", ";", "--", "/*", "\0", "$1", "é", "\uD800", "\u202E", "`"),
+    fc.stringMatching(/^[a-z_]{0,8}$/),
+  )
     .map(([a, b, c]) => a + b + c),
 );
 
@@ -42,51 +46,75 @@ const RUNS = { numRuns: 300 };
 
 describe("hostile identifiers are refused at definition time", () => {
   test("event table names: plain or schema.plain accepted, everything else a TypeError", () => {
-    fc.assert(fc.property(hostileName, fc.option(hostileName, { nil: undefined }), (name, schema) => {
-      const qualified = schema === undefined ? name : `${schema}.${name}`;
-      // Derived names (<table>_replay, <table>_begin_write, ...) must fit too: long plain names may be refused.
-      const expectedOk = isTable(qualified);
-      const got = outcome(() => defineEventLog({ table: qualified }));
-      if (!expectedOk) assert.equal(got, "refused", `accepted ${JSON.stringify(qualified)}`);
-      if (expectedOk && qualified.split(".").at(-1)!.length <= 40) assert.equal(got, "accepted", `refused ${JSON.stringify(qualified)}`);
-    }), RUNS);
+    fc.assert(
+      fc.property(hostileName, fc.option(hostileName, { nil: undefined }), (name, schema) => {
+        const qualified = schema === undefined ? name : `${schema}.${name}`;
+        // Derived names (<table>_replay, <table>_begin_write, ...) must fit too: long plain names may be refused.
+        const expectedOk = isTable(qualified);
+        const got = outcome(() => defineEventLog({ table: qualified }));
+        if (!expectedOk) assert.equal(got, "refused", `accepted ${JSON.stringify(qualified)}`);
+        if (expectedOk && qualified.split(".").at(-1)!.length <= 40) {
+          assert.equal(got, "accepted", `refused ${JSON.stringify(qualified)}`);
+        }
+      }),
+      RUNS,
+    );
   });
 
   test("actor type names and columns", () => {
-    fc.assert(fc.property(hostileName, hostileName, (name, column) => {
-      const got = outcome(() => defineEventLog({ actors: { [name]: { column, type: "text" } } }));
-      if (!isPlain(name) || !isPlain(column)) assert.equal(got, "refused", `accepted ${JSON.stringify([name, column])}`);
-    }), RUNS);
+    fc.assert(
+      fc.property(hostileName, hostileName, (name, column) => {
+        const got = outcome(() => defineEventLog({ actors: { [name]: { column, type: "text" } } }));
+        if (!isPlain(name) || !isPlain(column)) {
+          assert.equal(got, "refused", `accepted ${JSON.stringify([name, column])}`);
+        }
+      }),
+      RUNS,
+    );
   });
 
   test("resource tables and attribute columns", () => {
-    fc.assert(fc.property(hostileName, hostileName, (table, column) => {
-      const got = outcome(() =>
-        defineResource({
-          name: "thing",
-          table,
-          attributes: v.object({ id: v.string(), title: v.string() }),
-          columns: { title: column },
-          actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({ add: create({ input: v.object({ title: v.string() }) }) }),
-        } as never)
-      );
-      if (!isTable(table) || !isPlain(column)) assert.equal(got, "refused", `accepted ${JSON.stringify([table, column])}`);
-      if (isTable(table) && isPlain(column) && column !== "id") assert.equal(got, "accepted", `refused ${JSON.stringify([table, column])}`);
-    }), RUNS);
+    fc.assert(
+      fc.property(hostileName, hostileName, (table, column) => {
+        const got = outcome(() =>
+          defineResource({
+            name: "thing",
+            table,
+            attributes: v.object({ id: v.string(), title: v.string() }),
+            columns: { title: column },
+            actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({
+              add: create({ input: v.object({ title: v.string() }) }),
+            }),
+          } as never)
+        );
+        if (!isTable(table) || !isPlain(column)) {
+          assert.equal(got, "refused", `accepted ${JSON.stringify([table, column])}`);
+        }
+        if (isTable(table) && isPlain(column) && column !== "id") {
+          assert.equal(got, "accepted", `refused ${JSON.stringify([table, column])}`);
+        }
+      }),
+      RUNS,
+    );
   });
 
   test("attribute names whose derived column is not plain", () => {
-    fc.assert(fc.property(hostileName, (attribute) => {
-      fc.pre(attribute !== "id" && attribute !== "__proto__");
-      const got = outcome(() =>
-        defineResource({
-          name: "thing",
-          table: "things",
-          attributes: v.object({ id: v.string(), [attribute]: v.string() }),
-          actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({ add: create({ input: v.object({}) }) }),
-        } as never)
-      );
-      if (!isPlain(attribute)) assert.equal(got, "refused", `accepted ${JSON.stringify(attribute)}`);
-    }), RUNS);
+    fc.assert(
+      fc.property(hostileName, (attribute) => {
+        fc.pre(attribute !== "id" && attribute !== "__proto__");
+        const got = outcome(() =>
+          defineResource({
+            name: "thing",
+            table: "things",
+            attributes: v.object({ id: v.string(), [attribute]: v.string() }),
+            actions: ({ create }: ActionBuilders<{ id: string; title: string }>) => ({
+              add: create({ input: v.object({}) }),
+            }),
+          } as never)
+        );
+        if (!isPlain(attribute)) assert.equal(got, "refused", `accepted ${JSON.stringify(attribute)}`);
+      }),
+      RUNS,
+    );
   });
 });

@@ -7,13 +7,41 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { adopt, createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, replay } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import {
+  adopt,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  isEdgeEventsError,
+  replay,
+} from "../../mod.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 import { snapshot } from "../replay/replay-helpers.ts";
 
 /** Values a careless or hostile caller may put in any option. */
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(undefined, null, NaN, Infinity, -Infinity, -1, 0, 1.5, 2 ** 53 + 2, 10_001, "", "0", "'; DROP TABLE x; --", "\0", "\uD800", "a\u0000b", true, [], {}),
+  fc.constantFrom(
+    undefined,
+    null,
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    0,
+    1.5,
+    2 ** 53 + 2,
+    10_001,
+    "",
+    "0",
+    "'; DROP TABLE x; --",
+    "\0",
+    "\uD800",
+    "a\u0000b",
+    true,
+    [],
+    {},
+  ),
   fc.integer(),
   fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
   fc.string({ unit: "binary", maxLength: 12 }),
@@ -21,7 +49,21 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.object({ maxDepth: 2 }),
 );
 
-const KEYS = ["limit", "resource", "recordId", "afterPosition", "after", "tenant", "untilEventId", "untilTime", "pageSize", "onError", "budgetMs", "cursor", "metadata"] as const;
+const KEYS = [
+  "limit",
+  "resource",
+  "recordId",
+  "afterPosition",
+  "after",
+  "tenant",
+  "untilEventId",
+  "untilTime",
+  "pageSize",
+  "onError",
+  "budgetMs",
+  "cursor",
+  "metadata",
+] as const;
 const options: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(fc.constantFrom(...KEYS), hostile, { maxKeys: 4 });
 
 /** Whether an error is one a caller can handle: typed, or misuse named by a built-in. */
@@ -69,7 +111,8 @@ for (const testCase of executorCases(["pglite"])) {
 
     const entryPoints: Record<string, (o: Record<string, unknown>) => Promise<unknown>> = {
       "readEvents": (o) => store.readEvents(o as never),
-      "readEvents on a tenant's store": (o) => store.withContext({ tenant: o["tenant"] as never }).readEvents(o as never),
+      "readEvents on a tenant's store": (o) =>
+        store.withContext({ tenant: o["tenant"] as never }).readEvents(o as never),
       "readFeed": (o) => store.readFeed(o as never),
       "readFeed on a tenant's store": (o) => store.withContext({ tenant: o["tenant"] as never }).readFeed(o as never),
       "readAllTenantsFeed": (o) => store.readAllTenantsFeed(o as never),

@@ -28,7 +28,9 @@ const WRITERS = 4;
 const KILL_ROUNDS = CI ? 2 : 3;
 const REPLAY_KILLS = 3;
 // The children are Node processes whatever runs this file; the parent's runtime adds nothing.
-const ONCE = "Bun" in globalThis || "Deno" in globalThis ? "the killed children run on Node; the Node step runs this suite" : false;
+const ONCE = "Bun" in globalThis || "Deno" in globalThis
+  ? "the killed children run on Node; the Node step runs this suite"
+  : false;
 const SLOW = { timeout: 240_000 };
 
 interface Child {
@@ -45,7 +47,11 @@ function startChild(args: string[]): Child {
   const env: Record<string, string | undefined> = { ...process.env, DATABASE_URL: databaseUrl() };
   delete env["NODE_TEST_CONTEXT"];
   delete env["NODE_OPTIONS"];
-  const child = spawn(NODE, ["--import", TSX_LOADER, CHILD, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(NODE, ["--import", TSX_LOADER, CHILD, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let stderr = "";
   let markReady: () => void;
@@ -55,10 +61,12 @@ function startChild(args: string[]): Child {
     if (out.startsWith("ready\n")) markReady();
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stderr }));
-  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code, signal) => resolve({ code, signal, stderr }));
+    },
+  );
   return { process: child, ready, lines: () => out.split("\n").length - 2, exited };
 }
 
@@ -89,53 +97,69 @@ describe("kill -9 of writers and of a replay (node-postgres, tenant scope)", { s
     await pool.end();
   });
 
-  test(`${WRITERS} writers killed at random points ${KILL_ROUNDS} times leave only whole transactions, and tables equal to the log`, SLOW, async () => {
-    for (let round = 0; round < KILL_ROUNDS; round++) {
-      const children = Array.from({ length: WRITERS }, (_, i) => startChild(["write", schema, String(round * 100 + i + 1)]));
-      await Promise.all(children.map((child) => killAfter(child, 150 + Math.floor(random() * 600))));
-    }
-    // Some live traffic after the kills, in process, to show the log still takes writes.
-    await bank.write(4242, 20);
-
-    const groups = await pool.query(
-      `SELECT correlation_id, count(*)::int AS n, min((metadata->>'size')::int) AS lo, max((metadata->>'size')::int) AS hi
-       FROM ${schema}.events GROUP BY correlation_id`,
-    );
-    assert.ok(groups.rows.length > WRITERS * KILL_ROUNDS, `the writers committed transactions (${groups.rows.length})`);
-    const partial = groups.rows.filter((g) => g.n !== g.lo || g.lo !== g.hi);
-    assert.deepEqual(partial, [], "every transaction's events are all there");
-
-    // The tables are exactly what the log says: replaying it from scratch reproduces them.
-    const db = pgPool(pool);
-    const live = await snapshot(db, [bank.accounts]);
-    const result = await replay(bank.store);
-    assert.equal(result.done, true);
-    assert.deepEqual(await snapshot(db, [bank.accounts]), live);
-  });
-
-  test(`a replay killed at ${REPLAY_KILLS} random pages and resumed ends byte-identical to an uninterrupted one`, SLOW, async () => {
-    const db = pgPool(pool);
-    const reference = await snapshot(db, [bank.accounts]);
-    const events = Number((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.events`)).rows[0].n);
-    for (let kill = 0; kill < REPLAY_KILLS; kill++) {
-      const child = startChild(["replay", schema, "0"]);
-      await child.ready;
-      // Kill it after a random number of pages (a page is 5 events in the child).
-      const pages = 1 + Math.floor(random() * Math.max(1, Math.floor(events / 5) - 2));
-      while (child.lines() < pages) {
-        const exited = await Promise.race([child.exited.then(() => true), pause(2).then(() => false)]);
-        if (exited) break;
+  test(
+    `${WRITERS} writers killed at random points ${KILL_ROUNDS} times leave only whole transactions, and tables equal to the log`,
+    SLOW,
+    async () => {
+      for (let round = 0; round < KILL_ROUNDS; round++) {
+        const children = Array.from(
+          { length: WRITERS },
+          (_, i) => startChild(["write", schema, String(round * 100 + i + 1)]),
+        );
+        await Promise.all(children.map((child) => killAfter(child, 150 + Math.floor(random() * 600))));
       }
-      child.process.kill("SIGKILL");
-      const exit = await child.exited;
-      assert.equal(exit.signal, "SIGKILL", `the replay ended before it was killed: ${exit.stderr}`);
-      const running = await pool.query(`SELECT status, last_position FROM ${schema}.events_replay WHERE status = 'running'`);
-      assert.equal(running.rows.length, 1, "the killed replay is still running (fenced), resumable");
-      // Writes are refused while it is resumable.
-      await assert.rejects(bank.write(7, 1), (error: { code?: string }) => error.code === "REPLAY_IN_PROGRESS");
-      const resumed = await replay(bank.store, { resume: true });
-      assert.equal(resumed.done, true);
-      assert.deepEqual(await snapshot(db, [bank.accounts]), reference, `after kill ${kill + 1} at page ${pages}`);
-    }
-  });
+      // Some live traffic after the kills, in process, to show the log still takes writes.
+      await bank.write(4242, 20);
+
+      const groups = await pool.query(
+        `SELECT correlation_id, count(*)::int AS n, min((metadata->>'size')::int) AS lo, max((metadata->>'size')::int) AS hi
+       FROM ${schema}.events GROUP BY correlation_id`,
+      );
+      assert.ok(
+        groups.rows.length > WRITERS * KILL_ROUNDS,
+        `the writers committed transactions (${groups.rows.length})`,
+      );
+      const partial = groups.rows.filter((g) => g.n !== g.lo || g.lo !== g.hi);
+      assert.deepEqual(partial, [], "every transaction's events are all there");
+
+      // The tables are exactly what the log says: replaying it from scratch reproduces them.
+      const db = pgPool(pool);
+      const live = await snapshot(db, [bank.accounts]);
+      const result = await replay(bank.store);
+      assert.equal(result.done, true);
+      assert.deepEqual(await snapshot(db, [bank.accounts]), live);
+    },
+  );
+
+  test(
+    `a replay killed at ${REPLAY_KILLS} random pages and resumed ends byte-identical to an uninterrupted one`,
+    SLOW,
+    async () => {
+      const db = pgPool(pool);
+      const reference = await snapshot(db, [bank.accounts]);
+      const events = Number((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.events`)).rows[0].n);
+      for (let kill = 0; kill < REPLAY_KILLS; kill++) {
+        const child = startChild(["replay", schema, "0"]);
+        await child.ready;
+        // Kill it after a random number of pages (a page is 5 events in the child).
+        const pages = 1 + Math.floor(random() * Math.max(1, Math.floor(events / 5) - 2));
+        while (child.lines() < pages) {
+          const exited = await Promise.race([child.exited.then(() => true), pause(2).then(() => false)]);
+          if (exited) break;
+        }
+        child.process.kill("SIGKILL");
+        const exit = await child.exited;
+        assert.equal(exit.signal, "SIGKILL", `the replay ended before it was killed: ${exit.stderr}`);
+        const running = await pool.query(
+          `SELECT status, last_position FROM ${schema}.events_replay WHERE status = 'running'`,
+        );
+        assert.equal(running.rows.length, 1, "the killed replay is still running (fenced), resumable");
+        // Writes are refused while it is resumable.
+        await assert.rejects(bank.write(7, 1), (error: { code?: string }) => error.code === "REPLAY_IN_PROGRESS");
+        const resumed = await replay(bank.store, { resume: true });
+        assert.equal(resumed.done, true);
+        assert.deepEqual(await snapshot(db, [bank.accounts]), reference, `after kill ${kill + 1} at page ${pages}`);
+      }
+    },
+  );
 });

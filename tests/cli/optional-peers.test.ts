@@ -29,7 +29,12 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(command: string, args: readonly string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Run> {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<Run> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   for (const key of ["NODE_OPTIONS", "NODE_TEST_CONTEXT", "NODE_PATH", "DATABASE_URL"]) delete childEnv[key];
   Object.assign(childEnv, env);
@@ -66,17 +71,26 @@ function copyDependency(name: string, into: string): void {
   if (existsSync(target)) return;
   const source = join(ROOT, "node_modules", name);
   cpSync(source, target, { recursive: true });
-  const deps = (JSON.parse(readFileSync(join(source, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies;
+  const deps =
+    (JSON.parse(readFileSync(join(source, "package.json"), "utf8")) as { dependencies?: Record<string, string> })
+      .dependencies;
   for (const dep of Object.keys(deps ?? {})) copyDependency(dep, into);
 }
 
-describe("the installed package without its optional peers", { skip: isDeno && "Deno installs from JSR (sources, no bin/): see the head of this file" }, () => {
+describe("the installed package without its optional peers", {
+  skip: isDeno && "Deno installs from JSR (sources, no bin/): see the head of this file",
+}, () => {
   let work: string;
   let app: string;
 
   const cli = (args: readonly string[], env?: Record<string, string>): Promise<Run> => {
     const { command, args: flags } = runtime();
-    return run(command, [...flags, join(app, "node_modules", "edge-events", "bin", "edge-events.mjs"), ...args], app, env);
+    return run(
+      command,
+      [...flags, join(app, "node_modules", "edge-events", "bin", "edge-events.mjs"), ...args],
+      app,
+      env,
+    );
   };
   const script = (name: string, source: string): Promise<Run> => {
     writeFileSync(join(app, name), source);
@@ -90,15 +104,39 @@ describe("the installed package without its optional peers", { skip: isDeno && "
     app = join(work, "app");
     mkdirSync(stage);
     mkdirSync(join(app, "node_modules", "edge-events"), { recursive: true });
-    ok(await run(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(stage, "dist")], ROOT), "tsc");
+    ok(
+      await run(join(ROOT, "node_modules", ".bin", "tsc"), [
+        "-p",
+        join(ROOT, "tsconfig.build.json"),
+        "--outDir",
+        join(stage, "dist"),
+      ], ROOT),
+      "tsc",
+    );
     for (const file of ["package.json", "README.md", "CHANGELOG.md", "LICENSE", "bin"]) {
       cpSync(join(ROOT, file), join(stage, file), { recursive: true });
     }
-    ok(await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], stage, { npm_config_offline: "true" }), "npm pack");
+    ok(
+      await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], stage, {
+        npm_config_offline: "true",
+      }),
+      "npm pack",
+    );
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
     assert.ok(tarball !== undefined, "npm pack wrote no tarball");
-    ok(await run("tar", ["-xzf", join(work, tarball), "-C", join(app, "node_modules", "edge-events"), "--strip-components=1"], work), "tar");
-    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    ok(
+      await run("tar", [
+        "-xzf",
+        join(work, tarball),
+        "-C",
+        join(app, "node_modules", "edge-events"),
+        "--strip-components=1",
+      ], work),
+      "tar",
+    );
+    const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     for (const dep of Object.keys(manifest.dependencies)) copyDependency(dep, app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
   });
@@ -119,7 +157,11 @@ describe("the installed package without its optional peers", { skip: isDeno && "
   });
 
   test("edge-events --help, serve --help and replay --help work", async () => {
-    const [help, serve, replay] = await Promise.all([cli(["--help"]), cli(["serve", "--help"]), cli(["replay", "--help"])]);
+    const [help, serve, replay] = await Promise.all([
+      cli(["--help"]),
+      cli(["serve", "--help"]),
+      cli(["replay", "--help"]),
+    ]);
     assert.match(ok(help, "--help").stdout, /Usage: edge-events <command>/);
     assert.match(ok(serve, "serve --help").stdout, /Usage: edge-events serve/);
     assert.match(ok(replay, "replay --help").stdout, /edge-events replay/);
@@ -129,7 +171,10 @@ describe("the installed package without its optional peers", { skip: isDeno && "
     const runs = await Promise.all([cli(["serve", "--pglite", "--port", "0"]), cli(["serve", "--port", "0"])]);
     for (const result of runs) {
       assert.equal(result.code, 1, result.stderr);
-      assert.match(result.stderr, /PGlite backend .* needs the optional package @electric-sql\/pglite.*npm install @electric-sql\/pglite/);
+      assert.match(
+        result.stderr,
+        /PGlite backend .* needs the optional package @electric-sql\/pglite.*npm install @electric-sql\/pglite/,
+      );
       assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|at .*\.js:\d+/);
     }
   });

@@ -5,18 +5,40 @@ import { createProgressDisplay, type Terminal } from "../../src/cli/progress-dis
 import type { ReplayProgress } from "../../src/replay/replay-types.ts";
 
 function progress(applied: number, remaining: number, elapsedMs: number, skipped = 0): ReplayProgress {
-  return { replayId: "r", applied, skipped, routed: 0, lastPosition: BigInt(applied + skipped), targetPosition: 0n, remaining, elapsedMs };
+  return {
+    replayId: "r",
+    applied,
+    skipped,
+    routed: 0,
+    lastPosition: BigInt(applied + skipped),
+    targetPosition: 0n,
+    remaining,
+    elapsedMs,
+  };
 }
 
 function fakeTerminal(isTTY: boolean): Terminal & { written: string } {
-  return { isTTY, columns: 100, written: "", write(text) { this.written += text; } };
+  return {
+    isTTY,
+    columns: 100,
+    written: "",
+    write(text) {
+      this.written += text;
+    },
+  };
 }
 
 test("on a terminal the bar shows applied/total, events/s and ETA, redrawn in place at most every 100 ms", () => {
   const terminal = fakeTerminal(true);
   let clock = 0;
   const lines: string[] = [];
-  const display = createProgressDisplay({ terminal, line: (l) => lines.push(l), baseline: 0, knownTotal: true, now: () => clock });
+  const display = createProgressDisplay({
+    terminal,
+    line: (l) => lines.push(l),
+    baseline: 0,
+    knownTotal: true,
+    now: () => clock,
+  });
   display.update(progress(500, 1500, 1000));
   clock = 50;
   display.update(progress(1000, 1000, 1050)); // throttled
@@ -36,7 +58,13 @@ test("on a terminal the bar shows applied/total, events/s and ETA, redrawn in pl
 
 test("a note clears the bar, prints its line, and redraws the bar", () => {
   const terminal = fakeTerminal(true);
-  const display = createProgressDisplay({ terminal, line: () => undefined, baseline: 0, knownTotal: true, now: () => 0 });
+  const display = createProgressDisplay({
+    terminal,
+    line: () => undefined,
+    baseline: 0,
+    knownTotal: true,
+    now: () => 0,
+  });
   display.update(progress(10, 90, 100));
   display.note("Stopping");
   // The terminal escape is what is checked.
@@ -48,7 +76,13 @@ test("off a terminal it prints a progress line at most once a second, and the la
   const terminal = fakeTerminal(false);
   let clock = 0;
   const lines: string[] = [];
-  const display = createProgressDisplay({ terminal, line: (l) => lines.push(l), baseline: 100, knownTotal: true, now: () => clock });
+  const display = createProgressDisplay({
+    terminal,
+    line: (l) => lines.push(l),
+    baseline: 100,
+    knownTotal: true,
+    now: () => clock,
+  });
   display.update(progress(200, 800, 1000, 5));
   clock = 500;
   display.update(progress(300, 700, 1500));
@@ -62,7 +96,13 @@ test("off a terminal it prints a progress line at most once a second, and the la
 
 test("without a known total (dry runs) it shows counts and rate only", () => {
   const lines: string[] = [];
-  const display = createProgressDisplay({ terminal: fakeTerminal(false), line: (l) => lines.push(l), baseline: 0, knownTotal: false, now: () => 0 });
+  const display = createProgressDisplay({
+    terminal: fakeTerminal(false),
+    line: (l) => lines.push(l),
+    baseline: 0,
+    knownTotal: false,
+    now: () => 0,
+  });
   display.update(progress(1500, 0, 500));
   assert.deepEqual(lines, ["progress: 1,500 events · 3,000 events/s"]);
 });

@@ -30,11 +30,19 @@ interface CliRun {
 }
 
 /** Run the CLI in `cwd`; `onStdout` sees the output so far and may signal the child. */
-function runCli(cwd: string, args: string[], onStdout?: (stdout: string, child: ChildProcess) => void): Promise<CliRun> {
+function runCli(
+  cwd: string,
+  args: string[],
+  onStdout?: (stdout: string, child: ChildProcess) => void,
+): Promise<CliRun> {
   const env: Record<string, string | undefined> = { ...process.env, DATABASE_URL: databaseUrl() };
   delete env["NODE_TEST_CONTEXT"];
   delete env["NODE_OPTIONS"];
-  const child = spawn(NODE, ["--import", TSX_LOADER, join(ROOT, "src", "cli", "run.ts"), "replay", ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(NODE, ["--import", TSX_LOADER, join(ROOT, "src", "cli", "run.ts"), "replay", ...args], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -63,14 +71,22 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
   const sql = async (text: string): Promise<pg.QueryResultRow[]> => (await pool.query(text)).rows;
   /** The items table as one comparable string: row count and a checksum of every row. */
   const itemsState = async (schema: string): Promise<string> => {
-    const [row] = await sql(`SELECT count(*)::int AS n, coalesce(md5(string_agg(i::text, '|' ORDER BY i.id)), '') AS sum FROM ${schema}.items i`);
+    const [row] = await sql(
+      `SELECT count(*)::int AS n, coalesce(md5(string_agg(i::text, '|' ORDER BY i.id)), '') AS sum FROM ${schema}.items i`,
+    );
     return `${row!["n"]} rows, md5 ${row!["sum"]}`;
   };
   const replayRows = (schema: string): Promise<pg.QueryResultRow[]> =>
-    sql(`SELECT status, last_position::int AS last, target_position::int AS target FROM ${schema}.events_replay ORDER BY started_at`);
+    sql(
+      `SELECT status, last_position::int AS last, target_position::int AS target FROM ${schema}.events_replay ORDER BY started_at`,
+    );
 
   /** A schema holding a copy of the source log and tables, and a config module writing to it. */
-  async function prepare(name: string, options: Omit<FixtureOptions, "schema"> = {}, exportAs = "default"): Promise<{ schema: string; config: string }> {
+  async function prepare(
+    name: string,
+    options: Omit<FixtureOptions, "schema"> = {},
+    exportAs = "default",
+  ): Promise<{ schema: string; config: string }> {
     const schema = uniqueSchemaName("ee_cli");
     schemas.push(schema);
     const fixture = createFixtureStore({ schema });
@@ -79,13 +95,20 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     await sql(`INSERT INTO ${schema}.events OVERRIDING SYSTEM VALUE SELECT * FROM ${source}.events`);
     await sql(`INSERT INTO ${schema}.items SELECT * FROM ${source}.items`);
     const config = `${name}.config.ts`;
-    const store = exportAs === "factory" ? "export default async () => fixture.store;" : exportAs === "store" ? "export const store = fixture.store;" : "export default fixture.store;";
-    writeFileSync(join(dir, config), [
-      `import { createFixtureStore } from ${JSON.stringify(FIXTURE)};`,
-      `const fixture = createFixtureStore(${JSON.stringify({ schema, ...options })});`,
-      store,
-      "export const close = fixture.close;",
-    ].join("\n"));
+    const store = exportAs === "factory"
+      ? "export default async () => fixture.store;"
+      : exportAs === "store"
+      ? "export const store = fixture.store;"
+      : "export default fixture.store;";
+    writeFileSync(
+      join(dir, config),
+      [
+        `import { createFixtureStore } from ${JSON.stringify(FIXTURE)};`,
+        `const fixture = createFixtureStore(${JSON.stringify({ schema, ...options })});`,
+        store,
+        "export const close = fixture.close;",
+      ].join("\n"),
+    );
     return { schema, config: `./${config}` };
   }
 
@@ -117,7 +140,17 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     // The terminal escape is what is checked.
     // deno-lint-ignore no-control-regex
     assert.doesNotMatch(run.stdout, /[\r\x1b]/, "no in-place redraws off a terminal");
-    for (const line of [/^ {2}applied {6}150$/m, /^ {2}skipped {6}0$/m, /^ {2}routed {7}0$/m, /^ {2}pages {8}4$/m, /^ {2}round trips {2}\d+$/m, /^ {2}events\/s {5}[\d,]+$/m, /^ {2}duration {5}\S+/m]) {
+    for (
+      const line of [
+        /^ {2}applied {6}150$/m,
+        /^ {2}skipped {6}0$/m,
+        /^ {2}routed {7}0$/m,
+        /^ {2}pages {8}4$/m,
+        /^ {2}round trips {2}\d+$/m,
+        /^ {2}events\/s {5}[\d,]+$/m,
+        /^ {2}duration {5}\S+/m,
+      ]
+    ) {
       assert.match(run.stdout, line);
     }
     assert.equal(await itemsState(schema), expected);
@@ -143,13 +176,25 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     const { schema, config } = await prepare("failure", { minNameLength: 3 }, "store");
     const run = await runCli(dir, ["--config", config]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`^edge-events replay: Event at position ${shortNamePosition} \\(item\\.rename v1\\) could not be applied`, "m"));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^edge-events replay: Event at position ${shortNamePosition} \\(item\\.rename v1\\) could not be applied`,
+        "m",
+      ),
+    );
     assert.match(run.stderr, /--resume --on-error skip/);
-    assert.deepEqual((await replayRows(schema)).map((r) => [r["status"], r["last"]]), [["running", Number(shortNamePosition) - 1]]);
+    assert.deepEqual((await replayRows(schema)).map((r) => [r["status"], r["last"]]), [[
+      "running",
+      Number(shortNamePosition) - 1,
+    ]]);
     const again = await runCli(dir, ["--config", config]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^edge-events replay: Another replay is running/m);
-    assert.match(again.stderr, /^Continue it with: edge-events replay --config \S+ --resume {3}or abort it with: --abort$/m);
+    assert.match(
+      again.stderr,
+      /^Continue it with: edge-events replay --config \S+ --resume {3}or abort it with: --abort$/m,
+    );
     assert.doesNotMatch(again.stderr, /--on-error skip/, "not the menu of an event that failed");
     assert.equal((await replayRows(schema)).length, 1, "no second replay started");
     const aborted = await runCli(dir, ["--config", config, "--abort"]);
@@ -174,10 +219,13 @@ describe("edge-events replay (CLI subprocess on Node)", () => {
     assert.equal(state!["status"], "running");
     assert.ok(state!["last"] > 0 && state!["last"] < state!["target"], `stopped midway: ${JSON.stringify(state)}`);
     // The same schema through a config without the delay.
-    writeFileSync(join(dir, "resume.config.ts"), [
-      `import { createFixtureStore } from ${JSON.stringify(FIXTURE)};`,
-      `export const { store, close } = createFixtureStore(${JSON.stringify({ schema: slow.schema })});`,
-    ].join("\n"));
+    writeFileSync(
+      join(dir, "resume.config.ts"),
+      [
+        `import { createFixtureStore } from ${JSON.stringify(FIXTURE)};`,
+        `export const { store, close } = createFixtureStore(${JSON.stringify({ schema: slow.schema })});`,
+      ].join("\n"),
+    );
     const resumed = await runCli(dir, ["--config", "./resume.config.ts", "--resume"]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`^Resuming replay \\w{26} after position ${state!["last"]}`, "m"));

@@ -9,7 +9,11 @@ import { parseReplayFlags } from "../../src/cli/replay-flags.ts";
 
 function printed(error: unknown): string[] {
   const lines: string[] = [];
-  printFailure({ out: (line) => lines.push(`out: ${line}`), err: (line) => lines.push(line), env: {} }, parseReplayFlags(["--config", "./c.ts"]), error);
+  printFailure(
+    { out: (line) => lines.push(`out: ${line}`), err: (line) => lines.push(line), env: {} },
+    parseReplayFlags(["--config", "./c.ts"]),
+    error,
+  );
   return lines;
 }
 
@@ -23,14 +27,22 @@ describe("printFailure (edge-events replay)", () => {
   });
 
   test("an event that failed gets the resume, skip and abort commands", () => {
-    const lines = printed(new ReplayError("Event at position 7 (item.rename v1) could not be applied: bad", { position: 7n, eventId: "e" }));
+    const lines = printed(
+      new ReplayError("Event at position 7 (item.rename v1) could not be applied: bad", { position: 7n, eventId: "e" }),
+    );
     assert.equal(lines.length, 5);
     assert.match(lines[1]!, /checkpoint is saved/);
     assert.match(lines[3]!, /--resume --on-error skip$/);
   });
 
   test("a message that merely mentions another running replay gets no hint: codes decide, not messages", () => {
-    for (const error of [new ReplayError("Another replay is running: resume or abort it first"), new EdgeEventsError("STORAGE_FAILURE", "another replay is running"), new Error("Another replay is running")]) {
+    for (
+      const error of [
+        new ReplayError("Another replay is running: resume or abort it first"),
+        new EdgeEventsError("STORAGE_FAILURE", "another replay is running"),
+        new Error("Another replay is running"),
+      ]
+    ) {
       assert.equal(printed(error).length, 1, String(error));
     }
   });

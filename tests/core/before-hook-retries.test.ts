@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, ref, sql } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 
 for (const testCase of executorCases(["pglite", "neon-http"])) {
   describe(`before hooks on conflict retries [${testCase.name}]`, () => {
@@ -24,7 +24,10 @@ for (const testCase of executorCases(["pglite", "neon-http"])) {
         columnTypes: { count: "integer" },
         actions: ({ create, update }) => ({
           start: create({ input: v.object({ id: v.string() }), defaults: { count: 0 } }),
-          add: update({ input: v.object({ by: v.number() }), set: ({ by }) => ({ count: sql`${ref("count")} + ${by}` }) }),
+          add: update({
+            input: v.object({ by: v.number() }),
+            set: ({ by }) => ({ count: sql`${ref("count")} + ${by}` }),
+          }),
           double: update({
             change: (counter) => ({ count: counter.count * 2 }),
             before: async (attributes, { record }) => {

@@ -59,7 +59,10 @@ describe("inferColumnType(): literals, picklists and enums", () => {
     assert.deepEqual(inferColumnType(v.picklist([1, 2, 3])), notNull("integer"));
     assert.deepEqual(inferColumnType(v.picklist([0.5, 1.5])), notNull("double precision"));
     assert.deepEqual(inferColumnType(v.literal(10n)), notNull("bigint"));
-    enum Level { Low, High }
+    enum Level {
+      Low,
+      High,
+    }
     assert.deepEqual(inferColumnType(v.enum(Level)), notNull("integer"));
   });
 
@@ -73,19 +76,21 @@ describe("inferColumnType(): literals, picklists and enums", () => {
 describe("inferColumnType(): JSON values", () => {
   test("objects, records, arrays and tuples of every flavour are jsonb", () => {
     const item = v.object({ sku: v.string() });
-    for (const schema of [
-      item,
-      v.looseObject({ a: v.string() }),
-      v.strictObject({ a: v.string() }),
-      v.objectWithRest({ a: v.string() }, v.number()),
-      v.record(v.string(), v.number()),
-      v.array(item),
-      v.tuple([v.string(), v.number()]),
-      v.looseTuple([v.string()]),
-      v.strictTuple([v.string()]),
-      v.tupleWithRest([v.string()], v.number()),
-      v.variant("kind", [v.object({ kind: v.literal("a") }), v.object({ kind: v.literal("b") })]),
-    ]) {
+    for (
+      const schema of [
+        item,
+        v.looseObject({ a: v.string() }),
+        v.strictObject({ a: v.string() }),
+        v.objectWithRest({ a: v.string() }, v.number()),
+        v.record(v.string(), v.number()),
+        v.array(item),
+        v.tuple([v.string(), v.number()]),
+        v.looseTuple([v.string()]),
+        v.strictTuple([v.string()]),
+        v.tupleWithRest([v.string()], v.number()),
+        v.variant("kind", [v.object({ kind: v.literal("a") }), v.object({ kind: v.literal("b") })]),
+      ]
+    ) {
       assert.deepEqual(inferColumnType(schema), notNull("jsonb"), schema.type);
     }
   });
@@ -160,20 +165,22 @@ describe("inferColumnType(): ambiguous schemas", () => {
   });
 
   test("any, unknown, lazy, custom, map, set, intersect, null and friends are undefined", () => {
-    for (const schema of [
-      v.any(),
-      v.unknown(),
-      v.lazy(() => v.string()),
-      v.custom<string>((x) => typeof x === "string"),
-      v.map(v.string(), v.number()),
-      v.set(v.string()),
-      v.intersect([v.object({ a: v.string() }), v.object({ b: v.string() })]),
-      v.null(),
-      v.undefined(),
-      v.nan(),
-      v.instance(URL),
-      v.literal(Symbol("s")),
-    ]) {
+    for (
+      const schema of [
+        v.any(),
+        v.unknown(),
+        v.lazy(() => v.string()),
+        v.custom<string>((x) => typeof x === "string"),
+        v.map(v.string(), v.number()),
+        v.set(v.string()),
+        v.intersect([v.object({ a: v.string() }), v.object({ b: v.string() })]),
+        v.null(),
+        v.undefined(),
+        v.nan(),
+        v.instance(URL),
+        v.literal(Symbol("s")),
+      ]
+    ) {
       assert.equal(inferColumnType(schema), undefined, schema.type);
     }
   });

@@ -48,15 +48,18 @@ function model(schema: string) {
 }
 
 describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
-    let m: ReturnType<typeof model>;
+  let m: ReturnType<typeof model>;
 
-    before(async () => {
-      m = model(fx.schema);
-      await createEventStore({ db: fx.db, log: m.counterLog, resources: [m.Counter] }).migrate({ resourceTables: true });
-      await createEventStore({ db: fx.db, log: m.orderLog, resources: [m.Item] }).migrate({ resourceTables: true });
-    });
+  before(async () => {
+    m = model(fx.schema);
+    await createEventStore({ db: fx.db, log: m.counterLog, resources: [m.Counter] }).migrate({ resourceTables: true });
+    await createEventStore({ db: fx.db, log: m.orderLog, resources: [m.Item] }).migrate({ resourceTables: true });
+  });
 
-    test(`${WRITERS} callers incrementing one counter ${INCREMENTS} times each through a change function lose no update`, SLOW, async () => {
+  test(
+    `${WRITERS} callers incrementing one counter ${INCREMENTS} times each through a change function lose no update`,
+    SLOW,
+    async () => {
       // Every increment reads the counter, then writes only if no other event touched it
       // since; with 16 callers on one record most attempts find it changed and retry. The
       // default of 10 attempts is meant for ordinary traffic, and under this contention some
@@ -72,22 +75,30 @@ describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
       });
       const counters = store.resource(m.Counter);
       await counters.start({ id: "hot" });
-      await Promise.all(range(WRITERS).map(async () => {
-        for (let i = 0; i < INCREMENTS; i++) await counters.increment("hot");
-      }));
+      await Promise.all(
+        range(WRITERS).map(async () => {
+          for (let i = 0; i < INCREMENTS; i++) await counters.increment("hot");
+        }),
+      );
       const total = WRITERS * INCREMENTS;
       const row = await fx.db.query({ text: `SELECT count FROM ${fx.schema}.counters WHERE id = 'hot'`, params: [] });
       assert.equal(row.rows[0]?.["count"], total);
-      const increments = (await eventRows(fx.db, `${fx.schema}.counter_events`)).filter((e) => e["action"] === "increment");
+      const increments = (await eventRows(fx.db, `${fx.schema}.counter_events`)).filter((e) =>
+        e["action"] === "increment"
+      );
       assert.equal(increments.length, total, "exactly one event per increment");
       // In position order the events count 1, 2, ..., 800: each read the state its predecessor wrote.
       assert.deepEqual(
         increments.map((e) => (e["changes"] as { count: number }).count),
         range(total).map((i) => i + 1),
       );
-    });
+    },
+  );
 
-    test(`${WRITERS} writers × ${CREATES} creates under the global lock: positions become visible in commit order`, SLOW, async () => {
+  test(
+    `${WRITERS} writers × ${CREATES} creates under the global lock: positions become visible in commit order`,
+    SLOW,
+    async () => {
       const store = createEventStore({ db: fx.db, log: m.orderLog, resources: [m.Item] });
       const table = `${fx.schema}.order_events`;
       const total = WRITERS * CREATES;
@@ -135,9 +146,11 @@ describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
         }
         return polls;
       };
-      const write = Promise.all(range(WRITERS).map(async (writer) => {
-        for (let seq = 0; seq < CREATES; seq++) await store.resource(m.Item).add({ writer, seq });
-      })).finally(() => {
+      const write = Promise.all(
+        range(WRITERS).map(async (writer) => {
+          for (let seq = 0; seq < CREATES; seq++) await store.resource(m.Item).add({ writer, seq });
+        }),
+      ).finally(() => {
         writing = false;
       });
       const [, tailed, polls] = await Promise.all([write, tail(), poll()]);
@@ -161,5 +174,6 @@ describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
           .map((r) => (r["data"] as { seq: number }).seq);
         assert.deepEqual(seqs, range(CREATES));
       }
-    });
+    },
+  );
 });

@@ -18,7 +18,14 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import {
-  type ActionResult, createEventStore, defineEventLog, defineResource, type EventLog, type EventStore, type FeedPage, type LockOption,
+  type ActionResult,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventLog,
+  type EventStore,
+  type FeedPage,
+  type LockOption,
   type StoredEvent,
 } from "../../mod.ts";
 import type { Executor } from "../../src/core/executor.ts";
@@ -36,7 +43,10 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const SCOPES: readonly { name: string; lock: LockOption }[] = [
   { name: "tenant", lock: { scope: "tenant" } },
   // Custom keys: one pair per tenant and resource, none shared with the global key.
-  { name: "custom keys", lock: { key: ({ resource, tenant }) => [0x66656564, (resource.length << 8) + (tenant ?? "-").charCodeAt(0)] } },
+  {
+    name: "custom keys",
+    lock: { key: ({ resource, tenant }) => [0x66656564, (resource.length << 8) + (tenant ?? "-").charCodeAt(0)] },
+  },
 ];
 
 function docResource(schema: string, prefix: string) {
@@ -45,7 +55,11 @@ function docResource(schema: string, prefix: string) {
     table: `${schema}.${prefix}_docs`,
     tenant: "orgId",
     attributes: v.object({
-      id: v.string(), orgId: v.string(), title: v.string(), count: v.pipe(v.number(), v.integer()), gate: v.nullable(v.number()),
+      id: v.string(),
+      orgId: v.string(),
+      title: v.string(),
+      count: v.pipe(v.number(), v.integer()),
+      gate: v.nullable(v.number()),
     }),
     columnTypes: { count: "integer", gate: "integer" },
     actions: ({ create, update }) => ({
@@ -71,7 +85,10 @@ async function installGate(db: Executor, table: string, gateClass: number): Prom
       `IF NEW.gate IS NOT NULL THEN PERFORM pg_advisory_xact_lock_shared(${gateClass}, NEW.gate); END IF; RETURN NEW; END $$`,
     params: [],
   });
-  await db.query({ text: `CREATE TRIGGER gate BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`, params: [] });
+  await db.query({
+    text: `CREATE TRIGGER gate BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+    params: [],
+  });
 }
 
 /** The test's side of the gates: a session of its own that holds them. */
@@ -100,7 +117,7 @@ class Gates {
   async waiter(gate: number, writer: Promise<unknown>): Promise<void> {
     let failed: unknown;
     writer.catch((error) => (failed = error ?? new Error("the writer failed")));
-    for (const deadline = Date.now() + WAIT_LIMIT_MS; ;) {
+    for (const deadline = Date.now() + WAIT_LIMIT_MS;;) {
       if (failed !== undefined) throw failed;
       if (Date.now() > deadline) throw new Error(`no writer reached gate ${gate}`);
       const { rows } = await this.#client.query(
@@ -115,7 +132,7 @@ class Gates {
   }
   /** Resolve once `count` transactions wait for the global key (2147483647). */
   async globalKeyWaiters(count: number): Promise<void> {
-    for (const deadline = Date.now() + WAIT_LIMIT_MS; ;) {
+    for (const deadline = Date.now() + WAIT_LIMIT_MS;;) {
       if (Date.now() > deadline) throw new Error("the writers did not reach the global key");
       const { rows } = await this.#client.query(
         "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 0 " +
@@ -133,9 +150,13 @@ class Gates {
    * is then asserted exactly, and a horizon that never passes fails the test.
    */
   async horizonPast(txId: string): Promise<void> {
-    for (const deadline = Date.now() + WAIT_LIMIT_MS; ;) {
-      if (Date.now() > deadline) throw new Error("the visibility horizon stayed behind: a transaction of the cluster stayed open");
-      const { rows } = await this.#client.query("SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past", [txId]);
+    for (const deadline = Date.now() + WAIT_LIMIT_MS;;) {
+      if (Date.now() > deadline) {
+        throw new Error("the visibility horizon stayed behind: a transaction of the cluster stayed open");
+      }
+      const { rows } = await this.#client.query("SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past", [
+        txId,
+      ]);
       if (rows[0].past === true) return;
       await pause(5);
     }
@@ -190,32 +211,39 @@ class PositionReader {
 }
 
 for (const scope of SCOPES) {
-    describeEachExecutor(`readFeed under the ${scope.name} lock scope: an older transaction with the larger position`, { needs: ["concurrency"] }, (fx) => {
-      let gates: Gates;
-      const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
-      let suite = 0;
+  describeEachExecutor(`readFeed under the ${scope.name} lock scope: an older transaction with the larger position`, {
+    needs: ["concurrency"],
+  }, (fx) => {
+    let gates: Gates;
+    const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
+    let suite = 0;
 
-      before(async () => {
-        gates = await Gates.open(gateClass);
-      });
-      after(async () => {
-        await gates?.close();
-      });
+    before(async () => {
+      gates = await Gates.open(gateClass);
+    });
+    after(async () => {
+      await gates?.close();
+    });
 
-      /** A fresh log and table per test, so each test's feed holds only its own events. */
-      async function setup(): Promise<{ store: EventStore; log: EventLog; Doc: ReturnType<typeof docResource>; events: string }> {
-        const prefix = `s${suite++}`;
-        const log = defineEventLog({ table: `${fx.schema}.${prefix}_events`, lock: scope.lock });
-        const Doc = docResource(fx.schema, prefix);
-        const store = createEventStore({ db: fx.db, log, resources: [Doc] });
-        await store.migrate({ resourceTables: true });
-        await installGate(fx.db, `${fx.schema}.${prefix}_docs`, gateClass);
-        return { store, log, Doc, events: `${fx.schema}.${prefix}_events` };
-      }
+    /** A fresh log and table per test, so each test's feed holds only its own events. */
+    async function setup(): Promise<
+      { store: EventStore; log: EventLog; Doc: ReturnType<typeof docResource>; events: string }
+    > {
+      const prefix = `s${suite++}`;
+      const log = defineEventLog({ table: `${fx.schema}.${prefix}_events`, lock: scope.lock });
+      const Doc = docResource(fx.schema, prefix);
+      const store = createEventStore({ db: fx.db, log, resources: [Doc] });
+      await store.migrate({ resourceTables: true });
+      await installGate(fx.db, `${fx.schema}.${prefix}_docs`, gateClass);
+      return { store, log, Doc, events: `${fx.schema}.${prefix}_events` };
+    }
 
-      for (const kind of ["a two-event transaction", "a change-function update"] as const) {
-        for (const order of ["the older commits first", "the younger commits first"] as const) {
-          test(`${kind}, ${order}: the feed sees every event once; paging by position skips only when the older commits first`, SLOW, async () => {
+    for (const kind of ["a two-event transaction", "a change-function update"] as const) {
+      for (const order of ["the older commits first", "the younger commits first"] as const) {
+        test(
+          `${kind}, ${order}: the feed sees every event once; paging by position skips only when the older commits first`,
+          SLOW,
+          async () => {
             const { store, log, Doc, events } = await setup();
             const bumped = kind === "a change-function update"
               ? (await store.resource(Doc).write({ title: "to bump" }, { tenant: "a" })).record.id
@@ -250,7 +278,9 @@ for (const scope of SCOPES) {
               assert.ok(!olderDone && !youngerDone, "both writers wait at their gates");
 
               const [first, second] = order === "the older commits first" ? [1, 2] : [2, 1];
-              const [firstWriter, secondWriter] = order === "the older commits first" ? [older, younger] : [younger, older];
+              const [firstWriter, secondWriter] = order === "the older commits first"
+                ? [older, younger]
+                : [younger, older];
               await gates.release(first);
               const firstEvent = (await firstWriter)[0]!;
               if (order === "the older commits first") {
@@ -264,7 +294,12 @@ for (const scope of SCOPES) {
                 // younger one's events wait behind it.
                 await feed.drain();
                 await byPosition.drain();
-                assert.ok(!feed.seen.some((e) => e.id === firstEvent.id), "a younger commit waits behind an open older transaction");
+                assert.ok(
+                  !feed.seen.some((e) =>
+                    e.id === firstEvent.id
+                  ),
+                  "a younger commit waits behind an open older transaction",
+                );
               }
               await gates.release(second);
               await secondWriter;
@@ -281,7 +316,8 @@ for (const scope of SCOPES) {
             }
 
             const { rows } = await fx.db.query({
-              text: `SELECT id, tenant, tx_id::text AS tx, position FROM ${events} ORDER BY position`, params: [],
+              text: `SELECT id, tenant, tx_id::text AS tx, position FROM ${events} ORDER BY position`,
+              params: [],
             });
             const olderRows = olderEvents.map((e) => rows.find((r) => r["id"] === e.id)!);
             const youngerRows = youngerEvents.map((e) => rows.find((r) => r["id"] === e.id)!);
@@ -295,33 +331,47 @@ for (const scope of SCOPES) {
             );
 
             const all = rows.map((r) => String(r["id"]));
-            assert.deepEqual([...feed.seen.map((e) => e.id)].sort(), [...all].sort(), "the feed saw every event exactly once");
+            assert.deepEqual(
+              [...feed.seen.map((e) => e.id)].sort(),
+              [...all].sort(),
+              "the feed saw every event exactly once",
+            );
             const skipped = all.filter((id) => !byPosition.seen.includes(id));
             if (order === "the older commits first") {
               // What the cursor fixes: the younger transaction's smaller position, committed
               // after the reader had passed it, is never read by position.
-              assert.deepEqual(skipped, [String(youngerRows[0]!["id"])], "paging by position skips the younger transaction's first event");
+              assert.deepEqual(
+                skipped,
+                [String(youngerRows[0]!["id"])],
+                "paging by position skips the younger transaction's first event",
+              );
             } else {
               assert.deepEqual(skipped, [], "the horizon alone suffices when the younger commits first");
             }
-          });
-        }
+          },
+        );
       }
-    });
+    }
+  });
 }
 
-describeEachExecutor("readFeed under the global lock: tx_ids, positions and commits follow the lock order", { needs: ["concurrency"] }, (fx) => {
-    let gates: Gates;
-    const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
+describeEachExecutor("readFeed under the global lock: tx_ids, positions and commits follow the lock order", {
+  needs: ["concurrency"],
+}, (fx) => {
+  let gates: Gates;
+  const gateClass = 1 + Math.floor(Math.random() * 0x3fffffff);
 
-    before(async () => {
-      gates = await Gates.open(gateClass);
-    });
-    after(async () => {
-      await gates?.close();
-    });
+  before(async () => {
+    gates = await Gates.open(gateClass);
+  });
+  after(async () => {
+    await gates?.close();
+  });
 
-    test("a writer that waits inside its transaction holds every other writer before its tx_id and its position", SLOW, async () => {
+  test(
+    "a writer that waits inside its transaction holds every other writer before its tx_id and its position",
+    SLOW,
+    async () => {
       const log = defineEventLog({ table: `${fx.schema}.g_events` });
       const Doc = docResource(fx.schema, "g");
       const store = createEventStore({ db: fx.db, log, resources: [Doc] });
@@ -360,14 +410,25 @@ describeEachExecutor("readFeed under the global lock: tx_ids, positions and comm
       await Promise.all(others);
       // No horizon under the global scope: a read after the writes returns them, at once.
       await feed.drain();
-      const { rows } = await fx.db.query({ text: `SELECT id, tx_id::text AS tx, position FROM ${fx.schema}.g_events ORDER BY position`, params: [] });
+      const { rows } = await fx.db.query({
+        text: `SELECT id, tx_id::text AS tx, position FROM ${fx.schema}.g_events ORDER BY position`,
+        params: [],
+      });
       const txIds = rows.map((r) => BigInt(r["tx"] as string));
       assert.ok(txIds.every((tx, i) => i === 0 || tx >= txIds[i - 1]!), "tx_ids never fall as positions rise");
-      assert.deepEqual(feed.seen.map((e) => e.id), rows.map((r) => String(r["id"])), "the feed is the position order, every event once");
-    });
+      assert.deepEqual(
+        feed.seen.map((e) => e.id),
+        rows.map((r) => String(r["id"])),
+        "the feed is the position order, every event once",
+      );
+    },
+  );
 });
 
-describeEachExecutor("readFeed under 16 concurrent writers: every event exactly once", { needs: ["concurrency"] }, (fx) => {
+describeEachExecutor(
+  "readFeed under 16 concurrent writers: every event exactly once",
+  { needs: ["concurrency"] },
+  (fx) => {
     let gates: Gates;
     before(async () => {
       gates = await Gates.open(1);
@@ -380,62 +441,83 @@ describeEachExecutor("readFeed under 16 concurrent writers: every event exactly 
     const OPERATIONS = 6;
     const TENANTS = ["t0", "t1", "t2", "t3"];
     for (const [index, scope] of [{ name: "global", lock: { scope: "global" } as LockOption }, ...SCOPES].entries()) {
-      test(`${WRITERS} writers × ${OPERATIONS} random creates, transactions and change-function updates under the ${scope.name} scope`, SLOW, async () => {
-        const log = defineEventLog({ table: `${fx.schema}.r${index}_events`, lock: scope.lock });
-        const Doc = docResource(fx.schema, `r${index}`);
-        const store = createEventStore({
-          db: fx.db, log, resources: [Doc], conflictRetry: { maxAttempts: 100, baseDelayMs: 2, maxDelayMs: 50 },
-        });
-        await store.migrate({ resourceTables: true });
-        const seeds = await Promise.all(TENANTS.map(async (tenant) => (await store.resource(Doc).write({ title: "seed" }, { tenant })).record.id));
-        // A small deterministic generator per writer (a reproducible run, whatever the timing).
-        const random = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      test(
+        `${WRITERS} writers × ${OPERATIONS} random creates, transactions and change-function updates under the ${scope.name} scope`,
+        SLOW,
+        async () => {
+          const log = defineEventLog({ table: `${fx.schema}.r${index}_events`, lock: scope.lock });
+          const Doc = docResource(fx.schema, `r${index}`);
+          const store = createEventStore({
+            db: fx.db,
+            log,
+            resources: [Doc],
+            conflictRetry: { maxAttempts: 100, baseDelayMs: 2, maxDelayMs: 50 },
+          });
+          await store.migrate({ resourceTables: true });
+          const seeds = await Promise.all(
+            TENANTS.map(async (tenant) => (await store.resource(Doc).write({ title: "seed" }, { tenant })).record.id),
+          );
+          // A small deterministic generator per writer (a reproducible run, whatever the timing).
+          const random = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 
-        let writing = true;
-        const everyone = new FeedReader((options) => store.readAllTenantsFeed(options));
-        const perTenant = TENANTS.map((tenant) => new FeedReader((options) => store.withContext({ tenant }).readFeed(options)));
-        const tail = async (): Promise<void> => {
-          while (writing) {
-            await everyone.drain();
-            await perTenant[Math.floor(Math.random() * TENANTS.length)]!.drain();
-            await pause(2);
-          }
-        };
-        const write = Promise.all(range(WRITERS).map(async (writer) => {
-          const next = random(writer + 1 + index * 100);
-          for (let op = 0; op < OPERATIONS; op++) {
-            const tenant = TENANTS[Math.floor(next() * TENANTS.length)]!;
-            const other = TENANTS[Math.floor(next() * TENANTS.length)]!;
-            const pick = next();
-            if (pick < 0.3) await store.resource(Doc).write({ title: `w${writer}` }, { tenant });
-            else if (pick < 0.6) await store.resource(Doc).bump(seeds[TENANTS.indexOf(tenant)]!, {}, { tenant });
-            else {
-              await store.transaction((tx) => {
-                tx.resource(Doc).write({ title: `w${writer} first` }, { tenant });
-                tx.resource(Doc).write({ title: `w${writer} second` }, { tenant: other });
-              });
+          let writing = true;
+          const everyone = new FeedReader((options) => store.readAllTenantsFeed(options));
+          const perTenant = TENANTS.map((tenant) =>
+            new FeedReader((options) => store.withContext({ tenant }).readFeed(options))
+          );
+          const tail = async (): Promise<void> => {
+            while (writing) {
+              await everyone.drain();
+              await perTenant[Math.floor(Math.random() * TENANTS.length)]!.drain();
+              await pause(2);
             }
-            if (next() < 0.5) await pause(Math.floor(next() * 3));
+          };
+          const write = Promise.all(
+            range(WRITERS).map(async (writer) => {
+              const next = random(writer + 1 + index * 100);
+              for (let op = 0; op < OPERATIONS; op++) {
+                const tenant = TENANTS[Math.floor(next() * TENANTS.length)]!;
+                const other = TENANTS[Math.floor(next() * TENANTS.length)]!;
+                const pick = next();
+                if (pick < 0.3) await store.resource(Doc).write({ title: `w${writer}` }, { tenant });
+                else if (pick < 0.6) await store.resource(Doc).bump(seeds[TENANTS.indexOf(tenant)]!, {}, { tenant });
+                else {
+                  await store.transaction((tx) => {
+                    tx.resource(Doc).write({ title: `w${writer} first` }, { tenant });
+                    tx.resource(Doc).write({ title: `w${writer} second` }, { tenant: other });
+                  });
+                }
+                if (next() < 0.5) await pause(Math.floor(next() * 3));
+              }
+            }),
+          ).finally(() => (writing = false));
+          await Promise.all([write, tail()]);
+
+          const { rows } = await fx.db.query({
+            text: `SELECT id, tenant, tx_id::text AS tx FROM ${fx.schema}.r${index}_events`,
+            params: [],
+          });
+          const maxTx = rows.map((r) => BigInt(r["tx"] as string)).reduce((a, b) => (a > b ? a : b));
+          // Under narrower scopes the feed shows an event once the horizon has passed its
+          // transaction; under the global scope at once.
+          if (scope.name !== "global") await gates.horizonPast(String(maxTx));
+          await everyone.drain();
+          for (const reader of perTenant) await reader.drain();
+
+          const ids = everyone.seen.map((e) => e.id);
+          assert.equal(new Set(ids).size, ids.length, "no event twice");
+          assert.deepEqual([...ids].sort(), rows.map((r) => String(r["id"])).sort(), "every committed event");
+          for (const [i, tenant] of TENANTS.entries()) {
+            const mine = perTenant[i]!.seen.map((e) => e.id);
+            assert.equal(new Set(mine).size, mine.length, `no event twice for ${tenant}`);
+            assert.deepEqual(
+              [...mine].sort(),
+              rows.filter((r) => r["tenant"] === tenant).map((r) => String(r["id"])).sort(),
+              `every event of ${tenant}, no other`,
+            );
           }
-        })).finally(() => (writing = false));
-        await Promise.all([write, tail()]);
-
-        const { rows } = await fx.db.query({ text: `SELECT id, tenant, tx_id::text AS tx FROM ${fx.schema}.r${index}_events`, params: [] });
-        const maxTx = rows.map((r) => BigInt(r["tx"] as string)).reduce((a, b) => (a > b ? a : b));
-        // Under narrower scopes the feed shows an event once the horizon has passed its
-        // transaction; under the global scope at once.
-        if (scope.name !== "global") await gates.horizonPast(String(maxTx));
-        await everyone.drain();
-        for (const reader of perTenant) await reader.drain();
-
-        const ids = everyone.seen.map((e) => e.id);
-        assert.equal(new Set(ids).size, ids.length, "no event twice");
-        assert.deepEqual([...ids].sort(), rows.map((r) => String(r["id"])).sort(), "every committed event");
-        for (const [i, tenant] of TENANTS.entries()) {
-          const mine = perTenant[i]!.seen.map((e) => e.id);
-          assert.equal(new Set(mine).size, mine.length, `no event twice for ${tenant}`);
-          assert.deepEqual([...mine].sort(), rows.filter((r) => r["tenant"] === tenant).map((r) => String(r["id"])).sort(), `every event of ${tenant}, no other`);
-        }
-      });
+        },
+      );
     }
-});
+  },
+);

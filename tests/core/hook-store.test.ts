@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as v from "valibot";
 import { type ActionStore, createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 
 function model(schema: string, seen: ActionStore[]) {
   const log = defineEventLog({ table: `${schema}.events` });
@@ -46,7 +46,12 @@ for (const testCase of executorCases(["pglite"])) {
     before(async () => {
       fx = await testCase.setup();
       m = model(fx.schema, seen);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Echo, m.Note], replay: { clear: "tracked-tables" } });
+      store = createEventStore({
+        db: fx.db,
+        log: m.log,
+        resources: [m.Echo, m.Note],
+        replay: { clear: "tracked-tables" },
+      });
       await store.migrate({ resourceTables: true });
     });
     after(() => fx?.close());
@@ -63,7 +68,9 @@ for (const testCase of executorCases(["pglite"])) {
         }
       }
       const events = await store.readEvents();
-      assert.deepEqual(events.map((e) => [e.resource, e.data]), [["note", { text: "hello" }], ["echo", { text: "hello" }]]);
+      assert.deepEqual(events.map((e) => [e.resource, e.data]), [["note", { text: "hello" }], ["echo", {
+        text: "hello",
+      }]]);
       assert.deepEqual(events[1]!.metadata, { from: "hook" });
       assert.equal(events[1]!.causationId, result.event!.id);
       assert.equal(events[1]!.correlationId, result.event!.correlationId);

@@ -27,12 +27,18 @@ const REFUSED = Symbol("refused");
  */
 function model(value: unknown, level: number): unknown {
   switch (typeof value) {
-    case "string": return BAD_TEXT.test(value) ? REFUSED : value;
-    case "boolean": return value;
-    case "number": return Number.isFinite(value) ? (value === 0 ? 0 : value) : REFUSED;
-    case "bigint": return value.toString();
-    case "object": break;
-    default: return REFUSED;
+    case "string":
+      return BAD_TEXT.test(value) ? REFUSED : value;
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : REFUSED;
+    case "bigint":
+      return value.toString();
+    case "object":
+      break;
+    default:
+      return REFUSED;
   }
   if (value === null) return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? REFUSED : value.toISOString();
@@ -68,30 +74,67 @@ function model(value: unknown, level: number): unknown {
  * undefined, holes, Maps, Sets, boxed and typed values, 65 levels and more).
  */
 function calls(hostile: boolean) {
-  const special = hostile ? ["\u0000", "\uD800", "\uDFFF", "🌍", "é", "'", "\\"] : ["🌍", "é", "\u2028", "'", '"', ";", "\\", "$", "-"];
+  const special = hostile
+    ? ["\u0000", "\uD800", "\uDFFF", "🌍", "é", "'", "\\"]
+    : ["🌍", "é", "\u2028", "'", '"', ";", "\\", "$", "-"];
   const unit = fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom(...special) },
     { weight: 8, arbitrary: fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }) },
-    ...(hostile ? [{ weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }] : []),
+    ...(hostile
+      ? [{ weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }]
+      : []),
   );
   const text = fc.oneof(fc.string({ unit, maxLength: 12 }), fc.constantFrom(...HOSTILE_VALUES));
   const key = fc.oneof(
     { weight: 4, arbitrary: text },
-    { weight: 1, arbitrary: fc.constantFrom("__proto__", "constructor", "prototype", "toString", "__defineGetter__", "hasOwnProperty") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "__proto__",
+        "constructor",
+        "prototype",
+        "toString",
+        "__defineGetter__",
+        "hasOwnProperty",
+      ),
+    },
   );
   const leaf = fc.oneof(
-    text, fc.double({ noNaN: !hostile, noDefaultInfinity: !hostile }), fc.integer(), fc.bigInt(), fc.boolean(), fc.constant(null),
+    text,
+    fc.double({ noNaN: !hostile, noDefaultInfinity: !hostile }),
+    fc.integer(),
+    fc.bigInt(),
+    fc.boolean(),
+    fc.constant(null),
     fc.date({ noInvalidDate: !hostile }),
-    fc.constantFrom(-0, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2, ...(hostile ? [Number.NaN, Number.NEGATIVE_INFINITY, undefined] : [])),
+    fc.constantFrom(
+      -0,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      2 ** 53 + 2,
+      ...(hostile ? [Number.NaN, Number.NEGATIVE_INFINITY, undefined] : []),
+    ),
   );
-  const deep = fc.tuple(fc.integer({ min: hostile ? 58 : 40, max: hostile ? 70 : 62 }), fc.boolean()).map(([depth, arrays]) => {
-    let value: unknown = "leaf";
-    for (let i = 0; i < depth; i++) value = arrays && i % 2 === 0 ? [value] : { a: value };
-    return value;
-  });
+  const deep = fc.tuple(fc.integer({ min: hostile ? 58 : 40, max: hostile ? 70 : 62 }), fc.boolean()).map(
+    ([depth, arrays]) => {
+      let value: unknown = "leaf";
+      for (let i = 0; i < depth; i++) value = arrays && i % 2 === 0 ? [value] : { a: value };
+      return value;
+    },
+  );
   const anything = fc.anything({
-    key, values: [leaf], maxDepth: 3, maxKeys: 4, withBigInt: true, withDate: true, withNullPrototype: true, withTypedArray: hostile,
-    withMap: hostile, withSet: hostile, withSparseArray: hostile, withBoxedValues: hostile,
+    key,
+    values: [leaf],
+    maxDepth: 3,
+    maxKeys: 4,
+    withBigInt: true,
+    withDate: true,
+    withNullPrototype: true,
+    withTypedArray: hostile,
+    withMap: hostile,
+    withSet: hostile,
+    withSparseArray: hostile,
+    withBoxedValues: hostile,
   });
   const value = fc.oneof({ weight: 5, arbitrary: anything }, { weight: 1, arbitrary: deep });
   return fc.record({
@@ -111,7 +154,12 @@ function expected(c: Call): { body: unknown; metadata: unknown; title: string; t
   const meta = model(c.metadata, 1);
   if (data === REFUSED || meta === REFUSED || BAD_TEXT.test(c.tenant)) return REFUSED;
   if (c.correlationId !== undefined && BAD_TEXT.test(c.correlationId)) return REFUSED;
-  return { body: data.body, metadata: meta, title: data.title, tenant: UUID.test(c.tenant) ? c.tenant.toLowerCase() : c.tenant };
+  return {
+    body: data.body,
+    metadata: meta,
+    title: data.title,
+    tenant: UUID.test(c.tenant) ? c.tenant.toLowerCase() : c.tenant,
+  };
 }
 
 function noteModel(schema: string) {
@@ -122,7 +170,9 @@ function noteModel(schema: string) {
     tenant: "orgId",
     attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string(), body: v.optional(v.unknown()) }),
     columnTypes: { body: "jsonb" },
-    actions: ({ create }) => ({ write: create({ input: v.object({ title: v.string(), body: v.optional(v.unknown()) }) }) }),
+    actions: ({ create }) => ({
+      write: create({ input: v.object({ title: v.string(), body: v.optional(v.unknown()) }) }),
+    }),
   });
   return { log, Note };
 }
@@ -138,56 +188,77 @@ function assertPlain(value: unknown, what: string): void {
 describe("hostile values over prepareCall and buildWrite", () => {
   test("every call is refused with VALIDATION_FAILED or builds exactly the modelled JSON", async () => {
     const { log, Note } = noteModel("p");
-    await fc.assert(fc.asyncProperty(call, async (c) => {
-      const want = expected(c);
-      const input = c.body === undefined ? { title: c.title } : { title: c.title, body: c.body };
-      const ctx = { tenant: c.tenant, metadata: c.metadata, ...(c.correlationId === undefined ? {} : { correlationId: c.correlationId }) };
-      let built;
-      let prepared;
-      try {
-        prepared = await prepareCall(log, Note, "write", undefined, input, ctx, new Date(0));
-        built = await buildWrite(log, prepared);
-      } catch (error) {
-        assert.ok(isEdgeEventsError(error, "VALIDATION_FAILED"), `only VALIDATION_FAILED is thrown, got ${String(error)}`);
-        assert.equal(want, REFUSED, `refused a value the model accepts: ${error.message}`);
-        return;
-      }
-      assert.notEqual(want, REFUSED, "accepted a value the model refuses");
-      if (want === REFUSED) return;
-      const data = JSON.parse(built.event!.data) as Record<string, unknown>;
-      assert.deepEqual(data, want.body === undefined ? { title: want.title } : { title: want.title, body: want.body });
-      assert.deepEqual(JSON.parse(built.event!.metadata), want.metadata);
-      assert.deepEqual(prepared.metadata, want.metadata);
-      assertPlain(prepared.metadata, "metadata");
-      assert.equal(built.event!.tenant, want.tenant);
-      for (const param of built.statement.params) {
-        if (typeof param === "string") assert.ok(!BAD_TEXT.test(param), "every text parameter is well-formed");
-      }
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(call, async (c) => {
+        const want = expected(c);
+        const input = c.body === undefined ? { title: c.title } : { title: c.title, body: c.body };
+        const ctx = {
+          tenant: c.tenant,
+          metadata: c.metadata,
+          ...(c.correlationId === undefined ? {} : { correlationId: c.correlationId }),
+        };
+        let built;
+        let prepared;
+        try {
+          prepared = await prepareCall(log, Note, "write", undefined, input, ctx, new Date(0));
+          built = await buildWrite(log, prepared);
+        } catch (error) {
+          assert.ok(
+            isEdgeEventsError(error, "VALIDATION_FAILED"),
+            `only VALIDATION_FAILED is thrown, got ${String(error)}`,
+          );
+          assert.equal(want, REFUSED, `refused a value the model accepts: ${error.message}`);
+          return;
+        }
+        assert.notEqual(want, REFUSED, "accepted a value the model refuses");
+        if (want === REFUSED) return;
+        const data = JSON.parse(built.event!.data) as Record<string, unknown>;
+        assert.deepEqual(
+          data,
+          want.body === undefined ? { title: want.title } : { title: want.title, body: want.body },
+        );
+        assert.deepEqual(JSON.parse(built.event!.metadata), want.metadata);
+        assert.deepEqual(prepared.metadata, want.metadata);
+        assertPlain(prepared.metadata, "metadata");
+        assert.equal(built.event!.tenant, want.tenant);
+        for (const param of built.statement.params) {
+          if (typeof param === "string") assert.ok(!BAD_TEXT.test(param), "every text parameter is well-formed");
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
 describeEachExecutor("hostile values through the store", {}, (fx) => {
-    let store: EventStore;
-    let m: ReturnType<typeof noteModel>;
+  let store: EventStore;
+  let m: ReturnType<typeof noteModel>;
 
-    before(async () => {
-      m = noteModel(fx.schema);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
-      await store.migrate({ resourceTables: true });
-    });
+  before(async () => {
+    m = noteModel(fx.schema);
+    store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
+    await store.migrate({ resourceTables: true });
+  });
 
-    test("a write is refused with nothing written, or its record, result and read events equal the model", async () => {
-      await fc.assert(fc.asyncProperty(call, async (c) => {
+  test("a write is refused with nothing written, or its record, result and read events equal the model", async () => {
+    await fc.assert(
+      fc.asyncProperty(call, async (c) => {
         const want = expected(c);
         const events = await countRows(fx.db, `${fx.schema}.events`);
         const input = c.body === undefined ? { title: c.title } : { title: c.title, body: c.body };
-        const ctx = { tenant: c.tenant, metadata: c.metadata, ...(c.correlationId === undefined ? {} : { correlationId: c.correlationId }) };
+        const ctx = {
+          tenant: c.tenant,
+          metadata: c.metadata,
+          ...(c.correlationId === undefined ? {} : { correlationId: c.correlationId }),
+        };
         let result;
         try {
           result = await store.resource(m.Note).write(input, ctx);
         } catch (error) {
-          assert.ok(isEdgeEventsError(error, "VALIDATION_FAILED"), `only VALIDATION_FAILED is thrown, got ${String(error)}`);
+          assert.ok(
+            isEdgeEventsError(error, "VALIDATION_FAILED"),
+            `only VALIDATION_FAILED is thrown, got ${String(error)}`,
+          );
           assert.equal(want, REFUSED, "refused a value the model accepts");
           assert.equal(await countRows(fx.db, `${fx.schema}.events`), events, "nothing was written");
           return;
@@ -196,7 +267,10 @@ describeEachExecutor("hostile values through the store", {}, (fx) => {
         if (want === REFUSED) return;
         const { record, event } = result;
         // Read through the caller's tenant as given (in whatever case): reads see one tenant.
-        const [read] = await store.withContext({ tenant: c.tenant }).readEvents({ resource: "note", recordId: String(record["id"]) });
+        const [read] = await store.withContext({ tenant: c.tenant }).readEvents({
+          resource: "note",
+          recordId: String(record["id"]),
+        });
         const data = want.body === undefined ? { title: want.title } : { title: want.title, body: want.body };
         for (const [what, e] of [["result", event], ["read", read]] as const) {
           assert.deepEqual(e?.data, data, `${what} data`);
@@ -208,6 +282,8 @@ describeEachExecutor("hostile values through the store", {}, (fx) => {
         assert.equal(record["title"], want.title);
         assert.equal(record["orgId"], want.tenant);
         assert.deepEqual(record["body"] ?? null, want.body ?? null);
-      }), { numRuns: 40 });
-    });
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

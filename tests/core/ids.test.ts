@@ -36,20 +36,22 @@ describe("isUlid()", () => {
   });
 
   test("rejects lowercase, excluded letters, overflowing times, wrong lengths and non-strings", () => {
-    for (const value of [
-      "01arz3ndektsv4rrffq69g5fav",
-      "01ARZ3NDEKTSV4RRFFQ69G5FAI",
-      "01ARZ3NDEKTSV4RRFFQ69G5FAL",
-      "01ARZ3NDEKTSV4RRFFQ69G5FAO",
-      "01ARZ3NDEKTSV4RRFFQ69G5FAU",
-      "81ARZ3NDEKTSV4RRFFQ69G5FAV",
-      "01ARZ3NDEKTSV4RRFFQ69G5FA",
-      "01ARZ3NDEKTSV4RRFFQ69G5FAVV",
-      "",
-      42,
-      null,
-      undefined,
-    ]) {
+    for (
+      const value of [
+        "01arz3ndektsv4rrffq69g5fav",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAI",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAL",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAO",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAU",
+        "81ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAVV",
+        "",
+        42,
+        null,
+        undefined,
+      ]
+    ) {
       assert.equal(isUlid(value), false, String(value));
     }
   });
@@ -105,15 +107,17 @@ describe("isUuid()", () => {
   });
 
   test("rejects other shapes and non-strings", () => {
-    for (const value of [
-      "017f22e279b07cc398c4dc0c0c07398f",
-      "{017f22e2-79b0-7cc3-98c4-dc0c0c07398f}",
-      "017f22e2-79b0-7cc3-98c4-dc0c0c07398g",
-      " 017f22e2-79b0-7cc3-98c4-dc0c0c07398f",
-      "",
-      1,
-      undefined,
-    ]) {
+    for (
+      const value of [
+        "017f22e279b07cc398c4dc0c0c07398f",
+        "{017f22e2-79b0-7cc3-98c4-dc0c0c07398f}",
+        "017f22e2-79b0-7cc3-98c4-dc0c0c07398g",
+        " 017f22e2-79b0-7cc3-98c4-dc0c0c07398f",
+        "",
+        1,
+        undefined,
+      ]
+    ) {
       assert.equal(isUuid(value), false, String(value));
     }
   });

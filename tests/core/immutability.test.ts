@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, type StorageError } from "../../mod.ts";
+import {
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  isEdgeEventsError,
+  type StorageError,
+} from "../../mod.ts";
 import type { Row } from "../../src/core/executor.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { eventRows } from "../support/store-helpers.ts";
@@ -35,60 +42,63 @@ async function failure(promise: Promise<unknown>): Promise<StorageError> {
 }
 
 describeEachExecutor("events are immutable", {}, (fx) => {
-    let m: ReturnType<typeof model>;
-    let store: EventStore;
-    let before_: Row[];
-    const events = (): string => `${fx.schema}.events`;
+  let m: ReturnType<typeof model>;
+  let store: EventStore;
+  let before_: Row[];
+  const events = (): string => `${fx.schema}.events`;
 
-    before(async () => {
-      m = model(fx.schema);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
-      await store.migrate({ resourceTables: true });
-      const { record } = await store.resource(m.Note).write({ body: "first" });
-      await store.resource(m.Note).edit(record.id, { body: "second" });
-      before_ = await eventRows(fx.db, events());
-      assert.equal(before_.length, 2);
-    });
+  before(async () => {
+    m = model(fx.schema);
+    store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
+    await store.migrate({ resourceTables: true });
+    const { record } = await store.resource(m.Note).write({ body: "first" });
+    await store.resource(m.Note).edit(record.id, { body: "second" });
+    before_ = await eventRows(fx.db, events());
+    assert.equal(before_.length, 2);
+  });
 
-    const attempts: [string, () => string][] = [
-      ["UPDATE of one column", () => `UPDATE ${events()} SET metadata = '{"tampered":true}'`],
-      ["UPDATE of the data of one event", () => `UPDATE ${events()} SET data = '{}' WHERE action = 'write'`],
-      ["DELETE of every event", () => `DELETE FROM ${events()}`],
-      ["DELETE of one event", () => `DELETE FROM ${events()} WHERE action = 'edit'`],
-      ["TRUNCATE", () => `TRUNCATE ${events()}`],
-      ["TRUNCATE ... CASCADE", () => `TRUNCATE ${events()} CASCADE`],
-    ];
+  const attempts: [string, () => string][] = [
+    ["UPDATE of one column", () => `UPDATE ${events()} SET metadata = '{"tampered":true}'`],
+    ["UPDATE of the data of one event", () => `UPDATE ${events()} SET data = '{}' WHERE action = 'write'`],
+    ["DELETE of every event", () => `DELETE FROM ${events()}`],
+    ["DELETE of one event", () => `DELETE FROM ${events()} WHERE action = 'edit'`],
+    ["TRUNCATE", () => `TRUNCATE ${events()}`],
+    ["TRUNCATE ... CASCADE", () => `TRUNCATE ${events()} CASCADE`],
+  ];
 
-    for (const [name, text] of attempts) {
-      test(`${name} fails with EEI01 and the events stay`, async () => {
-        const error = await failure(fx.db.query({ text: text(), params: [] }));
-        assert.equal(error.sqlState, "EEI01");
-        assert.equal(error.outcomeUnknown, false);
-        assert.deepEqual(await eventRows(fx.db, events()), before_);
-      });
-    }
-
-    test("a batch that tampers with an event after a legitimate write commits neither", async () => {
-      const notes = await fx.db.query({ text: `SELECT count(*)::int AS n FROM ${fx.schema}.notes`, params: [] });
-      const error = await failure(fx.db.batch([
-        { text: `INSERT INTO ${fx.schema}.notes (id, body) VALUES ('n2', 'x')`, params: [] },
-        { text: `DELETE FROM ${events()} WHERE action = 'write'`, params: [] },
-      ]));
+  for (const [name, text] of attempts) {
+    test(`${name} fails with EEI01 and the events stay`, async () => {
+      const error = await failure(fx.db.query({ text: text(), params: [] }));
       assert.equal(error.sqlState, "EEI01");
+      assert.equal(error.outcomeUnknown, false);
       assert.deepEqual(await eventRows(fx.db, events()), before_);
-      assert.deepEqual((await fx.db.query({ text: `SELECT count(*)::int AS n FROM ${fx.schema}.notes`, params: [] })).rows, notes.rows);
     });
+  }
 
-    test("destroying a record appends an event; it never deletes the record's earlier events", async () => {
-      const id = String(before_[0]?.["record_id"]);
-      await store.resource(m.Note).remove(id);
-      const after = await eventRows(fx.db, events());
-      assert.deepEqual(after.slice(0, 2), before_);
-      assert.deepEqual(after.map((e) => e["action"]), ["write", "edit", "remove"]);
-    });
+  test("a batch that tampers with an event after a legitimate write commits neither", async () => {
+    const notes = await fx.db.query({ text: `SELECT count(*)::int AS n FROM ${fx.schema}.notes`, params: [] });
+    const error = await failure(fx.db.batch([
+      { text: `INSERT INTO ${fx.schema}.notes (id, body) VALUES ('n2', 'x')`, params: [] },
+      { text: `DELETE FROM ${events()} WHERE action = 'write'`, params: [] },
+    ]));
+    assert.equal(error.sqlState, "EEI01");
+    assert.deepEqual(await eventRows(fx.db, events()), before_);
+    assert.deepEqual(
+      (await fx.db.query({ text: `SELECT count(*)::int AS n FROM ${fx.schema}.notes`, params: [] })).rows,
+      notes.rows,
+    );
+  });
 
-    test("an UPDATE or DELETE that matches no event is allowed: the trigger guards rows", async () => {
-      await fx.db.query({ text: `UPDATE ${events()} SET metadata = '{}' WHERE false`, params: [] });
-      await fx.db.query({ text: `DELETE FROM ${events()} WHERE id = 'none'`, params: [] });
-    });
+  test("destroying a record appends an event; it never deletes the record's earlier events", async () => {
+    const id = String(before_[0]?.["record_id"]);
+    await store.resource(m.Note).remove(id);
+    const after = await eventRows(fx.db, events());
+    assert.deepEqual(after.slice(0, 2), before_);
+    assert.deepEqual(after.map((e) => e["action"]), ["write", "edit", "remove"]);
+  });
+
+  test("an UPDATE or DELETE that matches no event is allowed: the trigger guards rows", async () => {
+    await fx.db.query({ text: `UPDATE ${events()} SET metadata = '{}' WHERE false`, params: [] });
+    await fx.db.query({ text: `DELETE FROM ${events()} WHERE id = 'none'`, params: [] });
+  });
 });

@@ -85,7 +85,11 @@ describe("validateLockKey()", () => {
 
   test("other shapes throw TypeError", () => {
     for (const key of [42, "42", null, undefined, [], [1], [1, 2, 3], [1.5, 2], [1n, 2n], ["1", "2"], { 0: 1, 1: 2 }]) {
-      assert.throws(() => validateLockKey(key), TypeError, JSON.stringify(key, (_, v) => typeof v === "bigint" ? `${v}n` : v));
+      assert.throws(
+        () => validateLockKey(key),
+        TypeError,
+        JSON.stringify(key, (_, v) => typeof v === "bigint" ? `${v}n` : v),
+      );
     }
   });
 
@@ -152,7 +156,9 @@ describe("how Postgres sees each key (pg_locks)", () => {
 
   test("the lock is gone once the transaction ends", async () => {
     await locked(GLOBAL_LOCK_KEY);
-    const { rows } = await observer.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", [holderPid]);
+    const { rows } = await observer.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", [
+      holderPid,
+    ]);
     assert.equal(rows.length, 0);
   });
 });

@@ -6,7 +6,16 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql, type StorageError } from "../../mod.ts";
+import {
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  isEdgeEventsError,
+  ref,
+  sql,
+  type StorageError,
+} from "../../mod.ts";
 import type { Executor, SqlStatement } from "../../src/core/executor.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 
@@ -57,39 +66,47 @@ function recording(db: Executor): { db: Executor; batches: SqlStatement[][] } {
 }
 
 describeEachExecutor("tenant lock order", { needs: ["concurrency"] }, (fx) => {
-    let m: ReturnType<typeof model>;
-    let store: EventStore;
+  let m: ReturnType<typeof model>;
+  let store: EventStore;
 
-    before(async () => {
-      m = model(fx.schema);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Wallet] });
-      await store.migrate({ resourceTables: true });
-      for (const [i, tenant] of TENANTS.entries()) await store.resource(m.Wallet).open({ id: walletOf(i) }, { tenant });
-    });
+  before(async () => {
+    m = model(fx.schema);
+    store = createEventStore({ db: fx.db, log: m.log, resources: [m.Wallet] });
+    await store.migrate({ resourceTables: true });
+    for (const [i, tenant] of TENANTS.entries()) await store.resource(m.Wallet).open({ id: walletOf(i) }, { tenant });
+  });
 
-    test("a transaction's lock statement is the same whichever order its calls came in", async () => {
-      const rec = recording(fx.db);
-      const spy = createEventStore({ db: rec.db, log: m.log, resources: [m.Wallet] });
-      for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0, 1]]) {
-        await spy.transaction((tx) => {
-          for (const i of order) tx.resource(m.Wallet).credit(walletOf(i), { amount: 0 }, { tenant: TENANTS[i]! });
-        });
-      }
-      // Every batch opens with one begin_write call, which takes the locks before any write
-      // of the batch; its parameters are the fence key, the bigint keys, the pairs, the tenants.
-      const preludes = rec.batches.map((batch) => {
-        assert.match(batch[0]!.text, /^SELECT "[^"]+"\."events_begin_write"\(/);
-        assert.equal(batch.filter((s) => s.text.includes("begin_write") || s.text.includes("pg_advisory")).length, 1, "one lock statement");
-        assert.ok(batch.slice(1).every((s) => !s.text.includes("assert_writable")));
-        return batch[0]!.params.slice(0, 5); // the tenants to check (params[5]) follow the calls' order
+  test("a transaction's lock statement is the same whichever order its calls came in", async () => {
+    const rec = recording(fx.db);
+    const spy = createEventStore({ db: rec.db, log: m.log, resources: [m.Wallet] });
+    for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0, 1]]) {
+      await spy.transaction((tx) => {
+        for (const i of order) tx.resource(m.Wallet).credit(walletOf(i), { amount: 0 }, { tenant: TENANTS[i]! });
       });
-      const lockCount = (params: readonly unknown[]): number => (params[2] as unknown[]).length + (params[3] as unknown[]).length;
-      assert.equal(lockCount(preludes[0]!), TENANTS.length, "one lock per tenant");
-      assert.deepEqual(preludes[1], preludes[0]);
-      assert.deepEqual(preludes[2], preludes[0], "a tenant written twice is locked once");
+    }
+    // Every batch opens with one begin_write call, which takes the locks before any write
+    // of the batch; its parameters are the fence key, the bigint keys, the pairs, the tenants.
+    const preludes = rec.batches.map((batch) => {
+      assert.match(batch[0]!.text, /^SELECT "[^"]+"\."events_begin_write"\(/);
+      assert.equal(
+        batch.filter((s) => s.text.includes("begin_write") || s.text.includes("pg_advisory")).length,
+        1,
+        "one lock statement",
+      );
+      assert.ok(batch.slice(1).every((s) => !s.text.includes("assert_writable")));
+      return batch[0]!.params.slice(0, 5); // the tenants to check (params[5]) follow the calls' order
     });
+    const lockCount = (params: readonly unknown[]): number =>
+      (params[2] as unknown[]).length + (params[3] as unknown[]).length;
+    assert.equal(lockCount(preludes[0]!), TENANTS.length, "one lock per tenant");
+    assert.deepEqual(preludes[1], preludes[0]);
+    assert.deepEqual(preludes[2], preludes[0], "a tenant written twice is locked once");
+  });
 
-    test(`${WORKERS} workers × ${TRANSACTIONS} transactions crediting ${TENANTS.length} tenants in opposite orders never deadlock`, SLOW, async () => {
+  test(
+    `${WORKERS} workers × ${TRANSACTIONS} transactions crediting ${TENANTS.length} tenants in opposite orders never deadlock`,
+    SLOW,
+    async () => {
       const failures: unknown[] = [];
       await Promise.all(Array.from({ length: WORKERS }, async (_, worker) => {
         for (let t = 0; t < TRANSACTIONS; t++) {
@@ -105,7 +122,9 @@ describeEachExecutor("tenant lock order", { needs: ["concurrency"] }, (fx) => {
           }
         }
       }));
-      const deadlocks = failures.filter((e) => isEdgeEventsError(e, "STORAGE_FAILURE") && (e as StorageError).sqlState === "40P01");
+      const deadlocks = failures.filter((e) =>
+        isEdgeEventsError(e, "STORAGE_FAILURE") && (e as StorageError).sqlState === "40P01"
+      );
       assert.equal(deadlocks.length, 0, "deadlocks");
       assert.deepEqual(failures.map(String), []);
 
@@ -116,12 +135,14 @@ describeEachExecutor("tenant lock order", { needs: ["concurrency"] }, (fx) => {
         Object.fromEntries(TENANTS.map((tenant) => [tenant, total])),
       );
       const credits = await fx.db.query({
-        text: `SELECT tenant, count(*)::int AS n FROM ${fx.schema}.events WHERE action = 'credit' AND data = '{"amount":1}' GROUP BY tenant`,
+        text:
+          `SELECT tenant, count(*)::int AS n FROM ${fx.schema}.events WHERE action = 'credit' AND data = '{"amount":1}' GROUP BY tenant`,
         params: [],
       });
       assert.deepEqual(
         Object.fromEntries(credits.rows.map((r) => [r["tenant"], r["n"]])),
         Object.fromEntries(TENANTS.map((tenant) => [tenant, total])),
       );
-    });
+    },
+  );
 });

@@ -36,103 +36,105 @@ function model(schema: string) {
 }
 
 describeEachExecutor("round trips of the write path", { needs: ["http-requests"] }, (fx) => {
-    let m: ReturnType<typeof model>;
-    let store: EventStore;
+  let m: ReturnType<typeof model>;
+  let store: EventStore;
 
-    /** HTTP requests `call` sends, and its result. */
-    const requestsOf = async <T>(call: () => Promise<T>): Promise<[number, T]> => {
-      const start = fx.requests()!;
-      const result = await call();
-      return [fx.requests()! - start, result];
-    };
-    const open = async (owner: string) => (await store.resource(m.Account).open({ owner })).record;
+  /** HTTP requests `call` sends, and its result. */
+  const requestsOf = async <T>(call: () => Promise<T>): Promise<[number, T]> => {
+    const start = fx.requests()!;
+    const result = await call();
+    return [fx.requests()! - start, result];
+  };
+  const open = async (owner: string) => (await store.resource(m.Account).open({ owner })).record;
 
-    before(async () => {
-      m = model(fx.schema);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account] });
-      await store.migrate({ resourceTables: true });
-      assert.equal(typeof fx.requests(), "number", "the fixture counts HTTP requests");
-    });
+  before(async () => {
+    m = model(fx.schema);
+    store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account] });
+    await store.migrate({ resourceTables: true });
+    assert.equal(typeof fx.requests(), "number", "the fixture counts HTTP requests");
+  });
 
-    test("a create is one HTTP request", async () => {
-      const [sent, result] = await requestsOf(() =>
-        store.resource(m.Account).open({ owner: "ada" }, { actor: { user: "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21" } })
-      );
-      assert.equal(sent, 1);
-      assert.ok(result.event !== null);
-    });
+  test("a create is one HTTP request", async () => {
+    const [sent, result] = await requestsOf(() =>
+      store.resource(m.Account).open({ owner: "ada" }, { actor: { user: "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21" } })
+    );
+    assert.equal(sent, 1);
+    assert.ok(result.event !== null);
+  });
 
-    test("an update that sets attributes from its input is one HTTP request", async () => {
-      const { id } = await open("bea");
-      const [sent, result] = await requestsOf(() => store.resource(m.Account).rename(id, { owner: "bee" }));
-      assert.equal(sent, 1);
-      assert.equal(result.record.owner, "bee");
-    });
+  test("an update that sets attributes from its input is one HTTP request", async () => {
+    const { id } = await open("bea");
+    const [sent, result] = await requestsOf(() => store.resource(m.Account).rename(id, { owner: "bee" }));
+    assert.equal(sent, 1);
+    assert.equal(result.record.owner, "bee");
+  });
 
-    test("an update with an atomic SQL expression is one HTTP request", async () => {
-      const { id } = await open("cy");
-      const [sent, result] = await requestsOf(() => store.resource(m.Account).deposit(id, { amount: 5 }));
-      assert.equal(sent, 1);
-      assert.equal(result.record.balance, 5);
-    });
+  test("an update with an atomic SQL expression is one HTTP request", async () => {
+    const { id } = await open("cy");
+    const [sent, result] = await requestsOf(() => store.resource(m.Account).deposit(id, { amount: 5 }));
+    assert.equal(sent, 1);
+    assert.equal(result.record.balance, 5);
+  });
 
-    test("a hard destroy is one HTTP request", async () => {
-      const { id } = await open("dee");
-      const [sent] = await requestsOf(() => store.resource(m.Account).remove(id));
-      assert.equal(sent, 1);
-    });
+  test("a hard destroy is one HTTP request", async () => {
+    const { id } = await open("dee");
+    const [sent] = await requestsOf(() => store.resource(m.Account).remove(id));
+    assert.equal(sent, 1);
+  });
 
-    test("a soft destroy is one HTTP request", async () => {
-      const { id } = await open("eve");
-      const [sent, result] = await requestsOf(() => store.resource(m.Account).close(id));
-      assert.equal(sent, 1);
-      assert.ok(result.record.deletedAt instanceof Date);
-    });
+  test("a soft destroy is one HTTP request", async () => {
+    const { id } = await open("eve");
+    const [sent, result] = await requestsOf(() => store.resource(m.Account).close(id));
+    assert.equal(sent, 1);
+    assert.ok(result.record.deletedAt instanceof Date);
+  });
 
-    test("ignored actions, which record their id for idempotency, are one HTTP request each", async () => {
-      const [created, opened] = await requestsOf(() => store.resource(m.Account).importOpen({ owner: "ign" }));
-      assert.equal(created, 1);
-      assert.equal(opened.event, null);
-      const [credited, result] = await requestsOf(() => store.resource(m.Account).credit(opened.record.id, { amount: 5 }));
-      assert.equal(credited, 1);
-      assert.equal(result.record.balance, 5);
-      assert.equal(await countRows(fx.db, m.log.idempotencyTable.sql), 2);
-    });
+  test("ignored actions, which record their id for idempotency, are one HTTP request each", async () => {
+    const [created, opened] = await requestsOf(() => store.resource(m.Account).importOpen({ owner: "ign" }));
+    assert.equal(created, 1);
+    assert.equal(opened.event, null);
+    const [credited, result] = await requestsOf(() =>
+      store.resource(m.Account).credit(opened.record.id, { amount: 5 })
+    );
+    assert.equal(credited, 1);
+    assert.equal(result.record.balance, 5);
+    assert.equal(await countRows(fx.db, m.log.idempotencyTable.sql), 2);
+  });
 
-    test("a change-function update is two HTTP requests: the read and the conditional write", async () => {
-      const { id } = await open("fay");
-      const [sent, result] = await requestsOf(() => store.resource(m.Account).bump(id));
-      assert.equal(sent, 2);
-      assert.equal(result.record.balance, 1);
-    });
+  test("a change-function update is two HTTP requests: the read and the conditional write", async () => {
+    const { id } = await open("fay");
+    const [sent, result] = await requestsOf(() => store.resource(m.Account).bump(id));
+    assert.equal(sent, 2);
+    assert.equal(result.record.balance, 1);
+  });
 
-    test("a transaction of six simple actions is one HTTP request", async () => {
-      const [a, b] = [await open("gus"), await open("hal")];
-      const before = await countRows(fx.db, `${fx.schema}.events`);
-      const [sent, results] = await requestsOf(() =>
-        store.transaction((tx) => {
-          const accounts = tx.resource(m.Account);
-          const created = accounts.open({ owner: "ivy" });
-          accounts.deposit(created.recordId, { amount: 3 });
-          accounts.rename(a.id, { owner: "gus2" });
-          accounts.deposit(a.id, { amount: 7 });
-          accounts.close(b.id);
-          accounts.open({ owner: "jo" });
-        })
-      );
-      assert.equal(sent, 1);
-      assert.equal(results.length, 6);
-      assert.equal(await countRows(fx.db, `${fx.schema}.events`), before + 6);
-    });
+  test("a transaction of six simple actions is one HTTP request", async () => {
+    const [a, b] = [await open("gus"), await open("hal")];
+    const before = await countRows(fx.db, `${fx.schema}.events`);
+    const [sent, results] = await requestsOf(() =>
+      store.transaction((tx) => {
+        const accounts = tx.resource(m.Account);
+        const created = accounts.open({ owner: "ivy" });
+        accounts.deposit(created.recordId, { amount: 3 });
+        accounts.rename(a.id, { owner: "gus2" });
+        accounts.deposit(a.id, { amount: 7 });
+        accounts.close(b.id);
+        accounts.open({ owner: "jo" });
+      })
+    );
+    assert.equal(sent, 1);
+    assert.equal(results.length, 6);
+    assert.equal(await countRows(fx.db, `${fx.schema}.events`), before + 6);
+  });
 
-    test("a transaction with a change-function update is two HTTP requests", async () => {
-      const { id } = await open("kim");
-      const [sent] = await requestsOf(() =>
-        store.transaction((tx) => {
-          tx.resource(m.Account).bump(id);
-          tx.resource(m.Account).open({ owner: "lou" });
-        })
-      );
-      assert.equal(sent, 2);
-    });
+  test("a transaction with a change-function update is two HTTP requests", async () => {
+    const { id } = await open("kim");
+    const [sent] = await requestsOf(() =>
+      store.transaction((tx) => {
+        tx.resource(m.Account).bump(id);
+        tx.resource(m.Account).open({ owner: "lou" });
+      })
+    );
+    assert.equal(sent, 2);
+  });
 });

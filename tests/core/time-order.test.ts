@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, type LockOption, type StoredEvent, replay } from "../../mod.ts";
+import {
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  type LockOption,
+  replay,
+  type StoredEvent,
+} from "../../mod.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import type { ExecutorFixture } from "../support/executors.ts";
 import { prefixedTables, TIMESTAMP_ENTRIES } from "../support/models.ts";
@@ -30,7 +38,10 @@ function steppingClock(step = 1_000): { clock: () => Date; set: (ms: number) => 
   return { clock: () => new Date((next += step) - step), set: (ms) => (next = ms) };
 }
 
-interface Hold { gate: ReturnType<typeof gate> | undefined; attempts: number }
+interface Hold {
+  gate: ReturnType<typeof gate> | undefined;
+  attempts: number;
+}
 
 function model(schema: string, prefix: string, lock: LockOption, hold: Hold) {
   const t = prefixedTables(schema, prefix);
@@ -39,7 +50,13 @@ function model(schema: string, prefix: string, lock: LockOption, hold: Hold) {
     name: "doc",
     table: t("docs"),
     tenant: "orgId",
-    attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string(), label: v.string(), ...TIMESTAMP_ENTRIES }),
+    attributes: v.object({
+      id: v.string(),
+      orgId: v.string(),
+      title: v.string(),
+      label: v.string(),
+      ...TIMESTAMP_ENTRIES,
+    }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
       write: create({ input: v.object({ title: v.string(), label: v.string() }) }),
@@ -73,40 +90,66 @@ function model(schema: string, prefix: string, lock: LockOption, hold: Hold) {
 
 type Model = ReturnType<typeof model>;
 
-interface State { title: string; label: string; updatedAt: string | undefined }
+interface State {
+  title: string;
+  label: string;
+  updatedAt: string | undefined;
+}
 
 async function docState(fx: ExecutorFixture, m: Model, id: string): Promise<State | undefined> {
-  const row = (await fx.db.query({ text: `SELECT title, label, updated_at FROM ${m.docs} WHERE id = $1`, params: [id] })).rows[0];
+  const row =
+    (await fx.db.query({ text: `SELECT title, label, updated_at FROM ${m.docs} WHERE id = $1`, params: [id] })).rows[0];
   if (row === undefined) return undefined;
-  return { title: String(row["title"]), label: String(row["label"]), updatedAt: (row["updated_at"] as Date | null)?.toISOString() };
+  return {
+    title: String(row["title"]),
+    label: String(row["label"]),
+    updatedAt: (row["updated_at"] as Date | null)?.toISOString(),
+  };
 }
 
 function stateOf(record: Record<string, unknown>): State {
-  return { title: String(record["title"]), label: String(record["label"]), updatedAt: (record["updatedAt"] as Date | undefined)?.toISOString() };
+  return {
+    title: String(record["title"]),
+    label: String(record["label"]),
+    updatedAt: (record["updatedAt"] as Date | undefined)?.toISOString(),
+  };
 }
 
 /** occurred_at never decreases in position order, among the rows given. */
 function assertNonDecreasing(rows: readonly Record<string, unknown>[], what: string): void {
   for (let i = 1; i < rows.length; i++) {
     const [a, b] = [rows[i - 1]!, rows[i]!];
-    assert.ok((a["occurred_at"] as Date).getTime() <= (b["occurred_at"] as Date).getTime(),
-      `${what}: position ${String(b["position"])} occurred at ${(b["occurred_at"] as Date).toISOString()}, before position ${String(a["position"])} (${(a["occurred_at"] as Date).toISOString()})`);
+    assert.ok(
+      (a["occurred_at"] as Date).getTime() <= (b["occurred_at"] as Date).getTime(),
+      `${what}: position ${String(b["position"])} occurred at ${
+        (b["occurred_at"] as Date).toISOString()
+      }, before position ${String(a["position"])} (${(a["occurred_at"] as Date).toISOString()})`,
+    );
   }
 }
 
 describeEachExecutor("time order agrees with position order", { needs: ["concurrency"] }, (fx) => {
-    let prefixes = 0;
+  let prefixes = 0;
 
-    const fresh = async (lock: LockOption, clock: () => Date): Promise<{ m: Model; store: EventStore; hold: Hold }> => {
-      const hold: Hold = { gate: undefined, attempts: 0 };
-      const m = model(fx.schema, `t${++prefixes}`, lock, hold);
-      const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Doc], clock, replay: { clear: "tracked-tables" } });
-      await store.migrate({ resourceTables: true });
-      return { m, store, hold };
-    };
+  const fresh = async (lock: LockOption, clock: () => Date): Promise<{ m: Model; store: EventStore; hold: Hold }> => {
+    const hold: Hold = { gate: undefined, attempts: 0 };
+    const m = model(fx.schema, `t${++prefixes}`, lock, hold);
+    const store = createEventStore({
+      db: fx.db,
+      log: m.log,
+      resources: [m.Doc],
+      clock,
+      replay: { clear: "tracked-tables" },
+    });
+    await store.migrate({ resourceTables: true });
+    return { m, store, hold };
+  };
 
-    for (const lock of [{ scope: "global" }, { scope: "tenant" }] as const) {
-      test(`a call stamped early that commits late is stamped no earlier than the event before it, and a time-bounded replay rebuilds a prefix of the log (${lock.scope} scope)`, SLOW, async () => {
+  for (const lock of [{ scope: "global" }, { scope: "tenant" }] as const) {
+    test(
+      `a call stamped early that commits late is stamped no earlier than the event before it, and a time-bounded replay rebuilds a prefix of the log (${lock.scope} scope)`,
+      SLOW,
+      async () => {
         const { clock } = steppingClock();
         const { m, store, hold } = await fresh(lock, clock);
         const docs = store.resource(m.Doc);
@@ -136,7 +179,11 @@ describeEachExecutor("time order agrees with position order", { needs: ["concurr
         for (const at of [...instants].sort((a, b) => a - b)) {
           for (const scope of [{}, { tenant: "org1" }]) {
             await replay(store, { untilTime: new Date(at), ...scope });
-            assert.deepEqual(await docState(fx, m, id), stateAt(at), `replay until ${new Date(at).toISOString()} ${JSON.stringify(scope)}`);
+            assert.deepEqual(
+              await docState(fx, m, id),
+              stateAt(at),
+              `replay until ${new Date(at).toISOString()} ${JSON.stringify(scope)}`,
+            );
           }
         }
         const rows = await eventRows(fx.db, m.events);
@@ -144,13 +191,22 @@ describeEachExecutor("time order agrees with position order", { needs: ["concurr
         // What the slow call reports is what was stored, and its record says the same.
         const stored = rows.find((r) => r["id"] === lateResult.event!.id)!;
         assert.equal(lateResult.event!.occurredAt.toISOString(), (stored["occurred_at"] as Date).toISOString());
-        assert.equal((lateResult.record["updatedAt"] as Date).toISOString(), lateResult.event!.occurredAt.toISOString());
-        assert.equal((stored["changes"] as Record<string, unknown>)["updatedAt"], lateResult.event!.occurredAt.toISOString());
+        assert.equal(
+          (lateResult.record["updatedAt"] as Date).toISOString(),
+          lateResult.event!.occurredAt.toISOString(),
+        );
+        assert.equal(
+          (stored["changes"] as Record<string, unknown>)["updatedAt"],
+          lateResult.event!.occurredAt.toISOString(),
+        );
+      },
+    );
+  }
 
-      });
-    }
-
-    test("a change-function update retried after a conflict is stamped with the clock value of its retry", SLOW, async () => {
+  test(
+    "a change-function update retried after a conflict is stamped with the clock value of its retry",
+    SLOW,
+    async () => {
       const { clock } = steppingClock();
       const { m, store, hold } = await fresh({ scope: "global" }, clock);
       const docs = store.resource(m.Doc);
@@ -166,12 +222,20 @@ describeEachExecutor("time order agrees with position order", { needs: ["concurr
       const result = await late; // attempt 1 is stale; attempt 2 reads the clock again: T0 + 3 s
       assert.equal(hold.attempts, 2);
       assert.equal(quick.event!.occurredAt.toISOString(), new Date(T0 + 2_000).toISOString());
-      assert.equal(result.event!.occurredAt.toISOString(), new Date(T0 + 3_000).toISOString(), "the retry's own clock value");
+      assert.equal(
+        result.event!.occurredAt.toISOString(),
+        new Date(T0 + 3_000).toISOString(),
+        "the retry's own clock value",
+      );
       assert.equal((result.record["updatedAt"] as Date).toISOString(), new Date(T0 + 3_000).toISOString());
       assert.equal(result.record["label"], "l1+");
-    });
+    },
+  );
 
-    test("with a clock that goes backwards, the record's timestamps and changes equal the event's occurred_at, and replay rebuilds them", SLOW, async () => {
+  test(
+    "with a clock that goes backwards, the record's timestamps and changes equal the event's occurred_at, and replay rebuilds them",
+    SLOW,
+    async () => {
       const { clock, set } = steppingClock(0);
       const { m, store } = await fresh({ scope: "global" }, clock);
       const docs = store.resource(m.Doc);
@@ -189,30 +253,51 @@ describeEachExecutor("time order agrees with position order", { needs: ["concurr
       });
       const expected = new Date(T0 + 60_000).toISOString();
       for (const result of [created, renamed, other, closed, tx1!, tx2!]) {
-        assert.equal(result.event!.occurredAt.toISOString(), expected, `${result.event!.action} is stamped with the log's latest time`);
+        assert.equal(
+          result.event!.occurredAt.toISOString(),
+          expected,
+          `${result.event!.action} is stamped with the log's latest time`,
+        );
       }
       assert.equal((renamed.record["updatedAt"] as Date).toISOString(), expected);
       assert.equal((renamed.record["createdAt"] as Date).toISOString(), expected);
       assert.deepEqual(renamed.event!.changes, { updatedAt: expected });
-      assert.deepEqual(other.event!.changes, { createdAt: expected, updatedAt: expected, id: other.record.id, orgId: "org1" });
+      assert.deepEqual(other.event!.changes, {
+        createdAt: expected,
+        updatedAt: expected,
+        id: other.record.id,
+        orgId: "org1",
+      });
       assert.equal((closed.record["deletedAt"] as Date).toISOString(), expected);
       assert.deepEqual(closed.event!.changes, { deletedAt: expected, updatedAt: expected });
       const rows = await eventRows(fx.db, m.events);
       for (const row of rows) {
         assert.equal((row["occurred_at"] as Date).toISOString(), expected);
         const changes = row["changes"] as Record<string, unknown>;
-        for (const key of ["createdAt", "updatedAt", "deletedAt"]) if (key in changes) assert.equal(changes[key], expected, `${String(row["action"])} ${key}`);
+        for (const key of ["createdAt", "updatedAt", "deletedAt"]) {
+          if (key in changes) assert.equal(changes[key], expected, `${String(row["action"])} ${key}`);
+        }
       }
       const returned = [created, renamed, other, closed, tx1!, tx2!].map((r) => r.event as StoredEvent);
-      assert.deepEqual(returned.map((e) => e.changes), returned.map((e) => rows.find((r) => r["id"] === e.id)!["changes"]), "returned changes equal stored ones");
+      assert.deepEqual(
+        returned.map((e) => e.changes),
+        returned.map((e) => rows.find((r) => r["id"] === e.id)!["changes"]),
+        "returned changes equal stored ones",
+      );
 
       const before = (await fx.db.query({ text: `SELECT * FROM ${m.docs} ORDER BY id`, params: [] })).rows;
       await replay(store);
       assert.deepEqual((await fx.db.query({ text: `SELECT * FROM ${m.docs} ORDER BY id`, params: [] })).rows, before);
-    });
+    },
+  );
 
-    for (const lock of [{ scope: "global" }, { scope: "tenant" }] as const) {
-      test(`under 8 concurrent writers with a jittery clock, occurred_at never decreases in position order (${lock.scope} scope${lock.scope === "tenant" ? ", per tenant" : ""})`, SLOW, async () => {
+  for (const lock of [{ scope: "global" }, { scope: "tenant" }] as const) {
+    test(
+      `under 8 concurrent writers with a jittery clock, occurred_at never decreases in position order (${lock.scope} scope${
+        lock.scope === "tenant" ? ", per tenant" : ""
+      })`,
+      SLOW,
+      async () => {
         // Each writer's clock is off by up to ±2 s, as between instances: the stamp fixes it.
         let seed = 7;
         const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -228,6 +313,7 @@ describeEachExecutor("time order agrees with position order", { needs: ["concurr
         assert.equal(rows.length, 8 * 13);
         if (lock.scope === "global") assertNonDecreasing(rows, "the log");
         for (const tenant of tenants) assertNonDecreasing(rows.filter((r) => r["tenant"] === tenant), tenant);
-      });
-    }
+      },
+    );
+  }
 });

@@ -8,7 +8,12 @@ import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
-import { createLocalFetchEndpoint, localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
+import {
+  createLocalFetchEndpoint,
+  localFetchEndpoint,
+  type SqlOverHttpServer,
+  startSqlOverHttpServer,
+} from "../../src/dev/mod.ts";
 import { DATABASE, DATABASE_URL, rejection, uniqueName, withNeonConfig } from "./harness.ts";
 
 interface RawAnswer {
@@ -23,7 +28,10 @@ function raw(port: number, method: string, headers: Record<string, string>, body
     const req = httpRequest({ host: "127.0.0.1", port, path: "/sql", method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on(
+        "end",
+        () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -85,7 +93,12 @@ describe("the local server refuses what a web page or another role could do thro
   });
 
   test("a POST from a foreign origin is refused before anything runs, without CORS headers", async () => {
-    const answer = await raw(server.port, "POST", sqlHeaders(server.port, { Origin: "https://evil.example" }), insert());
+    const answer = await raw(
+      server.port,
+      "POST",
+      sqlHeaders(server.port, { Origin: "https://evil.example" }),
+      insert(),
+    );
     assert.equal(answer.status, 403);
     assert.equal(answer.headers["access-control-allow-origin"], undefined);
     assert.equal(await hits(), 0);
@@ -95,7 +108,12 @@ describe("the local server refuses what a web page or another role could do thro
   });
 
   test("responses without an Origin carry no Access-Control-Allow-Origin at all", async () => {
-    const answer = await raw(server.port, "POST", sqlHeaders(server.port), JSON.stringify({ query: "SELECT 1", params: [] }));
+    const answer = await raw(
+      server.port,
+      "POST",
+      sqlHeaders(server.port),
+      JSON.stringify({ query: "SELECT 1", params: [] }),
+    );
     assert.equal(answer.status, 200);
     assert.equal(answer.headers["access-control-allow-origin"], undefined);
   });
@@ -107,8 +125,15 @@ describe("the local server refuses what a web page or another role could do thro
       assert.match(JSON.parse(answer.body).message, /--allow-host/);
     }
     assert.equal(await hits(), 0);
-    for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`, "app.localhost"]) {
-      const answer = await raw(server.port, "POST", sqlHeaders(server.port, { Host: host }), JSON.stringify({ query: "SELECT 1", params: [] }));
+    for (
+      const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`, "app.localhost"]
+    ) {
+      const answer = await raw(
+        server.port,
+        "POST",
+        sqlHeaders(server.port, { Host: host }),
+        JSON.stringify({ query: "SELECT 1", params: [] }),
+      );
       assert.equal(answer.status, 200, host);
     }
   });
@@ -155,7 +180,9 @@ describe("the local server refuses what a web page or another role could do thro
       allowedDatabases: [DATABASE],
     });
     try {
-      assert.deepStrictEqual(await neon(connectionString(listed.port, otherRole))`SELECT current_user AS u`, [{ u: otherRole }]);
+      assert.deepStrictEqual(await neon(connectionString(listed.port, otherRole))`SELECT current_user AS u`, [{
+        u: otherRole,
+      }]);
       const postgres = await rejection(neon(connectionString(listed.port, "postgres"))`SELECT 1`);
       assert.equal(postgres.message, "password authentication failed for user 'postgres'");
     } finally {
@@ -184,20 +211,42 @@ describe("the local server refuses what a web page or another role could do thro
       const post = await raw(browserish.port, "POST", sqlHeaders(browserish.port, { Origin: origin }), body);
       assert.equal(post.status, 200);
       assert.equal(post.headers["access-control-allow-origin"], origin);
-      const other = await raw(browserish.port, "POST", sqlHeaders(browserish.port, { Origin: "http://localhost:5174" }), body);
+      const other = await raw(
+        browserish.port,
+        "POST",
+        sqlHeaders(browserish.port, { Origin: "http://localhost:5174" }),
+        body,
+      );
       assert.equal(other.status, 403);
     } finally {
       await browserish.close();
     }
-    const upper = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, allowedOrigins: ["http://LOCALHOST:5173"] });
+    const upper = await startSqlOverHttpServer({
+      databaseUrl: DATABASE_URL,
+      port: 0,
+      allowedOrigins: ["http://LOCALHOST:5173"],
+    });
     try {
       const answer = await raw(upper.port, "OPTIONS", { Host: `localhost:${upper.port}`, Origin: origin });
       assert.equal(answer.headers["access-control-allow-origin"], origin);
     } finally {
       await upper.close();
     }
-    for (const bad of ["*", "null", "localhost:5173", "http://localhost:5173/app", "http://localhost:5173/", "http://localhost:5173?x"]) {
-      await assert.rejects(startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, allowedOrigins: [bad] }), TypeError, bad);
+    for (
+      const bad of [
+        "*",
+        "null",
+        "localhost:5173",
+        "http://localhost:5173/app",
+        "http://localhost:5173/",
+        "http://localhost:5173?x",
+      ]
+    ) {
+      await assert.rejects(
+        startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, allowedOrigins: [bad] }),
+        TypeError,
+        bad,
+      );
     }
   });
 
@@ -208,10 +257,20 @@ describe("the local server refuses what a web page or another role could do thro
       assert.match(guarded.url, /\/sql\?token=s3cret-token$/);
       const without = await raw(guarded.port, "POST", sqlHeaders(guarded.port), insert());
       assert.equal(without.status, 401);
-      const wrong = await raw(guarded.port, "POST", sqlHeaders(guarded.port, { "Edge-Events-Token": "s3cret-tokeN" }), insert());
+      const wrong = await raw(
+        guarded.port,
+        "POST",
+        sqlHeaders(guarded.port, { "Edge-Events-Token": "s3cret-tokeN" }),
+        insert(),
+      );
       assert.equal(wrong.status, 401);
       assert.equal(await hits(), 0);
-      const header = await raw(guarded.port, "POST", sqlHeaders(guarded.port, { "Edge-Events-Token": "s3cret-token" }), insert());
+      const header = await raw(
+        guarded.port,
+        "POST",
+        sqlHeaders(guarded.port, { "Edge-Events-Token": "s3cret-token" }),
+        insert(),
+      );
       assert.equal(header.status, 200);
       const sql = neon(connectionString(guarded.port));
       const plain = await rejection(sql`SELECT 1`);
@@ -221,7 +280,10 @@ describe("the local server refuses what a web page or another role could do thro
         () => sql`SELECT count(*)::int AS n FROM ${sql.unsafe(`${schema}.hits`)}`,
       );
       assert.deepStrictEqual(rows, [{ n: 1 }]);
-      await withNeonConfig({ fetchEndpoint: guarded.url }, async () => assert.deepStrictEqual(await sql`SELECT 2 AS n`, [{ n: 2 }]));
+      await withNeonConfig(
+        { fetchEndpoint: guarded.url },
+        async () => assert.deepStrictEqual(await sql`SELECT 2 AS n`, [{ n: 2 }]),
+      );
     } finally {
       await guarded.close();
       await oracle.query(`TRUNCATE ${schema}.hits`);
@@ -232,7 +294,12 @@ describe("the local server refuses what a web page or another role could do thro
     const open = await startSqlOverHttpServer({ databaseUrl: DATABASE_URL, port: 0, hostname: "0.0.0.0" });
     try {
       assert.match(open.token ?? "", /^[0-9a-f]{32}$/);
-      const without = await raw(open.port, "POST", sqlHeaders(open.port), JSON.stringify({ query: "SELECT 1", params: [] }));
+      const without = await raw(
+        open.port,
+        "POST",
+        sqlHeaders(open.port),
+        JSON.stringify({ query: "SELECT 1", params: [] }),
+      );
       assert.equal(without.status, 401);
     } finally {
       await open.close();

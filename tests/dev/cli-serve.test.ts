@@ -38,7 +38,12 @@ function stdoutEnd(child: ChildProcess): Promise<void> {
 function capture(signal?: AbortSignal): { io: CliIo; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {}, ...(signal && { signal }) };
+  const io: CliIo = {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    env: {},
+    ...(signal && { signal }),
+  };
   return { io, out, err };
 }
 
@@ -89,9 +94,15 @@ describe("the edge-events serve command", () => {
       assert.match(banner, /Serves role postgres on database /);
       const port = new URL(endpoint).port;
       const sql = neon(`postgres://postgres:pw@localhost:${port}/${encodeURIComponent(DATABASE)}`);
-      const refused = await withNeonConfig({ fetchEndpoint: endpoint.replace(/\?.*$/, "") }, () => rejection(sql`SELECT 1`));
+      const refused = await withNeonConfig(
+        { fetchEndpoint: endpoint.replace(/\?.*$/, "") },
+        () => rejection(sql`SELECT 1`),
+      );
       assert.match(refused.message, /HTTP status 401/);
-      const rows = await withNeonConfig({ fetchEndpoint: createLocalFetchEndpoint({ token: "cli-token-1" }) }, () => sql`SELECT 3 AS n`);
+      const rows = await withNeonConfig(
+        { fetchEndpoint: createLocalFetchEndpoint({ token: "cli-token-1" }) },
+        () => sql`SELECT 3 AS n`,
+      );
       assert.deepStrictEqual(rows, [{ n: 3 }]);
     } finally {
       stop.abort();
@@ -118,32 +129,35 @@ describe("the edge-events serve process", () => {
     });
   }
 
-  test("started by npx, it stops when npm's sh dies of the SIGTERM that npm forwarded", { timeout: 120_000 }, async () => {
-    // npm exec runs the bin through `sh -c`; on SIGTERM npm signals that sh, which dies without
-    // passing the signal on. The old server kept serving with no parent.
-    const quoted = serveArgs.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
-    const sh = spawn("sh", ["-c", `node ${quoted} & echo "pid=$!"; wait`], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, npm_command: "exec" },
-    });
-    let pid = 0;
-    try {
-      const banner = await printed(sh, /Stop with Ctrl\+C/);
-      pid = Number(banner.match(/pid=(\d+)/)?.[1]);
-      assert.ok(pid > 0, banner);
-      process.kill(sh.pid ?? 0, "SIGTERM");
-      // The server's end of the pipe closes when it exits (an orphan may stay a zombie, which
-      // `kill(pid, 0)` would still find, when nothing reaps it).
-      await stdoutEnd(sh);
-    } finally {
-      if (pid > 0) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // gone already
+  test(
+    "started by npx, it stops when npm's sh dies of the SIGTERM that npm forwarded",
+    { timeout: 120_000 },
+    async () => {
+      // npm exec runs the bin through `sh -c`; on SIGTERM npm signals that sh, which dies without
+      // passing the signal on. The old server kept serving with no parent.
+      const quoted = serveArgs.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+      const sh = spawn("sh", ["-c", `node ${quoted} & echo "pid=$!"; wait`], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, npm_command: "exec" },
+      });
+      let pid = 0;
+      try {
+        const banner = await printed(sh, /Stop with Ctrl\+C/);
+        pid = Number(banner.match(/pid=(\d+)/)?.[1]);
+        assert.ok(pid > 0, banner);
+        process.kill(sh.pid ?? 0, "SIGTERM");
+        // The server's end of the pipe closes when it exits (an orphan may stay a zombie, which
+        // `kill(pid, 0)` would still find, when nothing reaps it).
+        await stdoutEnd(sh);
+      } finally {
+        if (pid > 0) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone already
+          }
         }
       }
-    }
-  });
+    },
+  );
 });
-

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig, Pool } from "@neondatabase/serverless";
 import pg from "pg";
-import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
+import { localFetchEndpoint, type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
 import {
   DATABASE,
   DATABASE_URL,
@@ -105,7 +105,7 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
     );
     await expectParity("SELECT $1::bool AS b, $2::text AS t, 'NULL'::text AS s, NULL::text AS nul, $3::text AS u", [
       true,
-      "héllo \"q\" \\ ✓",
+      'héllo "q" \\ ✓',
       undefined,
     ]);
     await expectParity(`SELECT $1::text[] AS ta, $2::int[] AS ia, '{"a b",NULL}'::text[] AS q`, [
@@ -238,8 +238,14 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
 
   test("a transaction returns one result per statement, with options applied to all (item 16)", async () => {
     const expected = [[{ a: 1 }], [{ b: "x" }]];
-    assert.deepStrictEqual(await sql.transaction([sql`SELECT ${1}::int AS a`, sql.query("SELECT $1 AS b", ["x"])]), expected);
-    assert.deepStrictEqual(await sql.transaction((tx) => [tx`SELECT ${1}::int AS a`, tx.query("SELECT $1 AS b", ["x"])]), expected);
+    assert.deepStrictEqual(
+      await sql.transaction([sql`SELECT ${1}::int AS a`, sql.query("SELECT $1 AS b", ["x"])]),
+      expected,
+    );
+    assert.deepStrictEqual(
+      await sql.transaction((tx) => [tx`SELECT ${1}::int AS a`, tx.query("SELECT $1 AS b", ["x"])]),
+      expected,
+    );
     const arrays = await sql.transaction([sql`SELECT 1 AS a`, sql`SELECT 2 AS b`], { arrayMode: true });
     assert.deepStrictEqual(arrays, [[[1]], [[2]]]);
     const full = (await sql.transaction([sql`SELECT 1 AS a`], { fullResults: true })) as unknown as object[];
@@ -275,15 +281,27 @@ describe("the local server speaks Neon's SQL-over-HTTP like Neon (checklist item
       deferrable: true,
     })) as [[unknown]];
     assert.deepStrictEqual(all, { i: "serializable", r: "on", d: "on" });
-    const levels = { ReadUncommitted: "read uncommitted", ReadCommitted: "read committed", RepeatableRead: "repeatable read", Serializable: "serializable" } as const;
+    const levels = {
+      ReadUncommitted: "read uncommitted",
+      ReadCommitted: "read committed",
+      RepeatableRead: "repeatable read",
+      Serializable: "serializable",
+    } as const;
     for (const [level, name] of Object.entries(levels)) {
-      const [[row]] = (await sql.transaction([settings()], { isolationLevel: level as keyof typeof levels })) as [[{ i: string }]];
+      const [[row]] = (await sql.transaction([settings()], { isolationLevel: level as keyof typeof levels })) as [
+        [{ i: string }],
+      ];
       assert.equal(row.i, name);
     }
     await oracle.query(`CREATE TABLE ${schema}.ro (id int)`);
-    const err = await rejection(sql.transaction([sql.query(`INSERT INTO ${schema}.ro VALUES (1)`)], { readOnly: true }));
+    const err = await rejection(
+      sql.transaction([sql.query(`INSERT INTO ${schema}.ro VALUES (1)`)], { readOnly: true }),
+    );
     assert.equal(err["code"], "25006");
-    assert.deepStrictEqual(await sql.transaction([sql.query(`INSERT INTO ${schema}.ro VALUES (1)`)], { readOnly: false }), [[]]);
+    assert.deepStrictEqual(
+      await sql.transaction([sql.query(`INSERT INTO ${schema}.ro VALUES (1)`)], { readOnly: false }),
+      [[]],
+    );
   });
 
   test("transaction-local settings end with the batch and VACUUM needs a single query (item 20)", async () => {
@@ -370,7 +388,10 @@ describe("the local server handles sessions, limits and routing like Neon (check
     const weak = neon(urlFor(server.port, { user: noAccessRole }));
     assert.equal((await rejection(weak.query(`SELECT * FROM ${schema}.secret`)))["code"], "42501");
     const noPassword = neon(`postgres://postgres@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
-    assert.equal((await rejection(noPassword`SELECT 1`)).message, "missing authentication credentials: required password");
+    assert.equal(
+      (await rejection(noPassword`SELECT 1`)).message,
+      "missing authentication credentials: required password",
+    );
   });
 
   test("percent-encoding, sslmode, options and application_name in the URL all work (item 23)", async () => {
@@ -386,7 +407,9 @@ describe("the local server handles sessions, limits and routing like Neon (check
     const inner = (neonConfig.fetchFunction ?? fetch) as typeof fetch;
     const [row] = (await withNeonConfig({
       fetchFunction: (url: string, init: RequestInit) => {
-        sent = new URL(new Headers(init.headers).get("Neon-Connection-String") ?? "").searchParams.get("application_name");
+        sent = new URL(new Headers(init.headers).get("Neon-Connection-String") ?? "").searchParams.get(
+          "application_name",
+        );
         return inner(url, init);
       },
     }, () => sql`SELECT current_setting('application_name') AS name`)) as [{ name: string }];
@@ -420,7 +443,9 @@ describe("the local server handles sessions, limits and routing like Neon (check
 
   test("responses over the limit get 507, even across a batch, and big requests 413 (item 25)", async () => {
     const limited = neon(urlFor(small.port));
-    const cross = await rejection(limited`SELECT a.x, b.x FROM generate_series(1, 1000) a(x), generate_series(1, 1000) b(x)`);
+    const cross = await rejection(
+      limited`SELECT a.x, b.x FROM generate_series(1, 1000) a(x), generate_series(1, 1000) b(x)`,
+    );
     assert.match(cross.message, /^Server error \(HTTP status 507\): .*response is too large \(max is 20000 bytes\)/);
     const half = limited`SELECT repeat('x', 12000) AS s`;
     assert.equal(((await half) as unknown[]).length, 1);
@@ -433,8 +458,10 @@ describe("the local server handles sessions, limits and routing like Neon (check
   test("other paths and methods get Neon's answers and CORS headers are everywhere (item 26)", async () => {
     // Neon answers `Access-Control-Allow-Origin: *`; the local server names the allowed origin
     // of the request instead (a page of another origin is refused), which a browser reads alike.
-    const wrongPath = await withNeonConfig({ fetchEndpoint: server.url.replace(/\/sql$/, "/nope") }, () =>
-      rejection(sql`SELECT 1`));
+    const wrongPath = await withNeonConfig(
+      { fetchEndpoint: server.url.replace(/\/sql$/, "/nope") },
+      () => rejection(sql`SELECT 1`),
+    );
     assert.deepStrictEqual([wrongPath.name, wrongPath.message], ["NeonDbError", ""]);
     const get = await fetch(server.url);
     assert.deepStrictEqual([get.status, await get.json()], [400, "query is not supported"]);
@@ -442,8 +469,18 @@ describe("the local server handles sessions, limits and routing like Neon (check
     assert.equal(preflight.status, 200);
     assert.equal(preflight.headers.get("access-control-allow-origin"), PAGE_ORIGIN);
     const allowed = (preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase();
-    for (const header of ["authorization", "neon-connection-string", "neon-raw-text-output", "neon-array-mode",
-      "neon-batch-read-only", "neon-batch-isolation-level", "neon-batch-deferrable", "content-type"]) {
+    for (
+      const header of [
+        "authorization",
+        "neon-connection-string",
+        "neon-raw-text-output",
+        "neon-array-mode",
+        "neon-batch-read-only",
+        "neon-batch-isolation-level",
+        "neon-batch-deferrable",
+        "content-type",
+      ]
+    ) {
       assert.ok(allowed.includes(header), header);
     }
     const failed = await fetch(server.url, { method: "POST", body: "{}", headers: { Origin: PAGE_ORIGIN } });
@@ -472,8 +509,9 @@ describe("the local server handles sessions, limits and routing like Neon (check
 
   test("custom type parsers and enum types work as with node-postgres (item 28)", async () => {
     const types = {
-      getTypeParser: ((oid: number, format?: "text") =>
-        oid === 1700 ? parseFloat : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      getTypeParser:
+        ((oid: number, format?: "text") =>
+          oid === 1700 ? parseFloat : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     };
     assert.deepStrictEqual(await sql.query("SELECT 1.5::numeric AS n", [], { types }), [{ n: 1.5 }]);
     await oracle.query(`CREATE TYPE ${schema}.mood AS ENUM ('sad', 'ok', 'happy')`);
@@ -485,8 +523,13 @@ describe("the local server handles sessions, limits and routing like Neon (check
   });
 
   test("fifty concurrent requests with session settings all succeed (item 29)", async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      i % 2 === 0 ? sql`SELECT pg_backend_pid() AS pid` : sql`SELECT set_config('app.x', ${String(i)}, false) AS x`));
+    const results = await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          i % 2 === 0 ? sql`SELECT pg_backend_pid() AS pid` : sql`SELECT set_config('app.x', ${String(i)}, false) AS x`,
+      ),
+    );
     assert.equal(results.length, 50);
   });
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
 import { ConnectionPool } from "../../src/dev/connection-pool.ts";
-import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
+import { localFetchEndpoint, type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
 import { DATABASE, DATABASE_URL, uniqueName } from "./harness.ts";
 
 interface Fake {
@@ -71,7 +71,8 @@ describe("the connection pool of the local server", () => {
       pool.acquire(key, open(key), i === 1 ? abort.signal : undefined).then(
         (connection) => (order.push(key), connection),
         () => (order.push(`${key} aborted`), null),
-      ));
+      )
+    );
     assert.deepStrictEqual(pool.stats(), { open: 2, idle: 0, waiting: 3, keys: 5 });
     abort.abort();
     await waiting[1];
@@ -115,7 +116,10 @@ describe("the connection pool of the local server", () => {
   });
 
   test("a cap below one is a RangeError", () => {
-    assert.throws(() => new ConnectionPool({ maxConnections: 0, idleTimeoutMs: 1, close: () => Promise.resolve() }), RangeError);
+    assert.throws(
+      () => new ConnectionPool({ maxConnections: 0, idleTimeoutMs: 1, close: () => Promise.resolve() }),
+      RangeError,
+    );
   });
 });
 
@@ -126,7 +130,9 @@ describe("the local server under many distinct connection strings", () => {
   const sqlFor = (app: string) =>
     neon(`postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}?application_name=${app}`);
   const upstreamConnections = async (): Promise<number> =>
-    ((await oracle.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [`${prefix}%`]))
+    ((await oracle.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1", [
+      `${prefix}%`,
+    ]))
       .rows[0] as { n: number }).n;
 
   before(async () => {
@@ -144,7 +150,10 @@ describe("the local server under many distinct connection strings", () => {
   test("the cap holds across keys while requests block, and the rest wait for a connection", async () => {
     const lock = 872_301;
     await oracle.query("SELECT pg_advisory_lock($1)", [lock]);
-    const blocked = Array.from({ length: 6 }, (_, i) => sqlFor(`${prefix}_${i}`)`SELECT pg_advisory_lock_shared(${lock}) AS l`.then((rows) => rows));
+    const blocked = Array.from(
+      { length: 6 },
+      (_, i) => sqlFor(`${prefix}_${i}`)`SELECT pg_advisory_lock_shared(${lock}) AS l`.then((rows) => rows),
+    );
     try {
       // Three requests hold the three connections and block on the lock; three wait.
       for (let i = 0; i < 600; i++) {

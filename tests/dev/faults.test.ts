@@ -73,7 +73,11 @@ describe("fault injection of the local server", () => {
     await sql`SELECT 1`;
     await sql.transaction([sql`SELECT 1`]);
     assert.deepStrictEqual(
-      [server.stats.requests - start.requests, server.stats.queries - start.queries, server.stats.batches - start.batches],
+      [
+        server.stats.requests - start.requests,
+        server.stats.queries - start.queries,
+        server.stats.batches - start.batches,
+      ],
       [2, 1, 1],
     );
   });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import pg from "pg";
 import { databaseName, databaseUrl } from "../support/database.ts";
-import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
+import { localFetchEndpoint, type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
 
 /** The upstream Postgres: `DATABASE_URL`, or the local trust-auth default. */
 export const DATABASE_URL: string = databaseUrl();
@@ -172,6 +172,8 @@ export async function startLocalRig(schema: string): Promise<LocalRig> {
   const oracle = new pg.Client({ connectionString: DATABASE_URL });
   await oracle.connect();
   await oracle.query(`CREATE SCHEMA ${schema}`);
-  const sql: ReturnType<typeof neon> = neon(`postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}`);
+  const sql: ReturnType<typeof neon> = neon(
+    `postgres://postgres:pw@localhost:${server.port}/${encodeURIComponent(DATABASE)}`,
+  );
   return { server, oracle, sql };
 }

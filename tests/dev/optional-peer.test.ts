@@ -2,7 +2,12 @@
 // feature; any other failure (a broken package, a missing dependency of the package) is kept.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isMissingPackage, loadOptionalPeer, MissingPeerError, type OptionalPeer } from "../../src/dev/optional-peer.ts";
+import {
+  isMissingPackage,
+  loadOptionalPeer,
+  MissingPeerError,
+  type OptionalPeer,
+} from "../../src/dev/optional-peer.ts";
 
 // A package that is installed nowhere, under a name the test passes off as a peer.
 const ABSENT = "edge-events-absent-peer-for-tests" as OptionalPeer;
@@ -16,7 +21,10 @@ describe("loadOptionalPeer()", () => {
     assert.ok(error instanceof MissingPeerError, String(error));
     assert.equal(error.packageName, ABSENT);
     assert.equal(error.feature, "The thing");
-    assert.equal(error.message, `The thing needs the optional package ${ABSENT}, which is not installed: npm install ${ABSENT}`);
+    assert.equal(
+      error.message,
+      `The thing needs the optional package ${ABSENT}, which is not installed: npm install ${ABSENT}`,
+    );
     assert.ok(isMissingPackage(error.cause, ABSENT), "this runtime's own error is recognized");
   });
 
@@ -28,9 +36,12 @@ describe("loadOptionalPeer()", () => {
   test("an error that is not the package missing passes through unchanged", async () => {
     const broken = new Error("boom inside the package");
     await assert.rejects(loadOptionalPeer("pg", "x", () => Promise.reject(broken)), (e) => e === broken);
-    const dependency = Object.assign(new Error("Cannot find package 'pg-protocol' imported from /x/node_modules/pg/lib/index.js"), {
-      code: "ERR_MODULE_NOT_FOUND",
-    });
+    const dependency = Object.assign(
+      new Error("Cannot find package 'pg-protocol' imported from /x/node_modules/pg/lib/index.js"),
+      {
+        code: "ERR_MODULE_NOT_FOUND",
+      },
+    );
     await assert.rejects(loadOptionalPeer("pg", "x", () => Promise.reject(dependency)), (e) => e === dependency);
   });
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { PGlite } from "@electric-sql/pglite";
-import { localFetchEndpoint, startSqlOverHttpServer, type SqlOverHttpServer } from "../../src/dev/mod.ts";
+import { localFetchEndpoint, type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
 import { FULL_RESULT_KEYS, rejection, uniqueName } from "./harness.ts";
 
 // Started at import: PGlite takes seconds to start on a loaded 2-core machine, more than the
@@ -31,7 +31,10 @@ describe("the local server over PGlite", () => {
   });
 
   test("queries return decoded rows and Neon's exact result keys", async () => {
-    const full = await sql.query("SELECT $1::int8 AS big, now() AS t, '{1,2}'::int[] AS a, $2 AS s", ["9007199254740993", "x"], {
+    const full = await sql.query("SELECT $1::int8 AS big, now() AS t, '{1,2}'::int[] AS a, $2 AS s", [
+      "9007199254740993",
+      "x",
+    ], {
       fullResults: true,
     });
     assert.deepStrictEqual(Object.keys(full).sort(), FULL_RESULT_KEYS);
@@ -69,7 +72,9 @@ describe("the local server over PGlite", () => {
     ]);
     assert.equal((await rejection(sql.query("SELECT 1; SELECT 2")))["code"], "42601");
     const [[row]] = (await sql.transaction([sql`SELECT current_setting('transaction_isolation') AS i,
-      current_setting('transaction_read_only') AS r`], { isolationLevel: "RepeatableRead", readOnly: true })) as [[unknown]];
+      current_setting('transaction_read_only') AS r`], { isolationLevel: "RepeatableRead", readOnly: true })) as [
+      [unknown],
+    ];
     assert.deepStrictEqual(row, { i: "repeatable read", r: "on" });
     const readOnly = await rejection(sql.transaction([sql.query(`DELETE FROM ${schema}.items`)], { readOnly: true }));
     assert.equal(readOnly["code"], "25006");
@@ -80,18 +85,25 @@ describe("the local server over PGlite", () => {
       await sql.query("BEGIN");
       await sql.query(second).catch(() => undefined);
       await sql.query(`INSERT INTO ${schema}.items VALUES (10, 'visible')`);
-      assert.deepStrictEqual(await sql.query(`SELECT count(*)::int AS n FROM ${schema}.items WHERE id = 10`), [{ n: 1 }]);
+      assert.deepStrictEqual(await sql.query(`SELECT count(*)::int AS n FROM ${schema}.items WHERE id = 10`), [{
+        n: 1,
+      }]);
       await sql.query(`DELETE FROM ${schema}.items WHERE id = 10`);
     }
   });
 
   test("application_name and search_path from the URL apply to that request only", async () => {
-    const scoped = neon(`postgres://u:p@localhost:${server.port}/postgres?application_name=lite_app&options=${
-      encodeURIComponent(`-c search_path=${schema}`)
-    }`);
-    assert.deepStrictEqual(await scoped`SELECT current_setting('application_name') AS a, count(*)::int AS n FROM items`, [
-      { a: "lite_app", n: 2 },
-    ]);
+    const scoped = neon(
+      `postgres://u:p@localhost:${server.port}/postgres?application_name=lite_app&options=${
+        encodeURIComponent(`-c search_path=${schema}`)
+      }`,
+    );
+    assert.deepStrictEqual(
+      await scoped`SELECT current_setting('application_name') AS a, count(*)::int AS n FROM items`,
+      [
+        { a: "lite_app", n: 2 },
+      ],
+    );
     const [plain] = (await sql`SELECT current_setting('search_path') AS p`) as [{ p: string }];
     assert.equal(plain.p.includes(schema), false);
   });

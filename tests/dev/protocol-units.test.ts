@@ -16,8 +16,8 @@ import { parseCommandTag } from "../../src/dev/result-writer.ts";
 describe("protocol pieces of the local server", () => {
   test("JSON parameters become Postgres text the way Neon's proxy converts them", () => {
     assert.deepStrictEqual(
-      [null, "a\"b", true, 42, 4.2, { x: [1] }, [1, "a", null, [true]], [{ k: "v" }]].map(jsonParamToText),
-      [null, "a\"b", "true", "42", "4.2", '{"x":[1]}', '{1,"a",NULL,{true}}', '{"{\\"k\\":\\"v\\"}"}'],
+      [null, 'a"b', true, 42, 4.2, { x: [1] }, [1, "a", null, [true]], [{ k: "v" }]].map(jsonParamToText),
+      [null, 'a"b', "true", "42", "4.2", '{"x":[1]}', '{1,"a",NULL,{true}}', '{"{\\"k\\":\\"v\\"}"}'],
     );
   });
 
@@ -51,11 +51,13 @@ describe("protocol pieces of the local server", () => {
   });
 
   test("batch headers are on only when exactly true and unknown levels are refused", () => {
-    const options = parseBatchOptions(new Headers({
-      "Neon-Batch-Isolation-Level": "RepeatableRead",
-      "Neon-Batch-Read-Only": "true",
-      "Neon-Batch-Deferrable": "True",
-    }));
+    const options = parseBatchOptions(
+      new Headers({
+        "Neon-Batch-Isolation-Level": "RepeatableRead",
+        "Neon-Batch-Read-Only": "true",
+        "Neon-Batch-Deferrable": "True",
+      }),
+    );
     assert.equal(beginSql(options), "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     assert.equal(beginSql(parseBatchOptions(new Headers())), "START TRANSACTION");
     assert.throws(() => parseBatchOptions(new Headers({ "Neon-Batch-Isolation-Level": "serializable" })), {

@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { defineResource, isEdgeEventsError } from "../../mod.ts";
 import { toParam } from "../../src/core/record-mapping.ts";
 import { toJson } from "../../src/core/json.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 
 const EDGES = [
   new Date("0000-12-31T23:59:59.999Z"), // 1 BC
@@ -39,10 +39,15 @@ describe("dates the write path refuses", () => {
   test("a Date before 4714-11-24 BC for a timestamp column is VALIDATION_FAILED naming the attribute; inside JSON it is ISO text", () => {
     const early = new Date(Date.UTC(-4713, 10, 23));
     const Event = defineResource({
-      name: "meeting", table: "meetings", attributes: v.object({ id: v.string(), at: v.date() }),
+      name: "meeting",
+      table: "meetings",
+      attributes: v.object({ id: v.string(), at: v.date() }),
       actions: ({ create }) => ({ plan: create({ input: v.object({ at: v.date() }) }) }),
     });
-    assert.throws(() => toParam(Event, "at", early), (error: unknown) => isEdgeEventsError(error, "VALIDATION_FAILED") && error.issues[0]?.path === "at");
+    assert.throws(
+      () => toParam(Event, "at", early),
+      (error: unknown) => isEdgeEventsError(error, "VALIDATION_FAILED") && error.issues[0]?.path === "at",
+    );
     assert.equal(toParam(Event, "at", new Date(Date.UTC(-4713, 10, 24))) instanceof Date, true);
     assert.deepEqual(toJson({ at: early }), { at: early.toISOString() });
   });

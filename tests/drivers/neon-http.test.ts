@@ -7,7 +7,7 @@ import { neon } from "@neondatabase/serverless";
 import { StorageError } from "../../src/core/errors.ts";
 import { neonHttp } from "../../src/drivers/neon/mod.ts";
 import { databaseName, localServerUrl } from "../support/database.ts";
-import { type ExecutorFixture, executorCases } from "../support/executors.ts";
+import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -56,7 +56,9 @@ describe("neonHttp()", () => {
   test("the executor and a connection string for the local server reach the database DATABASE_URL names", async () => {
     const query = { text: "SELECT current_database() AS db", params: [] };
     assert.deepStrictEqual((await fx.db.query(query)).rows, [{ db: databaseName() }]);
-    assert.deepStrictEqual((await neonHttp(neon(localServerUrl(fx.server!.port))).query(query)).rows, [{ db: databaseName() }]);
+    assert.deepStrictEqual((await neonHttp(neon(localServerUrl(fx.server!.port))).query(query)).rows, [{
+      db: databaseName(),
+    }]);
   });
 
   test("the modes set on neon() itself do not change results", async () => {
@@ -104,7 +106,10 @@ describe("neonHttp()", () => {
   test("an unreachable endpoint: no SQLSTATE, outcome unknown, no connection string in the message", async () => {
     const port = await freePort();
     const db = neonHttp(neon(localServerUrl(port, { password: "hunter2secret" })));
-    const calls = [() => db.query({ text: "SELECT 1", params: [] }), () => db.batch([{ text: "SELECT 1", params: [] }])];
+    const calls = [
+      () => db.query({ text: "SELECT 1", params: [] }),
+      () => db.batch([{ text: "SELECT 1", params: [] }]),
+    ];
     for (const call of calls) {
       const err = await failure(call());
       assert.equal(err.sqlState, undefined);

@@ -22,11 +22,11 @@ describe("parseArrayLiteral()", () => {
     assert.deepEqual(parseArrayLiteral("{{{1}},{{2}}}", Number), [[[1]], [[2]]]);
   });
 
-  test("unquoted NULL is null, a quoted \"NULL\" stays a string", () => {
+  test('unquoted NULL is null, a quoted "NULL" stays a string', () => {
     assert.deepEqual(parseArrayLiteral('{NULL,"NULL",null}', text), [null, "NULL", null]);
   });
 
-  test("quoted elements keep commas, braces, spaces and unescape \\\" and \\\\", () => {
+  test('quoted elements keep commas, braces, spaces and unescape \\" and \\\\', () => {
     assert.deepEqual(parseArrayLiteral('{"a,b","{x}"," sp ","q\\"q","b\\\\s",""}', text), [
       "a,b",
       "{x}",
@@ -47,7 +47,7 @@ describe("parseArrayLiteral()", () => {
   });
 
   test("rejects what is not an array literal", () => {
-    for (const bad of ["", "1,2", "{1,2", "{1,2}x", '{"a}', "{a\"b}"]) {
+    for (const bad of ["", "1,2", "{1,2", "{1,2}x", '{"a}', '{a"b}']) {
       assert.throws(() => parseArrayLiteral(bad, text), SyntaxError, bad);
     }
   });
@@ -168,7 +168,7 @@ describe("encodeParam()", () => {
   });
 
   test("writes arrays with every element quoted and escaped, NULL bare", () => {
-    assert.equal(encodeParam([1, "a\"b", "c\\d", null, true, 3n, ""], 1), '{"1","a\\"b","c\\\\d",NULL,"true","3",""}');
+    assert.equal(encodeParam([1, 'a"b', "c\\d", null, true, 3n, ""], 1), '{"1","a\\"b","c\\\\d",NULL,"true","3",""}');
     assert.equal(encodeParam([], 1), "{}");
   });
 
@@ -190,7 +190,10 @@ describe("redactMessage()", () => {
       redactMessage('invalid input syntax for type integer: "hunter2"', []),
       'invalid input syntax for type integer: "[redacted]"',
     );
-    assert.equal(redactMessage('value "99999999999" is out of range for type integer', []), 'value "[redacted]" is out of range for type integer');
+    assert.equal(
+      redactMessage('value "99999999999" is out of range for type integer', []),
+      'value "[redacted]" is out of range for type integer',
+    );
     assert.equal(redactMessage("raised sk_live_abc here", ["sk_live_abc"]), "raised [redacted] here");
     assert.equal(
       redactMessage('duplicate key value violates unique constraint "users_pkey"', ["a"]),

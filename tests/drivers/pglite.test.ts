@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import { StorageError } from "../../src/core/errors.ts";
 import type { Executor } from "../../src/core/executor.ts";
-import { type PgliteLike, pglite } from "../../src/drivers/pglite/mod.ts";
+import { pglite, type PgliteLike } from "../../src/drivers/pglite/mod.ts";
 
 /**
  * The same instance, but with transactions made of plain BEGIN/COMMIT queries: PGlite's own

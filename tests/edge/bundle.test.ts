@@ -48,10 +48,17 @@ export default {
  * modules that contribute code to the output (esbuild lists tree-shaken ones with 0 bytes).
  */
 async function bundle(source: string): Promise<{ code: string; inputs: string[] }> {
-  const { code, metafile } = await esbuildWorker({ contents: source, resolveDir: ROOT, sourcefile: "worker-entry.ts", loader: "ts" });
+  const { code, metafile } = await esbuildWorker({
+    contents: source,
+    resolveDir: ROOT,
+    sourcefile: "worker-entry.ts",
+    loader: "ts",
+  });
   const [emitted] = Object.values(metafile.outputs);
   assert.ok(emitted !== undefined, "esbuild listed no output");
-  const inputs = Object.entries(emitted.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
+  const inputs = Object.entries(emitted.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) =>
+    input
+  );
   return { code, inputs };
 }
 
@@ -67,7 +74,9 @@ describe("the bundle of a Worker", () => {
   });
 
   test("a Worker that calls replay(store) and adopt(store, ...) carries the replay engine", async () => {
-    const { code, inputs } = await bundle(workerSource(", adopt, replay", "await replay(store); await adopt(store, Todo);"));
+    const { code, inputs } = await bundle(
+      workerSource(", adopt, replay", "await replay(store); await adopt(store, Todo);"),
+    );
     assert.ok(inputs.some((input) => input.endsWith("src/replay/replay-engine.ts")));
     assert.deepEqual(REPLAY_MARKERS.filter((name) => !code.includes(name)), []);
   });

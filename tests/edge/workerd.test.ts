@@ -68,7 +68,11 @@ describe("inside workerd, with the real neon() driver", () => {
     oracle = new pg.Client({ connectionString: databaseUrl() });
     await oracle.connect();
     workerd = await startWorkerd(bundle.code);
-    const request: SmokeRequest = { connectionString: workerConnectionString(server), fetchEndpoint: server.url, schema };
+    const request: SmokeRequest = {
+      connectionString: workerConnectionString(server),
+      fetchEndpoint: server.url,
+      schema,
+    };
     const response = await fetch(workerd.url, { method: "POST", body: JSON.stringify(request) });
     const body = await response.text();
     assert.equal(response.status, 200, `the Worker answered ${response.status}: ${body}\n${workerd.output()}`);
@@ -101,11 +105,33 @@ describe("inside workerd, with the real neon() driver", () => {
     const metadata = { via: "workerd" };
     assert.deepEqual(
       answer.events.map(({ position, resource, recordId, action, actionType, data, changes }) => ({
-        position, resource, recordId, action, actionType, data, changes,
+        position,
+        resource,
+        recordId,
+        action,
+        actionType,
+        data,
+        changes,
       })),
       [
-        { position: "1", resource: "todo", recordId: id, action: "add", actionType: "create", data: { title: "Run on workerd" }, changes: { id, done: false } },
-        { position: "2", resource: "todo", recordId: id, action: "complete", actionType: "update", data: {}, changes: { done: true } },
+        {
+          position: "1",
+          resource: "todo",
+          recordId: id,
+          action: "add",
+          actionType: "create",
+          data: { title: "Run on workerd" },
+          changes: { id, done: false },
+        },
+        {
+          position: "2",
+          resource: "todo",
+          recordId: id,
+          action: "complete",
+          actionType: "update",
+          data: {},
+          changes: { done: true },
+        },
       ],
     );
     for (const event of answer.events) {
@@ -123,7 +149,13 @@ describe("inside workerd, with the real neon() driver", () => {
     );
     assert.deepEqual(events.rows, [
       { position: "1", action: "add", record_id: answer.record.id, user_id: ACTOR_ID, metadata: { via: "workerd" } },
-      { position: "2", action: "complete", record_id: answer.record.id, user_id: ACTOR_ID, metadata: { via: "workerd" } },
+      {
+        position: "2",
+        action: "complete",
+        record_id: answer.record.id,
+        user_id: ACTOR_ID,
+        metadata: { via: "workerd" },
+      },
     ]);
   });
 });

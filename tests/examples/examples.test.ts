@@ -73,7 +73,9 @@ describe("the examples run and print what they promise", () => {
     neonLocal = run(freshDir(), "examples/neon-local.ts");
     const dir = freshDir();
     seedThenReplay = run(dir, "examples/seed-events.ts", ["60"]).then(async (seeded) =>
-      seeded.code !== 0 ? [seeded, undefined] : [seeded, await run(dir, "src/cli/run.ts", ["replay", "--config", join(ROOT, "examples/events.config.ts")])]
+      seeded.code !== 0
+        ? [seeded, undefined]
+        : [seeded, await run(dir, "src/cli/run.ts", ["replay", "--config", join(ROOT, "examples/events.config.ts")])]
     );
   });
   after(async () => {
@@ -81,33 +83,45 @@ describe("the examples run and print what they promise", () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("examples/quickstart.ts (npm run demo) writes, retries idempotently, refuses bad input and prints the log", TIMEOUT, async () => {
-    const result = await quickstart;
-    assertExitedCleanly(result, "quickstart.ts");
-    assert.match(result.stdout, /^deposit: duplicate=false, retry: duplicate=true, balance 3500$/m);
-    assert.match(result.stdout, /^VALIDATION_FAILED: email \(Invalid email\), name \(/m);
-    assert.match(result.stdout, /^VALIDATION_FAILED: amount \(Insufficient funds\)$/m);
-    assert.match(result.stdout, /^pos +event +action +record +actor +data +changes +correlation +cause/m);
-    assert.match(result.stdout, /user\.deactivate +…\w+ +system:ops/);
-  });
+  test(
+    "examples/quickstart.ts (npm run demo) writes, retries idempotently, refuses bad input and prints the log",
+    TIMEOUT,
+    async () => {
+      const result = await quickstart;
+      assertExitedCleanly(result, "quickstart.ts");
+      assert.match(result.stdout, /^deposit: duplicate=false, retry: duplicate=true, balance 3500$/m);
+      assert.match(result.stdout, /^VALIDATION_FAILED: email \(Invalid email\), name \(/m);
+      assert.match(result.stdout, /^VALIDATION_FAILED: amount \(Insufficient funds\)$/m);
+      assert.match(result.stdout, /^pos +event +action +record +actor +data +changes +correlation +cause/m);
+      assert.match(result.stdout, /user\.deactivate +…\w+ +system:ops/);
+    },
+  );
 
-  test("examples/neon-local.ts (npm run demo:neon) sends one HTTP request per write and prints the log", TIMEOUT, async () => {
-    const result = await neonLocal;
-    assertExitedCleanly(result, "neon-local.ts");
-    assert.match(result.stdout, /^migrate \(event log and tables\) +1 HTTP request\(s\)$/m);
-    assert.match(result.stdout, /^open: insert \+ event +1 HTTP request\(s\)$/m);
-    assert.match(result.stdout, /^deposit: atomic SQL update \+ event +1 HTTP request\(s\)$/m);
-    assert.match(result.stdout, /^withdraw: read, then conditional write \+ event +2 HTTP request\(s\)$/m);
-    assert.match(result.stdout, /^transfer: read, then both writes in one batch +2 HTTP request\(s\)$/m);
-    assert.match(result.stdout, /^6 deposit \{"balance":20\}$/m);
-  });
+  test(
+    "examples/neon-local.ts (npm run demo:neon) sends one HTTP request per write and prints the log",
+    TIMEOUT,
+    async () => {
+      const result = await neonLocal;
+      assertExitedCleanly(result, "neon-local.ts");
+      assert.match(result.stdout, /^migrate \(event log and tables\) +1 HTTP request\(s\)$/m);
+      assert.match(result.stdout, /^open: insert \+ event +1 HTTP request\(s\)$/m);
+      assert.match(result.stdout, /^deposit: atomic SQL update \+ event +1 HTTP request\(s\)$/m);
+      assert.match(result.stdout, /^withdraw: read, then conditional write \+ event +2 HTTP request\(s\)$/m);
+      assert.match(result.stdout, /^transfer: read, then both writes in one batch +2 HTTP request\(s\)$/m);
+      assert.match(result.stdout, /^6 deposit \{"balance":20\}$/m);
+    },
+  );
 
-  test("examples/seed-events.ts writes events that `edge-events replay --config examples/events.config.ts` replays", TIMEOUT, async () => {
-    const [seeded, replayed] = await seedThenReplay;
-    assertExitedCleanly(seeded, "seed-events.ts");
-    assert.match(seeded.stdout, /^Wrote 60 events \(\d+ accounts opened\)$/m);
-    assert.ok(replayed !== undefined);
-    assertExitedCleanly(replayed, "edge-events replay");
-    assert.match(replayed.stdout, /^ +applied +60$/m);
-  });
+  test(
+    "examples/seed-events.ts writes events that `edge-events replay --config examples/events.config.ts` replays",
+    TIMEOUT,
+    async () => {
+      const [seeded, replayed] = await seedThenReplay;
+      assertExitedCleanly(seeded, "seed-events.ts");
+      assert.match(seeded.stdout, /^Wrote 60 events \(\d+ accounts opened\)$/m);
+      assert.ok(replayed !== undefined);
+      assertExitedCleanly(replayed, "edge-events replay");
+      assert.match(replayed.stdout, /^ +applied +60$/m);
+    },
+  );
 });

@@ -44,78 +44,97 @@ const eventCounts = (m: Model, sent: readonly SqlStatement[][]): SqlStatement[] 
   sent.flat().filter((s) => s.text.includes("count(*)") && s.text.replaceAll('"', "").includes(`FROM ${m.events} `));
 
 /** Whether a request moves the replay's checkpoint (a page, or one event of it). */
-const isPage = (statements: readonly SqlStatement[]): boolean => statements.some((s) => s.text.includes("WITH moved AS"));
+const isPage = (statements: readonly SqlStatement[]): boolean =>
+  statements.some((s) => s.text.includes("WITH moved AS"));
 
 describeEachExecutor("replay costs", {}, (fx) => {
-    let prefixes = 0;
+  let prefixes = 0;
 
-    const fresh = async (): Promise<{ m: Model; store: EventStore }> => {
-      const m = model(fx.schema, `b${++prefixes}`);
-      const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note], clock: tickingClock() });
-      await store.migrate({ resourceTables: true });
-      return { m, store };
-    };
+  const fresh = async (): Promise<{ m: Model; store: EventStore }> => {
+    const m = model(fx.schema, `b${++prefixes}`);
+    const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note], clock: tickingClock() });
+    await store.migrate({ resourceTables: true });
+    return { m, store };
+  };
 
-    test("a replay run in many replaySteps counts the events in scope once, and reports the exact remaining count at every step", async () => {
-      const { m, store } = await fresh();
-      await store.transaction((tx) => {
-        for (let i = 0; i < 20; i++) tx.resource(m.Note).write({ id: `n${i}`, body: `note ${i}` });
-      });
-      await store.transaction((tx) => {
-        for (let i = 0; i < 20; i++) tx.resource(m.Note).deposit(`n${i}`, { amount: i });
-      });
-      const events = await countRows(fx.db, m.events);
-      const live = await snapshot(fx.db, [m.notes]);
-      const { db, sent } = recordingExecutor(fx.db);
-      const stepper = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 4 } });
-
-      let step = await replayStep(stepper, { budgetMs: 1 });
-      let steps = 1;
-      assert.equal(step.remaining, events - 4);
-      while (!step.done) {
-        step = await replayStep(stepper, { cursor: step.replayId, budgetMs: 1 });
-        steps++;
-        assert.equal(step.remaining, events - step.applied - step.skipped, `step ${steps}`);
-      }
-      assert.equal(steps, events / 4 + 1);
-      assert.equal(step.remaining, 0);
-      assert.equal(eventCounts(m, sent).length, 1, `one count of the events in ${steps} steps`);
-      assert.deepEqual(await snapshot(fx.db, [m.notes]), live);
-
-      // A resume of the same replay (here: a new one, stopped after a page) does not count again either.
-      const resumer = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 4 } });
-      const controller = new AbortController();
-      await replay(resumer, { signal: controller.signal, onProgress: () => controller.abort() });
-      sent.length = 0;
-      const resumed = await replay(resumer, { resume: true });
-      assert.equal(resumed.done, true);
-      assert.equal(eventCounts(m, sent).length, 0, "the resume reads the count from the replay's row");
+  test("a replay run in many replaySteps counts the events in scope once, and reports the exact remaining count at every step", async () => {
+    const { m, store } = await fresh();
+    await store.transaction((tx) => {
+      for (let i = 0; i < 20; i++) tx.resource(m.Note).write({ id: `n${i}`, body: `note ${i}` });
+    });
+    await store.transaction((tx) => {
+      for (let i = 0; i < 20; i++) tx.resource(m.Note).deposit(`n${i}`, { amount: i });
+    });
+    const events = await countRows(fx.db, m.events);
+    const live = await snapshot(fx.db, [m.notes]);
+    const { db, sent } = recordingExecutor(fx.db);
+    const stepper = createEventStore({
+      db,
+      log: m.log,
+      resources: [m.Note],
+      replay: { clear: "tracked-tables", pageSize: 4 },
     });
 
-    test("with multi-byte text, every page request stays within maxBatchBytes as encoded, and the replay rebuilds the same rows", async () => {
-      const { m, store } = await fresh();
-      // 300 characters of 4 bytes (emoji: 2 UTF-16 units) and 300 of 3 bytes (CJK: 1 unit) per body.
-      const body = (i: number): string => `${"😀".repeat(150)}${"漢字".repeat(150)} ${i}`;
-      await store.transaction((tx) => {
-        for (let i = 0; i < 24; i++) tx.resource(m.Note).write({ id: `n${i}`, body: body(i) });
-      });
-      await store.transaction((tx) => {
-        for (let i = 0; i < 24; i++) tx.resource(m.Note).edit(`n${i}`, { body: `${body(i)} ✎ “edited” \\ "quoted"` });
-      });
-      const live = await snapshot(fx.db, [m.notes]);
-      const maxBatchBytes = 8 * 1024;
-      const { db, sent } = recordingExecutor(fx.db);
-      const replayer = createEventStore({ db, log: m.log, resources: [m.Note], replay: { clear: "tracked-tables", pageSize: 50, maxBatchBytes } });
+    let step = await replayStep(stepper, { budgetMs: 1 });
+    let steps = 1;
+    assert.equal(step.remaining, events - 4);
+    while (!step.done) {
+      step = await replayStep(stepper, { cursor: step.replayId, budgetMs: 1 });
+      steps++;
+      assert.equal(step.remaining, events - step.applied - step.skipped, `step ${steps}`);
+    }
+    assert.equal(steps, events / 4 + 1);
+    assert.equal(step.remaining, 0);
+    assert.equal(eventCounts(m, sent).length, 1, `one count of the events in ${steps} steps`);
+    assert.deepEqual(await snapshot(fx.db, [m.notes]), live);
 
-      const result = await replay(replayer);
-
-      const pages = sent.filter(isPage);
-      assert.ok(pages.length >= 2, "the page was cut into several requests");
-      for (const [i, statements] of pages.entries()) {
-        assert.ok(bodyBytes(statements) <= maxBatchBytes, `request ${i} is ${bodyBytes(statements)} bytes, over ${maxBatchBytes}`);
-      }
-      assert.equal(result.applied, 48);
-      assert.equal(result.pages, pages.length);
-      assert.deepEqual(await snapshot(fx.db, [m.notes]), live);
+    // A resume of the same replay (here: a new one, stopped after a page) does not count again either.
+    const resumer = createEventStore({
+      db,
+      log: m.log,
+      resources: [m.Note],
+      replay: { clear: "tracked-tables", pageSize: 4 },
     });
+    const controller = new AbortController();
+    await replay(resumer, { signal: controller.signal, onProgress: () => controller.abort() });
+    sent.length = 0;
+    const resumed = await replay(resumer, { resume: true });
+    assert.equal(resumed.done, true);
+    assert.equal(eventCounts(m, sent).length, 0, "the resume reads the count from the replay's row");
+  });
+
+  test("with multi-byte text, every page request stays within maxBatchBytes as encoded, and the replay rebuilds the same rows", async () => {
+    const { m, store } = await fresh();
+    // 300 characters of 4 bytes (emoji: 2 UTF-16 units) and 300 of 3 bytes (CJK: 1 unit) per body.
+    const body = (i: number): string => `${"😀".repeat(150)}${"漢字".repeat(150)} ${i}`;
+    await store.transaction((tx) => {
+      for (let i = 0; i < 24; i++) tx.resource(m.Note).write({ id: `n${i}`, body: body(i) });
+    });
+    await store.transaction((tx) => {
+      for (let i = 0; i < 24; i++) tx.resource(m.Note).edit(`n${i}`, { body: `${body(i)} ✎ “edited” \\ "quoted"` });
+    });
+    const live = await snapshot(fx.db, [m.notes]);
+    const maxBatchBytes = 8 * 1024;
+    const { db, sent } = recordingExecutor(fx.db);
+    const replayer = createEventStore({
+      db,
+      log: m.log,
+      resources: [m.Note],
+      replay: { clear: "tracked-tables", pageSize: 50, maxBatchBytes },
+    });
+
+    const result = await replay(replayer);
+
+    const pages = sent.filter(isPage);
+    assert.ok(pages.length >= 2, "the page was cut into several requests");
+    for (const [i, statements] of pages.entries()) {
+      assert.ok(
+        bodyBytes(statements) <= maxBatchBytes,
+        `request ${i} is ${bodyBytes(statements)} bytes, over ${maxBatchBytes}`,
+      );
+    }
+    assert.equal(result.applied, 48);
+    assert.equal(result.pages, pages.length);
+    assert.deepEqual(await snapshot(fx.db, [m.notes]), live);
+  });
 });

@@ -19,7 +19,10 @@ export interface Gate {
  * @param before called with the statements of each request before it is sent
  * @returns the wrapped executor
  */
-export function interceptedExecutor(db: Executor, before: (statements: readonly SqlStatement[]) => Promise<void> | void): Executor {
+export function interceptedExecutor(
+  db: Executor,
+  before: (statements: readonly SqlStatement[]) => Promise<void> | void,
+): Executor {
   return {
     kind: db.kind,
     async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
@@ -41,7 +44,10 @@ export function interceptedExecutor(db: Executor, before: (statements: readonly 
  * @param match which request to pause
  * @returns the wrapped executor and its gate
  */
-export function gatedExecutor(db: Executor, match: (statements: readonly SqlStatement[]) => boolean): { db: Executor; gate: Gate } {
+export function gatedExecutor(
+  db: Executor,
+  match: (statements: readonly SqlStatement[]) => boolean,
+): { db: Executor; gate: Gate } {
   let arrive!: () => void;
   let open!: () => void;
   const reached = new Promise<void>((resolve) => (arrive = resolve));
@@ -76,5 +82,8 @@ export function recordingExecutor(db: Executor): { db: Executor; sent: SqlStatem
  * @returns the wrapped executor
  */
 export function jitteredExecutor(db: Executor, random: () => number, maxMs: number): Executor {
-  return interceptedExecutor(db, () => new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (maxMs + 1)))));
+  return interceptedExecutor(
+    db,
+    () => new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (maxMs + 1)))),
+  );
 }

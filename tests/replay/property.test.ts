@@ -7,11 +7,28 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError, ref, sql, replay, replayStep } from "../../mod.ts";
+import {
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  type EventStore,
+  isEdgeEventsError,
+  ref,
+  replay,
+  replayStep,
+  sql,
+} from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import type { ExecutorFixture } from "../support/executors.ts";
-import { ACCOUNT_ENTRIES, DEPOSIT_INPUT, depositSet, prefixedTables, projectResource, TIMESTAMP_ENTRIES } from "../support/models.ts";
+import {
+  ACCOUNT_ENTRIES,
+  DEPOSIT_INPUT,
+  depositSet,
+  prefixedTables,
+  projectResource,
+  TIMESTAMP_ENTRIES,
+} from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 import { legacyEventSql, mulberry32, snapshot, tickingClock } from "./replay-helpers.ts";
 
@@ -31,7 +48,12 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
     replayOverrides: [
       { resource: "account", action: "openLegacy", versions: [1], routeTo: [["account", "importLegacy"]] },
       { resource: "account", action: "adjustLegacy", versions: [1], routeTo: [["account", "setBalance"]] },
-      { resource: "account", action: "openWithNote", versions: [1], routeTo: [["account", "importLegacy"], ["note", "importNote"]] },
+      {
+        resource: "account",
+        action: "openWithNote",
+        versions: [1],
+        routeTo: [["account", "importLegacy"], ["note", "importNote"]],
+      },
     ],
   });
   const Account = defineResource({
@@ -53,7 +75,9 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
       rename: update({ input: v.object({ owner: v.string() }) }),
       deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
       visit: update({ set: () => ({ visits: sql`${ref("visits")} + ${1n}` }) }),
-      bump: update({ change: (record) => ({ balance: record.balance * 2, status: record.balance > 100 ? "frozen" : "open" }) }),
+      bump: update({
+        change: (record) => ({ balance: record.balance * 2, status: record.balance > 100 ? "frozen" : "open" }),
+      }),
       close: destroy({ soft: "deletedAt" }),
       remove: destroy(),
       importLegacy: create({
@@ -69,11 +93,22 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
     table: t("notes"),
     attributes: v.object({ id: v.string(), text: v.string() }),
     actions: ({ create }) => ({
-      importNote: create({ input: v.object({ name: v.string(), cents: v.number(), text: v.string() }), map: (input) => ({ text: input.text }), ignored: true }),
+      importNote: create({
+        input: v.object({ name: v.string(), cents: v.number(), text: v.string() }),
+        map: (input) => ({ text: input.text }),
+        ignored: true,
+      }),
     }),
   });
   const Project = projectResource(t("projects"));
-  return { log, Account, Note, Project, events: t("events"), tables: [t("accounts"), t("notes"), t("projects")] as const };
+  return {
+    log,
+    Account,
+    Note,
+    Project,
+    events: t("events"),
+    tables: [t("accounts"), t("notes"), t("projects")] as const,
+  };
 }
 
 type Model = ReturnType<typeof model>;
@@ -97,7 +132,14 @@ const word = (random: () => number): string => Math.floor(random() * 36 ** 4).to
 const money = (random: () => number): number => Math.round((random() * 200 - 50) * 100) / 100;
 
 /** One random step: a live action, a transaction, or a legacy event written by hand with its row change. */
-async function step(store: EventStore, m: Model, fx: ExecutorFixture, random: () => number, clock: () => Date, world: World): Promise<string> {
+async function step(
+  store: EventStore,
+  m: Model,
+  fx: ExecutorFixture,
+  random: () => number,
+  clock: () => Date,
+  world: World,
+): Promise<string> {
   const accounts = store.resource(m.Account);
   const projects = store.resource(m.Project);
   const roll = random();
@@ -142,7 +184,9 @@ async function step(store: EventStore, m: Model, fx: ExecutorFixture, random: ()
       world.projects.push({ id: record.id, org });
       return "start";
     }
-    if (random() < 0.7) return (await projects.retitle(project.id, { title: word(random) }, { tenant: project.org }), "retitle");
+    if (random() < 0.7) {
+      return (await projects.retitle(project.id, { title: word(random) }, { tenant: project.org }), "retitle");
+    }
     await projects.drop(project.id, {}, { tenant: project.org });
     remove(world.projects, project);
     return "drop";
@@ -150,14 +194,24 @@ async function step(store: EventStore, m: Model, fx: ExecutorFixture, random: ()
   if (roll < 0.84) {
     // A write that fails writes nothing.
     const missing = pick(random, world.closed) ?? "01J00000000000000000000000";
-    await assert.rejects(accounts.rename(missing, { owner: "ghost" }), (error) => isEdgeEventsError(error, "NOT_FOUND"));
+    await assert.rejects(
+      accounts.rename(missing, { owner: "ghost" }),
+      (error) => isEdgeEventsError(error, "NOT_FOUND"),
+    );
     return "missing";
   }
   return legacy(m, fx, random, clock, world, open);
 }
 
 /** A legacy v1 event and the row change the old app made with it, in one batch. */
-async function legacy(m: Model, fx: ExecutorFixture, random: () => number, clock: () => Date, world: World, open: string): Promise<string> {
+async function legacy(
+  m: Model,
+  fx: ExecutorFixture,
+  random: () => number,
+  clock: () => Date,
+  world: World,
+  open: string,
+): Promise<string> {
   const at = clock();
   const [accounts, notes] = m.tables;
   const statements: SqlStatement[] = [];
@@ -167,8 +221,14 @@ async function legacy(m: Model, fx: ExecutorFixture, random: () => number, clock
     statements.push(
       { text: `UPDATE ${accounts} SET balance = $1, updated_at = $2 WHERE id = $3`, params: [balance, at, open] },
       legacyEventSql(m.events, {
-        resource: "account", recordId: open, action: "adjustLegacy", actionType: "update", version: 1,
-        data: { balance }, changes: { updatedAt: at.toISOString() }, occurredAt: at,
+        resource: "account",
+        recordId: open,
+        action: "adjustLegacy",
+        actionType: "update",
+        version: 1,
+        data: { balance },
+        changes: { updatedAt: at.toISOString() },
+        occurredAt: at,
       }),
     );
   } else {
@@ -178,16 +238,24 @@ async function legacy(m: Model, fx: ExecutorFixture, random: () => number, clock
     const withNote = kind >= 0.7;
     statements.push(
       {
-        text: `INSERT INTO ${accounts} (id, owner, status, balance, created_at, updated_at) VALUES ($1, $2, 'open', $3, $4, $4)`,
+        text:
+          `INSERT INTO ${accounts} (id, owner, status, balance, created_at, updated_at) VALUES ($1, $2, 'open', $3, $4, $4)`,
         params: [id, name, cents / 100, at],
       },
       legacyEventSql(m.events, {
-        resource: "account", recordId: id, action: withNote ? "openWithNote" : "openLegacy", actionType: "create", version: 1,
+        resource: "account",
+        recordId: id,
+        action: withNote ? "openWithNote" : "openLegacy",
+        actionType: "create",
+        version: 1,
         data: withNote ? { name, cents, text: `note of ${name}` } : { name, cents },
-        changes: { createdAt: at.toISOString(), updatedAt: at.toISOString() }, occurredAt: at,
+        changes: { createdAt: at.toISOString(), updatedAt: at.toISOString() },
+        occurredAt: at,
       }),
     );
-    if (withNote) statements.push({ text: `INSERT INTO ${notes} (id, text) VALUES ($1, $2)`, params: [id, `note of ${name}`] });
+    if (withNote) {
+      statements.push({ text: `INSERT INTO ${notes} (id, text) VALUES ($1, $2)`, params: [id, `note of ${name}`] });
+    }
     world.open.push(id);
   }
   await fx.db.batch(statements);
@@ -196,58 +264,64 @@ async function legacy(m: Model, fx: ExecutorFixture, random: () => number, clock
 }
 
 describeEachExecutor("replay property", {}, (fx) => {
-    const runSequence = async (index: number): Promise<void> => {
-      const seed = (BASE_SEED + index) >>> 0;
-      const random = mulberry32(seed);
-      const m = model(fx.schema, `p${index}`, [0x72706c79, seed | 0]);
-      const clock = tickingClock(new Date(Date.UTC(2024, 0, 1 + index)));
-      const pageSize = 1 + Math.floor(random() * 25);
-      const store = createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Note, m.Project], clock, replay: { clear: "tracked-tables", pageSize } });
-      const world: World = { open: [], closed: [], projects: [], legacyRouted: 0, legacyCounter: 0 };
-      const trail: string[] = [];
-      try {
-        await store.migrate({ resourceTables: true });
-        for (let i = 0; i < ACTIONS; i++) trail.push(await step(store, m, fx, random, clock, world));
-        const live = await snapshot(fx.db, m.tables);
-        const events = await countRows(fx.db, m.events);
+  const runSequence = async (index: number): Promise<void> => {
+    const seed = (BASE_SEED + index) >>> 0;
+    const random = mulberry32(seed);
+    const m = model(fx.schema, `p${index}`, [0x72706c79, seed | 0]);
+    const clock = tickingClock(new Date(Date.UTC(2024, 0, 1 + index)));
+    const pageSize = 1 + Math.floor(random() * 25);
+    const store = createEventStore({
+      db: fx.db,
+      log: m.log,
+      resources: [m.Account, m.Note, m.Project],
+      clock,
+      replay: { clear: "tracked-tables", pageSize },
+    });
+    const world: World = { open: [], closed: [], projects: [], legacyRouted: 0, legacyCounter: 0 };
+    const trail: string[] = [];
+    try {
+      await store.migrate({ resourceTables: true });
+      for (let i = 0; i < ACTIONS; i++) trail.push(await step(store, m, fx, random, clock, world));
+      const live = await snapshot(fx.db, m.tables);
+      const events = await countRows(fx.db, m.events);
 
-        let result;
-        if (random() < 0.5) {
-          result = await replay(store);
-        } else {
-          result = await replayStep(store, { budgetMs: 1 });
-          while (!result.done) result = await replayStep(store, { cursor: result.replayId, budgetMs: 1 });
-        }
-
-        assert.deepEqual(await snapshot(fx.db, m.tables), live);
-        assert.equal(result.applied, events);
-        assert.equal(result.skipped, 0);
-        assert.equal(result.routed, world.legacyRouted);
-        assert.equal(await countRows(fx.db, m.events), events, "replay wrote no events");
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new Error(
-          `Sequence ${index} failed: rerun with SEED=${BASE_SEED} (sequence seed ${seed}, page size ${pageSize}); ` +
-            `actions: ${trail.join(" ")}\n${message}`,
-          { cause: error },
-        );
+      let result;
+      if (random() < 0.5) {
+        result = await replay(store);
+      } else {
+        result = await replayStep(store, { budgetMs: 1 });
+        while (!result.done) result = await replayStep(store, { cursor: result.replayId, budgetMs: 1 });
       }
-    };
 
-    // Sequences run PARALLEL at a time, each reported by its own test: a test starts the
-    // ones ahead of it and waits for its own, so no single test runs long.
-    const started: Promise<void>[] = [];
-    const startUpTo = (last: number): void => {
-      while (started.length <= Math.min(last, SEQUENCES - 1)) {
-        const sequence = runSequence(started.length);
-        sequence.catch(() => undefined);
-        started.push(sequence);
-      }
-    };
-    for (let index = 0; index < SEQUENCES; index++) {
-      test(`sequence ${index}: the tables after ${ACTIONS} random actions equal the tables a full replay rebuilds`, async () => {
-        startUpTo(index + PARALLEL - 1);
-        await started[index];
-      });
+      assert.deepEqual(await snapshot(fx.db, m.tables), live);
+      assert.equal(result.applied, events);
+      assert.equal(result.skipped, 0);
+      assert.equal(result.routed, world.legacyRouted);
+      assert.equal(await countRows(fx.db, m.events), events, "replay wrote no events");
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `Sequence ${index} failed: rerun with SEED=${BASE_SEED} (sequence seed ${seed}, page size ${pageSize}); ` +
+          `actions: ${trail.join(" ")}\n${message}`,
+        { cause: error },
+      );
     }
+  };
+
+  // Sequences run PARALLEL at a time, each reported by its own test: a test starts the
+  // ones ahead of it and waits for its own, so no single test runs long.
+  const started: Promise<void>[] = [];
+  const startUpTo = (last: number): void => {
+    while (started.length <= Math.min(last, SEQUENCES - 1)) {
+      const sequence = runSequence(started.length);
+      sequence.catch(() => undefined);
+      started.push(sequence);
+    }
+  };
+  for (let index = 0; index < SEQUENCES; index++) {
+    test(`sequence ${index}: the tables after ${ACTIONS} random actions equal the tables a full replay rebuilds`, async () => {
+      startUpTo(index + PARALLEL - 1);
+      await started[index];
+    });
+  }
 });

@@ -20,7 +20,10 @@ export type Snapshot = Record<string, string[]>;
 export async function snapshot(db: Executor, tables: readonly string[]): Promise<Snapshot> {
   const out: Snapshot = {};
   for (const table of tables) {
-    const result = await db.query({ text: `SELECT to_jsonb(t)::text AS row FROM ${table} AS t ORDER BY 1`, params: [] });
+    const result = await db.query({
+      text: `SELECT to_jsonb(t)::text AS row FROM ${table} AS t ORDER BY 1`,
+      params: [],
+    });
     out[table] = result.rows.map((row) => String(row["row"]));
   }
   return out;
@@ -67,11 +70,20 @@ export function legacyEventSql(table: string, event: LegacyEvent): { text: strin
   const id = event.id ?? newEventId();
   return {
     id,
-    text: `INSERT INTO ${table} (id, occurred_at, resource, record_id, action, action_type, version, data, changes, tenant, correlation_id) ` +
+    text:
+      `INSERT INTO ${table} (id, occurred_at, resource, record_id, action, action_type, version, data, changes, tenant, correlation_id) ` +
       `VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7::int, $8::jsonb, $9::jsonb, $10, $1)`,
     params: [
-      id, event.occurredAt ?? new Date(), event.resource, event.recordId, event.action, event.actionType, event.version,
-      JSON.stringify(event.data ?? {}), JSON.stringify(event.changes ?? {}), event.tenant ?? null,
+      id,
+      event.occurredAt ?? new Date(),
+      event.resource,
+      event.recordId,
+      event.action,
+      event.actionType,
+      event.version,
+      JSON.stringify(event.data ?? {}),
+      JSON.stringify(event.changes ?? {}),
+      event.tenant ?? null,
     ],
   };
 }
@@ -109,7 +121,9 @@ export function mulberry32(seed: number): () => number {
  *
  * @returns `{ value }` or `{ error }`
  */
-export async function settle<T>(promise: Promise<T>): Promise<{ value: T; error?: undefined } | { error: unknown; value?: undefined }> {
+export async function settle<T>(
+  promise: Promise<T>,
+): Promise<{ value: T; error?: undefined } | { error: unknown; value?: undefined }> {
   try {
     return { value: await promise };
   } catch (error) {
@@ -125,6 +139,7 @@ export async function settle<T>(promise: Promise<T>): Promise<{ value: T; error?
  * @returns counts by status
  */
 export async function replayStatuses(db: Executor, table: string): Promise<Record<string, number>> {
-  const rows = (await db.query({ text: `SELECT status, count(*)::int AS n FROM ${table} GROUP BY status`, params: [] })).rows;
+  const rows =
+    (await db.query({ text: `SELECT status, count(*)::int AS n FROM ${table} GROUP BY status`, params: [] })).rows;
   return Object.fromEntries(rows.map((row) => [String(row["status"]), Number(row["n"])]));
 }

@@ -21,7 +21,12 @@ function model(schema: string | undefined) {
     table: qualify("accounts"),
     tenant: "orgId",
     primaryKey: { attribute: "id", generate: "none" },
-    attributes: v.object({ id: v.string(), orgId: v.string(), owner: v.string(), deletedAt: v.optional(v.nullable(v.date())) }),
+    attributes: v.object({
+      id: v.string(),
+      orgId: v.string(),
+      owner: v.string(),
+      deletedAt: v.optional(v.nullable(v.date())),
+    }),
     columns: { owner: "owner_name" },
     actions: ({ create, destroy }) => ({ open: create(), close: destroy({ soft: "deletedAt" }) }),
   });
@@ -36,8 +41,13 @@ function model(schema: string | undefined) {
 
 const { log, Account } = model("bank");
 const account = writeTarget(Account);
-const sorted = (list: JsonObject[]): JsonObject[] => [...list].sort((a, b) => (String(a["owner_name"]) < String(b["owner_name"]) ? -1 : 1));
-const rows: JsonObject[] = [{ id: "a1", org_id: "o1", owner_name: "Ada" }, { id: "a2", org_id: "o1", owner_name: "Bo" }];
+const sorted = (list: JsonObject[]): JsonObject[] =>
+  [...list].sort((a, b) => (String(a["owner_name"]) < String(b["owner_name"]) ? -1 : 1));
+const rows: JsonObject[] = [{ id: "a1", org_id: "o1", owner_name: "Ada" }, {
+  id: "a2",
+  org_id: "o1",
+  owner_name: "Bo",
+}];
 
 describe("bulk writes: golden text and params", () => {
   test("bulkInsertSql() selects the given columns from the rows as the table's row type", () => {
@@ -74,12 +84,18 @@ describe("bulk writes: golden text and params", () => {
 
 describe("bulk writes: injection", () => {
   test("hostile values, also as JSON keys, stay inside the one JSON parameter", () => {
-    const benign = [bulkInsertSql(account, ["id", "owner"], [{ id: "plain" }]), bulkUpdateSql(log, account, ["owner"], [{ id: "plain" }]),
-      bulkDeleteSql(log, account, [{ id: "plain" }])];
+    const benign = [
+      bulkInsertSql(account, ["id", "owner"], [{ id: "plain" }]),
+      bulkUpdateSql(log, account, ["owner"], [{ id: "plain" }]),
+      bulkDeleteSql(log, account, [{ id: "plain" }]),
+    ];
     for (const value of HOSTILE_VALUES) {
       const hostileRows: JsonObject[] = [{ id: value, org_id: value, owner_name: value, [value]: value }];
-      const built = [bulkInsertSql(account, ["id", "owner"], hostileRows), bulkUpdateSql(log, account, ["owner"], hostileRows),
-        bulkDeleteSql(log, account, hostileRows)];
+      const built = [
+        bulkInsertSql(account, ["id", "owner"], hostileRows),
+        bulkUpdateSql(log, account, ["owner"], hostileRows),
+        bulkDeleteSql(log, account, hostileRows),
+      ];
       built.forEach((s, i) => {
         assert.equal(s.text, benign[i]!.text);
         assert.ok(!s.text.includes(value));
@@ -89,8 +105,12 @@ describe("bulk writes: injection", () => {
   });
 
   test("unknown attributes and targets forged with hostile columns are TypeErrors", () => {
-    assert.throws(() => bulkInsertSql(account, ["id", "owner_name"], rows), TypeError, "a column name is not an attribute");
-    assert.throws(() => bulkUpdateSql(log, account, ["id\"; --"], rows), TypeError);
+    assert.throws(
+      () => bulkInsertSql(account, ["id", "owner_name"], rows),
+      TypeError,
+      "a column name is not an attribute",
+    );
+    assert.throws(() => bulkUpdateSql(log, account, ['id"; --'], rows), TypeError);
     for (const bad of HOSTILE_IDENTIFIERS) {
       const badColumn: WriteTarget = { ...account, columns: { ...account.columns, owner: bad } };
       const badKey: WriteTarget = { ...account, columns: { ...account.columns, id: bad } };
@@ -104,49 +124,64 @@ describe("bulk writes: injection", () => {
 });
 
 describeEachExecutor("bulk writes on the database", {}, (fx) => {
-    let m: ReturnType<typeof model>;
-    let target: WriteTarget;
-    const table = (): string => `${fx.schema}.accounts`;
-    // Sorted here, not by the database: its collation may not order these strings as JS does.
-    const owners = async (): Promise<JsonObject[]> =>
-      sorted((await fx.db.query({ text: `SELECT id, org_id, owner_name FROM ${table()}`, params: [] })).rows as JsonObject[]);
+  let m: ReturnType<typeof model>;
+  let target: WriteTarget;
+  const table = (): string => `${fx.schema}.accounts`;
+  // Sorted here, not by the database: its collation may not order these strings as JS does.
+  const owners = async (): Promise<JsonObject[]> =>
+    sorted(
+      (await fx.db.query({ text: `SELECT id, org_id, owner_name FROM ${table()}`, params: [] })).rows as JsonObject[],
+    );
 
-    before(async () => {
-      m = model(fx.schema);
-      await createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Tag] }).migrate({ resourceTables: true });
-      target = writeTarget(m.Account);
-    });
+  before(async () => {
+    m = model(fx.schema);
+    await createEventStore({ db: fx.db, log: m.log, resources: [m.Account, m.Tag] }).migrate({ resourceTables: true });
+    target = writeTarget(m.Account);
+  });
 
-    test("hostile values are inserted, updated and deleted exactly", async () => {
-      const inserted = HOSTILE_VALUES.map((value, i): JsonObject => ({ id: value, org_id: value, owner_name: `${i}:${value}` }));
-      await fx.db.batch([bulkInsertSql(target, ["id", "orgId", "owner"], inserted)]);
-      assert.deepEqual(await owners(), sorted(inserted));
+  test("hostile values are inserted, updated and deleted exactly", async () => {
+    const inserted = HOSTILE_VALUES.map((value, i): JsonObject => ({
+      id: value,
+      org_id: value,
+      owner_name: `${i}:${value}`,
+    }));
+    await fx.db.batch([bulkInsertSql(target, ["id", "orgId", "owner"], inserted)]);
+    assert.deepEqual(await owners(), sorted(inserted));
 
-      const updated = HOSTILE_VALUES.map((value): JsonObject => ({ id: value, org_id: value, owner_name: `${value}${value}` }));
-      await fx.db.batch([bulkUpdateSql(m.log, target, ["owner"], updated)]);
-      assert.deepEqual(await owners(), sorted(updated));
+    const updated = HOSTILE_VALUES.map((value): JsonObject => ({
+      id: value,
+      org_id: value,
+      owner_name: `${value}${value}`,
+    }));
+    await fx.db.batch([bulkUpdateSql(m.log, target, ["owner"], updated)]);
+    assert.deepEqual(await owners(), sorted(updated));
 
-      const half = HOSTILE_VALUES.filter((_, i) => i % 2 === 0).map((value): JsonObject => ({ id: value, org_id: value }));
-      await fx.db.batch([bulkDeleteSql(m.log, target, half)]);
-      assert.deepEqual(await owners(), sorted(updated.filter((_, i) => i % 2 === 1)));
-    });
+    const half = HOSTILE_VALUES.filter((_, i) => i % 2 === 0).map((value): JsonObject => ({
+      id: value,
+      org_id: value,
+    }));
+    await fx.db.batch([bulkDeleteSql(m.log, target, half)]);
+    assert.deepEqual(await owners(), sorted(updated.filter((_, i) => i % 2 === 1)));
+  });
 
-    test("a row that matches nothing (a near-miss tenant) raises EEN01 and writes nothing", async () => {
-      const before = await owners();
-      const value = HOSTILE_VALUES[1]!;
-      for (const statement of [
+  test("a row that matches nothing (a near-miss tenant) raises EEN01 and writes nothing", async () => {
+    const before = await owners();
+    const value = HOSTILE_VALUES[1]!;
+    for (
+      const statement of [
         bulkUpdateSql(m.log, target, ["owner"], [{ id: value, org_id: `${value}' OR '1'='1`, owner_name: "x" }]),
         bulkDeleteSql(m.log, target, [{ id: value, org_id: value }, { id: `${value}' OR '1'='1`, org_id: value }]),
-      ]) {
-        let caught: unknown;
-        try {
-          await fx.db.batch([statement]);
-        } catch (error) {
-          caught = error;
-        }
-        assert.ok(isEdgeEventsError(caught, "STORAGE_FAILURE"), String(caught));
-        assert.equal((caught as StorageError).sqlState, "EEN01");
+      ]
+    ) {
+      let caught: unknown;
+      try {
+        await fx.db.batch([statement]);
+      } catch (error) {
+        caught = error;
       }
-      assert.deepEqual(await owners(), before);
-    });
+      assert.ok(isEdgeEventsError(caught, "STORAGE_FAILURE"), String(caught));
+      assert.equal((caught as StorageError).sqlState, "EEN01");
+    }
+    assert.deepEqual(await owners(), before);
+  });
 });

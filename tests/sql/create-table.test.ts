@@ -54,21 +54,56 @@ describe("createTableSql(): golden text", () => {
 
 describe("validateColumnType()", () => {
   test("accepts names, qualified names, multi-word types, modifiers, time zones and arrays", () => {
-    for (const type of [
-      "text", "uuid", "jsonb", "double precision", "DOUBLE PRECISION", "character varying(40)", "varchar(40)",
-      "numeric(12,2)", "numeric(12, 2)", "bit varying(8)", "timestamptz", "timestamp(3) with time zone",
-      "time without time zone", "text[]", "integer[][]", "public.mood", "_int4",
-    ]) {
+    for (
+      const type of [
+        "text",
+        "uuid",
+        "jsonb",
+        "double precision",
+        "DOUBLE PRECISION",
+        "character varying(40)",
+        "varchar(40)",
+        "numeric(12,2)",
+        "numeric(12, 2)",
+        "bit varying(8)",
+        "timestamptz",
+        "timestamp(3) with time zone",
+        "time without time zone",
+        "text[]",
+        "integer[][]",
+        "public.mood",
+        "_int4",
+      ]
+    ) {
       assert.equal(validateColumnType(type), type);
     }
   });
 
   test("rejects free-form words, punctuation, comments and overlong input", () => {
-    for (const type of [
-      "", " text", "text ", "text not null", "text primary key", "text references users", "text default 1",
-      "text; DROP TABLE x", "text;--", "text --", "text' OR 1=1", "text /* */", "text)", "numeric(12,2", "text\n",
-      '"text"', "1text", "numeric(123456)", "a.b.c", `t${"x".repeat(200)}`,
-    ]) {
+    for (
+      const type of [
+        "",
+        " text",
+        "text ",
+        "text not null",
+        "text primary key",
+        "text references users",
+        "text default 1",
+        "text; DROP TABLE x",
+        "text;--",
+        "text --",
+        "text' OR 1=1",
+        "text /* */",
+        "text)",
+        "numeric(12,2",
+        "text\n",
+        '"text"',
+        "1text",
+        "numeric(123456)",
+        "a.b.c",
+        `t${"x".repeat(200)}`,
+      ]
+    ) {
       assert.throws(() => validateColumnType(type), TypeError, JSON.stringify(type));
     }
   });
@@ -90,7 +125,11 @@ describe("createTableSql(): injection and misuse", () => {
 
   test("hostile column names throw TypeError", () => {
     for (const column of attacks) {
-      assert.throws(() => createTableSql(tableName("t"), [{ column, type: "text", nullable: true }]), TypeError, column);
+      assert.throws(
+        () => createTableSql(tableName("t"), [{ column, type: "text", nullable: true }]),
+        TypeError,
+        column,
+      );
     }
   });
 
@@ -111,7 +150,8 @@ describe("createTableSql(): injection and misuse", () => {
   test("error messages do not echo the rejected type", () => {
     assert.throws(
       () => createTableSql(tableName("t"), [{ column: "c", type: "text; DROP TABLE secret_table", nullable: true }]),
-      (err: unknown) => err instanceof TypeError && !err.message.includes("secret_table") && err.message.includes(`"c"`),
+      (err: unknown) =>
+        err instanceof TypeError && !err.message.includes("secret_table") && err.message.includes(`"c"`),
     );
   });
 });

@@ -7,8 +7,14 @@ import { describe, test } from "node:test";
 import { defineEventLog, migrationSql } from "../../mod.ts";
 import type { EventLog } from "../../src/core/event-log.ts";
 import {
-  derivedName, EVENT_IMMUTABLE_SQLSTATE, eventLogDdl, MIGRATION_LOCK_KEY, migrateBatch, NOT_FOUND_SQLSTATE,
-  REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE,
+  derivedName,
+  EVENT_IMMUTABLE_SQLSTATE,
+  eventLogDdl,
+  migrateBatch,
+  MIGRATION_LOCK_KEY,
+  NOT_FOUND_SQLSTATE,
+  REPLAY_IN_PROGRESS_SQLSTATE,
+  STALE_SQLSTATE,
 } from "../../src/sql/event-log-ddl.ts";
 import { tableName } from "../../src/sql/identifier.ts";
 import { HOSTILE_IDENTIFIERS } from "../support/hostile-values.ts";
@@ -176,11 +182,17 @@ describe("eventLogDdl(): golden text", () => {
   test("every actor type gets its column type", () => {
     const log = defineEventLog({
       actors: {
-        a: { column: "a_id", type: "uuid" }, b: { column: "b_id", type: "text" },
-        c: { column: "c_id", type: "bigint" }, d: { column: "d_id", type: "integer" },
+        a: { column: "a_id", type: "uuid" },
+        b: { column: "b_id", type: "text" },
+        c: { column: "c_id", type: "bigint" },
+        d: { column: "d_id", type: "integer" },
       },
     });
-    assert.ok(texts(log)[0]!.includes(`  "a_id" uuid,\n  "b_id" text,\n  "c_id" bigint,\n  "d_id" integer,\n  "prev_hash" bytea,`));
+    assert.ok(
+      texts(log)[0]!.includes(
+        `  "a_id" uuid,\n  "b_id" text,\n  "c_id" bigint,\n  "d_id" integer,\n  "prev_hash" bytea,`,
+      ),
+    );
   });
 });
 
@@ -188,7 +200,10 @@ describe("migrateBatch() and migrationSql()", () => {
   test("the batch takes the migration lock, then sends the DDL", () => {
     const log = defineEventLog({ table: "audit.events" });
     const batch = migrateBatch(log);
-    assert.deepEqual({ ...batch[0]! }, { text: "SELECT pg_advisory_xact_lock($1::int, $2::int)", params: [0x65646765, 0x6d696772] });
+    assert.deepEqual({ ...batch[0]! }, {
+      text: "SELECT pg_advisory_xact_lock($1::int, $2::int)",
+      params: [0x65646765, 0x6d696772],
+    });
     assert.deepEqual(MIGRATION_LOCK_KEY, [0x65646765, 0x6d696772]);
     assert.deepEqual(batch.slice(1), [...eventLogDdl(log)]);
     assert.ok(Object.isFrozen(batch));
@@ -198,7 +213,9 @@ describe("migrateBatch() and migrationSql()", () => {
     const log = defineEventLog({ table: "audit.events", actors: { user: { column: "user_id", type: "text" } } });
     const script = migrationSql(log);
     assert.equal(script, texts(log).map((t) => `${t};\n`).join("\n"));
-    assert.ok(script.startsWith(`CREATE SCHEMA IF NOT EXISTS "audit";\n\nCREATE TABLE IF NOT EXISTS "audit"."events" (\n`));
+    assert.ok(
+      script.startsWith(`CREATE SCHEMA IF NOT EXISTS "audit";\n\nCREATE TABLE IF NOT EXISTS "audit"."events" (\n`),
+    );
     assert.ok(script.endsWith("END\n$fn$;\n"));
     // The only advisory locks in it are inside the write prelude function's body.
     const outside = texts(log).filter((t) => !t.includes(`"events_begin_write"(`)).join("\n");
@@ -210,9 +227,16 @@ describe("migrateBatch() and migrationSql()", () => {
 describe("derived names and SQLSTATEs", () => {
   test("derivedName() is <table>_<suffix>, in the event table's schema", () => {
     assert.equal(derivedName(defineEventLog(), "expect"), `"events_expect"`);
-    assert.equal(derivedName(defineEventLog({ table: "audit.log" }), "assert_writable"), `"audit"."log_assert_writable"`);
-    assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).replayStateTable }, { ...tableName("audit.log_replay") });
-    assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).idempotencyTable }, { ...tableName("audit.log_idempotency") });
+    assert.equal(
+      derivedName(defineEventLog({ table: "audit.log" }), "assert_writable"),
+      `"audit"."log_assert_writable"`,
+    );
+    assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).replayStateTable }, {
+      ...tableName("audit.log_replay"),
+    });
+    assert.deepEqual({ ...defineEventLog({ table: "audit.log" }).idempotencyTable }, {
+      ...tableName("audit.log_idempotency"),
+    });
   });
 
   test("the idempotency table's names add no length limit; its retention must be a positive integer of milliseconds", () => {
@@ -239,7 +263,11 @@ describe("event log DDL: injection", () => {
     for (const bad of HOSTILE_IDENTIFIERS) {
       assert.throws(() => defineEventLog({ table: bad }), TypeError, JSON.stringify(bad));
       assert.throws(() => defineEventLog({ table: `${bad}.events` }), TypeError, JSON.stringify(bad));
-      assert.throws(() => defineEventLog({ actors: { user: { column: bad, type: "text" } } }), TypeError, JSON.stringify(bad));
+      assert.throws(
+        () => defineEventLog({ actors: { user: { column: bad, type: "text" } } }),
+        TypeError,
+        JSON.stringify(bad),
+      );
     }
   });
 

@@ -14,7 +14,9 @@ function namesInDdl(table: string, ...actorColumns: string[]): string[] {
     actors: Object.fromEntries(actorColumns.map((column, i) => [`a${i}`, { column, type: "text" as const }])),
   });
   const text = eventLogDdl(log).map((s) => s.text).join("\n");
-  const names = new Set([...text.matchAll(/"([A-Za-z0-9_]+)"/g)].map((m) => m[1]!).filter((n) => n.startsWith(`${table}_`)));
+  const names = new Set(
+    [...text.matchAll(/"([A-Za-z0-9_]+)"/g)].map((m) => m[1]!).filter((n) => n.startsWith(`${table}_`)),
+  );
   names.delete(`${table}_replay`);
   names.delete(`${table}_idempotency`);
   return [...names].sort();
@@ -23,7 +25,10 @@ function namesInDdl(table: string, ...actorColumns: string[]): string[] {
 describe("derived names of the event log", () => {
   test("the list is exactly the names the DDL derives, with and without actor columns", () => {
     assert.deepEqual(derivedNames("events", []).sort(), namesInDdl("events"));
-    assert.deepEqual(derivedNames("ev", ["user_id", "system_actor"]).sort(), namesInDdl("ev", "user_id", "system_actor"));
+    assert.deepEqual(
+      derivedNames("ev", ["user_id", "system_actor"]).sort(),
+      namesInDdl("ev", "user_id", "system_actor"),
+    );
   });
 
   test("a name that would exceed 63 bytes is refused, and defineEventLog refuses the table", () => {

@@ -34,8 +34,13 @@ describe("sql``: golden rendering", () => {
   test("values keep their order and type, whatever their position", () => {
     const at = new Date("2024-01-02T03:04:05.678Z");
     assert.deepEqual(
-      render(sql`greatest(${ref("balance")} - ${12n}, ${ref("limit")}) * ${1.5} + coalesce(${null}, ${at} IS NULL::int)`),
-      { text: `greatest("bal" - $1, "credit_limit") * $2 + coalesce($3, $4 IS NULL::int)`, params: [12n, 1.5, null, at] },
+      render(
+        sql`greatest(${ref("balance")} - ${12n}, ${ref("limit")}) * ${1.5} + coalesce(${null}, ${at} IS NULL::int)`,
+      ),
+      {
+        text: `greatest("bal" - $1, "credit_limit") * $2 + coalesce($3, $4 IS NULL::int)`,
+        params: [12n, 1.5, null, at],
+      },
     );
   });
 
@@ -133,40 +138,40 @@ function model(schema: string) {
 }
 
 describeEachExecutor("the sql tag on the database", {}, (fx) => {
-    let m: ReturnType<typeof model>;
-    let store: EventStore;
+  let m: ReturnType<typeof model>;
+  let store: EventStore;
 
-    before(async () => {
-      m = model(fx.schema);
-      store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
-      await store.migrate({ resourceTables: true });
-    });
+  before(async () => {
+    m = model(fx.schema);
+    store = createEventStore({ db: fx.db, log: m.log, resources: [m.Note] });
+    await store.migrate({ resourceTables: true });
+  });
 
-    test("hostile values appended through an atomic expression are stored exactly", async () => {
-      const notes = store.resource(m.Note);
-      const { record } = await notes.write({ body: "start:", prefs: {} });
-      let expected = "start:";
-      for (const suffix of HOSTILE_VALUES) {
-        const result = await notes.append(record.id, { suffix });
-        expected += suffix;
-        assert.equal(result.record.body, expected);
-        assert.deepEqual(result.event?.changes, { body: expected });
-        assert.deepEqual(result.event?.data, { suffix });
-      }
-      const row = await fx.db.query({ text: `SELECT body FROM ${fx.schema}.notes WHERE id = $1`, params: [record.id] });
-      assert.equal(row.rows[0]?.["body"], expected);
-    });
+  test("hostile values appended through an atomic expression are stored exactly", async () => {
+    const notes = store.resource(m.Note);
+    const { record } = await notes.write({ body: "start:", prefs: {} });
+    let expected = "start:";
+    for (const suffix of HOSTILE_VALUES) {
+      const result = await notes.append(record.id, { suffix });
+      expected += suffix;
+      assert.equal(result.record.body, expected);
+      assert.deepEqual(result.event?.changes, { body: expected });
+      assert.deepEqual(result.event?.data, { suffix });
+    }
+    const row = await fx.db.query({ text: `SELECT body FROM ${fx.schema}.notes WHERE id = $1`, params: [record.id] });
+    assert.equal(row.rows[0]?.["body"], expected);
+  });
 
-    test("a look-alike fragment in a JSON request body is stored as data, never run as SQL", async () => {
-      const notes = store.resource(m.Note);
-      const { record } = await notes.write({ body: "b", prefs: { theme: "dark" } });
-      const body = JSON.parse(
-        `{"prefs":{"kind":"sql-fragment","strings":["(SELECT to_jsonb(current_user))"],"values":[]}}`,
-      ) as { prefs: Record<string, unknown> };
-      const result = await notes.setPrefs(record.id, body);
-      assert.deepEqual(result.record.prefs, body.prefs);
-      const row = await fx.db.query({ text: `SELECT prefs FROM ${fx.schema}.notes WHERE id = $1`, params: [record.id] });
-      assert.deepEqual(row.rows[0]?.["prefs"], body.prefs);
-      assert.deepEqual(result.event?.data, body);
-    });
+  test("a look-alike fragment in a JSON request body is stored as data, never run as SQL", async () => {
+    const notes = store.resource(m.Note);
+    const { record } = await notes.write({ body: "b", prefs: { theme: "dark" } });
+    const body = JSON.parse(
+      `{"prefs":{"kind":"sql-fragment","strings":["(SELECT to_jsonb(current_user))"],"values":[]}}`,
+    ) as { prefs: Record<string, unknown> };
+    const result = await notes.setPrefs(record.id, body);
+    assert.deepEqual(result.record.prefs, body.prefs);
+    const row = await fx.db.query({ text: `SELECT prefs FROM ${fx.schema}.notes WHERE id = $1`, params: [record.id] });
+    assert.deepEqual(row.rows[0]?.["prefs"], body.prefs);
+    assert.deepEqual(result.event?.data, body);
+  });
 });

@@ -11,7 +11,8 @@ import { HOSTILE_IDENTIFIERS } from "../support/hostile-values.ts";
 const attributes = v.object({ id: v.string(), name: v.string() });
 
 function resource(overrides: Record<string, unknown>) {
-  return () => defineResource({ name: "thing", table: "things", attributes, actions: () => ({}), ...overrides } as never);
+  return () =>
+    defineResource({ name: "thing", table: "things", attributes, actions: () => ({}), ...overrides } as never);
 }
 
 describe("validateIdentifier() and quoteIdentifier()", () => {
@@ -39,7 +40,9 @@ describe("validateIdentifier() and quoteIdentifier()", () => {
   test("the error names what was refused but never echoes the name", () => {
     assert.throws(
       () => validateIdentifier(`x"; DROP TABLE secret_table; --`, "column name"),
-      (err: unknown) => err instanceof TypeError && err.message.startsWith("Invalid column name") && !err.message.includes("secret_table"),
+      (err: unknown) =>
+        err instanceof TypeError && err.message.startsWith("Invalid column name") &&
+        !err.message.includes("secret_table"),
     );
   });
 });
@@ -73,16 +76,31 @@ describe("definitions refuse hostile identifiers at definition time", () => {
     for (const bad of HOSTILE_IDENTIFIERS) {
       assert.throws(() => defineEventLog({ table: bad }), TypeError, `table ${JSON.stringify(bad)}`);
       assert.throws(() => defineEventLog({ table: `${bad}.events` }), TypeError, `schema ${JSON.stringify(bad)}`);
-      assert.throws(() => defineEventLog({ table: `audit.${bad}` }), TypeError, `qualified table ${JSON.stringify(bad)}`);
+      assert.throws(
+        () => defineEventLog({ table: `audit.${bad}` }),
+        TypeError,
+        `qualified table ${JSON.stringify(bad)}`,
+      );
     }
   });
 
   test("actor columns and actor type names", () => {
     for (const bad of HOSTILE_IDENTIFIERS) {
-      assert.throws(() => defineEventLog({ actors: { user: { column: bad, type: "uuid" } } }), TypeError, `column ${JSON.stringify(bad)}`);
-      assert.throws(() => defineEventLog({ actors: { [bad]: { column: "user_id", type: "uuid" } } }), TypeError, `type ${JSON.stringify(bad)}`);
+      assert.throws(
+        () => defineEventLog({ actors: { user: { column: bad, type: "uuid" } } }),
+        TypeError,
+        `column ${JSON.stringify(bad)}`,
+      );
+      assert.throws(
+        () => defineEventLog({ actors: { [bad]: { column: "user_id", type: "uuid" } } }),
+        TypeError,
+        `type ${JSON.stringify(bad)}`,
+      );
     }
-    assert.throws(() => defineEventLog({ actors: { user: { column: "user_id", type: "uuid; DROP TABLE x" as never } } }), TypeError);
+    assert.throws(
+      () => defineEventLog({ actors: { user: { column: "user_id", type: "uuid; DROP TABLE x" as never } } }),
+      TypeError,
+    );
   });
 
   test("resource table and schema names", () => {

@@ -60,7 +60,10 @@ describe("lockRecordSql(): golden text and params", () => {
   });
 
   test("ignores soft-destroy columns: it only serializes writers, the write itself checks liveness", () => {
-    assert.equal(lockRecordSql(writeTarget(Counter), 1, undefined).text, `SELECT 1 FROM "box"."counters" WHERE "id" = $1 FOR UPDATE`);
+    assert.equal(
+      lockRecordSql(writeTarget(Counter), 1, undefined).text,
+      `SELECT 1 FROM "box"."counters" WHERE "id" = $1 FOR UPDATE`,
+    );
   });
 });
 
@@ -87,44 +90,51 @@ describe("lockRecordSql(): injection", () => {
 });
 
 describeEachExecutor("lockRecordSql() on the database", {}, (fx) => {
-    let m: ReturnType<typeof resources>;
-    let store: EventStore;
+  let m: ReturnType<typeof resources>;
+  let store: EventStore;
 
-    before(async () => {
-      m = resources(fx.schema);
-      store = createEventStore({ db: fx.db, log: defineEventLog({ table: `${fx.schema}.events` }), resources: [m.Counter, m.Seat] });
-      await store.migrate({ resourceTables: true });
+  before(async () => {
+    m = resources(fx.schema);
+    store = createEventStore({
+      db: fx.db,
+      log: defineEventLog({ table: `${fx.schema}.events` }),
+      resources: [m.Counter, m.Seat],
     });
+    await store.migrate({ resourceTables: true });
+  });
 
-    test("the lock finds exactly the row of a hostile id and tenant, and a near miss finds none", async () => {
-      const seats = store.resource(m.Seat);
-      for (const value of HOSTILE_VALUES) await seats.add({ seatNo: value, holder: "h" }, { tenant: value });
-      const seat = writeTarget(m.Seat);
-      for (const value of HOSTILE_VALUES) {
-        const [exact, missTenant, missId] = await fx.db.batch([
-          lockRecordSql(seat, value, value),
-          lockRecordSql(seat, value, `${value}' OR '1'='1`),
-          lockRecordSql(seat, `${value}' OR '1'='1`, value),
-        ]);
-        assert.equal(exact?.rows.length, 1, JSON.stringify(value));
-        assert.equal(missTenant?.rows.length, 0, JSON.stringify(value));
-        assert.equal(missId?.rows.length, 0, JSON.stringify(value));
-      }
-    });
+  test("the lock finds exactly the row of a hostile id and tenant, and a near miss finds none", async () => {
+    const seats = store.resource(m.Seat);
+    for (const value of HOSTILE_VALUES) await seats.add({ seatNo: value, holder: "h" }, { tenant: value });
+    const seat = writeTarget(m.Seat);
+    for (const value of HOSTILE_VALUES) {
+      const [exact, missTenant, missId] = await fx.db.batch([
+        lockRecordSql(seat, value, value),
+        lockRecordSql(seat, value, `${value}' OR '1'='1`),
+        lockRecordSql(seat, `${value}' OR '1'='1`, value),
+      ]);
+      assert.equal(exact?.rows.length, 1, JSON.stringify(value));
+      assert.equal(missTenant?.rows.length, 0, JSON.stringify(value));
+      assert.equal(missId?.rows.length, 0, JSON.stringify(value));
+    }
+  });
 
-    test("change-function writes, which send the lock, work with hostile ids and tenants", async () => {
-      const seats = store.resource(m.Seat);
-      for (const value of HOSTILE_VALUES) {
-        const { record } = await seats.hold(value, {}, { tenant: value });
-        assert.deepEqual(record, { seatNo: value, venueId: value, holder: "h+" });
-      }
-      const counters = store.resource(m.Counter);
-      await counters.start({ id: "' OR 1=1 --" });
-      await counters.start({ id: "other" });
-      await counters.bump("' OR 1=1 --");
-      const rows = await fx.db.query({ text: `SELECT id, count FROM ${fx.schema}.counters WHERE id = $1`, params: ["' OR 1=1 --"] });
-      assert.deepEqual(rows.rows, [{ id: "' OR 1=1 --", count: 1 }]);
-      const other = await fx.db.query({ text: `SELECT count FROM ${fx.schema}.counters WHERE id = 'other'`, params: [] });
-      assert.deepEqual(other.rows, [{ count: 0 }]);
+  test("change-function writes, which send the lock, work with hostile ids and tenants", async () => {
+    const seats = store.resource(m.Seat);
+    for (const value of HOSTILE_VALUES) {
+      const { record } = await seats.hold(value, {}, { tenant: value });
+      assert.deepEqual(record, { seatNo: value, venueId: value, holder: "h+" });
+    }
+    const counters = store.resource(m.Counter);
+    await counters.start({ id: "' OR 1=1 --" });
+    await counters.start({ id: "other" });
+    await counters.bump("' OR 1=1 --");
+    const rows = await fx.db.query({
+      text: `SELECT id, count FROM ${fx.schema}.counters WHERE id = $1`,
+      params: ["' OR 1=1 --"],
     });
+    assert.deepEqual(rows.rows, [{ id: "' OR 1=1 --", count: 1 }]);
+    const other = await fx.db.query({ text: `SELECT count FROM ${fx.schema}.counters WHERE id = 'other'`, params: [] });
+    assert.deepEqual(other.rows, [{ count: 0 }]);
+  });
 });

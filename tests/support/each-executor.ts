@@ -20,7 +20,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import type { LocalServer } from "./local-server.ts";
-import { type ExecutorCaseName, type ExecutorFixture, executorCases } from "./executors.ts";
+import { type ExecutorCaseName, executorCases, type ExecutorFixture } from "./executors.ts";
 
 /**
  * What a suite needs of its executor beyond running SQL.

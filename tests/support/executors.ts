@@ -14,7 +14,7 @@ import { neonHttp } from "../../src/drivers/neon/mod.ts";
 import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
 import { pglite } from "../../src/drivers/pglite/mod.ts";
 import { databaseUrl, localServerUrl, uniqueSchemaName } from "./database.ts";
-import { type LocalServer, leaseLocalServer, neonRequestCount } from "./local-server.ts";
+import { leaseLocalServer, type LocalServer, neonRequestCount } from "./local-server.ts";
 
 /** The executors the suites can run against. */
 export type ExecutorCaseName = "pglite" | "neon-http" | "pg-pool";

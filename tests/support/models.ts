@@ -48,7 +48,9 @@ export const TIMESTAMP_ENTRIES: {
 };
 
 /** The input of a deposit. */
-export const DEPOSIT_INPUT: v.ObjectSchema<{ amount: v.NumberSchema<undefined> }, undefined> = v.object({ amount: v.number() });
+export const DEPOSIT_INPUT: v.ObjectSchema<{ amount: v.NumberSchema<undefined> }, undefined> = v.object({
+  amount: v.number(),
+});
 
 /**
  * The atomic balance increment of a deposit: `balance = balance + amount` in SQL.

@@ -58,7 +58,10 @@ export async function rejectsWith<E = Error & { readonly code: EdgeEventsErrorCo
  */
 export async function horizonPast(db: Executor, txId: string): Promise<void> {
   for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-    const { rows } = await db.query({ text: "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past", params: [txId] });
+    const { rows } = await db.query({
+      text: "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS past",
+      params: [txId],
+    });
     if (rows[0]!["past"] === true) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -5,8 +5,8 @@ import {
   eagerPeerViolations,
   layerViolations,
   purityViolations,
-  type ScannedModule,
   scanModule,
+  type ScannedModule,
 } from "../../scripts/core-purity.ts";
 
 const BUILTINS = new Set(["fs", "path", "crypto", "buffer", "process"]);
@@ -40,7 +40,9 @@ describe("core purity: imports", () => {
   });
 
   test("dynamic import and require of built-ins are reported, computed specifiers too", () => {
-    const found = purity('const a = await import("node:fs");\nconst b = require("path");\nconst c = await import(name);');
+    const found = purity(
+      'const a = await import("node:fs");\nconst b = require("path");\nconst c = await import(name);',
+    );
     assert.equal(found.length, 4); // require is also a Node global
     assert.ok(found.some((f) => f.includes("computed specifier")));
   });
@@ -49,7 +51,7 @@ describe("core purity: imports", () => {
     const source = [
       '// import fs from "node:fs";',
       '/* import { serve } from "bun"; process.exit(1) */',
-      'const s = "import fs from \'node:fs\'; process.env.X";',
+      "const s = \"import fs from 'node:fs'; process.env.X\";",
       "const t = `require('fs') and Buffer`;",
       "const r = /process|Deno/g;",
       "const half = 1 / 2; const third = half / 3; // Bun",
@@ -58,7 +60,10 @@ describe("core purity: imports", () => {
   });
 
   test("web-standard and relative imports pass", () => {
-    assert.deepEqual(purity('import * as v from "valibot";\nimport { ulid } from "ulid";\nimport "./side-effect.ts";'), []);
+    assert.deepEqual(
+      purity('import * as v from "valibot";\nimport { ulid } from "ulid";\nimport "./side-effect.ts";'),
+      [],
+    );
   });
 
   test("import.meta is not an import", () => {
@@ -80,7 +85,7 @@ describe("core purity: globals", () => {
     );
   });
 
-  test("globalThis.Deno and globalThis[\"process\"] are reported", () => {
+  test('globalThis.Deno and globalThis["process"] are reported', () => {
     assert.equal(purity('const d = globalThis.Deno;\nconst p = globalThis["process"];').length, 2);
   });
 
@@ -151,7 +156,8 @@ describe("core purity: optional peers in the subpath entries and the CLI", () =>
       modules({
         "src/dev/mod.ts": 'export { serve } from "./server.ts";',
         "src/dev/server.ts": 'import { backend } from "./backend.ts";\nexport const serve = backend;',
-        "src/dev/backend.ts": 'import type { PGlite } from "@electric-sql/pglite";\nimport { protocol } from "@electric-sql/pglite";',
+        "src/dev/backend.ts":
+          'import type { PGlite } from "@electric-sql/pglite";\nimport { protocol } from "@electric-sql/pglite";',
       }),
     );
     assert.equal(found.length, 1);
@@ -204,6 +210,9 @@ describe("core purity: layers", () => {
 
   test("the CLI importing the dev server and drivers importing the core pass", () => {
     assert.deepEqual(layerViolations(scanModule("src/cli/serve.ts", 'import { serve } from "../dev/mod.ts";')), []);
-    assert.deepEqual(layerViolations(scanModule("src/drivers/neon/mod.ts", 'import type { Executor } from "../../core/executor.ts";')), []);
+    assert.deepEqual(
+      layerViolations(scanModule("src/drivers/neon/mod.ts", 'import type { Executor } from "../../core/executor.ts";')),
+      [],
+    );
   });
 });

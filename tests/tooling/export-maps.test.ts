@@ -39,7 +39,9 @@ describe("export maps", () => {
     const problems = compareManifests(extra, npm, { exists: () => true });
     assert.deepEqual(problems, ['export "./hono" is in deno.json but not in package.json']);
     const fewer = { ...deno, exports: { ".": "./mod.ts" } };
-    assert.deepEqual(compareManifests(fewer, npm, { exists }), ['export "./neon" is in package.json but not in deno.json']);
+    assert.deepEqual(compareManifests(fewer, npm, { exists }), [
+      'export "./neon" is in package.json but not in deno.json',
+    ]);
   });
 
   test("a target that maps to another file is reported", () => {
@@ -88,7 +90,7 @@ describe("export maps", () => {
     const drifted = { ...deno, imports: { hono: "npm:hono@^4.0.0" } };
     assert.deepEqual(compareManifests(drifted, npm, { exists }), [
       "hono: deno.json wants ^4.0.0, package.json ^4.13.19",
-      "dependency valibot has no entry in deno.json \"imports\"",
+      'dependency valibot has no entry in deno.json "imports"',
     ]);
   });
 });

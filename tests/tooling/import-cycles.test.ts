@@ -24,7 +24,13 @@ describe("importCycles()", () => {
 
   test("reports a module that imports itself, and nothing for a tree", () => {
     assert.deepEqual(importCycles([{ file: "self.ts", imports: ["self.ts"] }]), [["self.ts"]]);
-    assert.deepEqual(importCycles([{ file: "a.ts", imports: ["b.ts", "c.ts"] }, { file: "b.ts", imports: ["c.ts"] }, { file: "c.ts", imports: [] }]), []);
+    assert.deepEqual(
+      importCycles([{ file: "a.ts", imports: ["b.ts", "c.ts"] }, { file: "b.ts", imports: ["c.ts"] }, {
+        file: "c.ts",
+        imports: [],
+      }]),
+      [],
+    );
   });
 
   test("resolves ./ and ../, ignores bare specifiers, comments and strings", () => {

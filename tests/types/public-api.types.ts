@@ -35,7 +35,10 @@ const Account = defineResource({
   attributes: v.object({ id: v.string(), owner: v.string(), balance: v.number() }),
   actions: ({ create, update, destroy }) => ({
     open: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 } }),
-    deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) }),
+    deposit: update({
+      input: v.object({ amount: v.number() }),
+      set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
+    }),
     close: destroy(),
   }),
 });
@@ -75,16 +78,24 @@ export function refNames(): void {
     table: "accounts",
     attributes: v.object({ id: v.string(), balance: v.number() }),
     actions: ({ update }) => ({
-      // @ts-expect-error ref() names an attribute the resource does not have
-      deposit: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balnce")} + ${amount}` }) }),
-      ok: update({ input: v.object({ amount: v.number() }), set: ({ amount }) => ({ balance: sql`${ref("balance")} * ${amount}` }) }),
+      deposit: update({
+        input: v.object({ amount: v.number() }),
+        // @ts-expect-error ref() names an attribute the resource does not have
+        set: ({ amount }) => ({ balance: sql`${ref("balnce")} + ${amount}` }),
+      }),
+      ok: update({
+        input: v.object({ amount: v.number() }),
+        set: ({ amount }) => ({ balance: sql`${ref("balance")} * ${amount}` }),
+      }),
       nested: update({ input: v.object({}), set: () => ({ balance: sql`abs(${sql`${ref("balance")} - 1`})` }) }),
     }),
   });
 }
 
 export async function transactionResults(): Promise<void> {
-  const typed = await store.transaction((tx) => [tx.resource(Account).open({ owner: "ada" }), tx.resource(Note).write({ text: "hi" })]);
+  const typed = await store.transaction((
+    tx,
+  ) => [tx.resource(Account).open({ owner: "ada" }), tx.resource(Note).write({ text: "hi" })]);
   type _typed = Expect<Equal<typeof typed, [ActionResult<Account>, ActionResult<{ id: string; text: string }>]>>;
   const owner: string = typed[0].record.owner;
   const text: string = typed[1].record.text;
@@ -110,7 +121,8 @@ export function oneBadActionLeavesTheOthersTyped(): void {
   });
   const client = createEventStore({ db, log, resources: [Broken] }).resource(Broken);
   // Not `possibly undefined`: the good action keeps its exact signature.
-  const add: (input: { title: string }, ctx?: object) => Promise<ActionResult<{ id: string; title: string }>> = client.add;
+  const add: (input: { title: string }, ctx?: object) => Promise<ActionResult<{ id: string; title: string }>> =
+    client.add;
   void add;
 }
 

@@ -5,10 +5,4 @@
  * @module
  */
 export { neonHttp } from "./neon-http.ts";
-export type {
-  NeonQueryOptions,
-  NeonRawResult,
-  NeonSql,
-  NeonTransactionOptions,
-  NeonTypeParsers,
-} from "./neon-sql.ts";
+export type { NeonQueryOptions, NeonRawResult, NeonSql, NeonTransactionOptions, NeonTypeParsers } from "./neon-sql.ts";

@@ -4,10 +4,4 @@
  * @module
  */
 export { pgPool } from "./pg-pool.ts";
-export type {
-  PgPoolClientLike,
-  PgPoolLike,
-  PgQueryConfig,
-  PgRawResult,
-  PgTypeParsers,
-} from "./pg-pool-like.ts";
+export type { PgPoolClientLike, PgPoolLike, PgQueryConfig, PgRawResult, PgTypeParsers } from "./pg-pool-like.ts";

@@ -51,7 +51,7 @@ function decodeHex(text: string): Uint8Array {
 function decodeEscape(text: string): Uint8Array {
   const bytes: number[] = [];
   const utf8 = new TextEncoder();
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text[i] !== "\\") {
       const codePoint = text.codePointAt(i)!;
       const char = String.fromCodePoint(codePoint);

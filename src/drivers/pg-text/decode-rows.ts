@@ -36,6 +36,6 @@ export function decodeRows(fields: readonly RawField[], rows: readonly (readonly
         if (typeof text !== "string") throw new TypeError("The driver returned a value that is not Postgres text");
         return [field.name, decodeValue(text, field.dataTypeID)];
       }),
-    ),
+    )
   );
 }

@@ -115,7 +115,7 @@ async function attempt<T>(run: () => Promise<T>, params: readonly EncodedParam[]
 function pgliteFailure(error: unknown, params: readonly EncodedParam[]): StorageError {
   return (
     postgresStorageError(error, params) ??
-    new StorageError("PGlite failed; the outcome is unknown", { cause: error, outcomeUnknown: true })
+      new StorageError("PGlite failed; the outcome is unknown", { cause: error, outcomeUnknown: true })
   );
 }
 
