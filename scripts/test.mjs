@@ -63,6 +63,13 @@ const STEPS = [
     command: () => [toolPath("deno"), "check", ...denoCheckEntries()],
   },
   {
+    name: "fmt",
+    group: "checks",
+    title: "deno fmt --check (line width 120; files in deno.json)",
+    timeout: 120,
+    command: () => [toolPath("deno"), "fmt", "--check"],
+  },
+  {
     name: "lint",
     group: "checks",
     title: "deno lint (recommended and jsr rules; files and rules in deno.json)",
@@ -267,7 +274,9 @@ async function main() {
   const started = Date.now();
   for (const [index, step] of steps.entries()) {
     const header = `[${index + 1}/${steps.length}] ${step.name}: ${step.title}`;
-    console.log(`\n${"=".repeat(Math.min(header.length, 100))}\n${header}\n${"=".repeat(Math.min(header.length, 100))}`);
+    console.log(
+      `\n${"=".repeat(Math.min(header.length, 100))}\n${header}\n${"=".repeat(Math.min(header.length, 100))}`,
+    );
     const t0 = Date.now();
     let result;
     try {
@@ -291,7 +300,9 @@ async function main() {
 function printSummary(results, steps, totalSeconds) {
   console.log("\n=== summary ===");
   for (const r of results) {
-    const counts = r.counts === undefined ? "" : `  (${r.counts.passed} passed${r.counts.note}, ${r.counts.failed} failed)`;
+    const counts = r.counts === undefined
+      ? ""
+      : `  (${r.counts.passed} passed${r.counts.note}, ${r.counts.failed} failed)`;
     const status = r.ok ? "ok  " : r.timedOut ? "TIME" : "FAIL";
     console.log(`${status} ${r.step.name.padEnd(11)} ${r.seconds.toFixed(1).padStart(6)} s${counts}`);
   }
