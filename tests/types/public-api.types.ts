@@ -1,6 +1,6 @@
 // Type tests of the public API, checked by `tsc --noEmit` (the typecheck step of npm test) and
 // never run: each `@ts-expect-error` must meet an error, or the check fails ("unused directive"),
-// and each `Expect<Equal<...>>` must hold.
+// and each `expectTrue<Equal<...>>()` must hold.
 import * as v from "valibot";
 import {
   type ActionResult,
@@ -15,7 +15,8 @@ import {
 } from "../../mod.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
-type Expect<T extends true> = T;
+/** Compiles only when `T` is `true`: `expectTrue<Equal<A, B>>()`. */
+function expectTrue<T extends true>(): T | void {}
 
 declare const db: Executor;
 
@@ -51,7 +52,7 @@ const Note = defineResource({
 });
 
 const store = createEventStore({ db, log, resources: [Account, Note] });
-type _store = Expect<Equal<typeof store, EventStore<"user" | "system">>>;
+expectTrue<Equal<typeof store, EventStore<"user" | "system">>>();
 
 export async function actorNames(): Promise<void> {
   await store.resource(Account).open({ owner: "ada" }, { actor: { user: "0190a1b2-0000-7000-8000-000000000000" } });
@@ -96,14 +97,14 @@ export async function transactionResults(): Promise<void> {
   const typed = await store.transaction((
     tx,
   ) => [tx.resource(Account).open({ owner: "ada" }), tx.resource(Note).write({ text: "hi" })]);
-  type _typed = Expect<Equal<typeof typed, [ActionResult<Account>, ActionResult<{ id: string; text: string }>]>>;
+  expectTrue<Equal<typeof typed, [ActionResult<Account>, ActionResult<{ id: string; text: string }>]>>();
   const owner: string = typed[0].record.owner;
   const text: string = typed[1].record.text;
   void owner, text;
   const untyped = await store.transaction((tx) => {
     tx.resource(Account).open({ owner: "ada" });
   });
-  type _untyped = Expect<Equal<typeof untyped, ActionResult<unknown>[]>>;
+  expectTrue<Equal<typeof untyped, ActionResult<unknown>[]>>();
   // @ts-expect-error the planning functions take the action's input
   await store.transaction((tx) => [tx.resource(Account).open({ owner: 1 })]);
 }
@@ -135,7 +136,7 @@ export function afterHooksGetTheActionsOnly(): void {
       add: create({
         input: v.object({ title: v.string() }),
         after: async (_record, { store }) => {
-          type _narrow = Expect<Equal<typeof store, ActionStore>>;
+          expectTrue<Equal<typeof store, ActionStore>>();
           // @ts-expect-error a hook cannot migrate
           await store.migrate();
           // @ts-expect-error nor reach the executor
