@@ -18,7 +18,8 @@ import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import { buildWrite, type BuiltWrite, inputToAttributes, type PreparedCall, writeTarget } from "./write-plan.ts";
+import { buildWrite, type BuiltWrite, type PreparedCall, writeTarget } from "./write-plan.ts";
+import { inputToAttributes } from "./action-attributes.ts";
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {

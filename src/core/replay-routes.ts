@@ -1,11 +1,13 @@
 /**
- * Finding an action by name or alias, and the store-creation check of the log's replay
- * routes. In core: `createEventStore` checks the routes without loading the replay engine.
+ * Routing a stored event to the actions that apply it: by the log's `replayOverrides` for its
+ * version, else by its own action's name or alias, else adoption. Replay and history route
+ * through here; `createEventStore` checks the routes here without loading the replay engine.
  * @module
  */
 import type { ActionDefinition } from "./action.ts";
 import type { AnyResource } from "./resource.ts";
 import type { EventLog } from "./event-log.ts";
+import type { StoredEvent } from "./stored-event.ts";
 import type { AnySchema } from "./validation.ts";
 
 type AnyAction = ActionDefinition<Record<string, unknown>, AnySchema>;
@@ -31,4 +33,51 @@ export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, 
       }
     }
   }
+}
+
+/** Where an event is applied: a resource and one of its actions. */
+export interface EventTarget {
+  readonly resource: AnyResource;
+  /** The action name, or `adopt` for adoption events. */
+  readonly actionName: string;
+  /** The action; undefined for adoption events (a create of every attribute in `changes`). */
+  readonly action: AnyAction | undefined;
+}
+
+/** Why an event cannot be applied: no route, no action, or data its action refuses. */
+export class EventEffectError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EventEffectError";
+  }
+}
+
+/**
+ * The targets of an event: its `replayOverrides` route for its version (`routed: true`), else
+ * its own action (found by name or alias), else adoption for `adopt` creates.
+ * @throws {EventEffectError} when nothing answers the event
+ */
+export function routeEvent(
+  log: EventLog,
+  resources: ReadonlyMap<string, AnyResource>,
+  event: StoredEvent,
+): { targets: EventTarget[]; routed: boolean } {
+  const override = log.replayOverrides.find((o) =>
+    o.resource === event.resource && o.action === event.action && o.versions.includes(event.version)
+  );
+  if (override !== undefined) {
+    const targets = override.routeTo.map(([r, a]) => {
+      // checkReplayRoutes proved at store creation that every route names a resource and action.
+      const resource = resources.get(r)!;
+      return { resource, actionName: a, action: findAction(resource, a) };
+    });
+    return { targets, routed: true };
+  }
+  const resource = resources.get(event.resource);
+  if (resource === undefined) throw new EventEffectError(`No resource named "${event.resource}" is tracked`);
+  const action = findAction(resource, event.action);
+  if (action === undefined && !(event.action === "adopt" && event.actionType === "create")) {
+    throw new EventEffectError(`${event.resource} has no action "${event.action}" (nor an alias of that name)`);
+  }
+  return { targets: [{ resource, actionName: event.action, action }], routed: false };
 }

@@ -3,7 +3,6 @@
  * `changes`, and build its write statement. No database access happens here.
  * @module
  */
-import * as v from "valibot";
 import type { ActionDefinition } from "./action.ts";
 import type { ActionContext } from "./context.ts";
 import type { EventLog, LockKey } from "./event-log.ts";
@@ -15,6 +14,7 @@ import type { AnyResource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
 import { type AnySchema, validate, validationError } from "./validation.ts";
+import { inputToAttributes, validateSet } from "./action-attributes.ts";
 import { canonicalRecordId, canonicalTenant, canonicalUuid } from "./canonical-id.ts";
 import { checkText } from "./well-formed-text.ts";
 import type { RecordId } from "./store-types.ts";
@@ -101,21 +101,6 @@ export function writeTarget(resource: AnyResource): WriteTarget {
     tenant: resource.tenant,
     softDeleteAttributes: resource.softDeleteAttributes,
   };
-}
-
-/** The attributes an action takes from its input (`accept`, `map`, or same-named keys). */
-export function inputToAttributes(
-  resource: AnyResource,
-  action: ActionDefinition<Record<string, unknown>, AnySchema>,
-  input: unknown,
-): Record<string, unknown> {
-  if (action.options.map !== undefined) return { ...action.options.map(input as never) };
-  const source = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
-  const keys = action.options.accept ?? Object.keys(source).filter((k) => resource.attributeNames.includes(k));
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
-  if (resource.tenant !== undefined) delete out[resource.tenant];
-  return out;
 }
 
 function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
@@ -395,21 +380,6 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
     stampedAttributes,
     primaryKey: params[resource.primaryKey.attribute] ?? null,
   };
-}
-
-/**
- * Validate the attributes an update sets against the resource's schema (partially).
- * @throws {ValidationError} for unknown attributes or invalid values
- */
-export async function validateSet(
-  resource: AnyResource,
-  values: Record<string, unknown>,
-  what: string,
-): Promise<Record<string, unknown>> {
-  const unknown = Object.keys(values).filter((k) => !resource.attributeNames.includes(k));
-  if (unknown.length > 0) throw validationError(`${what} sets an unknown attribute`, unknown[0]);
-  const shape = v.partial(v.pick(resource.attributes, Object.keys(values) as never));
-  return await validate(shape, values, what) as Record<string, unknown>;
 }
 
 async function buildUpdate(

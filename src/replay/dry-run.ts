@@ -8,7 +8,8 @@ import { validationError } from "../core/validation.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { eventPageSql, eventPositionSql, targetPositionSql } from "../sql/replay-statements.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
-import { planEvent, replayTargets } from "./apply-event.ts";
+import { planEvent } from "./apply-event.ts";
+import { routeEvent } from "../core/replay-routes.ts";
 import type { ReplayEnv } from "./replay-env.ts";
 import type { ReplayOptions, ReplayResult } from "./replay-types.ts";
 import { type CallStats, newStats, pageSizeOf, result, type RunState } from "./run-state.ts";
@@ -25,7 +26,7 @@ async function track(
   event: StoredEvent,
   stats: CallStats,
 ): Promise<string | undefined> {
-  const { targets } = replayTargets(env.log, env.resources, event);
+  const { targets } = routeEvent(env.log, env.resources, event);
   const changed = new Map<string, boolean>();
   const exists = (key: string): boolean => changed.get(key) ?? live.has(key);
   for (const target of targets) {

@@ -172,42 +172,55 @@ async function stop(
   });
 }
 
+/** How far a commit moves the checkpoint, and what it counts on the way. */
+interface Advance {
+  /** The position of the last event the commit covers. */
+  readonly to: bigint;
+  readonly applied: number;
+  readonly skipped: number;
+  readonly routed: number;
+}
+
 /** The checkpoint update of a page, which also holds the replay's row for the rest of its batch. */
-function checkpointOf(
-  env: ReplayEnv,
-  state: RunState,
-  to: bigint,
-  applied: number,
-  skipped: number,
-  routed: number,
-): SqlStatement {
+function checkpointOf(env: ReplayEnv, state: RunState, advance: Advance): SqlStatement {
+  const { to, applied, skipped, routed } = advance;
   return checkpointSql(env.log, state.replayId, state.lastPosition, { lastPosition: to, applied, skipped, routed });
 }
 
+/** One batch: the checkpoint moved by `advance`, then `statements`; the run state follows on success. */
 async function commit(
   env: ReplayEnv,
   state: RunState,
-  statements: SqlStatement[],
-  to: bigint,
-  applied: number,
-  skipped: number,
-  routed: number,
+  advance: Advance,
+  statements: readonly SqlStatement[],
   stats: CallStats,
 ): Promise<void> {
   try {
     // The checkpoint first: it locks the replay's row, so pages and clears of this replay
     // queue on that one row, and a lost race is found before any write runs.
-    await env.db.batch([checkpointOf(env, state, to, applied, skipped, routed), ...statements]);
+    await env.db.batch([checkpointOf(env, state, advance), ...statements]);
   } catch (error) {
     if (isStale(error)) throw lostReplay(state.replayId, error);
     throw error;
   } finally {
     stats.roundTrips++;
   }
-  state.lastPosition = to;
-  state.applied += applied;
-  state.skipped += skipped;
-  state.routed += routed;
+  state.lastPosition = advance.to;
+  state.applied += advance.applied;
+  state.skipped += advance.skipped;
+  state.routed += advance.routed;
+}
+
+/** Skip one event: the checkpoint moves past it alone, and the reason is reported. */
+async function skipEvent(
+  env: ReplayEnv,
+  state: RunState,
+  event: StoredEvent,
+  reason: string,
+  stats: CallStats,
+): Promise<void> {
+  await commit(env, state, { to: event.position, applied: 0, skipped: 1, routed: 0 }, [], stats);
+  stats.skippedEvents.push({ position: event.position, eventId: event.id, reason });
 }
 
 /** Whether a failed batch is known to have committed nothing (so its events may be retried one by one). */
@@ -246,7 +259,12 @@ function fittingEvents(
   maxBytes: number,
 ): number {
   let bytes = requestBytes([
-    checkpointOf(env, state, events[events.length - 1]!.position, events.length, events.length, events.length),
+    checkpointOf(env, state, {
+      to: events[events.length - 1]!.position,
+      applied: events.length,
+      skipped: events.length,
+      routed: events.length,
+    }),
   ]);
   for (const [i, plan] of plans.entries()) {
     if ("writes" in plan) bytes += plan.writes.reduce((n, w) => n + statementBytes(replayWriteSql(env.log, w)), 0);
@@ -275,25 +293,21 @@ async function applyPage(
   // key that wants another order, a missing record), the same writes one statement each.
   const folded = foldPageSql(env.log, writes);
   const maxBytes = env.config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-  const to = events[events.length - 1]!.position;
+  const advance: Advance = {
+    to: events[events.length - 1]!.position,
+    applied,
+    skipped: events.length - applied,
+    routed,
+  };
   // A fold can encode larger than the statements one by one (JSON escaped twice): then it is not sent.
   const foldFits = folded !== undefined &&
-    requestBytes([checkpointOf(env, state, to, applied, events.length - applied, routed), ...folded]) <= maxBytes;
+    requestBytes([checkpointOf(env, state, advance), ...folded]) <= maxBytes;
   const attempts = !foldFits
     ? [writes.map((w) => replayWriteSql(env.log, w))]
     : [folded, () => writes.map((w) => replayWriteSql(env.log, w))];
   for (const attempt of attempts) {
     try {
-      await commit(
-        env,
-        state,
-        typeof attempt === "function" ? attempt() : attempt,
-        to,
-        applied,
-        events.length - applied,
-        routed,
-        stats,
-      );
+      await commit(env, state, advance, typeof attempt === "function" ? attempt() : attempt, stats);
       plans.forEach((p, i) => {
         if ("failure" in p) {
           stats.skippedEvents.push({ position: events[i]!.position, eventId: events[i]!.id, reason: p.failure });
@@ -311,39 +325,24 @@ async function applyPage(
     const plan = plans[i]!;
     if ("failure" in plan) {
       if (state.onError === "stop") return stop(env, state, event, plan.failure);
-      await commit(env, state, [], event.position, 0, 1, 0, stats);
-      stats.skippedEvents.push({ position: event.position, eventId: event.id, reason: plan.failure });
+      await skipEvent(env, state, event, plan.failure, stats);
       continue;
     }
     try {
-      await commit(
-        env,
-        state,
-        plan.writes.map((w) => replayWriteSql(env.log, w)),
-        event.position,
-        1,
-        0,
-        plan.routed ? 1 : 0,
-        stats,
-      );
+      const advance = { to: event.position, applied: 1, skipped: 0, routed: plan.routed ? 1 : 0 };
+      await commit(env, state, advance, plan.writes.map((w) => replayWriteSql(env.log, w)), stats);
     } catch (error) {
       // A network failure or a lost answer is never the event's fault: stop, resumable.
       if (!refusedByDatabase(error)) throw error;
       await assertStillOurs(env, state, stats);
       const adoption = await supersedingAdoption(env, event, error, stats);
       if (adoption !== undefined) {
-        await commit(env, state, [], event.position, 0, 1, 0, stats);
-        stats.skippedEvents.push({
-          position: event.position,
-          eventId: event.id,
-          reason: `superseded by the adoption at position ${adoption}`,
-        });
+        await skipEvent(env, state, event, `superseded by the adoption at position ${adoption}`, stats);
         continue;
       }
       const reason = failureMessage(error);
       if (state.onError === "stop") return stop(env, state, event, reason, error);
-      await commit(env, state, [], event.position, 0, 1, 0, stats);
-      stats.skippedEvents.push({ position: event.position, eventId: event.id, reason });
+      await skipEvent(env, state, event, reason, stats);
     }
   }
 }

@@ -12,7 +12,7 @@ import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { NOT_FOUND_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { laterAdoptionSql } from "../sql/replay-statements.ts";
-import { type ReplayTarget, replayTargets } from "./apply-event.ts";
+import { type EventTarget, routeEvent } from "../core/replay-routes.ts";
 import type { CallStats } from "./run-state.ts";
 
 /** What the lookup needs from the store. */
@@ -30,7 +30,7 @@ interface SupersedeEnv {
 export async function laterAdoption(
   env: SupersedeEnv,
   event: StoredEvent,
-  targets: readonly ReplayTarget[],
+  targets: readonly EventTarget[],
   stats: CallStats,
 ): Promise<bigint | undefined> {
   if (targets.length === 0 || targets.some((t) => (t.action?.type ?? "create") === "create")) return undefined;
@@ -54,5 +54,5 @@ export async function supersedingAdoption(
   stats: CallStats,
 ): Promise<bigint | undefined> {
   if ((error as StorageError).sqlState !== NOT_FOUND_SQLSTATE) return undefined;
-  return await laterAdoption(env, event, replayTargets(env.log, env.resources, event).targets, stats);
+  return await laterAdoption(env, event, routeEvent(env.log, env.resources, event).targets, stats);
 }

@@ -3,7 +3,7 @@
  * strings into Dates, decimal strings into bigints, `\x` hex strings into bytes.
  * @module
  */
-import type { JsonValue } from "../core/json.ts";
+import type { JsonValue } from "./json.ts";
 
 interface SchemaNode {
   readonly type?: string;

@@ -1,0 +1,166 @@
+/**
+ * What one stored event does to a record, as a value: insert this record, update these
+ * attributes, or delete. Pure (no database, no clock): replay turns effects into SQL
+ * (`src/replay/apply-event.ts`), history folds them in memory with {@link evolve} (Emmett's
+ * `evolve`). Both therefore agree on routing, aliases, upcasters, pinned `changes` and nulls.
+ * @module
+ */
+import type { ActionDefinition } from "./action.ts";
+import { inputToAttributes, validateSet } from "./action-attributes.ts";
+import type { EventLog } from "./event-log.ts";
+import type { JsonObject } from "./json.ts";
+import { EventEffectError, type EventTarget, routeEvent } from "./replay-routes.ts";
+import type { AnyResource } from "./resource.ts";
+import { revive } from "./revive.ts";
+import type { StoredEvent } from "./stored-event.ts";
+import { type AnySchema, validate } from "./validation.ts";
+
+type AnyAction = ActionDefinition<Record<string, unknown>, AnySchema>;
+
+interface EffectBase {
+  readonly resource: AnyResource;
+  /** The record id as stored in the event. */
+  readonly recordId: string;
+  /** The tenant, for multi-tenant resources; undefined otherwise. */
+  readonly tenant: string | undefined;
+}
+
+/** The event creates the record: `attributes` is the whole record. */
+export interface InsertEffect extends EffectBase {
+  readonly kind: "insert";
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** The event changes the record: `attributes` holds the attributes it sets (a soft destroy is one). */
+export interface UpdateEffect extends EffectBase {
+  readonly kind: "update";
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** The event deletes the record's row (a hard destroy). */
+export interface DeleteEffect extends EffectBase {
+  readonly kind: "delete";
+}
+
+/** What one event does to one record. */
+export type EventEffect = InsertEffect | UpdateEffect | DeleteEffect;
+
+/** The effects of one event (one per target; a routed event may have several) and whether it was routed. */
+export interface EventEffects {
+  readonly effects: readonly EventEffect[];
+  readonly routed: boolean;
+}
+
+/** What routing needs: the log's routes and the tracked resources by name. */
+export interface EffectEnv {
+  readonly log: EventLog;
+  readonly resources: ReadonlyMap<string, AnyResource>;
+}
+
+/**
+ * The effects of `event`: routed, upcast, validated against the target action and with its
+ * recorded `changes` pinned, so a replayed or folded record equals the live one.
+ * @throws {EventEffectError} when no action answers the event or its data fails validation
+ */
+export async function eventEffects(env: EffectEnv, event: StoredEvent): Promise<EventEffects> {
+  const { targets, routed } = routeEvent(env.log, env.resources, event);
+  const effects = await Promise.all(targets.map((target) => eventEffect(target, event, routed)));
+  return { effects, routed };
+}
+
+/**
+ * The effect of `event` on one target. A routed event's data is already in the target's
+ * shape; an event of the target's own action is upcast from its version first.
+ * @throws {EventEffectError} when the event's data fails the target's validation
+ */
+export async function eventEffect(target: EventTarget, event: StoredEvent, routed: boolean): Promise<EventEffect> {
+  const { resource, action } = target;
+  const what = `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;
+  try {
+    let inputAttributes: Record<string, unknown> = {};
+    if (action !== undefined) {
+      const data = routed ? event.data : upcast(action, event);
+      const input = await validate(action.input, revive(action.input, data), `data of ${what}`);
+      inputAttributes = inputToAttributes(resource, action, input);
+    }
+    const recorded = pinned(resource, event.changes);
+    // A recorded null is a NULL column (an optional attribute left empty, then an atomic
+    // result over it, or an adopted row): the schema may reject null for what a row stores
+    // as absent, so it is kept as recorded, past validation.
+    const nulls: Record<string, null> = {};
+    for (const key of Object.keys(recorded)) {
+      if (recorded[key] === null) {
+        nulls[key] = null;
+        delete recorded[key];
+      }
+    }
+    const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
+    const type = action?.type ?? "create";
+    const base = {
+      resource,
+      recordId: event.recordId,
+      tenant: resource.tenant === undefined ? undefined : event.tenant ?? undefined,
+    };
+    if (type === "create") {
+      values[resource.primaryKey.attribute] ??= event.recordId;
+      if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
+      const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
+      return { ...base, kind: "insert", attributes: defined({ ...record, ...nulls }) };
+    }
+    if (type === "destroy" && action?.options.soft === undefined) return { ...base, kind: "delete" };
+    delete values[resource.primaryKey.attribute];
+    if (resource.tenant !== undefined) delete values[resource.tenant];
+    const set = await validateSet(resource, values, `record of ${what}`);
+    return { ...base, kind: "update", attributes: defined({ ...set, ...nulls }) };
+  } catch (error) {
+    if (error instanceof EventEffectError) throw error;
+    throw new EventEffectError(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
+  }
+}
+
+/**
+ * The record after `effect`, from the record before it (undefined: no row). Pure: returns a
+ * new object. An insert over an existing record or a change of a missing one is the same
+ * failure the database gives replay.
+ * @throws {EventEffectError} when the effect does not fit the state
+ */
+export function evolve(
+  state: Readonly<Record<string, unknown>> | undefined,
+  effect: EventEffect,
+): Record<string, unknown> | undefined {
+  const record = `${effect.resource.name} ${effect.recordId}`;
+  switch (effect.kind) {
+    case "insert":
+      if (state !== undefined) throw new EventEffectError(`${record} is created twice`);
+      return { ...effect.attributes };
+    case "update":
+      if (state === undefined) throw new EventEffectError(`${record} is changed before it exists`);
+      return { ...state, ...effect.attributes };
+    case "delete":
+      if (state === undefined) throw new EventEffectError(`${record} is destroyed before it exists`);
+      return undefined;
+  }
+}
+
+function upcast(action: AnyAction, event: StoredEvent): JsonObject {
+  let data = event.data;
+  const upcasters = action.options.upcast;
+  for (let version = event.version; version < action.version; version++) {
+    const step = upcasters?.[version];
+    if (step !== undefined) data = step(data);
+  }
+  return data;
+}
+
+function pinned(resource: AnyResource, changes: JsonObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (resource.attributeNames.includes(key)) out[key] = revive(resource.attributes.entries[key], value);
+  }
+  return out;
+}
+
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(values)) if (values[key] === undefined) delete values[key];
+  return values;
+}
