@@ -35,7 +35,7 @@ function globalScope(log: EventLog): boolean {
  * The tenant a store's reads are confined to: its context's tenant, as the write path
  * stores it (`String(tenant)`), or `null` on an unscoped store (events without a tenant).
  */
-function storeTenant(ctx: ActionContext): string | null {
+export function storeTenant(ctx: ActionContext): string | null {
   const tenant = ctx.tenant;
   if (tenant === undefined || tenant === null) return null;
   if (tenant === "") throw validationError("The store's tenant is empty", "tenant", "missing");

@@ -170,6 +170,11 @@ export interface EventStore<TActor extends string = string> {
   readonly db: Executor;
   /** The resources the store tracks, by name. */
   readonly resources: ReadonlyMap<string, AnyResource>;
+  /**
+   * The context this store's calls default to (from `withContext`). Its tenant confines every
+   * read of this store and of the functions over it (`history(store, ...)`, `audit(store, ...)`).
+   */
+  readonly context: Readonly<ActionContext<TActor>>;
   /** The store's clock (`clock` option): the stamp of writes, and of `adopt` events. */
   readonly clock: () => Date;
   /**

@@ -160,6 +160,7 @@ function storeWithContext(
     log,
     db,
     resources: resources as ReadonlyMap<string, AnyResource>,
+    context: Object.freeze({ ...baseCtx }),
     clock,
     replayConfig,
     async migrate(migrateOptions = {}) {
