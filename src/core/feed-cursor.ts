@@ -9,6 +9,7 @@
  */
 import type { FeedPoint } from "../sql/read-events.ts";
 import { ValidationError } from "./errors.ts";
+import { fnv1a32, fromBase64Url, toBase64Url } from "./cursor-text.ts";
 
 const PREFIX = "f1.";
 const XID8_MAX = (1n << 64n) - 1n;
@@ -30,27 +31,9 @@ export interface FeedScope {
 /** The start of the feed (before every event). */
 export const FEED_START: FeedPoint = Object.freeze({ txId: "0", position: 0n });
 
-function fnv1a32(text: string): string {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, "0");
-}
-
 function check(scope: FeedScope, txId: string, position: bigint): string {
   const tenant = scope.tenant === undefined ? ["all"] : scope.tenant === null ? ["none"] : ["one", scope.tenant];
   return fnv1a32(JSON.stringify([1, scope.table, tenant, scope.resource ?? null, txId, String(position)]));
-}
-
-function toBase64Url(ascii: string): string {
-  return btoa(ascii).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): string | undefined {
-  try {
-    return atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Encode the cursor of `point` for reads of `scope`. */
