@@ -22,6 +22,7 @@
  * const store = createEventStore({ db: pglite(local), log, resources: [User] });
  * await store.migrate({ resourceTables: true });
  * const { record } = await store.resource(User).register({ name: "Ada" }, { actor: { user: "u1" } });
+ * console.log(record.id, record.name);
  * await local.close(); // or the process stays alive ~10 s after its last line
  * ```
  * @module
@@ -70,6 +71,8 @@ export type {
 export { migrationSql } from "./src/sql/event-log-ddl.ts";
 export { defineResource } from "./src/core/resource.ts";
 export type {
+  AnyActionOf,
+  AnyResource,
   AttributesSchema,
   PrimaryKeyGeneration,
   PrimaryKeyOption,
@@ -83,6 +86,7 @@ export type {
   AfterHookInfo,
   AtomicSet,
   BeforeHookInfo,
+  CommonActionOptions,
   CreateOptions,
   DestroyOptions,
   UpdateOptions,
@@ -95,9 +99,11 @@ export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
   ActionCall,
   ActionResult,
+  ActionsOf,
   ActionStore,
   EventStore,
   FeedPage,
+  InputArg,
   PlannedAction,
   PlannedCall,
   ReadEventsOptions,
@@ -109,6 +115,8 @@ export type {
   TransactionResourceClient,
   TransactionResults,
 } from "./src/core/store-types.ts";
+export type { AnySchema } from "./src/core/validation.ts";
+export type { TableName } from "./src/sql/identifier.ts";
 export { ref, sql } from "./src/sql/fragment.ts";
 export type { AttributeRef, SqlFragment } from "./src/sql/fragment.ts";
 export { resourceTableSql } from "./src/core/resource-table.ts";

@@ -17,6 +17,7 @@ export interface DenoManifest {
 
 /** The parts of package.json the check reads. */
 export interface NpmManifest {
+  readonly name?: unknown;
   readonly version?: unknown;
   readonly exports?: unknown;
   readonly bin?: unknown;
@@ -76,6 +77,7 @@ export function compareManifests(deno: DenoManifest, npm: NpmManifest, options: 
     ...compareExports(deno, npm, options),
     ...checkBin(npm, options),
     ...compareImports(deno, npm),
+    ...compareSelfImports(deno, npm),
   ];
 }
 
@@ -191,6 +193,32 @@ function compareImports(deno: DenoManifest, npm: NpmManifest): string[] {
   }
   for (const pkg of Object.keys(deps)) {
     if (!(pkg in imports)) problems.push(`dependency ${pkg} has no entry in deno.json "imports"`);
+  }
+  return problems;
+}
+
+// deno.json may map the package's own npm name and subpaths to its sources, so that JSDoc
+// examples import what a user imports ("edge-events/pglite"). Each such mapping must point
+// to the export of its subpath, and once there is one, every export needs one.
+function compareSelfImports(deno: DenoManifest, npm: NpmManifest): string[] {
+  if (typeof npm.name !== "string") return [];
+  const name = npm.name;
+  const imports = asRecord(deno.imports);
+  const exports = new Map(entries(deno.exports));
+  const self = Object.keys(imports).filter((k) => k === name || k.startsWith(`${name}/`));
+  if (self.length === 0) return [];
+  const problems: string[] = [];
+  for (const key of self) {
+    const subpath = key === name ? "." : `.${key.slice(name.length)}`;
+    const target = exports.get(subpath);
+    if (target === undefined) problems.push(`deno.json imports "${key}", which names no export of the package`);
+    else if (imports[key] !== target) {
+      problems.push(`deno.json imports "${key}" as ${imports[key]}, but exports "${subpath}" as ${String(target)}`);
+    }
+  }
+  for (const subpath of exports.keys()) {
+    const key = subpath === "." ? name : `${name}${subpath.slice(1)}`;
+    if (!(key in imports)) problems.push(`deno.json export "${subpath}" has no "${key}" entry in "imports"`);
   }
   return problems;
 }

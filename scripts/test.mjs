@@ -77,6 +77,20 @@ const STEPS = [
     command: () => [toolPath("deno"), "lint"],
   },
   {
+    name: "doc-lint",
+    group: "checks",
+    title: "deno doc --lint of every public entry: JSDoc on every export, no private type in a public one",
+    timeout: 120,
+    command: () => [node, ...tsx, "scripts/check-docs.ts", "lint", toolPath("deno")],
+  },
+  {
+    name: "doc-examples",
+    group: "checks",
+    title: "deno check --doc-only of every public entry: every JSDoc example type-checks",
+    timeout: 300,
+    command: () => [node, ...tsx, "scripts/check-docs.ts", "examples", toolPath("deno")],
+  },
+  {
     name: "node",
     group: "runtimes",
     title: "tests on Node (tsx, node:test, concurrency 2)",
@@ -202,7 +216,7 @@ function selectSteps({ only, skip }) {
 
 function printList() {
   console.log("Steps, in order (groups: checks, runtimes, publish):");
-  for (const s of STEPS) console.log(`  ${s.name.padEnd(11)} ${s.group.padEnd(9)} ${s.title}`);
+  for (const s of STEPS) console.log(`  ${s.name.padEnd(12)} ${s.group.padEnd(9)} ${s.title}`);
   console.log("\nnpm test -- --only node,bun | --skip publish | [test files or folders]");
 }
 
@@ -304,9 +318,9 @@ function printSummary(results, steps, totalSeconds) {
       ? ""
       : `  (${r.counts.passed} passed${r.counts.note}, ${r.counts.failed} failed)`;
     const status = r.ok ? "ok  " : r.timedOut ? "TIME" : "FAIL";
-    console.log(`${status} ${r.step.name.padEnd(11)} ${r.seconds.toFixed(1).padStart(6)} s${counts}`);
+    console.log(`${status} ${r.step.name.padEnd(12)} ${r.seconds.toFixed(1).padStart(6)} s${counts}`);
   }
-  for (const s of steps.slice(results.length)) console.log(`skip ${s.name.padEnd(11)}  (not run after a failure)`);
+  for (const s of steps.slice(results.length)) console.log(`skip ${s.name.padEnd(12)}  (not run after a failure)`);
   console.log(`total ${totalSeconds.toFixed(1)} s`);
   const failedSteps = results.filter((r) => !r.ok).map((r) => r.step.name);
   if (failedSteps.length > 0) console.log(`FAILED: ${failedSteps.join(", ")}`);

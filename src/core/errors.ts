@@ -47,6 +47,13 @@ export class EdgeEventsError extends Error {
   /** Brand that survives duplicate package copies; see {@link isEdgeEventsError}. */
   readonly __edgeEventsError: true = true;
 
+  /**
+   * An error with a stable code; the subclasses below carry the codes that have their own data.
+   *
+   * @param code the stable code (part of the public API)
+   * @param message what went wrong, in sentence case, without values from the call
+   * @param options the underlying error as `cause`
+   */
   constructor(code: EdgeEventsErrorCode, message: string, options: EdgeEventsErrorOptions = {}) {
     super(message, "cause" in options ? { cause: options.cause } : undefined);
     this.code = code;
@@ -56,15 +63,25 @@ export class EdgeEventsError extends Error {
 
 /** The error class that carries each code (the base class for codes without their own). */
 export interface ErrorClassByCode {
+  /** Carried by {@link ValidationError}. */
   VALIDATION_FAILED: ValidationError;
+  /** Carried by {@link NotFoundError}. */
   NOT_FOUND: NotFoundError;
+  /** Carried by {@link ConflictError}. */
   CONFLICT: ConflictError;
+  /** Carried by {@link ReplayInProgressError}. */
   REPLAY_IN_PROGRESS: ReplayInProgressError;
+  /** Carried by {@link ReplayError}. */
   REPLAY_FAILED: ReplayError;
+  /** Carried by {@link ReplayAlreadyRunningError}. */
   REPLAY_ALREADY_RUNNING: ReplayAlreadyRunningError;
+  /** Carried by {@link ReplayConflictError}. */
   REPLAY_CONFLICT: ReplayConflictError;
+  /** A replay was asked of a store without a `replay.clear` strategy; carried by the base class. */
   REPLAY_NOT_CONFIGURED: EdgeEventsError;
+  /** Carried by {@link StorageError}. */
   STORAGE_FAILURE: StorageError;
+  /** Carried by {@link HookFailedError}. */
   HOOK_FAILED: HookFailedError;
 }
 
@@ -106,6 +123,12 @@ export class StorageError extends EdgeEventsError {
   /** Whether the work may have committed although the call failed (see the class docs). */
   readonly outcomeUnknown: boolean;
 
+  /**
+   * A storage failure; the adapters build these from driver errors.
+   *
+   * @param message what failed, without parameters or connection strings
+   * @param options the driver's error as `cause`, the SQLSTATE, and whether the work may have committed
+   */
   constructor(
     message: string,
     options: EdgeEventsErrorOptions & {
@@ -138,6 +161,13 @@ export class ValidationError extends EdgeEventsError {
   /** The problems found, in schema order. */
   readonly issues: readonly ValidationIssue[];
 
+  /**
+   * A validation failure with code `VALIDATION_FAILED`.
+   *
+   * @param message a summary that names no values
+   * @param issues the problems found, copied and frozen
+   * @param options the underlying error as `cause`
+   */
   constructor(message: string, issues: readonly ValidationIssue[], options: EdgeEventsErrorOptions = {}) {
     super("VALIDATION_FAILED", message, options);
     this.name = "ValidationError";
@@ -152,6 +182,13 @@ export class NotFoundError extends EdgeEventsError {
   /** The record id that was not found. */
   readonly recordId: string;
 
+  /**
+   * A missing record with code `NOT_FOUND`; the message names the resource, never the id.
+   *
+   * @param resource the resource name
+   * @param recordId the record id that was not found (kept on the error, not in the message)
+   * @param options the underlying error as `cause`
+   */
   constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
     super("NOT_FOUND", `No ${resource} record with that id`, options);
     this.name = "NotFoundError";
@@ -168,6 +205,13 @@ export class ConflictError extends EdgeEventsError {
   /** How many times the write was attempted. */
   readonly attempts: number;
 
+  /**
+   * A lost update race with code `CONFLICT`.
+   *
+   * @param message what kept conflicting
+   * @param attempts how many times the write was attempted
+   * @param options the last underlying error as `cause`
+   */
   constructor(message: string, attempts: number, options: EdgeEventsErrorOptions = {}) {
     super("CONFLICT", message, options);
     this.name = "ConflictError";
@@ -177,6 +221,11 @@ export class ConflictError extends EdgeEventsError {
 
 /** A replay is running; writes are refused until it ends or is aborted. Nothing was written. */
 export class ReplayInProgressError extends EdgeEventsError {
+  /**
+   * A write refused with code `REPLAY_IN_PROGRESS`.
+   *
+   * @param options the underlying error as `cause`
+   */
   constructor(options: EdgeEventsErrorOptions = {}) {
     super("REPLAY_IN_PROGRESS", "A replay is in progress; writes are refused until it ends", options);
     this.name = "ReplayInProgressError";
@@ -193,6 +242,13 @@ export class HookFailedError extends EdgeEventsError {
   /** The action whose hook failed. */
   readonly action: string;
 
+  /**
+   * A failed `after` hook with code `HOOK_FAILED`.
+   *
+   * @param resource the resource whose hook failed
+   * @param action the action whose hook failed
+   * @param options what the hook threw, as `cause`
+   */
   constructor(resource: string, action: string, options: EdgeEventsErrorOptions = {}) {
     super("HOOK_FAILED", `The after hook of ${resource}.${action} failed; the action was committed`, options);
     this.name = "HookFailedError";
@@ -214,6 +270,12 @@ export class ReplayError extends EdgeEventsError {
   /** The id of that event. */
   readonly eventId: string | undefined;
 
+  /**
+   * A replay that cannot go on, with code `REPLAY_FAILED`.
+   *
+   * @param message why, without payload values
+   * @param options the underlying error as `cause`, and the position and id of the event to blame
+   */
   constructor(
     message: string,
     options: EdgeEventsErrorOptions & { readonly position?: bigint; readonly eventId?: string } = {},
@@ -240,6 +302,11 @@ export class ReplayError extends EdgeEventsError {
  * ```
  */
 export class ReplayAlreadyRunningError extends EdgeEventsError {
+  /**
+   * A refused start with code `REPLAY_ALREADY_RUNNING`.
+   *
+   * @param options the underlying error as `cause`
+   */
   constructor(options: EdgeEventsErrorOptions = {}) {
     super("REPLAY_ALREADY_RUNNING", "Another replay is running: resume or abort it first", options);
     this.name = "ReplayAlreadyRunningError";
@@ -265,6 +332,13 @@ export class ReplayConflictError extends EdgeEventsError {
   /** The replay this call lost. */
   readonly replayId: string;
 
+  /**
+   * A lost replay race with code `REPLAY_CONFLICT`.
+   *
+   * @param message what the other process did
+   * @param replayId the replay this call lost
+   * @param options the underlying error as `cause`
+   */
   constructor(message: string, replayId: string, options: EdgeEventsErrorOptions = {}) {
     super("REPLAY_CONFLICT", message, options);
     this.name = "ReplayConflictError";

@@ -34,10 +34,12 @@ export interface ActionResult<TAttrs> {
 // deno-lint-ignore no-explicit-any
 export type RecordOf<R> = R extends Resource<infer A, any> ? A : never;
 
+/** The action definitions of a resource, by action name. */
 // deno-lint-ignore no-explicit-any
-type ActionsOf<R> = R extends Resource<any, infer T> ? T : never;
+export type ActionsOf<R> = R extends Resource<any, infer T> ? T : never;
 
-type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.InferInput<TIn> : never;
+/** What an action call takes as `input`: the input type of its valibot schema `TIn`. */
+export type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.InferInput<TIn> : never;
 
 /** The typed function that calls one action; `TActor` names the log's actor types. */
 export type ActionCall<TAttrs, A, TActor extends string = string> =

@@ -28,26 +28,43 @@ export type DateJson = string;
 
 /** A {@link StoredEvent} as it crosses JSON (see the module docs for each conversion). */
 export interface StoredEventJson {
+  /** The ULID of the event. */
   readonly id: string;
+  /** The global position, as decimal digits. */
   readonly position: PositionJson;
+  /** When it happened. */
   readonly occurredAt: DateJson;
+  /** The resource name. */
   readonly resource: string;
+  /** The primary key of the record, as text. */
   readonly recordId: string;
+  /** The action name. */
   readonly action: string;
+  /** create, update or destroy. */
   readonly actionType: ActionType;
+  /** The action's version when the event was written. */
   readonly version: number;
+  /** The validated action input. */
   readonly data: JsonObject;
+  /** Attribute values the action wrote that did not come from the input. */
   readonly changes: JsonObject;
+  /** Caller-supplied metadata. */
   readonly metadata: JsonObject;
+  /** The tenant, for multi-tenant resources. */
   readonly tenant: string | null;
+  /** Shared by the events of one request. */
   readonly correlationId: string;
+  /** The event whose `after` hook caused this one. */
   readonly causationId: string | null;
+  /** Who did it, when an actor was given. */
   readonly actor: EventActor | null;
 }
 
 /** A `FeedPage` as it crosses JSON: the cursor stays the opaque string it is. */
 export interface FeedPageJson {
+  /** The events of the page, in position order. */
   readonly events: readonly StoredEventJson[];
+  /** Where the next page starts: pass it back as `after`. */
   readonly cursor: string;
 }
 

@@ -14,6 +14,8 @@ export type { FetchEndpoint } from "./local-fetch-endpoint.ts";
 export type { ConnectionStats } from "./connection-pool.ts";
 export { DroppedResponseError } from "./faults.ts";
 export type { FaultInjector, FaultMode, FaultOptions, FaultRule } from "./faults.ts";
+export type { AccessOptions } from "./access.ts";
+export type { PgBackendOptions } from "./pg-backend.ts";
 export type { PgliteOption } from "./pglite-backend.ts";
 export { MissingPeerError } from "./optional-peer.ts";
 export type { OptionalPeer } from "./optional-peer.ts";

@@ -17,6 +17,13 @@ export class MissingPeerError extends Error {
   /** What needs it, e.g. `the PGlite backend of the local server (edge-events serve --pglite)`. */
   readonly feature: string;
 
+  /**
+   * A missing optional package, with a message that says what to install.
+   *
+   * @param packageName the package to install
+   * @param feature what needs it, in words
+   * @param options the import failure as `cause`
+   */
   constructor(packageName: OptionalPeer, feature: string, options?: { cause?: unknown }) {
     super(
       `${feature} needs the optional package ${packageName}, which is not installed: npm install ${packageName}`,

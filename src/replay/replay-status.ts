@@ -57,7 +57,9 @@ export interface ReplayStatusOptions {
 
 /** What {@link replayStatus} reads from. */
 export interface ReplayStatusEnv {
+  /** The event log whose replay state table is read. */
   readonly log: EventLog;
+  /** Where to read it. */
   readonly db: Executor;
 }
 

@@ -7,7 +7,9 @@ export type { ClearContext, ReplayClear, ReplayConfig } from "../core/replay-con
 
 /** An event that was skipped (`onError: "skip"`). */
 export interface SkippedEvent {
+  /** The position of the skipped event. */
   readonly position: bigint;
+  /** The id of the skipped event. */
   readonly eventId: string;
   /** Why it could not be applied (no payload values). */
   readonly reason: string;

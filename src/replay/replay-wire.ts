@@ -10,46 +10,79 @@ import type { ReplayResult } from "./replay-types.ts";
 
 /** A `SkippedEvent` as it crosses JSON. */
 export interface SkippedEventJson {
+  /** The position of the skipped event. */
   readonly position: PositionJson;
+  /** The id of the skipped event. */
   readonly eventId: string;
+  /** Why it could not be applied (no payload values). */
   readonly reason: string;
 }
 
 /** A `ReplayResult` as it crosses JSON. */
 export interface ReplayResultJson {
+  /** The replay's id: the cursor of the next `replayStep`. */
   readonly replayId: string;
+  /** Events applied so far (routed events count once). */
   readonly applied: number;
+  /** Events skipped so far. */
   readonly skipped: number;
+  /** Events applied through a `replayOverrides` route. */
   readonly routed: number;
+  /** The last position applied or skipped. */
   readonly lastPosition: PositionJson;
+  /** The last position this replay will apply. */
   readonly targetPosition: PositionJson;
+  /** Events in scope not yet applied or skipped. */
   readonly remaining: number;
+  /** Milliseconds the call took. */
   readonly elapsedMs: number;
+  /** True when the replay finished (and the fence is lifted). */
   readonly done: boolean;
+  /** Skipped events of this call. */
   readonly skippedEvents: readonly SkippedEventJson[];
+  /** Database round trips of this call. */
   readonly roundTrips: number;
+  /** Pages of this call. */
   readonly pages: number;
+  /** True for a dry run: nothing was written. */
   readonly dryRun: boolean;
 }
 
 /** A `ReplayStatus` as it crosses JSON. */
 export interface ReplayStatusJson {
+  /** The replay's id (also the `replayStep` cursor). */
   readonly replayId: string;
+  /** `running` (also while stopped at an event or interrupted), `completed`, `failed` or `aborted`. */
   readonly status: ReplayStatusName;
+  /** The tenant of a tenant replay; null for a replay of every tenant. */
   readonly tenant: string | null;
+  /** The `untilEventId` it was started with, if any. */
   readonly untilEventId: string | null;
+  /** The `untilTime` it was started with, if any. */
   readonly untilTime: DateJson | null;
+  /** What it does with an event it cannot apply. */
   readonly onError: "stop" | "skip";
+  /** Events per page it was started with. */
   readonly pageSize: number;
+  /** The last position it applies (resolved when it started). */
   readonly targetPosition: PositionJson;
+  /** The checkpoint: every event up to this position is done. */
   readonly lastPosition: PositionJson;
+  /** Events applied so far (over every call of this replay). */
   readonly applied: number;
+  /** Events skipped so far. */
   readonly skipped: number;
+  /** Events routed to another resource so far. */
   readonly routed: number;
+  /** Events in its scope, counted once by its first call; null until then. */
   readonly eventsInScope: number | null;
+  /** When it started. */
   readonly startedAt: DateJson;
+  /** When its state last changed (a checkpoint, a stop, the end). */
   readonly updatedAt: DateJson;
+  /** When it completed or was aborted; null while running. */
   readonly finishedAt: DateJson | null;
+  /** Why it stopped, while it is stopped at an event (cleared by the next checkpoint). */
   readonly error: string | null;
 }
 

@@ -93,4 +93,22 @@ describe("export maps", () => {
       'dependency valibot has no entry in deno.json "imports"',
     ]);
   });
+
+  test("the package's own name in deno.json imports must map each subpath to its export", () => {
+    const named = { ...npm, name: "pkg" };
+    const selfMapped = {
+      ...deno,
+      imports: { ...(deno.imports as object), pkg: "./mod.ts", "pkg/neon": "./src/drivers/neon/mod.ts" },
+    };
+    assert.deepEqual(compareManifests(selfMapped, named, { exists }), []);
+    const wrong = {
+      ...deno,
+      imports: { ...(deno.imports as object), pkg: "./src/drivers/neon/mod.ts", "pkg/pg": "./x.ts" },
+    };
+    assert.deepEqual(compareManifests(wrong, named, { exists }), [
+      'deno.json imports "pkg" as ./src/drivers/neon/mod.ts, but exports "." as ./mod.ts',
+      'deno.json imports "pkg/pg", which names no export of the package',
+      'deno.json export "./neon" has no "pkg/neon" entry in "imports"',
+    ]);
+  });
 });
