@@ -7,7 +7,7 @@
  *   Deno skips such references for jsr: and https: modules only, not for npm packages, which
  *   it reads from node_modules as local files (denoland/deno#27364). Those are the dependency's
  *   to document; every other finding fails the check.
- * - `doc-examples`: `deno check --doc-only` over every public entry, under a config that keeps
+ * - `doc-examples`: `deno check --doc-only` over mod.ts and every file of src, under a config that keeps
  *   the strict options of tsconfig.json but not `noUnusedLocals`: Deno adds to each example an
  *   import of every export of the documented module, which that option would flag.
  * @module

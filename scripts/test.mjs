@@ -86,7 +86,7 @@ const STEPS = [
   {
     name: "doc-examples",
     group: "checks",
-    title: "deno check --doc-only of every public entry: every JSDoc example type-checks",
+    title: "deno check --doc-only of mod.ts and src: every JSDoc example type-checks",
     timeout: 300,
     command: () => [node, ...tsx, "scripts/check-docs.ts", "examples", toolPath("deno")],
   },

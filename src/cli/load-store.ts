@@ -43,8 +43,14 @@ function isEventStore(value: unknown): value is EventStore {
  * @throws {ConfigModuleError} when the module cannot be imported or exports no store
  * @example
  * ```ts
+ * import { replay } from "edge-events";
+ *
  * const { store, close } = await loadStore("./events.config.ts", process.cwd());
- * try { await replay(store) } finally { await close() }
+ * try {
+ *   await replay(store);
+ * } finally {
+ *   await close();
+ * }
  * ```
  */
 export async function loadStore(path: string, cwd: string): Promise<LoadedStore> {

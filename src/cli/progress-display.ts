@@ -90,9 +90,13 @@ function bar(percent: number, width: number): string {
  * @returns the display
  * @example
  * ```ts
- * const display = createProgressDisplay({ terminal: processTerminal(), line: console.log, baseline: 0, knownTotal: true });
- * await replay(store, { onProgress: (p) => display.update(p) });
- * display.finish();
+ * import { replay, type ReplayStore } from "edge-events";
+ *
+ * async function replayWithBar(store: ReplayStore): Promise<void> {
+ *   const display = createProgressDisplay({ terminal: processTerminal(), line: console.log, baseline: 0, knownTotal: true });
+ *   await replay(store, { onProgress: (p) => display.update(p) });
+ *   display.finish();
+ * }
  * ```
  */
 export function createProgressDisplay(options: ProgressDisplayOptions): ProgressDisplay {

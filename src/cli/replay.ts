@@ -151,6 +151,8 @@ async function abort(store: EventStore, io: CliIo): Promise<number> {
  * @returns 0 when done, 1 on failure, 2 on a usage error, 130 after Ctrl-C (143 after SIGTERM)
  * @example
  * ```ts
+ * import { processIo } from "./io.ts";
+ *
  * process.exitCode = await replayCommand(["--config", "./events.config.ts", "--page-size", "1000"], processIo());
  * ```
  */

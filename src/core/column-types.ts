@@ -112,6 +112,8 @@ const TYPE_PRESERVING = new Set([
  * @returns the column type and nullability, frozen, or `undefined` when ambiguous
  * @example
  * ```ts
+ * import * as v from "valibot";
+ *
  * inferColumnType(v.pipe(v.string(), v.uuid())) // => { type: "uuid", nullable: false }
  * inferColumnType(v.optional(v.pipe(v.number(), v.integer()))) // => { type: "integer", nullable: true }
  * inferColumnType(v.unknown()) // => undefined

@@ -35,9 +35,19 @@ export interface EdgeEventsErrorOptions {
  *
  * @example
  * ```ts
- * try { await users.rename(id, { name }) } catch (err) {
- *   if (isEdgeEventsError(err, "NOT_FOUND")) return new Response(null, { status: 404 });
- *   throw err;
+ * import { isEdgeEventsError } from "edge-events";
+ *
+ * // `users` is `store.resource(User)` of a resource with an update action `rename`.
+ * type Users = { rename(id: string, input: { name: string }): Promise<unknown> };
+ *
+ * async function rename(users: Users, id: string, name: string): Promise<Response> {
+ *   try {
+ *     await users.rename(id, { name });
+ *   } catch (err) {
+ *     if (isEdgeEventsError(err, "NOT_FOUND")) return new Response(null, { status: 404 });
+ *     throw err;
+ *   }
+ *   return new Response(null, { status: 204 });
  * }
  * ```
  */
@@ -96,7 +106,14 @@ export type ErrorForCode<C extends EdgeEventsErrorCode> = ErrorClassByCode[C] & 
  * @returns true when `err` is branded as an edge-events error (and has `code`)
  * @example
  * ```ts
- * if (isEdgeEventsError(err, "VALIDATION_FAILED")) console.log(err.issues);
+ * import { eventFromJson, isEdgeEventsError } from "edge-events";
+ *
+ * try {
+ *   eventFromJson({ id: 42 });
+ * } catch (err) {
+ *   if (isEdgeEventsError(err, "VALIDATION_FAILED")) console.log(err.issues); // narrowed: a ValidationError
+ *   else throw err;
+ * }
  * ```
  */
 export function isEdgeEventsError<C extends EdgeEventsErrorCode = EdgeEventsErrorCode>(
@@ -295,9 +312,15 @@ export class ReplayError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await replay(store) } catch (err) {
- *   if (isEdgeEventsError(err, "REPLAY_ALREADY_RUNNING")) await replay(store, { resume: true });
- *   else throw err;
+ * import { isEdgeEventsError, replay, type ReplayStore } from "edge-events";
+ *
+ * async function replayOrResume(store: ReplayStore): Promise<void> {
+ *   try {
+ *     await replay(store);
+ *   } catch (err) {
+ *     if (isEdgeEventsError(err, "REPLAY_ALREADY_RUNNING")) await replay(store, { resume: true });
+ *     else throw err;
+ *   }
  * }
  * ```
  */
@@ -322,9 +345,15 @@ export class ReplayAlreadyRunningError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await replay(store, { resume: true }) } catch (err) {
- *   if (isEdgeEventsError(err, "REPLAY_CONFLICT")) console.log("continued elsewhere", err.replayId);
- *   else throw err;
+ * import { isEdgeEventsError, replay, type ReplayStore } from "edge-events";
+ *
+ * async function resume(store: ReplayStore): Promise<void> {
+ *   try {
+ *     await replay(store, { resume: true });
+ *   } catch (err) {
+ *     if (isEdgeEventsError(err, "REPLAY_CONFLICT")) console.log("continued elsewhere", err.replayId);
+ *     else throw err;
+ *   }
  * }
  * ```
  */

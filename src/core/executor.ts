@@ -64,10 +64,18 @@ export interface BatchOptions {
  *
  * @example
  * ```ts
+ * import { PGlite } from "@electric-sql/pglite";
+ * import { pglite } from "edge-events/pglite";
+ *
+ * const local = new PGlite();
+ * const db = pglite(local); // neonHttp(neon(url)) and pgPool(pool) answer the same
+ * await db.query({ text: "CREATE TABLE t (x int)", params: [] });
  * const [insert, count] = await db.batch([
  *   { text: "INSERT INTO t (x) VALUES ($1)", params: [1] },
  *   { text: "SELECT count(*)::int AS n FROM t", params: [] },
  * ]);
+ * console.log(insert?.rowCount, count?.rows); // 1 [ { n: 1 } ]
+ * await local.close();
  * ```
  */
 export interface Executor {

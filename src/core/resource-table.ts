@@ -17,7 +17,18 @@ import { statement } from "../sql/statement.ts";
  * @throws {TypeError} when a column type can be neither inferred nor found in `columnTypes`
  * @example
  * ```ts
- * for (const s of resourceTableSql(User)) await db.query(s);
+ * import * as v from "valibot";
+ * import { defineResource, type Executor, resourceTableSql } from "edge-events";
+ *
+ * const User = defineResource({
+ *   name: "user", table: "users",
+ *   attributes: v.object({ id: v.string(), name: v.string() }),
+ *   actions: () => ({}),
+ * });
+ *
+ * async function createUserTable(db: Executor): Promise<void> {
+ *   for (const s of resourceTableSql(User)) await db.query(s);
+ * }
  * ```
  */
 export function resourceTableSql(resource: AnyResource): SqlStatement[] {

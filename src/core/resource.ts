@@ -182,6 +182,9 @@ function checkActions(
  *   unknown option keys (here, in `primaryKey`, in `timestamps` and in each action's options)
  * @example
  * ```ts
+ * import * as v from "valibot";
+ * import { defineResource } from "edge-events";
+ *
  * const User = defineResource({
  *   name: "user", table: "users",
  *   attributes: v.object({ id: v.string(), email: v.pipe(v.string(), v.email()), name: v.string() }),

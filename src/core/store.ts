@@ -57,9 +57,27 @@ function mergeContext(base: ActionContext, call: ActionContext | undefined): Act
  * @throws {TypeError} when two resources share a name or a table
  * @example
  * ```ts
- * const store = createEventStore({ db: neonHttp(neon(env.DATABASE_URL)), log, resources: [User] });
- * await store.migrate();
- * const { record } = await store.resource(User).register({ email, name }, { actor: { user: userId } });
+ * import { neon } from "@neondatabase/serverless";
+ * import * as v from "valibot";
+ * import { createEventStore, defineEventLog, defineResource } from "edge-events";
+ * import { neonHttp } from "edge-events/neon";
+ *
+ * const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
+ * const User = defineResource({
+ *   name: "user", table: "users",
+ *   attributes: v.object({ id: v.string(), email: v.string(), name: v.string() }),
+ *   actions: ({ create }) => ({ register: create({ input: v.object({ email: v.string(), name: v.string() }) }) }),
+ * });
+ *
+ * // A Worker; `store.migrate({ resourceTables: true })` runs once, at deploy time.
+ * export default {
+ *   async fetch(request: Request, env: { DATABASE_URL: string }): Promise<Response> {
+ *     const store = createEventStore({ db: neonHttp(neon(env.DATABASE_URL)), log, resources: [User] });
+ *     const { email, name } = await request.json();
+ *     const { record } = await store.resource(User).register({ email, name }, { actor: { user: "u1" } });
+ *     return Response.json(record);
+ *   },
+ * };
  * ```
  */
 export function createEventStore<TActor extends string = string>(

@@ -153,8 +153,12 @@ export function dateFromJson(value: unknown, path = "date"): Date {
  * @returns a JSON-safe copy: `JSON.stringify` it as it is
  * @example
  * ```ts
- * const [event] = await store.readEvents({ limit: 1 });
- * const body = JSON.stringify(eventToJson(event!));
+ * import { type EventStore, eventToJson } from "edge-events";
+ *
+ * async function firstEventBody(store: EventStore): Promise<string | undefined> {
+ *   const [event] = await store.readEvents({ limit: 1 });
+ *   return event === undefined ? undefined : JSON.stringify(eventToJson(event));
+ * }
  * ```
  */
 export function eventToJson(event: StoredEvent): StoredEventJson {
@@ -186,7 +190,13 @@ export function eventToJson(event: StoredEvent): StoredEventJson {
  * @throws {ValidationError} code `VALIDATION_FAILED` naming every field that is missing or malformed
  * @example
  * ```ts
- * const event = eventFromJson(JSON.parse(body));
+ * import { eventFromJson } from "edge-events";
+ *
+ * async function receive(request: Request): Promise<Response> {
+ *   const event = eventFromJson(await request.json()); // ValidationError naming each bad field
+ *   console.log(event.position); // a bigint again
+ *   return new Response(null, { status: 204 });
+ * }
  * ```
  */
 export function eventFromJson(json: unknown, path?: string): StoredEvent {
@@ -203,7 +213,12 @@ export function eventFromJson(json: unknown, path?: string): StoredEvent {
  * @returns the JSON-safe page
  * @example
  * ```ts
- * return Response.json(feedPageToJson(await store.readFeed({ after: cursor ?? undefined })));
+ * import { type EventStore, feedPageToJson } from "edge-events";
+ *
+ * async function feed(store: EventStore, request: Request): Promise<Response> {
+ *   const after = new URL(request.url).searchParams.get("after");
+ *   return Response.json(feedPageToJson(await store.readFeed(after === null ? {} : { after })));
+ * }
  * ```
  */
 export function feedPageToJson(page: FeedPage): FeedPageJson {
@@ -219,7 +234,12 @@ export function feedPageToJson(page: FeedPage): FeedPageJson {
  * @throws {ValidationError} code `VALIDATION_FAILED` naming every malformed field
  * @example
  * ```ts
- * const page = feedPageFromJson(await (await fetch(url)).json());
+ * import { feedPageFromJson, type FeedPage } from "edge-events";
+ *
+ * async function fetchPage(url: string): Promise<FeedPage> {
+ *   const response = await fetch(url);
+ *   return feedPageFromJson(await response.json());
+ * }
  * ```
  */
 export function feedPageFromJson(json: unknown): FeedPage {

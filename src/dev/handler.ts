@@ -108,6 +108,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * @throws {TypeError} when neither or both backends are given, or for a bad origin, token or allow list
  * @example
  * ```ts
+ * import { neonConfig } from "@neondatabase/serverless";
+ * import { createSqlOverHttpHandler } from "edge-events/dev";
+ *
  * const handler = await createSqlOverHttpHandler({ pglite: {} });
  * neonConfig.fetchFunction = (url: string, init: RequestInit) => handler(new Request(url, init));
  * ```

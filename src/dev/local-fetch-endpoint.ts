@@ -22,8 +22,11 @@ const DEFAULT_PORT = "4444";
  * @returns the endpoint URL
  * @example
  * ```ts
+ * import { neon, neonConfig } from "@neondatabase/serverless";
+ * import { localFetchEndpoint } from "edge-events/dev";
+ *
  * neonConfig.fetchEndpoint = localFetchEndpoint;
- * const sql = neon(`postgres://postgres:pw@localhost:${server.port}/app`);
+ * const sql = neon("postgres://postgres:pw@localhost:4444/app"); // sent to http://localhost:4444/sql
  * ```
  */
 export function localFetchEndpoint(
@@ -53,7 +56,11 @@ export type FetchEndpoint = (host: string, port: string | number, options?: { jw
  * @throws {TypeError} for an empty token
  * @example
  * ```ts
- * neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: process.env.EDGE_EVENTS_TOKEN });
+ * import { neonConfig } from "@neondatabase/serverless";
+ * import { createLocalFetchEndpoint, startSqlOverHttpServer } from "edge-events/dev";
+ *
+ * const server = await startSqlOverHttpServer({ pglite: {}, port: 0, token: true });
+ * neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: server.token });
  * ```
  */
 export function createLocalFetchEndpoint(options: { readonly token?: string | null | undefined }): FetchEndpoint {

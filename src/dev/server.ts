@@ -100,6 +100,9 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  *   `scheme://host[:port]`, an empty token or allow list; listen errors as they come
  * @example
  * ```ts
+ * import { neon, neonConfig } from "@neondatabase/serverless";
+ * import { localFetchEndpoint, startSqlOverHttpServer } from "edge-events/dev";
+ *
  * const server = await startSqlOverHttpServer({ databaseUrl: "postgres://postgres@127.0.0.1:5432/app", port: 0 });
  * neonConfig.fetchEndpoint = localFetchEndpoint;
  * const sql = neon(`postgres://postgres:pw@localhost:${server.port}/app`);

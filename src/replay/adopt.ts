@@ -142,8 +142,13 @@ export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
  * @throws {TypeError} (at once) when the resource is not part of the store
  * @example
  * ```ts
- * import { adopt } from "edge-events";
- * const { adopted } = await adopt(store, User);
+ * import { adopt, type AnyResource, type EventStore } from "edge-events";
+ *
+ * // `resource` is one of the store's resources whose table has rows from before it was tracked.
+ * async function track(store: EventStore, resource: AnyResource): Promise<void> {
+ *   const { adopted } = await adopt(store, resource);
+ *   console.log(`${adopted} rows adopted`);
+ * }
  * ```
  */
 export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult> {

@@ -93,7 +93,13 @@ export interface ReplayStatusJson {
  * @returns the JSON-safe result
  * @example
  * ```ts
- * return Response.json(replayResultToJson(await replayStep(store, { budgetMs: 20_000 })));
+ * import { type ReplayStore, replayResultToJson, replayStep } from "edge-events";
+ *
+ * // One bounded step per request; the caller sends `replayId` back as `cursor`.
+ * async function step(store: ReplayStore, cursor: string | null): Promise<Response> {
+ *   const options = cursor === null ? { budgetMs: 20_000 } : { budgetMs: 20_000, cursor };
+ *   return Response.json(replayResultToJson(await replayStep(store, options)));
+ * }
  * ```
  */
 export function replayResultToJson(result: ReplayResult): ReplayResultJson {
@@ -125,8 +131,12 @@ export function replayResultToJson(result: ReplayResult): ReplayResultJson {
  * @returns the JSON-safe status
  * @example
  * ```ts
- * const status = await replayStatus(store);
- * return Response.json(status === null ? null : replayStatusToJson(status));
+ * import { type EventStore, replayStatus, replayStatusToJson } from "edge-events";
+ *
+ * async function statusResponse(store: EventStore): Promise<Response> {
+ *   const status = await replayStatus(store);
+ *   return Response.json(status === null ? null : replayStatusToJson(status));
+ * }
  * ```
  */
 export function replayStatusToJson(status: ReplayStatus): ReplayStatusJson {

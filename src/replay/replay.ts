@@ -26,8 +26,12 @@ function envOf(store: ReplayStore): ReplayEnv {
  *   or aborted the replay meanwhile (this call wrote nothing after losing it)
  * @example
  * ```ts
- * import { replay } from "edge-events";
- * const result = await replay(store, { onError: "skip" });
+ * import { replay, type ReplayStore } from "edge-events";
+ *
+ * async function rebuild(store: ReplayStore): Promise<void> {
+ *   const result = await replay(store, { onError: "skip" });
+ *   for (const s of result.skippedEvents) console.log(s.eventId, s.reason);
+ * }
  * ```
  */
 export function replay(store: ReplayStore, options?: ReplayOptions): Promise<ReplayResult> {

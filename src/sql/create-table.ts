@@ -63,6 +63,8 @@ export function validateColumnType(type: string, what = "column type"): string {
  *   nullable primary-key column, or no columns
  * @example
  * ```ts
+ * import { tableName } from "./identifier.ts";
+ *
  * createTableSql(tableName("users"), [
  *   { column: "id", type: "uuid", nullable: false, primaryKey: true },
  *   { column: "name", type: "text", nullable: true },

@@ -48,6 +48,9 @@ function indexName(log: EventLog, suffix: string): string {
  *
  * @example
  * ```ts
+ * import { defineEventLog } from "edge-events";
+ *
+ * const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
  * for (const s of eventLogDdl(log)) console.log(s.text + ";");
  * ```
  */
@@ -213,7 +216,11 @@ export function migrateBatch(log: EventLog): readonly SqlStatement[] {
  *
  * @example
  * ```ts
- * await Deno.writeTextFile("migrations/001_events.sql", migrationSql(log));
+ * import { writeFile } from "node:fs/promises";
+ * import { defineEventLog, migrationSql } from "edge-events";
+ *
+ * const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
+ * await writeFile("migrations/001_events.sql", migrationSql(log));
  * ```
  */
 export function migrationSql(log: EventLog): string {

@@ -50,8 +50,19 @@ const REF_BRAND = Symbol.for("edge-events.attribute-ref");
  * @throws {TypeError} when a literal part contains `;`, `--`, `/*` or a `$n` placeholder
  * @example
  * ```ts
- * deposit: update({ input: v.object({ amount: v.number() }),
- *   set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }) })
+ * import * as v from "valibot";
+ * import { defineResource, ref, sql } from "edge-events";
+ *
+ * const Account = defineResource({
+ *   name: "account", table: "accounts",
+ *   attributes: v.object({ id: v.string(), balance: v.number() }),
+ *   actions: ({ update }) => ({
+ *     deposit: update({
+ *       input: v.object({ amount: v.number() }),
+ *       set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }), // computed in the UPDATE
+ *     }),
+ *   }),
+ * });
  * ```
  */
 export function sql<TRefs extends string = never>(
@@ -75,7 +86,9 @@ export function sql<TRefs extends string = never>(
  * Reference an attribute of the record being updated inside an {@link sql} fragment.
  * @example
  * ```ts
- * sql`${ref("balance")} - ${amount}`
+ * import { ref, sql } from "edge-events";
+ *
+ * const withdrawal = (amount: number) => sql`${ref("balance")} - ${amount}`; // `amount` is a parameter
  * ```
  */
 export function ref<TName extends string>(attribute: TName): AttributeRef<TName> {

@@ -12,7 +12,16 @@ import { StorageError } from "../../core/errors.ts";
  * @returns the StorageError, with the decoding error as `cause`
  * @example
  * ```ts
- * try { return decodeResult(raw) } catch (err) { throw decodeFailure(err) }
+ * import type { QueryResult } from "edge-events";
+ * import { decodeResult, type RawResult } from "../pg-text/mod.ts";
+ *
+ * function decoded(raw: RawResult): QueryResult {
+ *   try {
+ *     return decodeResult(raw);
+ *   } catch (err) {
+ *     throw decodeFailure(err);
+ *   }
+ * }
  * ```
  */
 export function decodeFailure(error: unknown): StorageError {

@@ -36,7 +36,12 @@ export function sqlStateOf(error: unknown): string | undefined {
  * @returns the StorageError, or undefined when `error` did not come from Postgres
  * @example
  * ```ts
- * throw postgresStorageError(err, params) ?? networkFailure(err);
+ * import { StorageError } from "edge-events";
+ *
+ * function storageError(err: unknown, params: readonly (string | null)[]): StorageError {
+ *   return postgresStorageError(err, params) ??
+ *     new StorageError("The connection failed", { cause: err, outcomeUnknown: true });
+ * }
  * ```
  */
 export function postgresStorageError(error: unknown, params: readonly (string | null)[]): StorageError | undefined {

@@ -24,7 +24,15 @@ const BAD_RESULT = /^Neon internal error/;
  * @returns the StorageError, with `error` as `cause`
  * @example
  * ```ts
- * try { await sql.query(text, params, options) } catch (err) { throw neonFailure(err, params) }
+ * import { neon } from "@neondatabase/serverless";
+ *
+ * async function run(databaseUrl: string, text: string, params: (string | null)[]): Promise<unknown> {
+ *   try {
+ *     return await neon(databaseUrl).query(text, params);
+ *   } catch (err) {
+ *     throw neonFailure(err, params);
+ *   }
+ * }
  * ```
  */
 export function neonFailure(error: unknown, params: readonly (string | null)[]): StorageError {

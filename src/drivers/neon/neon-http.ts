@@ -33,8 +33,11 @@ const QUERY_OPTIONS: NeonQueryOptions = Object.freeze({
  * import { neon } from "@neondatabase/serverless";
  * import { neonHttp } from "edge-events/neon";
  *
- * const db = neonHttp(neon(env.DATABASE_URL));
- * const { rows } = await db.query({ text: "SELECT now() AS at", params: [] });
+ * async function now(databaseUrl: string): Promise<unknown> {
+ *   const db = neonHttp(neon(databaseUrl));
+ *   const { rows } = await db.query({ text: "SELECT now() AS at", params: [] });
+ *   return rows[0]?.["at"]; // a Date, as from every executor
+ * }
  * ```
  */
 export function neonHttp(sql: NeonSql): Executor {

@@ -22,7 +22,15 @@ export type PgFailurePoint = "connect" | "transaction" | "commit" | "autocommit"
  * @returns the StorageError, with `error` as `cause`
  * @example
  * ```ts
- * throw pgFailure(err, params, "autocommit");
+ * import type pg from "pg";
+ *
+ * async function run(pool: pg.Pool, text: string, params: (string | null)[]): Promise<pg.QueryResult> {
+ *   try {
+ *     return await pool.query(text, params);
+ *   } catch (err) {
+ *     throw pgFailure(err, params, "autocommit"); // may have committed unless Postgres refused it
+ *   }
+ * }
  * ```
  */
 export function pgFailure(error: unknown, params: readonly (string | null)[], point: PgFailurePoint): StorageError {

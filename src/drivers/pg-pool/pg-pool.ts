@@ -31,7 +31,10 @@ const RAW_TEXT: PgTypeParsers = Object.freeze({ getTypeParser: () => rawText });
  * import pg from "pg";
  * import { pgPool } from "edge-events/pg";
  *
- * const db = pgPool(new pg.Pool({ connectionString: env.DATABASE_URL }));
+ * const pool = new pg.Pool({ connectionString: process.env["DATABASE_URL"] });
+ * const db = pgPool(pool);
+ * // ... createEventStore({ db, ... }) and use it ...
+ * await pool.end();
  * ```
  */
 export function pgPool(pool: PgPoolLike): Executor {
