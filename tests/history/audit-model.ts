@@ -65,13 +65,13 @@ export function auditFixture(db: Executor, schema: string): AuditFixture {
     const b = await tags.add({ label: "b" }, { actor: { system: "cron" }, correlationId: "req-1" });
     await tags.relabel(a.record.id, { label: "a2" }, { actor: { user: BEA }, causationId: a.event!.id });
     await tags.relabel(b.record.id, { label: "b2" });
-    await tags.drop(b.record.id, { actor: { user: ADA }, causationId: a.event!.id });
+    await tags.drop(b.record.id, {}, { actor: { user: ADA }, causationId: a.event!.id });
     const acme = store.withContext({ tenant: "acme" }).resource(Note);
     const beta = store.withContext({ tenant: "beta" }).resource(Note);
     const n1 = await acme.write({ text: "one" }, { actor: { user: ADA }, correlationId: "req-2" });
     const n2 = await beta.write({ text: "two" }, { actor: { user: ADA }, correlationId: "req-2" });
     await acme.edit(n1.record.id, { text: "one!" }, { actor: { system: "cron" } });
-    await beta.erase(n2.record.id, { actor: { user: BEA } });
+    await beta.erase(n2.record.id, {}, { actor: { user: BEA } });
     await acme.write({ text: "three" }, { actor: { user: BEA } });
     await tags.add({ label: "c" }, { actor: { user: BEA } });
     return await store.readAllTenantsEvents({ limit: 1000 });
