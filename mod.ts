@@ -155,3 +155,7 @@ export {
 export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
 export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";
 export type { ReplayResultJson, ReplayStatusJson, SkippedEventJson } from "./src/replay/replay-wire.ts";
+export { audit, auditAllTenants } from "./src/history/audit.ts";
+export type { AuditOptions, AuditPage, AuditStore, TenantOption } from "./src/history/audit.ts";
+export { summary, summaryAllTenants } from "./src/history/summary.ts";
+export type { AuditSummary, SummaryEvent, SummaryOptions } from "./src/history/summary.ts";

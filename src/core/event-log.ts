@@ -4,7 +4,7 @@
  * @module
  */
 import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
-import { checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
+import { actorIndexCollides, checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 
 /** Postgres column types an actor column may have. */
@@ -140,7 +140,8 @@ const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: t
  * @param options table, actor columns, lock scope, replay routing, hash chain
  * @returns a frozen, validated definition to pass to `createEventStore`
  * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, an
- *   unknown actor type, or an unknown option key (here, in an actor, in `lock` or in a replay override)
+ *   unknown actor type, an actor column whose index name is one of the log's own (`record`,
+ *   `correlation`, `causation`, `tx`, `tenant_tx`, ...), or an unknown option key (here, in an actor, in `lock` or in a replay override)
  * @throws {RangeError} when `ignoredCallRetentionMs` is not a positive integer
  * @example
  * ```ts
@@ -177,6 +178,11 @@ export function defineEventLog<const TActors extends ActorDefinitions = Record<n
       throw new TypeError(`Actor type "${name}" uses the reserved event log column "${actor.column}"`);
     }
     if (columns.has(actor.column)) throw new TypeError(`Two actor types share the column "${actor.column}"`);
+    if (actorIndexCollides(actor.column)) {
+      throw new TypeError(
+        `Actor type "${name}": the index of column "${actor.column}" would have the name of one of the log's own indexes; choose another column name`,
+      );
+    }
     if (!ACTOR_TYPES.includes(actor.type)) {
       throw new TypeError(`Actor type "${name}" has an unknown column type; use one of ${ACTOR_TYPES.join(", ")}`);
     }

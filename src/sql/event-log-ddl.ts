@@ -87,6 +87,13 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
     ["occurred_at_idx", `"occurred_at"`],
     ["correlation_idx", `"correlation_id"`],
     ["tx_idx", `"tx_id", "position"`],
+    // Audit filters (src/history/audit.ts) and the feed under a tenant: added later, so a log
+    // made by an earlier version gets them from its next migrate() (built under the lock
+    // CREATE INDEX takes, which holds writes back while it runs; see docs/architecture.md).
+    ["action_idx", `"resource", "action", "position"`],
+    ["action_type_idx", `"action_type", "position"`],
+    ["causation_idx", `"causation_id"`],
+    ["tenant_tx_idx", `"tenant", "tx_id", "position"`],
     ...Object.values(log.actors).map((
       a,
     ): [string, string] => [`${a.column}_idx`, `${quoteIdentifier(a.column)}, "position"`]),

@@ -13,6 +13,10 @@ const FIXED_SUFFIXES: readonly string[] = Object.freeze([
   "occurred_at_idx",
   "correlation_idx",
   "tx_idx",
+  "action_idx",
+  "action_type_idx",
+  "causation_idx",
+  "tenant_tx_idx",
   "immutable",
   "no_truncate",
   "replay_running_idx",
@@ -37,4 +41,13 @@ export function derivedNames(table: string, actorColumns: readonly string[]): st
  */
 export function checkDerivedNames(table: string, actorColumns: readonly string[]): void {
   for (const name of derivedNames(table, actorColumns)) validateIdentifier(name, "derived name");
+}
+
+/**
+ * Whether an actor column would give its index (`<table>_<column>_idx`) the name of one of
+ * the log's own indexes (`record`, `correlation`, `tx`, `causation`, `tenant_tx`, ...): the
+ * DDL's `CREATE INDEX IF NOT EXISTS` would then skip one of the two, silently.
+ */
+export function actorIndexCollides(column: string): boolean {
+  return FIXED_SUFFIXES.includes(`${column}_idx`);
 }

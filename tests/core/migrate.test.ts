@@ -140,8 +140,8 @@ describeEachExecutor("migrate()", {}, (fx) => {
     const first = await catalog(fx.db, fx.schema);
     assert.equal(
       first["indexes"]!.length,
-      16,
-      "events: pkey, position, 5 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; tags: pkey",
+      20,
+      "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; tags: pkey",
     );
     assert.equal(first["triggers"]!.length, 2);
     assert.equal(first["functions"]!.length, 4);
@@ -215,6 +215,9 @@ describeEachExecutor("migrate()", {}, (fx) => {
     ]);
     const on = "ON <schema>.audit_log USING btree";
     assert.deepEqual(c["indexes"]!.map((r) => r["indexdef"]), [
+      `CREATE INDEX audit_log_action_idx ${on} (resource, action, "position")`,
+      `CREATE INDEX audit_log_action_type_idx ${on} (action_type, "position")`,
+      `CREATE INDEX audit_log_causation_idx ${on} (causation_id)`,
       `CREATE INDEX audit_log_correlation_idx ${on} (correlation_id)`,
       `CREATE INDEX audit_log_device_no_idx ${on} (device_no, "position")`,
       `CREATE INDEX audit_log_idempotency_idx ON <schema>.audit_log_idempotency USING btree (created_at)`,
@@ -228,6 +231,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
       `CREATE INDEX audit_log_service_no_idx ${on} (service_no, "position")`,
       `CREATE INDEX audit_log_system_actor_idx ${on} (system_actor, "position")`,
       `CREATE INDEX audit_log_tenant_idx ${on} (tenant, "position")`,
+      `CREATE INDEX audit_log_tenant_tx_idx ${on} (tenant, tx_id, "position")`,
       `CREATE INDEX audit_log_tx_idx ${on} (tx_id, "position")`,
       `CREATE INDEX audit_log_user_id_idx ${on} (user_id, "position")`,
     ]);
@@ -273,6 +277,36 @@ describeEachExecutor("migrate()", {}, (fx) => {
     assert.deepEqual((await store.readEvents()).map((e) => e.id), ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
     await store.resource(Tag).add({ label: "after the upgrade" });
   });
+
+  test(
+    "migrate() on a log made before the audit indexes existed adds them, also when run concurrently, and keeps the events",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const schema = freshSchema("audit_upgrade");
+      const log = defineEventLog({ table: `${schema}.events`, actors: ACTORS });
+      const store = createEventStore({ db: fx.db, log, resources: [] });
+      await store.migrate();
+      const full = await catalog(fx.db, schema);
+      // The log as the DDL before the audit indexes made it: the same, without those four.
+      for (const suffix of ["action_idx", "action_type_idx", "causation_idx", "tenant_tx_idx"]) {
+        await fx.db.query({ text: `DROP INDEX ${schema}.events_${suffix}`, params: [] });
+      }
+      assert.equal((await catalog(fx.db, schema))["indexes"]!.length, full["indexes"]!.length - 4);
+      await fx.db.query({
+        text:
+          `INSERT INTO ${log.table.sql} (id, occurred_at, resource, record_id, action, action_type, correlation_id) VALUES ($1, now(), 'tag', 'x', 'add', 'create', $1)`,
+        params: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+      });
+      const concurrent = fx.name === "pglite" ? 1 : 4;
+      const results = await Promise.allSettled(Array.from({ length: concurrent }, () => store.migrate()));
+      assert.deepEqual(results.filter((r) => r.status === "rejected"), []);
+      await store.migrate();
+      assert.deepEqual(await catalog(fx.db, schema), full);
+      assert.deepEqual((await store.readEvents()).map((e) => e.id), ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
+    },
+  );
 
   test("migrationSql() run statement by statement builds the same catalog as migrate()", async () => {
     const logOf = (schema: string): EventLog => defineEventLog({ table: `${schema}.events`, actors: ACTORS });

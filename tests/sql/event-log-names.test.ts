@@ -38,4 +38,11 @@ describe("derived names of the event log", () => {
     assert.throws(() => defineEventLog({ table }), TypeError);
     assert.throws(() => defineEventLog({ actors: { user: { column: "u".repeat(56), type: "text" } } }), TypeError);
   });
+
+  test("an actor column whose index would have the name of one of the log's own indexes is refused", () => {
+    for (const column of ["record", "correlation", "tx", "causation", "tenant_tx", "occurred_at"]) {
+      assert.throws(() => defineEventLog({ actors: { a: { column, type: "text" } } }), TypeError, column);
+    }
+    assert.doesNotThrow(() => defineEventLog({ actors: { a: { column: "recorder", type: "text" } } }));
+  });
 });
