@@ -91,7 +91,7 @@ export async function foldRecord(
         eventId: event.id,
       });
     }
-    const frozen = record === before.record ? record : record === undefined ? undefined : Object.freeze(record);
+    const frozen = record === before.record ? record : record === undefined ? undefined : asRow(resource, record);
     let destroyedBy: StoredEvent | undefined;
     if (deleted) destroyedBy = event;
     else if (frozen === undefined) destroyedBy = before.destroyedBy;
@@ -102,6 +102,13 @@ export async function foldRecord(
     steps.push(Object.freeze({ event, before, after: state, superseded }));
   }
   return steps;
+}
+
+/** The record as its row holds it: every attribute, in schema order, NULL columns as null. */
+function asRow(resource: AnyResource, record: Record<string, unknown>): FoldedRecord {
+  const row: Record<string, unknown> = {};
+  for (const attribute of resource.attributeNames) row[attribute] = record[attribute] ?? null;
+  return Object.freeze(row);
 }
 
 /** The state right after the last step at or before `position` (the seed's state if none). */
