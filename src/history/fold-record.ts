@@ -29,9 +29,9 @@ export interface FoldSeed {
 }
 
 /** The empty start: no record before the first event. */
-export const FROM_START: FoldSeed = Object.freeze({
+export const FROM_START: FoldSeed = /* @__PURE__ */ Object.freeze({
   position: 0n,
-  state: Object.freeze({ record: undefined, destroyedBy: undefined }),
+  state: /* @__PURE__ */ Object.freeze({ record: undefined, destroyedBy: undefined }),
 });
 
 /** One event of the fold and the state before and after it. */

@@ -23,7 +23,8 @@ export interface RecordStream {
 }
 
 /** The largest position: a backward page without a cursor reads before it. */
-export const POSITION_MAX: bigint = (1n << 63n) - 1n;
+// A literal (2^63-1), not (1n << 63n) - 1n: a bundler keeps top-level expressions it cannot prove pure.
+export const POSITION_MAX: bigint = 9223372036854775807n;
 
 /**
  * The condition selecting a stream's events. The leading `resource`/`record_id` conditions
