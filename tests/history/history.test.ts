@@ -161,7 +161,7 @@ describeEachExecutor("history, stateAt, diff, timeline, previousEvents", {}, (fx
     for (const [i, event] of aEvents.slice(0, -1).entries()) {
       for (const point of [{ eventId: event.id }, { position: event.position }, { at: event.occurredAt }]) {
         const state = await stateAt(store, m.Account, a, point);
-        assert.equal(state.status, "exists", Object.keys(point)[0]);
+        assert.equal(state.status, "exists", Object.keys(point).join());
         if (state.status !== "exists") continue;
         assert.deepEqual(state.record, aRecords[i]);
         assert.equal(state.lastEvent.id, event.id);
