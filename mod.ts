@@ -159,3 +159,23 @@ export { audit, auditAllTenants } from "./src/history/audit.ts";
 export type { AuditOptions, AuditPage, AuditStore, TenantOption } from "./src/history/audit.ts";
 export { summary, summaryAllTenants } from "./src/history/summary.ts";
 export type { AuditSummary, SummaryEvent, SummaryOptions } from "./src/history/summary.ts";
+export { history } from "./src/history/history.ts";
+export type { HistoryPage } from "./src/history/history.ts";
+export type { HistoryStore, ResourceArg } from "./src/history/history-store.ts";
+export { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./src/history/page-options.ts";
+export type { PageOptions } from "./src/history/page-options.ts";
+export type { Direction } from "./src/history/position-cursor.ts";
+export type { HistoryPoint } from "./src/history/history-point.ts";
+export { stateAt } from "./src/history/state-at.ts";
+export type {
+  RecordDestroyed,
+  RecordExists,
+  RecordNotCreated,
+  RecordOfArg,
+  RecordState,
+} from "./src/history/state-at.ts";
+export { diff } from "./src/history/diff.ts";
+export type { AttributeChange, RecordDiff } from "./src/history/diff.ts";
+export { timeline } from "./src/history/timeline.ts";
+export type { TimelineEntry, TimelinePage } from "./src/history/timeline.ts";
+export { previousEvents } from "./src/history/previous-events.ts";

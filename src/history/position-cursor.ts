@@ -9,7 +9,8 @@ import { fnv1a32, fromBase64Url, toBase64Url } from "../core/cursor-text.ts";
 import { ValidationError } from "../core/errors.ts";
 
 const PREFIX = "p1.";
-const POSITION_MAX = (1n << 63n) - 1n;
+// A literal, not (1n << 63n) - 1n: a bundler keeps top-level expressions it cannot prove pure.
+const POSITION_MAX = 9223372036854775807n;
 const MAX_LENGTH = 256;
 const BODY = /^(0|[1-9][0-9]{0,18})\.([fb])\.([0-9a-f]{8})$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

@@ -34,8 +34,11 @@ export interface SummaryOptions {
 
 /** One event named by a summary: the first or the last of the range. */
 export interface SummaryEvent {
+  /** The event id (a ULID). */
   readonly id: string;
+  /** Its position in the log. */
   readonly position: bigint;
+  /** When it occurred. */
   readonly occurredAt: Date;
 }
 

@@ -1,8 +1,9 @@
 /**
  * What a Worker bundle carries: a Worker that only writes and reads, bundled by esbuild the
  * way `workerd.test.ts` bundles its Worker, holds no replay code (replay, replay steps,
- * aborting and adoption are functions over the store, not methods of it), while the same
- * Worker calling `replay(store)` does (so this test can fail).
+ * aborting and adoption are functions over the store, not methods of it) and no history code
+ * (`history`, `stateAt`, ...: functions too), while the same Worker calling `replay(store)` or
+ * `history(store, ...)` does (so this test can fail).
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -65,12 +66,28 @@ async function bundle(source: string): Promise<{ code: string; inputs: string[] 
 /** Names only the replay layer defines: the engine, paging, clearing, adoption. */
 const REPLAY_MARKERS = ["runReplay", "foldPageSql", "clearForReplay", "adoptRows", "exclusiveFenceSql"];
 
+/** Names only the history layer defines: the fold, its read, the page and fold SQL. */
+const HISTORY_MARKERS = ["foldRecord", "readFold", "recordFoldSql", "historyPageSql"];
+
 describe("the bundle of a Worker", () => {
-  test("a Worker that only writes and reads carries no replay code", async () => {
+  test("a Worker that only writes and reads carries no replay or history code", async () => {
     const { code, inputs } = await bundle(workerSource("", ""));
     assert.ok(inputs.some((input) => input.endsWith("src/core/store.ts")), "the store is in the bundle");
     assert.deepEqual(inputs.filter((input) => input.includes("src/replay/")), []);
     assert.deepEqual(REPLAY_MARKERS.filter((name) => code.includes(name)), []);
+    assert.deepEqual(inputs.filter((input) => input.includes("src/history/")), []);
+    assert.deepEqual(HISTORY_MARKERS.filter((name) => code.includes(name)), []);
+  });
+
+  test("a Worker that calls history(store, ...) and stateAt(store, ...) carries the history layer", async () => {
+    const { code, inputs } = await bundle(
+      workerSource(
+        ", history, stateAt",
+        "await history(store, Todo, record.id); await stateAt(store, Todo, record.id, { at: new Date() });",
+      ),
+    );
+    assert.ok(inputs.some((input) => input.endsWith("src/history/fold-record.ts")));
+    assert.deepEqual(HISTORY_MARKERS.filter((name) => !code.includes(name)), []);
   });
 
   test("a Worker that calls replay(store) and adopt(store, ...) carries the replay engine", async () => {

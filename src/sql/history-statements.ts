@@ -1,0 +1,188 @@
+/**
+ * Reading one record's past: a page of its events (keyset on position), the events a fold
+ * needs up to one or more points in one statement, and the events before a given event.
+ * @module
+ */
+import type { EventLog } from "../core/event-log.ts";
+import type { SqlStatement } from "../core/executor.ts";
+import { ParamList } from "./statement.ts";
+
+/**
+ * The events that make up one record of one resource: its own events, plus events of other
+ * resources that a `replayOverrides` route sends to it, minus its own events that a route
+ * sends only elsewhere. Confined to one tenant (`null`: events without a tenant).
+ */
+export interface RecordStream {
+  readonly resource: string;
+  readonly recordId: string;
+  readonly tenant: string | null;
+  /** `[resource, action, version]` of other resources' events routed to this resource. */
+  readonly routedIn: readonly (readonly [string, string, number])[];
+  /** `[action, version]` of this resource's events routed only to other resources. */
+  readonly routedAway: readonly (readonly [string, number])[];
+}
+
+/** The largest position: a backward page without a cursor reads before it. */
+// A literal (2^63-1), not (1n << 63n) - 1n: a bundler keeps top-level expressions it cannot prove pure.
+export const POSITION_MAX: bigint = 9223372036854775807n;
+
+/**
+ * The condition selecting a stream's events. The leading `resource`/`record_id` conditions
+ * are what the `(resource, record_id, position)` index serves; the route filter only narrows
+ * the rows that index found.
+ */
+function streamCondition(params: ParamList, stream: RecordStream): string {
+  const conditions: string[] = [];
+  if (stream.routedIn.length === 0) {
+    conditions.push(`"resource" = ${params.add(stream.resource)}::text`);
+  } else {
+    const resources = [stream.resource, ...new Set(stream.routedIn.map(([r]) => r))];
+    conditions.push(`"resource" = ANY(${params.add(resources)}::text[])`);
+  }
+  conditions.push(`"record_id" = ${params.add(stream.recordId)}::text`);
+  conditions.push(stream.tenant === null ? `"tenant" IS NULL` : `"tenant" = ${params.add(stream.tenant)}::text`);
+  if (stream.routedIn.length > 0 || stream.routedAway.length > 0) {
+    let own = `"resource" = ${params.add(stream.resource)}::text`;
+    if (stream.routedAway.length > 0) {
+      const actions = params.add(stream.routedAway.map(([a]) => a));
+      const versions = params.add(stream.routedAway.map(([, v]) => v));
+      own += ` AND ("action", "version") NOT IN (SELECT * FROM unnest(${actions}::text[], ${versions}::int[]))`;
+    }
+    if (stream.routedIn.length === 0) {
+      conditions.push(own);
+    } else {
+      const resources = params.add(stream.routedIn.map(([r]) => r));
+      const actions = params.add(stream.routedIn.map(([, a]) => a));
+      const versions = params.add(stream.routedIn.map(([, , v]) => v));
+      conditions.push(
+        `((${own}) OR ("resource", "action", "version") IN ` +
+          `(SELECT * FROM unnest(${resources}::text[], ${actions}::text[], ${versions}::int[])))`,
+      );
+    }
+  }
+  return conditions.join(" AND ");
+}
+
+/** A page of a stream: after (forward) or before (backward) a position. */
+export interface StreamPage {
+  readonly direction: "forward" | "backward";
+  /** Exclusive: the last position of the previous page (forward default 0, backward {@link POSITION_MAX}). */
+  readonly from: bigint;
+  /** Rows to read (the caller asks one more than it returns, to know whether more follow). */
+  readonly limit: number;
+}
+
+/**
+ * One page of a record's events in position order (forward) or newest first (backward),
+ * keyset on position: one range scan of the `(resource, record_id, position)` index, never OFFSET.
+ */
+export function historyPageSql(log: EventLog, stream: RecordStream, page: StreamPage): SqlStatement {
+  const params = new ParamList();
+  const condition = streamCondition(params, stream);
+  const forward = page.direction === "forward";
+  return params.build(
+    `SELECT * FROM ${log.table.sql} WHERE ${condition} AND "position" ${forward ? ">" : "<"} ${
+      params.add(page.from)
+    }::bigint ORDER BY "position"${forward ? "" : " DESC"} LIMIT ${params.add(page.limit)}::int`,
+  );
+}
+
+/**
+ * A point of a record's history, resolved in SQL to the position of the last event at or
+ * before it: a position as given; an event's position (the event must be of the stream's
+ * tenant, else no position); the record's last event at or before a time; or the last event
+ * of a forward page of `limit` events after a position.
+ */
+export type FoldBound =
+  | { readonly kind: "position"; readonly position: bigint }
+  | { readonly kind: "event"; readonly eventId: string }
+  | { readonly kind: "time"; readonly at: Date }
+  | { readonly kind: "page"; readonly after: bigint; readonly limit: number };
+
+function boundSql(log: EventLog, params: ParamList, stream: string, tenant: () => string, bound: FoldBound): string {
+  const table = log.table.sql;
+  switch (bound.kind) {
+    case "position":
+      return `${params.add(bound.position)}::bigint`;
+    case "event":
+      return `(SELECT "position" FROM ${table} WHERE "id" = ${params.add(bound.eventId)}::text AND ${tenant()})`;
+    case "time":
+      return `(SELECT max("position") FROM ${table} WHERE ${stream} AND "occurred_at" <= ${
+        params.add(bound.at)
+      }::timestamptz)`;
+    case "page":
+      return `(SELECT max("position") FROM (SELECT "position" FROM ${table} WHERE ${stream} AND "position" > ${
+        params.add(bound.after)
+      }::bigint ORDER BY "position" LIMIT ${params.add(bound.limit)}::int) AS "page")`;
+  }
+}
+
+/** What a fold reads: the stream, the position it starts after (a seed's, or 0), and its points. */
+export interface FoldRead {
+  readonly stream: RecordStream;
+  /** Events after this position only: 0 from the start; a savepoint's position to seed from it. */
+  readonly after: bigint;
+  readonly points: readonly FoldBound[];
+}
+
+/**
+ * Everything a fold of one record to its points needs, in one statement: each point as a
+ * position (`__ee_point_<i>`, null when there is none: no event at or before a time, an event
+ * id not found in the tenant), the first create of the stream after point 0
+ * (`__ee_next_create`), the last adoption of the record (`__ee_adopted`, which supersedes the
+ * updates and destroys before it), and the stream's events after `after` up to the greatest
+ * point, in position order. Always at least one row: with no event, one row whose event
+ * columns are null.
+ */
+export function recordFoldSql(log: EventLog, read: FoldRead): SqlStatement {
+  const params = new ParamList();
+  const table = log.table.sql;
+  const stream = streamCondition(params, read.stream);
+  // Bound only when an event point uses it: Postgres refuses a parameter it cannot type.
+  let tenantSql: string | undefined;
+  const tenant = (): string =>
+    tenantSql ??= read.stream.tenant === null
+      ? `"tenant" IS NULL`
+      : `"tenant" = ${params.add(read.stream.tenant)}::text`;
+  const points = read.points.map((bound, i) => `${boundSql(log, params, stream, tenant, bound)} AS "__ee_point_${i}"`);
+  const names = read.points.map((_, i) => `"__ee_meta"."__ee_point_${i}"`);
+  const upTo = names.length === 0 ? "NULL::bigint" : `GREATEST(${names.join(", ")})`;
+  const meta = `SELECT "p".*, ` +
+    `(SELECT min("position") FROM ${table} WHERE ${stream} AND "action_type" = 'create' AND "position" > ` +
+    `COALESCE(${read.points.length === 0 ? "NULL" : `"p"."__ee_point_0"`}, 0)) AS "__ee_next_create", ` +
+    `(SELECT max("position") FROM ${table} WHERE ${stream} AND "action" = 'adopt' AND "action_type" = 'create') ` +
+    `AS "__ee_adopted" FROM (SELECT ${points.length === 0 ? '1 AS "__ee_none"' : points.join(", ")}) AS "p"`;
+  return params.build(
+    `SELECT "__ee_meta".*, "__ee_event".* FROM (${meta}) AS "__ee_meta" LEFT JOIN LATERAL ` +
+      `(SELECT * FROM ${table} WHERE ${stream} AND "position" > ${params.add(read.after)}::bigint ` +
+      `AND "position" <= ${upTo} ORDER BY "position") AS "__ee_event" ON true ORDER BY "__ee_event"."position"`,
+  );
+}
+
+/**
+ * The events of an event's record (same resource and record id, same tenant) before it,
+ * newest first, at most `limit`. One row per event; when the event is found with nothing
+ * before it, one row whose event columns are null; when it is not found (or is another
+ * tenant's), no row.
+ */
+export function previousEventsSql(
+  log: EventLog,
+  eventId: string,
+  tenant: string | null,
+  limit: number,
+): SqlStatement {
+  const params = new ParamList();
+  const table = log.table.sql;
+  const id = params.add(eventId);
+  const inTenant = (alias: string) =>
+    tenant === null ? `${alias}."tenant" IS NULL` : `${alias}."tenant" = ${params.add(tenant)}::text`;
+  const anchorTenant = inTenant(`"anchor"`);
+  const eventTenant = inTenant(`"e"`);
+  return params.build(
+    `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM ${table} AS "anchor" LEFT JOIN LATERAL ` +
+      `(SELECT "e".* FROM ${table} AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
+      `AND "e"."record_id" = "anchor"."record_id" AND ${eventTenant} AND "e"."position" < "anchor"."position" ` +
+      `ORDER BY "e"."position" DESC LIMIT ${params.add(limit)}::int) AS "__ee_event" ON true ` +
+      `WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} ORDER BY "__ee_event"."position" DESC`,
+  );
+}

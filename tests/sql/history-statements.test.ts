@@ -1,0 +1,110 @@
+// The SQL of the history functions (src/sql/history-statements.ts): exact text and params of
+// a page (both directions), of a fold read (each kind of point, routes in and away, tenants)
+// and of the events before an event; every value a parameter.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { defineEventLog } from "../../mod.ts";
+import {
+  historyPageSql,
+  POSITION_MAX,
+  previousEventsSql,
+  recordFoldSql,
+  type RecordStream,
+} from "../../src/sql/history-statements.ts";
+
+const log = defineEventLog({ table: "audit.events" });
+const plain: RecordStream = { resource: "account", recordId: "a1", tenant: null, routedIn: [], routedAway: [] };
+const routed: RecordStream = {
+  resource: "profile",
+  recordId: "m1",
+  tenant: "acme",
+  routedIn: [["member", "signup", 1], ["member", "bio", 1]],
+  routedAway: [["legacy", 2]],
+};
+
+describe("historyPageSql()", () => {
+  test("forward: after a position, in position order, one index range", () => {
+    assert.deepEqual({ ...historyPageSql(log, plain, { direction: "forward", from: 0n, limit: 101 }) }, {
+      text:
+        `SELECT * FROM "audit"."events" WHERE "resource" = $1::text AND "record_id" = $2::text AND "tenant" IS NULL ` +
+        `AND "position" > $3::bigint ORDER BY "position" LIMIT $4::int`,
+      params: ["account", "a1", 0n, 101],
+    });
+  });
+
+  test("backward, with routes in and away and a tenant", () => {
+    const s = historyPageSql(log, routed, { direction: "backward", from: POSITION_MAX, limit: 3 });
+    assert.deepEqual({ ...s }, {
+      text: `SELECT * FROM "audit"."events" WHERE "resource" = ANY($1::text[]) AND "record_id" = $2::text ` +
+        `AND "tenant" = $3::text AND (("resource" = $4::text AND ("action", "version") NOT IN ` +
+        `(SELECT * FROM unnest($5::text[], $6::int[]))) OR ("resource", "action", "version") IN ` +
+        `(SELECT * FROM unnest($7::text[], $8::text[], $9::int[]))) AND "position" < $10::bigint ` +
+        `ORDER BY "position" DESC LIMIT $11::int`,
+      params: [
+        ["profile", "member"],
+        "m1",
+        "acme",
+        "profile",
+        ["legacy"],
+        [2],
+        ["member", "member"],
+        ["signup", "bio"],
+        [1, 1],
+        POSITION_MAX,
+        3,
+      ],
+    });
+    assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
+  });
+});
+
+describe("recordFoldSql()", () => {
+  const stream = `"resource" = $1::text AND "record_id" = $2::text AND "tenant" = $3::text`;
+  const tenantStream: RecordStream = { ...plain, tenant: "t'1" };
+
+  test("an event point resolves in the same query, in the stream's tenant", () => {
+    const at = new Date("2025-01-02T03:04:05.678Z");
+    const s = recordFoldSql(log, {
+      stream: tenantStream,
+      after: 0n,
+      points: [{ kind: "event", eventId: "01J00000000000000000000000" }, { kind: "time", at }],
+    });
+    assert.deepEqual({ ...s }, {
+      text: `SELECT "__ee_meta".*, "__ee_event".* FROM (SELECT "p".*, (SELECT min("position") FROM "audit"."events" ` +
+        `WHERE ${stream} AND "action_type" = 'create' AND "position" > COALESCE("p"."__ee_point_0", 0)) ` +
+        `AS "__ee_next_create", (SELECT max("position") FROM "audit"."events" WHERE ${stream} AND "action" = 'adopt' ` +
+        `AND "action_type" = 'create') AS "__ee_adopted" FROM (SELECT (SELECT "position" FROM "audit"."events" ` +
+        `WHERE "id" = $4::text AND "tenant" = $5::text) AS "__ee_point_0", (SELECT max("position") FROM ` +
+        `"audit"."events" WHERE ${stream} AND "occurred_at" <= $6::timestamptz) AS "__ee_point_1") AS "p") ` +
+        `AS "__ee_meta" LEFT JOIN LATERAL (SELECT * FROM "audit"."events" WHERE ${stream} AND "position" > $7::bigint ` +
+        `AND "position" <= GREATEST("__ee_meta"."__ee_point_0", "__ee_meta"."__ee_point_1") ORDER BY "position") ` +
+        `AS "__ee_event" ON true ORDER BY "__ee_event"."position"`,
+      params: ["account", "a1", "t'1", "01J00000000000000000000000", "t'1", at, 0n],
+    });
+  });
+
+  test("a position point and a page point bind no tenant they do not use", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 5n,
+      points: [{ kind: "position", position: 9n }, { kind: "page", after: 2n, limit: 11 }],
+    });
+    assert.deepEqual(s.params, ["account", "a1", 9n, 2n, 11, 5n]);
+    assert.ok(s.text.includes(`(SELECT max("position") FROM (SELECT "position" FROM "audit"."events" WHERE`));
+    assert.ok(s.text.includes(`ORDER BY "position" LIMIT $5::int) AS "page") AS "__ee_point_1"`));
+  });
+});
+
+describe("previousEventsSql()", () => {
+  test("the anchor and the earlier events in the same tenant, newest first", () => {
+    assert.deepEqual({ ...previousEventsSql(log, "01J00000000000000000000000", "acme", 100) }, {
+      text: `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM "audit"."events" AS "anchor" ` +
+        `LEFT JOIN LATERAL (SELECT "e".* FROM "audit"."events" AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
+        `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" = $3::text AND "e"."position" < ` +
+        `"anchor"."position" ORDER BY "e"."position" DESC LIMIT $4::int) AS "__ee_event" ON true ` +
+        `WHERE "anchor"."id" = $1::text AND "anchor"."tenant" = $2::text ORDER BY "__ee_event"."position" DESC`,
+      params: ["01J00000000000000000000000", "acme", "acme", 100],
+    });
+    assert.ok(previousEventsSql(log, "x", null, 1).text.includes(`"e"."tenant" IS NULL`));
+  });
+});
