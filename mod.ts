@@ -32,6 +32,8 @@ export {
   HookFailedError,
   isEdgeEventsError,
   NotFoundError,
+  ProjectionConflictError,
+  ProjectionHandlerError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
@@ -147,3 +149,19 @@ export {
 export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
 export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";
 export type { ReplayResultJson, ReplayStatusJson, SkippedEventJson } from "./src/replay/replay-wire.ts";
+export { defineProjection } from "./src/core/projection.ts";
+export type {
+  PendingEvent,
+  Projection,
+  ProjectionContext,
+  ProjectionHandler,
+  ProjectionOptions,
+  ProjectionStatements,
+} from "./src/core/projection.ts";
+export { project } from "./src/projections/project.ts";
+export type { ProjectOptions, ProjectResult } from "./src/projections/project.ts";
+export { rebuildProjection } from "./src/projections/rebuild-projection.ts";
+export type { RebuildProjectionOptions } from "./src/projections/rebuild-projection.ts";
+export { projectionStatus } from "./src/projections/projection-status.ts";
+export type { ProjectionStatus } from "./src/projections/projection-status.ts";
+export type { ProjectionStore } from "./src/projections/projection-env.ts";
