@@ -66,7 +66,8 @@ export function storedContext(event: StoredEvent): ProjectionContext {
 }
 
 async function loadCheckpoint(store: ProjectionStore, name: string, feed: FollowedFeed): Promise<FeedPoint> {
-  const row = (await store.db.query(loadCheckpointSql(store.log, name, feed.scope))).rows[0]!;
+  const [, read] = await store.db.batch(loadCheckpointSql(store.log, name, feed.scope));
+  const row = read!.rows[0]!;
   return { txId: String(row["tx_id"]), position: BigInt(row["position"] as bigint) };
 }
 

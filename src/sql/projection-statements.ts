@@ -26,17 +26,23 @@ export function projectionScope(tenant: TenantFilter): string {
 
 /**
  * The checkpoint of a projection in a scope, created at the start of the feed when missing:
- * one row `{ tx_id (text), position, events }`.
+ * two statements for one batch, whose second returns one row `{ tx_id (text), position }`.
+ * Two statements, not one: in one statement, a runner whose insert waited for another's
+ * would select in a snapshot older than that insert and find no row (READ COMMITTED gives
+ * the second statement a fresh snapshot).
  */
-export function loadCheckpointSql(log: EventLog, name: string, scope: string): SqlStatement {
+export function loadCheckpointSql(log: EventLog, name: string, scope: string): readonly SqlStatement[] {
   const t = projectionsTable(log);
-  return statement(
-    `WITH created AS (INSERT INTO ${t} ("name", "scope") VALUES ($1::text, $2::text) ` +
-      `ON CONFLICT ("name", "scope") DO NOTHING RETURNING "tx_id", "position", "events") ` +
-      `SELECT "tx_id"::text AS "tx_id", "position", "events" FROM created UNION ALL ` +
-      `SELECT "tx_id"::text, "position", "events" FROM ${t} WHERE "name" = $1::text AND "scope" = $2::text`,
-    [name, scope],
-  );
+  return [
+    statement(
+      `INSERT INTO ${t} ("name", "scope") VALUES ($1::text, $2::text) ON CONFLICT ("name", "scope") DO NOTHING`,
+      [name, scope],
+    ),
+    statement(
+      `SELECT "tx_id"::text AS "tx_id", "position" FROM ${t} WHERE "name" = $1::text AND "scope" = $2::text`,
+      [name, scope],
+    ),
+  ];
 }
 
 /**
