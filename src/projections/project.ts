@@ -96,11 +96,13 @@ async function commit(
     } catch (error) {
       if (!isEdgeEventsError(error, "STORAGE_FAILURE")) throw error;
       const failure = error as StorageError;
-      if (failure.sqlState === STALE_SQLSTATE) throw new ProjectionConflictError(projection.name, { cause: error });
-      if (!failure.outcomeUnknown) throw error;
+      const stale = failure.sqlState === STALE_SQLSTATE;
+      if (!stale && !failure.outcomeUnknown) throw error;
+      // Stale may be this very batch, resent by the transport after its answer was lost (Deno's
+      // fetch resends a POST whose keep-alive connection dropped): the checkpoint tells.
       const now = await loadCheckpoint(store, projection.name, feed);
       if (samePoint(now, move.to)) return;
-      if (!samePoint(now, move.from)) throw new ProjectionConflictError(projection.name, { cause: error });
+      if (stale || !samePoint(now, move.from)) throw new ProjectionConflictError(projection.name, { cause: error });
       if (attempt >= retries) throw error;
     }
   }

@@ -110,10 +110,14 @@ describeEachExecutor("projections exactly once", {}, (fx) => {
         } finally {
           fx.server!.faults.clear();
         }
-        assert.equal(lost, times, "every armed fault hit a commit batch");
-        // After a commit the checkpoint shows it and the runner goes on; before, it resends
-        // (twice), so three drops in a row exhaust it.
-        assert.equal(outcome instanceof Error, fault === "drop-before-commit" && times === 3, String(outcome));
+        // Deno's fetch resends a POST whose keep-alive connection dropped, by itself, so there the
+        // runner may never see the lost answers; the read model below must be right all the same.
+        if (typeof (globalThis as { Deno?: unknown }).Deno === "undefined") {
+          assert.equal(lost, times, "every armed fault hit a commit batch");
+          // After a commit the checkpoint shows it and the runner goes on; before, it resends
+          // (twice), so three drops in a row exhaust it.
+          assert.equal(outcome instanceof Error, fault === "drop-before-commit" && times === 3, String(outcome));
+        }
         if (outcome instanceof Error) {
           // The resends ran out: the answer stays unknown, and the next run finds out from the checkpoint.
           assert.equal(times, 3, String(outcome));
