@@ -33,6 +33,8 @@ export {
   HookFailedError,
   isEdgeEventsError,
   NotFoundError,
+  ProjectionConflictError,
+  ProjectionHandlerError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
@@ -179,3 +181,19 @@ export type { AttributeChange, RecordDiff } from "./src/history/diff.ts";
 export { timeline } from "./src/history/timeline.ts";
 export type { TimelineEntry, TimelinePage } from "./src/history/timeline.ts";
 export { previousEvents } from "./src/history/previous-events.ts";
+export { defineProjection } from "./src/core/projection.ts";
+export type {
+  PendingEvent,
+  Projection,
+  ProjectionContext,
+  ProjectionHandler,
+  ProjectionOptions,
+  ProjectionStatements,
+} from "./src/core/projection.ts";
+export { project } from "./src/projections/project.ts";
+export type { ProjectOptions, ProjectResult } from "./src/projections/project.ts";
+export { rebuildProjection } from "./src/projections/rebuild-projection.ts";
+export type { RebuildProjectionOptions } from "./src/projections/rebuild-projection.ts";
+export { projectionStatus } from "./src/projections/projection-status.ts";
+export type { ProjectionStatus } from "./src/projections/projection-status.ts";
+export type { ProjectionStore } from "./src/projections/projection-env.ts";

@@ -3,7 +3,7 @@
  * can be tested with fixtures. `check-core-purity.ts` applies them to the repository.
  *
  * - The portable layers (mod.ts, src/core, src/sql, src/drivers, src/replay, src/history,
- *   src/http) import no Node built-in (`node:*`, `fs`, `path`, ...), no `bun`/`bun:*`
+ *   src/projections, src/http) import no Node built-in (`node:*`, `fs`, `path`, ...), no `bun`/`bun:*`
  *   module, no `npm:`/`jsr:`/URL specifier, and use none of the globals `process`,
  *   `Buffer`, `Deno`, `Bun`, `require`, `__dirname`, `__filename`.
  * - The core (everything mod.ts loads at run time) imports none of the optional peers
@@ -26,6 +26,7 @@ export const PORTABLE_PATHS: readonly string[] = [
   "src/drivers",
   "src/replay",
   "src/history",
+  "src/projections",
   "src/http",
 ];
 

@@ -56,6 +56,13 @@ export interface RunnerConfig {
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;
+  /**
+   * The statements of inline projections for the calls of a batch, sent after its writes in
+   * the same batch (undefined: the store has none).
+   */
+  readonly inlineStatements?:
+    | ((calls: readonly PreparedCall[], writes: readonly BuiltWrite[]) => SqlStatement[])
+    | undefined;
 }
 
 type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
@@ -340,7 +347,9 @@ export async function runCalls(
     // Where each call's write result is: after the prelude (one statement, index 0) and every
     // statement before it.
     const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
-    const sent = await send(config, [prelude, ...writes]);
+    // Inline projections last: they read the batch's events (their position) and commit or fail with them.
+    const inline = config.inlineStatements?.(planned, built) ?? [];
+    const sent = await send(config, [prelude, ...writes, ...inline]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;

@@ -20,7 +20,9 @@ export type EdgeEventsErrorCode =
   | "REPLAY_CONFLICT"
   | "REPLAY_NOT_CONFIGURED"
   | "STORAGE_FAILURE"
-  | "HOOK_FAILED";
+  | "HOOK_FAILED"
+  | "PROJECTION_FAILED"
+  | "PROJECTION_CONFLICT";
 
 const BRAND = "__edgeEventsError" as const;
 
@@ -93,6 +95,8 @@ export interface ErrorClassByCode {
   STORAGE_FAILURE: StorageError;
   /** Carried by {@link HookFailedError}. */
   HOOK_FAILED: HookFailedError;
+  PROJECTION_FAILED: ProjectionHandlerError;
+  PROJECTION_CONFLICT: ProjectionConflictError;
 }
 
 /** The error type a code narrows to in {@link isEdgeEventsError}. */
@@ -372,5 +376,85 @@ export class ReplayConflictError extends EdgeEventsError {
     super("REPLAY_CONFLICT", message, options);
     this.name = "ReplayConflictError";
     this.replayId = replayId;
+  }
+}
+
+/**
+ * A projection's handler threw on an event. Nothing of the batch that event belonged to was
+ * sent: for `project()`, the checkpoint stays before the batch (earlier batches stay
+ * committed), and the next run starts with the same event; for an inline projection, the
+ * action itself was not written. The handler's error is the `cause`; the message names the
+ * projection, the event's resource and action, and its position when it has one.
+ *
+ * @example
+ * ```ts
+ * try { await project(store, balances) } catch (err) {
+ *   if (isEdgeEventsError(err, "PROJECTION_FAILED")) console.log(err.projection, err.eventId, err.position);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class ProjectionHandlerError extends EdgeEventsError {
+  /** The projection whose handler failed. */
+  readonly projection: string;
+  /** The id of the event it failed on. */
+  readonly eventId: string;
+  /** The event's position; undefined for an inline projection (the event is not written yet). */
+  readonly position: bigint | undefined;
+  /** The event's resource. */
+  readonly resource: string;
+  /** The event's action. */
+  readonly action: string;
+
+  constructor(
+    projection: string,
+    event: {
+      readonly id: string;
+      readonly resource: string;
+      readonly action: string;
+      readonly position?: bigint | undefined;
+    },
+    options: EdgeEventsErrorOptions = {},
+  ) {
+    const at = event.position === undefined ? "" : ` at position ${event.position}`;
+    super(
+      "PROJECTION_FAILED",
+      `The handler of projection ${projection} failed on ${event.resource}.${event.action}${at}; nothing of its batch was written`,
+      options,
+    );
+    this.name = "ProjectionHandlerError";
+    this.projection = projection;
+    this.eventId = event.id;
+    this.position = event.position;
+    this.resource = event.resource;
+    this.action = event.action;
+  }
+}
+
+/**
+ * A projection's checkpoint moved while this call worked on a batch: another runner applied
+ * it (or a later one), or the projection was rebuilt. This call's batch was refused in the
+ * same transaction that checked the checkpoint, so it wrote nothing; the other runner's work
+ * stands. Run `project()` again to go on from the checkpoint as it is now.
+ *
+ * @example
+ * ```ts
+ * try { await project(store, balances) } catch (err) {
+ *   if (!isEdgeEventsError(err, "PROJECTION_CONFLICT")) throw err; // another runner has it
+ * }
+ * ```
+ */
+export class ProjectionConflictError extends EdgeEventsError {
+  /** The projection whose checkpoint moved. */
+  readonly projection: string;
+
+  constructor(projection: string, options: EdgeEventsErrorOptions = {}) {
+    super(
+      "PROJECTION_CONFLICT",
+      `The checkpoint of projection ${projection} moved: another runner applied this batch, or the projection was rebuilt`,
+      options,
+    );
+    this.name = "ProjectionConflictError";
+    this.projection = projection;
   }
 }

@@ -26,6 +26,8 @@ import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
 import type { ReplayConfig } from "./replay-config.ts";
 import { checkReplayRoutes } from "./replay-routes.ts";
+import type { Projection } from "./projection.ts";
+import { inlineStatements } from "./inline-projections.ts";
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
 export interface EventStoreOptions<TActor extends string = string> {
@@ -45,6 +47,23 @@ export interface EventStoreOptions<TActor extends string = string> {
   readonly onHookError?: (error: HookFailedError) => void;
   /** Replay configuration: how tracked state is cleared, and the page size. */
   readonly replay?: ReplayConfig;
+  /**
+   * Inline projections (`defineProjection({ inline: true, ... })`): their statements join each
+   * action's own write batch, so their read models never lag. Not run by replay.
+   */
+  readonly projections?: readonly Projection<true>[];
+}
+
+function checkInlineProjections(projections: readonly Projection<true>[] | undefined): void {
+  if (projections === undefined) return;
+  const names = new Set<string>();
+  for (const projection of projections) {
+    if (projection?.kind !== "projection" || projection.inline !== true) {
+      throw new TypeError("The projections option takes inline projections: defineProjection({ inline: true, ... })");
+    }
+    if (names.has(projection.name)) throw new TypeError(`Two projections are named "${projection.name}"`);
+    names.add(projection.name);
+  }
 }
 
 function mergeContext(base: ActionContext, call: ActionContext | undefined): ActionContext {
@@ -89,6 +108,7 @@ export function createEventStore<TActor extends string = string>(
     resources.set(resource.name, resource);
   }
   checkReplayRoutes(options.log, resources);
+  checkInlineProjections(options.projections);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
   return storeWithContext(options as EventStoreOptions, resources, clock, {
@@ -118,6 +138,7 @@ function storeWithContext(
   baseCtx: ActionContext,
 ): EventStore {
   const { db, log } = options;
+  const inline = options.projections ?? [];
   const known = (resource: AnyResource): AnyResource => {
     if (resources.get(resource.name) !== resource) {
       throw new TypeError(`The resource "${resource.name}" is not part of this store`);
@@ -132,6 +153,7 @@ function storeWithContext(
     scopedStore: (ctx) => actionStoreOf(storeWithContext(options, resources, clock, conflictRetry, ctx)),
     onHookError: options.onHookError,
     clock,
+    inlineStatements: inline.length === 0 ? undefined : (calls, writes) => inlineStatements(log, inline, calls, writes),
   };
   const replayConfig: ReplayConfig = options.replay ?? {};
   const readEnv: ReadEnv = { log, db, ctx: baseCtx, resources };

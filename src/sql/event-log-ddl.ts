@@ -1,7 +1,7 @@
 /**
  * DDL of the event log: the event table, its indexes, the immutability trigger, the
- * replay state table, the idempotency table of ignored calls, the write fence function and
- * the write prelude function.
+ * replay state table, the idempotency table of ignored calls, the checkpoints of projections,
+ * the write fence function and the write prelude function.
  * @module
  */
 import type { SqlStatement } from "../core/executor.ts";
@@ -147,6 +147,20 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  "created_at" timestamptz NOT NULL DEFAULT now()\n` +
       `)`,
     `CREATE INDEX IF NOT EXISTS ${indexName(log, "idempotency_idx")} ON ${idem} ("created_at")`,
+  );
+  // The checkpoints of projections (src/projections): one row per projection and tenant scope,
+  // holding the last feed point `(tx_id, position)` whose events its read model has applied.
+  texts.push(
+    `CREATE TABLE IF NOT EXISTS ${derivedName(log, "projections")} (\n` +
+      `  "name" text NOT NULL,\n` +
+      `  "scope" text NOT NULL,\n` +
+      `  "tx_id" xid8 NOT NULL DEFAULT '0',\n` +
+      `  "position" bigint NOT NULL DEFAULT 0,\n` +
+      `  "events" bigint NOT NULL DEFAULT 0,\n` +
+      `  "updated_at" timestamptz NOT NULL DEFAULT now(),\n` +
+      `  "rebuilt_at" timestamptz,\n` +
+      `  PRIMARY KEY ("name", "scope")\n` +
+      `)`,
   );
   texts.push(
     `CREATE OR REPLACE FUNCTION ${derivedName(log, "assert_writable")}(p_tenant text) RETURNS void ` +

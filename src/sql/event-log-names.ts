@@ -21,6 +21,7 @@ const FIXED_SUFFIXES: readonly string[] = Object.freeze([
   "no_truncate",
   "replay_running_idx",
   "idempotency_idx",
+  "projections",
   "assert_writable",
   "begin_write",
   "expect",

@@ -36,6 +36,8 @@ export interface ReadFeedFilter {
   readonly after?: FeedPoint | undefined;
   readonly limit?: number | undefined;
   readonly resource?: string | undefined;
+  /** Only events of these resources (a projection's); combines with `resource`. */
+  readonly resources?: readonly string[] | undefined;
   /** See {@link TenantFilter}. Omitted: every tenant. */
   readonly tenant?: TenantFilter;
 }
@@ -97,6 +99,7 @@ export function readFeedSql(log: EventLog, filter: ReadFeedFilter = {}, horizon 
   ];
   if (horizon) conditions.push(HORIZON);
   if (filter.resource !== undefined) conditions.push(`"resource" = ${params.add(filter.resource)}::text`);
+  if (filter.resources !== undefined) conditions.push(`"resource" = ANY(${params.add(filter.resources)}::text[])`);
   conditions.push(...tenantCondition(params, filter.tenant));
   return params.build(
     `SELECT * FROM ${log.table.sql} WHERE ${conditions.join(" AND ")} ORDER BY "tx_id", "position" LIMIT ${

@@ -140,8 +140,8 @@ describeEachExecutor("migrate()", {}, (fx) => {
     const first = await catalog(fx.db, fx.schema);
     assert.equal(
       first["indexes"]!.length,
-      20,
-      "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; tags: pkey",
+      21,
+      "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; projections: pkey; tags: pkey",
     );
     assert.equal(first["triggers"]!.length, 2);
     assert.equal(first["functions"]!.length, 4);
@@ -225,6 +225,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
       `CREATE INDEX audit_log_occurred_at_idx ${on} (occurred_at)`,
       `CREATE UNIQUE INDEX audit_log_pkey ${on} (id)`,
       `CREATE UNIQUE INDEX audit_log_position_key ${on} ("position")`,
+      `CREATE UNIQUE INDEX audit_log_projections_pkey ON <schema>.audit_log_projections USING btree (name, scope)`,
       `CREATE INDEX audit_log_record_idx ${on} (resource, record_id, "position")`,
       `CREATE UNIQUE INDEX audit_log_replay_pkey ON <schema>.audit_log_replay USING btree (replay_id)`,
       `CREATE UNIQUE INDEX audit_log_replay_running_idx ON <schema>.audit_log_replay USING btree ((true)) WHERE (status = 'running'::text)`,

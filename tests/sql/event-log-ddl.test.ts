@@ -119,6 +119,22 @@ function idempotency(table: string, index: string): string[] {
   ];
 }
 
+/** The checkpoints of projections. */
+function projections(table: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+  "name" text NOT NULL,
+  "scope" text NOT NULL,
+  "tx_id" xid8 NOT NULL DEFAULT '0',
+  "position" bigint NOT NULL DEFAULT 0,
+  "events" bigint NOT NULL DEFAULT 0,
+  "updated_at" timestamptz NOT NULL DEFAULT now(),
+  "rebuilt_at" timestamptz,
+  PRIMARY KEY ("name", "scope")
+)`,
+  ];
+}
+
 function immutability(prefix: string, table: string, local: string): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${prefix}_immutable"() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -151,6 +167,7 @@ describe("eventLogDdl(): golden text", () => {
       replayTable(`"events_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "events_replay_running_idx" ON "events_replay" ((true)) WHERE "status" = 'running'`,
       ...idempotency(`"events_idempotency"`, `"events_idempotency_idx"`),
+      ...projections(`"events_projections"`),
       ...functions(`"events`, `"events_replay"`),
     ]);
     for (const s of eventLogDdl(log)) {
@@ -183,6 +200,7 @@ describe("eventLogDdl(): golden text", () => {
       replayTable(`"audit"."log_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "log_replay_running_idx" ON "audit"."log_replay" ((true)) WHERE "status" = 'running'`,
       ...idempotency(`"audit"."log_idempotency"`, `"log_idempotency_idx"`),
+      ...projections(`"audit"."log_projections"`),
       ...functions(`"audit"."log`, `"audit"."log_replay"`),
     ]);
   });

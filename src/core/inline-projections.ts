@@ -1,0 +1,65 @@
+/**
+ * Inline projections on the write path: the statements an action's batch carries for each
+ * event it writes, after every write of the batch, so that they commit or fail with it.
+ * @module
+ */
+import type { EventLog } from "./event-log.ts";
+import type { SqlStatement } from "./executor.ts";
+import type { PendingEvent, Projection, ProjectionContext } from "./projection.ts";
+import type { BuiltWrite, PreparedCall } from "./write-plan.ts";
+import { ref, sql } from "../sql/fragment.ts";
+import { OCCURRED_AT_SETTING } from "../sql/event-log-ddl.ts";
+
+/** The event a built write will insert, as far as it is known before the batch is sent. */
+function pendingEvent(call: PreparedCall, write: BuiltWrite): PendingEvent | undefined {
+  const event = write.event;
+  if (event === null) return undefined; // ignored actions write no event
+  return Object.freeze({
+    id: event.id,
+    resource: call.resource.name,
+    recordId: String(write.primaryKey),
+    action: event.action,
+    actionType: event.actionType,
+    version: event.version,
+    data: JSON.parse(event.data),
+    changes: write.changes,
+    metadata: call.metadata,
+    tenant: event.tenant,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+    actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
+  });
+}
+
+/** Position and time read in the batch itself: the event row and the prelude's stamp. */
+function inlineContext(log: EventLog, eventId: string): ProjectionContext {
+  const table = log.table.schema === undefined ? log.table.name : `${log.table.schema}.${log.table.name}`;
+  return {
+    position: sql`SELECT "position" FROM ${ref(table)} WHERE "id" = ${eventId}`,
+    occurredAt: sql`SELECT current_setting(${OCCURRED_AT_SETTING}::text)::timestamptz`,
+    inline: true,
+  };
+}
+
+/**
+ * The inline projections' statements for the calls of one batch, in call order.
+ * @throws {ProjectionHandlerError} code `PROJECTION_FAILED` when a handler throws (nothing is sent)
+ */
+export function inlineStatements(
+  log: EventLog,
+  projections: readonly Projection[],
+  calls: readonly PreparedCall[],
+  writes: readonly BuiltWrite[],
+): SqlStatement[] {
+  const out: SqlStatement[] = [];
+  calls.forEach((call, i) => {
+    const event = pendingEvent(call, writes[i]!);
+    if (event === undefined) return;
+    for (const projection of projections) {
+      if (projection.handles(event.resource, event.action)) {
+        out.push(...projection.statementsFor(event, inlineContext(log, event.id)));
+      }
+    }
+  });
+  return out;
+}

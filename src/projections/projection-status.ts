@@ -1,0 +1,57 @@
+/**
+ * `projectionStatus(store, projection)`: where a projection's checkpoint is, and how many
+ * events it has yet to apply.
+ * @module
+ */
+import type { Projection } from "../core/projection.ts";
+import { encodeFeedCursor } from "../core/feed-cursor.ts";
+import { projectionStatusSql } from "../sql/projection-statements.ts";
+import { followedFeed, type ProjectionStore } from "./projection-env.ts";
+
+/** A projection's progress in the store's scope. */
+export interface ProjectionStatus {
+  readonly name: string;
+  /** Whether it has a checkpoint (`project` ran at least once in this scope). */
+  readonly started: boolean;
+  /** The position of the last event applied (0: none). */
+  readonly position: bigint;
+  /**
+   * The feed cursor of the checkpoint, for `readFeed({ after })` over the same store
+   * (`readAllTenantsFeed` for an `allTenants` projection) when the projection handles every
+   * resource's events; otherwise a point of a feed filtered to its resources.
+   */
+  readonly cursor: string;
+  /** Events applied (handled or passed) since the start or the last rebuild. */
+  readonly events: bigint;
+  /** Events of its scope and resources after the checkpoint, committed or not yet visible. */
+  readonly lag: bigint;
+  readonly updatedAt: Date | null;
+  readonly rebuiltAt: Date | null;
+}
+
+/**
+ * Read a projection's checkpoint and lag in the store's scope (one query).
+ * @example
+ * ```ts
+ * const { position, lag } = await projectionStatus(store, balances);
+ * ```
+ */
+export async function projectionStatus(store: ProjectionStore, projection: Projection): Promise<ProjectionStatus> {
+  const feed = followedFeed(store, projection);
+  const statement = projectionStatusSql(store.log, projection.name, feed.scope, {
+    tenant: feed.tenant,
+    resources: projection.resources,
+  });
+  const row = (await store.db.query(statement)).rows[0]!;
+  const point = { txId: String(row["tx_id"]), position: BigInt(row["position"] as bigint) };
+  return Object.freeze({
+    name: projection.name,
+    started: row["started"] === true,
+    position: point.position,
+    cursor: encodeFeedCursor({ table: store.log.table.sql, tenant: feed.tenant, resource: undefined }, point),
+    events: BigInt(row["events"] as bigint),
+    lag: BigInt(row["lag"] as bigint),
+    updatedAt: (row["updated_at"] as Date | null) ?? null,
+    rebuiltAt: (row["rebuilt_at"] as Date | null) ?? null,
+  });
+}
