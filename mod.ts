@@ -30,13 +30,16 @@
 export {
   ConflictError,
   EdgeEventsError,
+  FoldError,
   HookFailedError,
   isEdgeEventsError,
   NotFoundError,
+  RecordDestroyedError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
   ReplayInProgressError,
+  RowExistsError,
   StorageError,
   ValidationError,
 } from "./src/core/errors.ts";
@@ -155,3 +158,10 @@ export {
 export type { DateJson, FeedPageJson, PositionJson, StoredEventJson } from "./src/core/wire.ts";
 export { replayResultToJson, replayStatusToJson } from "./src/replay/replay-wire.ts";
 export type { ReplayResultJson, ReplayStatusJson, SkippedEventJson } from "./src/replay/replay-wire.ts";
+export { savepoint } from "./src/history/savepoint.ts";
+export type { SavepointResult } from "./src/history/savepoint.ts";
+export type { SavepointStore } from "./src/history/record-scope.ts";
+export { verifySavepoints } from "./src/history/verify-savepoints.ts";
+export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";
+export { materialize } from "./src/history/materialize.ts";
+export type { MaterializeOptions, MaterializeResult, MaterializeStore } from "./src/history/materialize.ts";
