@@ -107,7 +107,10 @@ export async function foldRecord(
         if (effect.kind === "insert") { for (const key of Object.keys(texts)) delete texts[key]; }
         for (const [key, value] of Object.entries(effect.attributes)) {
           const stored = event.changes[key];
-          if (value instanceof Date && typeof stored === "string" && Date.parse(stored) === value.getTime()) {
+          if (
+            value instanceof Date && typeof stored === "string" && Date.parse(stored) === value.getTime() &&
+            stored !== value.toISOString()
+          ) {
             texts[key] = stored;
           } else delete texts[key];
         }

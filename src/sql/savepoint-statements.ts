@@ -62,11 +62,11 @@ export function newestSavepointSql(
 ): SqlStatement {
   const params = new ParamList();
   return params.build(
-    `SELECT "position"::text AS "position", "state" FROM ${savepointTable(log)} WHERE ${
+    `SELECT s."position"::text AS "position", s."state" FROM ${savepointTable(log)} AS s WHERE ${
       savepointConditions(filter, params)
     } AND "fold_version" = ${params.add(foldVersion)}::text AND "position" <= ${
       params.add(atOrBefore ?? (1n << 63n) - 1n)
-    }::bigint ORDER BY "position" DESC LIMIT 1`,
+    }::bigint ORDER BY s."position" DESC LIMIT 1`,
   );
 }
 
@@ -127,8 +127,9 @@ function scopeConditions(scope: SavepointScope, params: ParamList): string {
 export function savepointsSql(log: EventLog, scope: SavepointScope): SqlStatement {
   const params = new ParamList();
   return params.build(
-    `SELECT "record_id", "position"::text AS "position", "state", "fold_version" FROM ${savepointTable(log)} ` +
-      `WHERE ${scopeConditions(scope, params)} ORDER BY "record_id", "position", "fold_version"`,
+    `SELECT s."record_id", s."position"::text AS "position", s."state", s."fold_version" FROM ${
+      savepointTable(log)
+    } AS s WHERE ${scopeConditions(scope, params)} ORDER BY s."record_id", s."position", s."fold_version"`,
   );
 }
 
