@@ -59,11 +59,6 @@ export interface ResourceOptions<
    * transforms), so that older savepoints are retired. Default `""`.
    */
   readonly foldVersion?: string;
-  /**
-   * Take a savepoint of a record automatically once this many of its events follow its newest
-   * one (see `automaticSavepoints`). Default: never.
-   */
-  readonly savepointEvery?: number;
 }
 
 /** A defined resource. */
@@ -99,8 +94,6 @@ export interface Resource<
   isTracked(action: string): boolean;
   /** Your version of the fold, part of the savepoints' fingerprint; `""` by default. */
   readonly foldVersion: string;
-  /** Automatic savepoints every this many events of a record; undefined: never. */
-  readonly savepointEvery: number | undefined;
   /** Phantom: the record type. */
   readonly "~attrs"?: TAttrs;
 }
@@ -123,7 +116,6 @@ const RESOURCE_KEYS = {
   only: true,
   actions: true,
   foldVersion: true,
-  savepointEvery: true,
 } as const satisfies Record<keyof AnyResourceOptions, true>;
 const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
 const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<
@@ -257,10 +249,6 @@ export function defineResource<
   if (options.foldVersion !== undefined && typeof options.foldVersion !== "string") {
     throw new TypeError(`foldVersion of ${name} must be a string`);
   }
-  const every = options.savepointEvery;
-  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) {
-    throw new RangeError(`savepointEvery of ${name} must be a positive integer`);
-  }
   return Object.freeze({
     name,
     table,
@@ -282,6 +270,5 @@ export function defineResource<
       return definition !== undefined && !definition.ignored && (only === undefined || only.has(action));
     },
     foldVersion: options.foldVersion ?? "",
-    savepointEvery: every,
   });
 }
