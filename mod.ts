@@ -30,15 +30,18 @@
 export {
   ConflictError,
   EdgeEventsError,
+  FoldError,
   HookFailedError,
   isEdgeEventsError,
   NotFoundError,
   ProjectionConflictError,
   ProjectionHandlerError,
+  RecordDestroyedError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
   ReplayInProgressError,
+  RowExistsError,
   StorageError,
   ValidationError,
 } from "./src/core/errors.ts";
@@ -197,3 +200,10 @@ export type { RebuildProjectionOptions } from "./src/projections/rebuild-project
 export { projectionStatus } from "./src/projections/projection-status.ts";
 export type { ProjectionStatus } from "./src/projections/projection-status.ts";
 export type { ProjectionStore } from "./src/projections/projection-env.ts";
+export { savepoint } from "./src/history/savepoint.ts";
+export type { SavepointResult } from "./src/history/savepoint.ts";
+export type { SavepointStore } from "./src/history/record-scope.ts";
+export { verifySavepoints } from "./src/history/verify-savepoints.ts";
+export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";
+export { materialize } from "./src/history/materialize.ts";
+export type { MaterializeOptions, MaterializeResult, MaterializeStore } from "./src/history/materialize.ts";

@@ -22,7 +22,10 @@ export type EdgeEventsErrorCode =
   | "STORAGE_FAILURE"
   | "HOOK_FAILED"
   | "PROJECTION_FAILED"
-  | "PROJECTION_CONFLICT";
+  | "PROJECTION_CONFLICT"
+  | "ROW_EXISTS"
+  | "RECORD_DESTROYED"
+  | "FOLD_FAILED";
 
 const BRAND = "__edgeEventsError" as const;
 
@@ -97,6 +100,12 @@ export interface ErrorClassByCode {
   HOOK_FAILED: HookFailedError;
   PROJECTION_FAILED: ProjectionHandlerError;
   PROJECTION_CONFLICT: ProjectionConflictError;
+  /** Carried by {@link RowExistsError}. */
+  ROW_EXISTS: RowExistsError;
+  /** Carried by {@link RecordDestroyedError}. */
+  RECORD_DESTROYED: RecordDestroyedError;
+  /** Carried by {@link FoldError}. */
+  FOLD_FAILED: FoldError;
 }
 
 /** The error type a code narrows to in {@link isEdgeEventsError}. */
@@ -456,5 +465,97 @@ export class ProjectionConflictError extends EdgeEventsError {
     );
     this.name = "ProjectionConflictError";
     this.projection = projection;
+  }
+}
+
+/**
+ * `materialize` found the record's row in its table and was not asked to replace it
+ * (`{ overwrite: true }`). Nothing was written.
+ */
+export class RowExistsError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id (kept on the error, not in the message). */
+  readonly recordId: string;
+
+  /**
+   * An existing row with code `ROW_EXISTS`.
+   *
+   * @param resource the resource name
+   * @param recordId the record id
+   * @param options the underlying error as `cause`
+   */
+  constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
+    super("ROW_EXISTS", `The ${resource} record already has a row; pass { overwrite: true } to replace it`, options);
+    this.name = "RowExistsError";
+    this.resource = resource;
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * The record's history ends in a (hard) destroy, so it has no state to store or rebuild
+ * (`materialize`, `savepoint`). Nothing was written.
+ */
+export class RecordDestroyedError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id (kept on the error, not in the message). */
+  readonly recordId: string;
+  /** The position of the destroying event. */
+  readonly position: bigint;
+  /** When the record was destroyed (the destroying event's `occurredAt`). */
+  readonly destroyedAt: Date;
+
+  /**
+   * A destroyed record with code `RECORD_DESTROYED`.
+   *
+   * @param resource the resource name
+   * @param recordId the record id
+   * @param destroyed the position and time of the destroying event
+   * @param options the underlying error as `cause`
+   */
+  constructor(
+    resource: string,
+    recordId: string,
+    destroyed: { readonly position: bigint; readonly destroyedAt: Date },
+    options: EdgeEventsErrorOptions = {},
+  ) {
+    super("RECORD_DESTROYED", `The ${resource} record was destroyed; its history ends in a destroy`, options);
+    this.name = "RecordDestroyedError";
+    this.resource = resource;
+    this.recordId = recordId;
+    this.position = destroyed.position;
+    this.destroyedAt = destroyed.destroyedAt;
+  }
+}
+
+/**
+ * An event of a record's history cannot be folded into its state (no action answers it, its
+ * data fails validation, or it does not fit the state, as replay would refuse it). Nothing
+ * was written.
+ */
+export class FoldError extends EdgeEventsError {
+  /** The position of the event that could not be folded. */
+  readonly position: bigint;
+  /** The id of that event. */
+  readonly eventId: string;
+
+  /**
+   * A fold that cannot go on, with code `FOLD_FAILED`.
+   *
+   * @param message why, without payload values
+   * @param event the position and id of the event to blame
+   * @param options the underlying error as `cause`
+   */
+  constructor(
+    message: string,
+    event: { readonly position: bigint; readonly eventId: string },
+    options: EdgeEventsErrorOptions = {},
+  ) {
+    super("FOLD_FAILED", message, options);
+    this.name = "FoldError";
+    this.position = event.position;
+    this.eventId = event.eventId;
   }
 }

@@ -52,6 +52,13 @@ export interface ResourceOptions<
   readonly only?: readonly (keyof TActions & string)[];
   /** The actions, built with the typed builders. */
   readonly actions: (builders: ActionBuilders<v.InferOutput<TSchema>>) => TActions;
+  /**
+   * Your version of this resource's fold, part of its savepoints' fingerprint (see
+   * `savepoint`): bump it when a change the fingerprint cannot see alters what events fold
+   * to (the body of an upcaster, a `map` function, an attribute or input schema's checks or
+   * transforms), so that older savepoints are retired. Default `""`.
+   */
+  readonly foldVersion?: string;
 }
 
 /** A defined resource. */
@@ -85,6 +92,8 @@ export interface Resource<
   readonly aliases: Readonly<Record<string, string>>;
   /** Whether an action writes events (not ignored, and within `only`). */
   isTracked(action: string): boolean;
+  /** Your version of the fold, part of the savepoints' fingerprint; `""` by default. */
+  readonly foldVersion: string;
   /** Phantom: the record type. */
   readonly "~attrs"?: TAttrs;
 }
@@ -106,6 +115,7 @@ const RESOURCE_KEYS = {
   timestamps: true,
   only: true,
   actions: true,
+  foldVersion: true,
 } as const satisfies Record<keyof AnyResourceOptions, true>;
 const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
 const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<
@@ -239,6 +249,9 @@ export function defineResource<
         .filter((a): a is string => a !== undefined),
     ),
   ];
+  if (options.foldVersion !== undefined && typeof options.foldVersion !== "string") {
+    throw new TypeError(`foldVersion of ${name} must be a string`);
+  }
   return Object.freeze({
     name,
     table,
@@ -259,5 +272,6 @@ export function defineResource<
       const definition = (actions as Record<string, AnyActionOf<unknown> | undefined>)[action];
       return definition !== undefined && !definition.ignored && (only === undefined || only.has(action));
     },
+    foldVersion: options.foldVersion ?? "",
   });
 }

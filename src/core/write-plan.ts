@@ -103,7 +103,8 @@ export function writeTarget(resource: AnyResource): WriteTarget {
   };
 }
 
-function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
+/** The write lock key of a call of `action` on `resource` under the log's lock option. */
+export function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
   const lock = log.lock;
   if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action, tenant: tenant ?? undefined }));
   if (lock.scope === "tenant" && tenant !== null) return tenantLockKey(tenant);

@@ -162,6 +162,20 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  PRIMARY KEY ("name", "scope")\n` +
       `)`,
   );
+  // Savepoints: a record's folded state at one of its positions, with the fingerprint of the
+  // fold that made it (src/history/savepoint.ts). The primary key serves every read of them.
+  texts.push(
+    `CREATE TABLE IF NOT EXISTS ${derivedName(log, "savepoints")} (\n` +
+      `  "resource" text NOT NULL,\n` +
+      `  "record_id" text NOT NULL,\n` +
+      `  "tenant" text,\n` +
+      `  "position" bigint NOT NULL,\n` +
+      `  "state" jsonb NOT NULL,\n` +
+      `  "fold_version" text NOT NULL,\n` +
+      `  "created_at" timestamptz NOT NULL DEFAULT now(),\n` +
+      `  PRIMARY KEY ("resource", "record_id", "position", "fold_version")\n` +
+      `)`,
+  );
   texts.push(
     `CREATE OR REPLACE FUNCTION ${derivedName(log, "assert_writable")}(p_tenant text) RETURNS void ` +
       `LANGUAGE plpgsql AS $fn$\n` +

@@ -25,6 +25,7 @@ const FIXED_SUFFIXES: readonly string[] = Object.freeze([
   "assert_writable",
   "begin_write",
   "expect",
+  "savepoints",
 ]);
 
 /**

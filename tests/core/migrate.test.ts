@@ -140,8 +140,8 @@ describeEachExecutor("migrate()", {}, (fx) => {
     const first = await catalog(fx.db, fx.schema);
     assert.equal(
       first["indexes"]!.length,
-      21,
-      "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; projections: pkey; tags: pkey",
+      22,
+      "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; projections: pkey; savepoints: pkey; tags: pkey",
     );
     assert.equal(first["triggers"]!.length, 2);
     assert.equal(first["functions"]!.length, 4);
@@ -213,6 +213,15 @@ describeEachExecutor("migrate()", {}, (fx) => {
       "data jsonb not null default '{}'::jsonb",
       "created_at timestamp with time zone not null default now()",
     ]);
+    assert.deepEqual(columns("audit_log_savepoints"), [
+      "resource text not null",
+      "record_id text not null",
+      "tenant text",
+      "position bigint not null",
+      "state jsonb not null",
+      "fold_version text not null",
+      "created_at timestamp with time zone not null default now()",
+    ]);
     const on = "ON <schema>.audit_log USING btree";
     assert.deepEqual(c["indexes"]!.map((r) => r["indexdef"]), [
       `CREATE INDEX audit_log_action_idx ${on} (resource, action, "position")`,
@@ -229,6 +238,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
       `CREATE INDEX audit_log_record_idx ${on} (resource, record_id, "position")`,
       `CREATE UNIQUE INDEX audit_log_replay_pkey ON <schema>.audit_log_replay USING btree (replay_id)`,
       `CREATE UNIQUE INDEX audit_log_replay_running_idx ON <schema>.audit_log_replay USING btree ((true)) WHERE (status = 'running'::text)`,
+      `CREATE UNIQUE INDEX audit_log_savepoints_pkey ON <schema>.audit_log_savepoints USING btree (resource, record_id, "position", fold_version)`,
       `CREATE INDEX audit_log_service_no_idx ${on} (service_no, "position")`,
       `CREATE INDEX audit_log_system_actor_idx ${on} (system_actor, "position")`,
       `CREATE INDEX audit_log_tenant_idx ${on} (tenant, "position")`,
@@ -255,7 +265,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
     ]);
   });
 
-  test("migrate() on a log made before the idempotency table existed adds it and keeps the events", async () => {
+  test("migrate() on a log made before the idempotency and savepoint tables existed adds them and keeps the events", async () => {
     const schema = freshSchema("upgrade");
     const log = defineEventLog({ table: `${schema}.events` });
     const Tag = defineResource({
@@ -268,6 +278,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
     await store.migrate({ resourceTables: true });
     const full = await catalog(fx.db, schema);
     await fx.db.query({ text: `DROP TABLE ${log.idempotencyTable.sql}`, params: [] });
+    await fx.db.query({ text: `DROP TABLE ${schema}.events_savepoints`, params: [] });
     await fx.db.query({
       text:
         `INSERT INTO ${log.table.sql} (id, occurred_at, resource, record_id, action, action_type, correlation_id) VALUES ($1, now(), 'tag', 'x', 'add', 'create', $1)`,

@@ -135,6 +135,22 @@ function projections(table: string): string[] {
   ];
 }
 
+/** The savepoints of record folds. */
+function savepoints(table: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+  "resource" text NOT NULL,
+  "record_id" text NOT NULL,
+  "tenant" text,
+  "position" bigint NOT NULL,
+  "state" jsonb NOT NULL,
+  "fold_version" text NOT NULL,
+  "created_at" timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY ("resource", "record_id", "position", "fold_version")
+)`,
+  ];
+}
+
 function immutability(prefix: string, table: string, local: string): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${prefix}_immutable"() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -168,6 +184,7 @@ describe("eventLogDdl(): golden text", () => {
       `CREATE UNIQUE INDEX IF NOT EXISTS "events_replay_running_idx" ON "events_replay" ((true)) WHERE "status" = 'running'`,
       ...idempotency(`"events_idempotency"`, `"events_idempotency_idx"`),
       ...projections(`"events_projections"`),
+      ...savepoints(`"events_savepoints"`),
       ...functions(`"events`, `"events_replay"`),
     ]);
     for (const s of eventLogDdl(log)) {
@@ -201,6 +218,7 @@ describe("eventLogDdl(): golden text", () => {
       `CREATE UNIQUE INDEX IF NOT EXISTS "log_replay_running_idx" ON "audit"."log_replay" ((true)) WHERE "status" = 'running'`,
       ...idempotency(`"audit"."log_idempotency"`, `"log_idempotency_idx"`),
       ...projections(`"audit"."log_projections"`),
+      ...savepoints(`"audit"."log_savepoints"`),
       ...functions(`"audit"."log`, `"audit"."log_replay"`),
     ]);
   });
