@@ -98,7 +98,9 @@ export interface ErrorClassByCode {
   STORAGE_FAILURE: StorageError;
   /** Carried by {@link HookFailedError}. */
   HOOK_FAILED: HookFailedError;
+  /** Carried by {@link ProjectionHandlerError}. */
   PROJECTION_FAILED: ProjectionHandlerError;
+  /** Carried by {@link ProjectionConflictError}. */
   PROJECTION_CONFLICT: ProjectionConflictError;
   /** Carried by {@link RowExistsError}. */
   ROW_EXISTS: RowExistsError;
@@ -415,6 +417,13 @@ export class ProjectionHandlerError extends EdgeEventsError {
   /** The event's action. */
   readonly action: string;
 
+  /**
+   * A failed projection handler, with code `PROJECTION_FAILED`.
+   *
+   * @param projection the projection name
+   * @param event the event the handler failed on (its position, when it has one)
+   * @param options the handler's error as `cause`
+   */
   constructor(
     projection: string,
     event: {
@@ -457,6 +466,12 @@ export class ProjectionConflictError extends EdgeEventsError {
   /** The projection whose checkpoint moved. */
   readonly projection: string;
 
+  /**
+   * A lost checkpoint race, with code `PROJECTION_CONFLICT`.
+   *
+   * @param projection the projection name
+   * @param options the underlying error as `cause`
+   */
   constructor(projection: string, options: EdgeEventsErrorOptions = {}) {
     super(
       "PROJECTION_CONFLICT",

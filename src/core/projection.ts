@@ -66,8 +66,11 @@ export interface ProjectionOptions<TInline extends boolean = false> {
 export interface Projection<TInline extends boolean = boolean> {
   /** Discriminator. */
   readonly kind: "projection";
+  /** The projection's name: the key of its checkpoint. */
   readonly name: string;
+  /** Whether it runs inline, in the action's own write batch. */
   readonly inline: TInline;
+  /** Whether it follows every tenant's events (unscoped stores only). */
   readonly allTenants: boolean;
   /** The resources of the handled events (the feed reads only theirs). */
   readonly resources: readonly string[];

@@ -28,6 +28,7 @@ export interface ProjectOptions {
 
 /** What {@link project} did. */
 export interface ProjectResult {
+  /** The projection's name. */
   readonly name: string;
   /** Events read and passed (handled or not) by this call. */
   readonly events: number;

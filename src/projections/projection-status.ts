@@ -10,6 +10,7 @@ import { followedFeed, type ProjectionStore } from "./projection-env.ts";
 
 /** A projection's progress in the store's scope. */
 export interface ProjectionStatus {
+  /** The projection's name. */
   readonly name: string;
   /** Whether it has a checkpoint (`project` ran at least once in this scope). */
   readonly started: boolean;
@@ -25,7 +26,9 @@ export interface ProjectionStatus {
   readonly events: bigint;
   /** Events of its scope and resources after the checkpoint, committed or not yet visible. */
   readonly lag: bigint;
+  /** When its checkpoint last moved; null before its first batch. */
   readonly updatedAt: Date | null;
+  /** When it was last rebuilt from zero; null if never. */
   readonly rebuiltAt: Date | null;
 }
 
