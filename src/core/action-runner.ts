@@ -291,10 +291,13 @@ async function runAfterHooks(
 async function buildAll(
   config: RunnerConfig,
   calls: readonly PreparedCall[],
-  current: ReadonlyMap<PreparedCall, Current>,
-  now: Date,
-  placeholders: ReadonlyMap<PreparedCall, string> | undefined,
+  attempt: {
+    readonly current: ReadonlyMap<PreparedCall, Current>;
+    readonly now: Date;
+    readonly placeholders: ReadonlyMap<PreparedCall, string> | undefined;
+  },
 ): Promise<{ planned: PreparedCall[]; built: BuiltWrite[] }> {
+  const { current, now, placeholders } = attempt;
   const keys = new Map<string, SqlParam>();
   const planned: PreparedCall[] = [];
   const built: BuiltWrite[] = [];
@@ -333,7 +336,7 @@ export async function runCalls(
     // The first attempt plans with the clock read when the calls were planned (the latest of
     // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
     const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
-    const { planned, built } = await buildAll(config, calls, current, now, placeholders);
+    const { planned, built } = await buildAll(config, calls, { current, now, placeholders });
     const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant), now);
     const writes = built.flatMap((b) => [...b.before, b.statement]);
     // Where each call's write result is: after the prelude (one statement, index 0) and every

@@ -153,6 +153,21 @@ function contextId(value: unknown, path: string): string {
   return value;
 }
 
+/** One call to prepare: the action, the record it addresses, its input and context. */
+export interface CallRequest {
+  readonly resource: AnyResource;
+  readonly actionName: string;
+  /** The record id (undefined for a create). */
+  readonly id: RecordId | undefined;
+  /** The raw input, validated by {@link prepareCall}. */
+  readonly input: unknown;
+  readonly ctx: ActionContext;
+  /** The clock when the call was planned. */
+  readonly now: Date;
+  /** A create's primary key fixed before planning, used when the input and defaults give none. */
+  readonly primaryKeyHint?: string | undefined;
+}
+
 /**
  * Validate a call and fix its ids. Throws before anything is sent.
  *
@@ -161,16 +176,8 @@ function contextId(value: unknown, path: string): string {
  * `MAX_JSON_DEPTH` are refused naming their path; UUID tenants and ids are canonicalized.
  * @throws {ValidationError} on invalid input, metadata, actor, context ids, record id or missing tenant
  */
-export async function prepareCall(
-  log: EventLog,
-  resource: AnyResource,
-  actionName: string,
-  id: RecordId | undefined,
-  rawInput: unknown,
-  ctx: ActionContext,
-  now: Date,
-  primaryKeyHint?: string,
-): Promise<PreparedCall> {
+export async function prepareCall(log: EventLog, request: CallRequest): Promise<PreparedCall> {
+  const { resource, actionName, id, input: rawInput, ctx, now, primaryKeyHint } = request;
   const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
   if (action === undefined) throw new TypeError(`${resource.name} has no action "${actionName}"`);
   if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) {

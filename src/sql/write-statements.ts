@@ -127,11 +127,10 @@ export function fenceCheckSql(log: EventLog, tenant: string | null): SqlStatemen
 function eventInsert(
   log: EventLog,
   target: WriteTarget,
-  event: EventValues,
   params: ParamList,
-  atomic: readonly string[],
-  stamped: readonly string[],
+  appended: { readonly event: EventValues; readonly atomic: readonly string[]; readonly stamped: readonly string[] },
 ): string {
+  const { event, atomic, stamped } = appended;
   const columns = [
     "id",
     "occurred_at",
@@ -221,22 +220,26 @@ function expiredDelete(log: EventLog, params: ParamList): string {
 /** What a write appends besides the record: its event, or the id of an ignored call. */
 type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
 
-function finish(
-  log: EventLog,
-  target: WriteTarget,
-  body: string,
-  appended: Appended,
-  code: string,
-  params: ParamList,
-  atomic: readonly string[] = [],
-  stamped: readonly string[] = [],
-): SqlStatement {
+/** A record write's statement body, what it appends, and the SQLSTATE raised when it writes nothing. */
+interface RecordWrite {
+  /** The INSERT, UPDATE or DELETE of the record, `RETURNING *`. */
+  readonly body: string;
+  readonly appended: Appended;
+  readonly code: string;
+  /** Attributes set by SQL fragments, added to the event's `changes` from the row written. */
+  readonly atomic?: readonly string[];
+  /** Attributes set to the batch's stamp. */
+  readonly stamped?: readonly string[];
+}
+
+function finish(log: EventLog, target: WriteTarget, params: ParamList, write: RecordWrite): SqlStatement {
+  const { appended, code, atomic = [], stamped = [] } = write;
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
   const event = appended !== null && "event" in appended ? appended.event : null;
   const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
-  let ctes = `WITH written AS (${body})`;
-  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic, stamped)})`;
+  let ctes = `WITH written AS (${write.body})`;
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, params, { event, atomic, stamped })})`;
   if (ignored !== null) {
     ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
   }
@@ -296,7 +299,8 @@ export function insertRecordSql(
     `VALUES (${
       names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")
     }) RETURNING *`;
-  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), NOT_FOUND_SQLSTATE, params, [], stamped);
+  const appended = appendedOf(event, extra.ignored ?? null);
+  return finish(log, target, params, { body, appended, code: NOT_FOUND_SQLSTATE, stamped });
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
@@ -367,7 +371,13 @@ export function updateRecordSql(
     a
   );
   const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
-  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), code, params, atomic, stamped);
+  return finish(log, target, params, {
+    body,
+    appended: appendedOf(event, extra.ignored ?? null),
+    code,
+    atomic,
+    stamped,
+  });
 }
 
 /**
@@ -383,14 +393,8 @@ export function deleteRecordSql(
 ): SqlStatement {
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  return finish(
-    log,
-    target,
-    body,
-    appendedOf(event, ignored),
-    selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE,
-    params,
-  );
+  const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
+  return finish(log, target, params, { body, appended: appendedOf(event, ignored), code });
 }
 
 /** The ids of ignored calls, with what each call was (the runner compares a resend with it). */

@@ -200,7 +200,14 @@ describe("hostile values over prepareCall and buildWrite", () => {
         let built;
         let prepared;
         try {
-          prepared = await prepareCall(log, Note, "write", undefined, input, ctx, new Date(0));
+          prepared = await prepareCall(log, {
+            resource: Note,
+            actionName: "write",
+            id: undefined,
+            input,
+            ctx,
+            now: new Date(0),
+          });
           built = await buildWrite(log, prepared);
         } catch (error) {
           assert.ok(
