@@ -18,7 +18,14 @@ import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import { buildWrite, type BuiltWrite, inputToAttributes, type PreparedCall, writeTarget } from "./write-plan.ts";
+import {
+  buildWrite,
+  type BuiltWrite,
+  inputToAttributes,
+  type PreparedCall,
+  recordSelectorOf,
+  writeTarget,
+} from "./write-plan.ts";
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
@@ -69,13 +76,7 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
-  const statements = reading.map((c) =>
-    readRecordSql(
-      config.log,
-      writeTarget(c.resource),
-      c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant },
-    )
-  );
+  const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c)));
   // The read is fenced too: a record half rebuilt by a running replay would pass the write's
   // last-event check once the replay ends (replay writes no events), and the update computed
   // from it would silently overwrite the rebuilt record.
@@ -226,7 +227,7 @@ async function duplicates(
   for (const [i, call] of calls.entries()) {
     const { recordId, data, changes, event } = stored[i]!;
     // The caller's tenant (equal to the stored one, as checked above), never the stored event's.
-    const selector = call.resource.tenant === undefined ? { id: recordId } : { id: recordId, tenant: call.tenant };
+    const selector = recordSelectorOf(call, recordId);
     const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
     const described = call.action.type === "create"
       ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
@@ -244,10 +245,8 @@ async function duplicates(
 async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    const selector = call.resource.tenant === undefined
-      ? { id: call.primaryKey }
-      : { id: call.primaryKey, tenant: call.tenant };
-    const rows = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows;
+    const read = readRecordSql(config.log, writeTarget(call.resource), recordSelectorOf(call));
+    const rows = (await config.db.query(read)).rows;
     if (rows.length === 0) return new NotFoundError(call.resource.name, call.recordId, { cause });
   }
   const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;

@@ -24,6 +24,7 @@ import {
   type EventValues,
   type IgnoredCallValues,
   insertRecordSql,
+  type RecordSelector,
   updateRecordSql,
   type WriteTarget,
 } from "../sql/write-statements.ts";
@@ -466,9 +467,7 @@ async function buildUpdate(
   );
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  const before = current === undefined
-    ? []
-    : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
+  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), recordSelectorOf(call))];
   const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [
     soft,
     updatedAt,
@@ -487,13 +486,16 @@ async function buildUpdate(
   };
 }
 
-function selector(
-  call: PreparedCall,
-  current: { lastPosition: bigint | null } | undefined,
-): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
-  const base = call.resource.tenant === undefined
-    ? { id: call.primaryKey }
-    : { id: call.primaryKey, tenant: call.tenant };
+/**
+ * The record a call addresses: `id` (by default the call's primary key) and, when the resource
+ * is multi-tenant, the call's tenant, so that a call never reaches another tenant's record.
+ */
+export function recordSelectorOf(call: PreparedCall, id: SqlParam = call.primaryKey): RecordSelector {
+  return call.resource.tenant === undefined ? { id } : { id, tenant: call.tenant };
+}
+
+function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): RecordSelector {
+  const base = recordSelectorOf(call);
   return current === undefined ? base : { ...base, lastPosition: current.lastPosition };
 }
 

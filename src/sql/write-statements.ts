@@ -316,11 +316,24 @@ export interface RecordSelector {
   readonly lastPosition?: bigint | null;
 }
 
-function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
+/**
+ * The conditions that find one record: its primary key and, for a multi-tenant resource, its
+ * tenant (null when the selector has none, which matches no row).
+ */
+export function recordKeyConditions(
+  target: WriteTarget,
+  selector: Omit<RecordSelector, "lastPosition">,
+  params: ParamList,
+): string[] {
   const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(selector.id)}`];
   if (target.tenant !== undefined) {
     conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(selector.tenant ?? null)}`);
   }
+  return conditions;
+}
+
+function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
+  const conditions = recordKeyConditions(target, selector, params);
   for (const soft of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[soft]!)} IS NULL`);
   if (selector.lastPosition !== undefined) {
     const pk = `${target.table.sql}.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
