@@ -5,14 +5,7 @@
  */
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
-import {
-  ConflictError,
-  HookFailedError,
-  isEdgeEventsError,
-  NotFoundError,
-  ReplayInProgressError,
-  type StorageError,
-} from "./errors.ts";
+import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
 import { canonicalJson, type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
@@ -67,7 +60,7 @@ export interface RunnerConfig {
 type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
 
 function storageCode(error: unknown): string | undefined {
-  return isEdgeEventsError(error, "STORAGE_FAILURE") ? (error as StorageError).sqlState : undefined;
+  return isEdgeEventsError(error, "STORAGE_FAILURE") ? error.sqlState : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,7 +102,7 @@ async function send(
     try {
       return { results: await config.db.batch(statements), lostResponse };
     } catch (error) {
-      const unknownOutcome = isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).outcomeUnknown;
+      const unknownOutcome = isEdgeEventsError(error, "STORAGE_FAILURE") && error.outcomeUnknown;
       if (!unknownOutcome || attempt >= config.lostResponseRetries) return { error, lostResponse };
       lostResponse = true;
     }

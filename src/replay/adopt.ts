@@ -10,7 +10,7 @@ import { jsonText } from "../core/json.ts";
 import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { isEdgeEventsError, ReplayInProgressError, type StorageError } from "../core/errors.ts";
+import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
 import { RECORD_ID_ALIAS, writePreludeSql } from "../sql/write-statements.ts";
@@ -56,7 +56,7 @@ async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResu
     return await db.batch(statements);
   } catch (error) {
     if (
-      isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === REPLAY_IN_PROGRESS_SQLSTATE
+      isEdgeEventsError(error, "STORAGE_FAILURE") && error.sqlState === REPLAY_IN_PROGRESS_SQLSTATE
     ) {
       throw new ReplayInProgressError({ cause: error });
     }
