@@ -10,7 +10,7 @@ import type { EventLog, LockKey } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
 import { isUlid, newEventId, newUuidV7 } from "./ids.ts";
 import { type JsonObject, jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
-import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
+import { writeLockKey } from "./lock-key.ts";
 import type { AnyResource } from "./resource.ts";
 import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
@@ -117,13 +117,6 @@ export function inputToAttributes(
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   if (resource.tenant !== undefined) delete out[resource.tenant];
   return out;
-}
-
-function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
-  const lock = log.lock;
-  if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action, tenant: tenant ?? undefined }));
-  if (lock.scope === "tenant" && tenant !== null) return tenantLockKey(tenant);
-  return GLOBAL_LOCK_KEY;
 }
 
 /**
@@ -241,7 +234,7 @@ export async function prepareCall(log: EventLog, request: CallRequest): Promise<
     createAttributes,
     recordId,
     primaryKey,
-    lockKey: lockKeyFor(log, resource, actionName, tenant),
+    lockKey: writeLockKey(log.lock, { resource: resource.name, action: actionName, tenant }),
     occurredAt: now,
     needsRead: action.type === "update" && typeof action.options.change === "function",
   });

@@ -3,11 +3,11 @@
  * event describes, so that a later replay rebuilds those rows too.
  * @module
  */
-import type { EventLog, LockKey } from "../core/event-log.ts";
+import type { EventLog } from "../core/event-log.ts";
 import type { Executor, QueryResult, Row, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { jsonText } from "../core/json.ts";
-import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
+import { writeLockKey } from "../core/lock-key.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
@@ -64,14 +64,6 @@ async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResu
   }
 }
 
-function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null): LockKey {
-  const lock = log.lock;
-  if ("key" in lock) {
-    return validateLockKey(lock.key({ resource: resource.name, action: "adopt", tenant: tenant ?? undefined }));
-  }
-  return lock.scope === "tenant" && tenant !== null ? tenantLockKey(tenant) : GLOBAL_LOCK_KEY;
-}
-
 /**
  * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
  * row of `resource` that has no event yet. Idempotent: a second run adopts nothing.
@@ -122,7 +114,7 @@ export async function adoptRows(
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
     const prelude = writePreludeSql(
       log,
-      events.map((e) => lockKeyOf(log, resource, e.tenant)),
+      events.map((e) => writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant })),
       events.map((e) => e.tenant),
       clock(),
     );
