@@ -93,7 +93,8 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   return current;
 }
 
-async function send(
+/** Send a batch, resending it (up to `lostResponseRetries`) while its answer is lost; failures are returned. */
+async function batchWithResend(
   config: RunnerConfig,
   statements: readonly SqlStatement[],
 ): Promise<{ results: QueryResult[]; lostResponse: boolean } | { error: unknown; lostResponse: boolean }> {
@@ -334,7 +335,7 @@ export async function runCalls(
     // Where each call's write result is: after the prelude (one statement, index 0) and every
     // statement before it.
     const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
-    const sent = await send(config, [prelude, ...writes]);
+    const sent = await batchWithResend(config, [prelude, ...writes]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;

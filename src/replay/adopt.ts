@@ -51,7 +51,8 @@ function recordedAttributes(resource: AnyResource, row: Row): Record<string, unk
   return record;
 }
 
-async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResult[]> {
+/** Send an adoption batch; the fence refusing it (a replay runs) is a ReplayInProgressError. */
+async function batchAdoption(db: Executor, statements: SqlStatement[]): Promise<QueryResult[]> {
   try {
     return await db.batch(statements);
   } catch (error) {
@@ -118,7 +119,10 @@ export async function adoptRows(
       events.map((e) => e.tenant),
       clock(),
     );
-    const results = await send(db, [prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
+    const results = await batchAdoption(db, [
+      prelude,
+      ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),
+    ]);
     adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }

@@ -41,7 +41,7 @@ export function lostReplay(replayId: string, cause?: unknown): ReplayConflictErr
  */
 function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }): Executor {
   const hold = holdForClearSql(env.log, replayId);
-  const send = async (
+  const batchHeld = async (
     statements: readonly SqlStatement[],
     options?: Parameters<Executor["batch"]>[1],
   ): Promise<QueryResult[]> => {
@@ -56,8 +56,8 @@ function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }
   return {
     kind: env.db.kind,
     query: async <R extends Record<string, unknown>>(statement: SqlStatement) =>
-      (await send([statement]))[0] as QueryResult<R>,
-    batch: (statements, options) => send(statements, options),
+      (await batchHeld([statement]))[0] as QueryResult<R>,
+    batch: (statements, options) => batchHeld(statements, options),
   };
 }
 
