@@ -11,14 +11,8 @@ import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import {
-  buildWrite,
-  type BuiltWrite,
-  inputToAttributes,
-  type PreparedCall,
-  recordSelectorOf,
-  writeTarget,
-} from "./write-plan.ts";
+import { inputToAttributes, type PreparedCall } from "./prepare-call.ts";
+import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {

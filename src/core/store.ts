@@ -18,7 +18,7 @@ import type {
   TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
-import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
+import { newPrimaryKey, prepareCall, type PreparedCall } from "./prepare-call.ts";
 import { newEventId } from "./ids.ts";
 import { type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
 import { readAllTenantsEvents, readAllTenantsFeed, type ReadEnv, readEvents, readFeed } from "./read-log.ts";
