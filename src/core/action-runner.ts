@@ -16,15 +16,14 @@ import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./wr
 import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  fenceCheckSql,
   LAST_POSITION_ALIAS,
   OCCURRED_AT_ALIAS,
   POSITION_ALIAS,
   readIgnoredCallsSql,
   readRecordSql,
   RECORD_ID_ALIAS,
-  writePreludeSql,
 } from "../sql/write-statements.ts";
+import { fenceCheckSql, writePreludeSql } from "../sql/write-prelude.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
 
 /** How change-function updates retry when the record changed under them. */

@@ -13,7 +13,8 @@ import type { AnyResource } from "../core/resource.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
-import { RECORD_ID_ALIAS, writePreludeSql } from "../sql/write-statements.ts";
+import { RECORD_ID_ALIAS } from "../sql/write-statements.ts";
+import { writePreludeSql } from "../sql/write-prelude.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import type { EventStore } from "../core/store-types.ts";
 
