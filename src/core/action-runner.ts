@@ -1,30 +1,29 @@
 /**
  * Running prepared calls: the one-round-trip batch, the optimistic retry of change-function
- * updates, idempotent duplicates, lost-response recovery, and `after` hooks.
+ * updates, idempotent duplicates (recognised in `duplicate-calls.ts`), lost-response recovery,
+ * and `after` hooks.
  * @module
  */
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
 import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
-import { canonicalJson, type JsonObject, toJson } from "./json.ts";
-import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
+import { type JsonObject, toJson } from "./json.ts";
+import { rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import { inputToAttributes, type PreparedCall } from "./prepare-call.ts";
+import type { PreparedCall } from "./prepare-call.ts";
 import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
-import { validationError } from "./validation.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
   LAST_POSITION_ALIAS,
   OCCURRED_AT_ALIAS,
   POSITION_ALIAS,
-  readIgnoredCallsSql,
   readRecordSql,
   RECORD_ID_ALIAS,
 } from "../sql/write-statements.ts";
 import { fenceCheckSql, writePreludeSql } from "../sql/write-prelude.ts";
-import { readEventsByIdSql } from "../sql/read-events.ts";
+import { duplicateCalls } from "./duplicate-calls.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -133,100 +132,6 @@ function resultOf(
     actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
   });
   return { record, event };
-}
-
-/** What a call that wrote before is known by: its event, or its row in the idempotency table. */
-interface StoredCall {
-  readonly resource: string;
-  readonly action: string;
-  readonly recordId: string;
-  readonly tenant: string | null;
-  readonly data: JsonObject;
-  readonly changes: JsonObject;
-  /** Null for an ignored call. */
-  readonly event: StoredEvent | null;
-}
-
-function storedIgnoredCall(row: Row): StoredCall {
-  return {
-    resource: String(row["resource"]),
-    action: String(row["action"]),
-    recordId: String(row["record_id"]),
-    tenant: (row["tenant"] as string | null) ?? null,
-    data: parseJson(row["data"]),
-    changes: {},
-    event: null,
-  };
-}
-
-/**
- * Whether a stored call is this very call: same resource, action, tenant, record (for updates
- * and destroys) and validated input (compared canonically: `jsonb` does not keep key order).
- */
-function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boolean {
-  return stored.resource === call.resource.name && stored.action === call.actionName && stored.tenant === call.tenant &&
-    (call.action.type === "create" || stored.recordId === recordId) &&
-    canonicalJson(stored.data) === canonicalJson(call.input ?? {});
-}
-
-/**
- * Look up the ids of `calls` in the event table and the idempotency table. None found:
- * undefined. All found, each for this very call: the original outcomes as duplicates. Anything
- * else is a reused id: `VALIDATION_FAILED` naming `eventId`, with nothing of what is stored.
- */
-async function duplicates(
-  config: RunnerConfig,
-  calls: readonly PreparedCall[],
-): Promise<ActionResult<unknown>[] | undefined> {
-  const ids = calls.map((c) => c.eventId);
-  const [events, ignored] = await config.db.batch([
-    readEventsByIdSql(config.log, ids),
-    readIgnoredCallsSql(config.log, ids),
-  ], { readOnly: true });
-  const tracked = new Map(events!.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
-  const untracked = new Map(ignored!.rows.map((row) => [String(row["id"]), storedIgnoredCall(row)]));
-  const used = calls.filter((c) => tracked.has(c.eventId) || untracked.has(c.eventId));
-  if (used.length === 0) return undefined;
-  if (used.length !== calls.length) {
-    throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
-  }
-  const stored = calls.map((call): StoredCall | undefined => {
-    if (!call.tracked) return untracked.get(call.eventId);
-    const event = tracked.get(call.eventId);
-    return event === undefined ? undefined : { ...event, event };
-  });
-  // A retried transaction plans its creates' generated keys anew: a later call that addresses
-  // a record created earlier in the transaction is compared with the record that create made.
-  const created = new Map<string, string>();
-  calls.forEach((call, i) => {
-    if (call.action.type === "create" && stored[i] !== undefined) {
-      created.set(`${call.resource.name}\0${call.recordId}`, stored[i]!.recordId);
-    }
-  });
-  const same = (call: PreparedCall, i: number): boolean =>
-    stored[i] !== undefined &&
-    sameCall(call, stored[i]!, created.get(`${call.resource.name}\0${call.recordId}`) ?? call.recordId);
-  // One answer for every mismatch, so that a guessed or leaked id tells nothing of its call.
-  if (!calls.every(same)) {
-    throw validationError("The event id was already used by another call", "eventId", "duplicate");
-  }
-  const out: ActionResult<unknown>[] = [];
-  for (const [i, call] of calls.entries()) {
-    const { recordId, data, changes, event } = stored[i]!;
-    // The caller's tenant (equal to the stored one, as checked above), never the stored event's.
-    const selector = recordSelectorOf(call, recordId);
-    const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
-    const described = call.action.type === "create"
-      ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
-      : { [call.resource.primaryKey.attribute]: recordId, ...changes };
-    out.push({
-      record: row === undefined ? described : rowToRecord(call.resource, row),
-      event,
-      duplicate: true,
-      hookError: undefined,
-    });
-  }
-  return out;
 }
 
 async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
@@ -341,7 +246,7 @@ export async function runCalls(
       // and a duplicate key then finds the earlier commit.)
       const repeated = code === NOT_FOUND_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
-        const found = await duplicates(config, calls);
+        const found = await duplicateCalls(config, calls);
         if (found !== undefined) {
           // A generated event id cannot have been used by another call: when it exists, an
           // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
