@@ -32,7 +32,7 @@ import {
   type SqlStatement,
 } from "../mod.ts";
 import { STALE_SQLSTATE } from "../src/sql/event-log-ddl.ts";
-import { writePreludeSql } from "../src/sql/write-statements.ts";
+import { writePreludeSql } from "../src/sql/write-prelude.ts";
 import { localFetchEndpoint, startSqlOverHttpServer } from "../src/dev/mod.ts";
 import { neonHttp } from "../src/drivers/neon/mod.ts";
 import { pgPool } from "../src/drivers/pg-pool/mod.ts";

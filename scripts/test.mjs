@@ -44,7 +44,7 @@ const STEPS = [
   {
     name: "cycles",
     group: "checks",
-    title: "import cycles: none among mod.ts and src (type-only imports count) but the known ones",
+    title: "import cycles: none among mod.ts and src (type-only imports count)",
     timeout: 60,
     command: () => [node, ...tsx, "scripts/check-import-cycles.ts"],
   },

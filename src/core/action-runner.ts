@@ -1,38 +1,29 @@
 /**
  * Running prepared calls: the one-round-trip batch, the optimistic retry of change-function
- * updates, idempotent duplicates, lost-response recovery, and `after` hooks.
+ * updates, idempotent duplicates (recognised in `duplicate-calls.ts`), lost-response recovery,
+ * and `after` hooks.
  * @module
  */
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
-import {
-  ConflictError,
-  HookFailedError,
-  isEdgeEventsError,
-  NotFoundError,
-  ReplayInProgressError,
-  type StorageError,
-} from "./errors.ts";
-import { canonicalJson, type JsonObject, toJson } from "./json.ts";
-import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
+import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
+import { type JsonObject, toJson } from "./json.ts";
+import { rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
-import { buildWrite, type BuiltWrite, type PreparedCall, writeTarget } from "./write-plan.ts";
-import { inputToAttributes } from "./action-attributes.ts";
-import { validationError } from "./validation.ts";
+import type { PreparedCall } from "./prepare-call.ts";
+import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
 import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
-  fenceCheckSql,
   LAST_POSITION_ALIAS,
   OCCURRED_AT_ALIAS,
   POSITION_ALIAS,
-  readIgnoredCallsSql,
   readRecordSql,
   RECORD_ID_ALIAS,
-  writePreludeSql,
 } from "../sql/write-statements.ts";
-import { readEventsByIdSql } from "../sql/read-events.ts";
+import { fenceCheckSql, writePreludeSql } from "../sql/write-prelude.ts";
+import { duplicateCalls } from "./duplicate-calls.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -68,7 +59,7 @@ export interface RunnerConfig {
 type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
 
 function storageCode(error: unknown): string | undefined {
-  return isEdgeEventsError(error, "STORAGE_FAILURE") ? (error as StorageError).sqlState : undefined;
+  return isEdgeEventsError(error, "STORAGE_FAILURE") ? error.sqlState : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,13 +68,7 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
-  const statements = reading.map((c) =>
-    readRecordSql(
-      config.log,
-      writeTarget(c.resource),
-      c.resource.tenant === undefined ? { id: c.primaryKey } : { id: c.primaryKey, tenant: c.tenant },
-    )
-  );
+  const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c)));
   // The read is fenced too: a record half rebuilt by a running replay would pass the write's
   // last-event check once the replay ends (replay writes no events), and the update computed
   // from it would silently overwrite the rebuilt record.
@@ -107,7 +92,8 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   return current;
 }
 
-async function send(
+/** Send a batch, resending it (up to `lostResponseRetries`) while its answer is lost; failures are returned. */
+async function batchWithResend(
   config: RunnerConfig,
   statements: readonly SqlStatement[],
 ): Promise<{ results: QueryResult[]; lostResponse: boolean } | { error: unknown; lostResponse: boolean }> {
@@ -116,7 +102,7 @@ async function send(
     try {
       return { results: await config.db.batch(statements), lostResponse };
     } catch (error) {
-      const unknownOutcome = isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).outcomeUnknown;
+      const unknownOutcome = isEdgeEventsError(error, "STORAGE_FAILURE") && error.outcomeUnknown;
       if (!unknownOutcome || attempt >= config.lostResponseRetries) return { error, lostResponse };
       lostResponse = true;
     }
@@ -155,107 +141,11 @@ function resultOf(
   return { record, event };
 }
 
-/** What a call that wrote before is known by: its event, or its row in the idempotency table. */
-interface StoredCall {
-  readonly resource: string;
-  readonly action: string;
-  readonly recordId: string;
-  readonly tenant: string | null;
-  readonly data: JsonObject;
-  readonly changes: JsonObject;
-  /** Null for an ignored call. */
-  readonly event: StoredEvent | null;
-}
-
-function storedIgnoredCall(row: Row): StoredCall {
-  return {
-    resource: String(row["resource"]),
-    action: String(row["action"]),
-    recordId: String(row["record_id"]),
-    tenant: (row["tenant"] as string | null) ?? null,
-    data: parseJson(row["data"]),
-    changes: {},
-    event: null,
-  };
-}
-
-/**
- * Whether a stored call is this very call: same resource, action, tenant, record (for updates
- * and destroys) and validated input (compared canonically: `jsonb` does not keep key order).
- */
-function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boolean {
-  return stored.resource === call.resource.name && stored.action === call.actionName && stored.tenant === call.tenant &&
-    (call.action.type === "create" || stored.recordId === recordId) &&
-    canonicalJson(stored.data) === canonicalJson(call.input ?? {});
-}
-
-/**
- * Look up the ids of `calls` in the event table and the idempotency table. None found:
- * undefined. All found, each for this very call: the original outcomes as duplicates. Anything
- * else is a reused id: `VALIDATION_FAILED` naming `eventId`, with nothing of what is stored.
- */
-async function duplicates(
-  config: RunnerConfig,
-  calls: readonly PreparedCall[],
-): Promise<ActionResult<unknown>[] | undefined> {
-  const ids = calls.map((c) => c.eventId);
-  const [events, ignored] = await config.db.batch([
-    readEventsByIdSql(config.log, ids),
-    readIgnoredCallsSql(config.log, ids),
-  ], { readOnly: true });
-  const tracked = new Map(events!.rows.map((row) => [String(row["id"]), rowToEvent(config.log, row)]));
-  const untracked = new Map(ignored!.rows.map((row) => [String(row["id"]), storedIgnoredCall(row)]));
-  const used = calls.filter((c) => tracked.has(c.eventId) || untracked.has(c.eventId));
-  if (used.length === 0) return undefined;
-  if (used.length !== calls.length) {
-    throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
-  }
-  const stored = calls.map((call): StoredCall | undefined => {
-    if (!call.tracked) return untracked.get(call.eventId);
-    const event = tracked.get(call.eventId);
-    return event === undefined ? undefined : { ...event, event };
-  });
-  // A retried transaction plans its creates' generated keys anew: a later call that addresses
-  // a record created earlier in the transaction is compared with the record that create made.
-  const created = new Map<string, string>();
-  calls.forEach((call, i) => {
-    if (call.action.type === "create" && stored[i] !== undefined) {
-      created.set(`${call.resource.name}\0${call.recordId}`, stored[i]!.recordId);
-    }
-  });
-  const same = (call: PreparedCall, i: number): boolean =>
-    stored[i] !== undefined &&
-    sameCall(call, stored[i]!, created.get(`${call.resource.name}\0${call.recordId}`) ?? call.recordId);
-  // One answer for every mismatch, so that a guessed or leaked id tells nothing of its call.
-  if (!calls.every(same)) {
-    throw validationError("The event id was already used by another call", "eventId", "duplicate");
-  }
-  const out: ActionResult<unknown>[] = [];
-  for (const [i, call] of calls.entries()) {
-    const { recordId, data, changes, event } = stored[i]!;
-    // The caller's tenant (equal to the stored one, as checked above), never the stored event's.
-    const selector = call.resource.tenant === undefined ? { id: recordId } : { id: recordId, tenant: call.tenant };
-    const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
-    const described = call.action.type === "create"
-      ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
-      : { [call.resource.primaryKey.attribute]: recordId, ...changes };
-    out.push({
-      record: row === undefined ? described : rowToRecord(call.resource, row),
-      event,
-      duplicate: true,
-      hookError: undefined,
-    });
-  }
-  return out;
-}
-
 async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    const selector = call.resource.tenant === undefined
-      ? { id: call.primaryKey }
-      : { id: call.primaryKey, tenant: call.tenant };
-    const rows = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows;
+    const read = readRecordSql(config.log, writeTarget(call.resource), recordSelectorOf(call));
+    const rows = (await config.db.query(read)).rows;
     if (rows.length === 0) return new NotFoundError(call.resource.name, call.recordId, { cause });
   }
   const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;
@@ -299,10 +189,13 @@ async function runAfterHooks(
 async function buildAll(
   config: RunnerConfig,
   calls: readonly PreparedCall[],
-  current: ReadonlyMap<PreparedCall, Current>,
-  now: Date,
-  placeholders: ReadonlyMap<PreparedCall, string> | undefined,
+  attempt: {
+    readonly current: ReadonlyMap<PreparedCall, Current>;
+    readonly now: Date;
+    readonly placeholders: ReadonlyMap<PreparedCall, string> | undefined;
+  },
 ): Promise<{ planned: PreparedCall[]; built: BuiltWrite[] }> {
+  const { current, now, placeholders } = attempt;
   const keys = new Map<string, SqlParam>();
   const planned: PreparedCall[] = [];
   const built: BuiltWrite[] = [];
@@ -341,7 +234,7 @@ export async function runCalls(
     // The first attempt plans with the clock read when the calls were planned (the latest of
     // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
     const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
-    const { planned, built } = await buildAll(config, calls, current, now, placeholders);
+    const { planned, built } = await buildAll(config, calls, { current, now, placeholders });
     const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant), now);
     const writes = built.flatMap((b) => [...b.before, b.statement]);
     // Where each call's write result is: after the prelude (one statement, index 0) and every
@@ -349,7 +242,7 @@ export async function runCalls(
     const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
     // Inline projections last: they read the batch's events (their position) and commit or fail with them.
     const inline = config.inlineStatements?.(planned, built) ?? [];
-    const sent = await send(config, [prelude, ...writes, ...inline]);
+    const sent = await batchWithResend(config, [prelude, ...writes, ...inline]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;
@@ -362,7 +255,7 @@ export async function runCalls(
       // and a duplicate key then finds the earlier commit.)
       const repeated = code === NOT_FOUND_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
-        const found = await duplicates(config, calls);
+        const found = await duplicateCalls(config, calls);
         if (found !== undefined) {
           // A generated event id cannot have been used by another call: when it exists, an
           // earlier attempt of this very call committed and its response was lost. Its hooks never ran.

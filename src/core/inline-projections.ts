@@ -6,7 +6,8 @@
 import type { EventLog } from "./event-log.ts";
 import type { SqlStatement } from "./executor.ts";
 import type { PendingEvent, Projection, ProjectionContext } from "./projection.ts";
-import type { BuiltWrite, PreparedCall } from "./write-plan.ts";
+import type { BuiltWrite } from "./write-plan.ts";
+import type { PreparedCall } from "./prepare-call.ts";
 import { ref, sql } from "../sql/fragment.ts";
 import { OCCURRED_AT_SETTING } from "../sql/event-log-ddl.ts";
 

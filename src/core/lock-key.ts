@@ -3,7 +3,7 @@
  * and validation of keys that custom functions return.
  * @module
  */
-import type { LockKey } from "./event-log.ts";
+import type { LockKey, LockOption } from "./event-log.ts";
 import { isUuid } from "./ids.ts";
 
 const INT64_MIN = -(2n ** 63n);
@@ -67,6 +67,25 @@ export function tenantLockKey(tenant: string | number | bigint): LockKey {
     return Object.freeze([int32At(hex, 0), int32At(hex, 16)] as const);
   }
   return fnv1a64(tenant);
+}
+
+/**
+ * The key of the advisory lock a write takes under the log's `lock` option: the custom
+ * function's key (validated), the tenant's key under scope `tenant` when the write has a
+ * tenant, else {@link GLOBAL_LOCK_KEY}. Calls and adoption take their keys here alike.
+ *
+ * @throws {TypeError} / {RangeError} when a custom function returns an invalid key
+ */
+export function writeLockKey(
+  lock: LockOption,
+  write: { readonly resource: string; readonly action: string; readonly tenant: string | null },
+): LockKey {
+  if ("key" in lock) {
+    return validateLockKey(
+      lock.key({ resource: write.resource, action: write.action, tenant: write.tenant ?? undefined }),
+    );
+  }
+  return lock.scope === "tenant" && write.tenant !== null ? tenantLockKey(write.tenant) : GLOBAL_LOCK_KEY;
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Executor } from "./executor.ts";
-import type { AnyResource } from "./resource.ts";
+import type { AnyResource } from "./model-types.ts";
 
 /** What a custom clear function receives. */
 export interface ClearContext {

@@ -6,9 +6,8 @@
 import type { SqlStatement } from "./executor.ts";
 import type { AnyResource } from "./resource.ts";
 import { inferColumnType } from "./column-types.ts";
+import { createSchemaSql } from "../sql/create-schema.ts";
 import { createTableSql } from "../sql/create-table.ts";
-import { quoteIdentifier } from "../sql/identifier.ts";
-import { statement } from "../sql/statement.ts";
 
 /**
  * The statements that create a resource's table (and its schema when qualified): column
@@ -48,7 +47,7 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
   });
   const out: SqlStatement[] = [];
   if (resource.table.schema !== undefined) {
-    out.push(statement(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resource.table.schema)}`));
+    out.push(createSchemaSql(resource.table.schema));
   }
   out.push(createTableSql(resource.table, columns));
   return out;

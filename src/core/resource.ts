@@ -4,25 +4,25 @@
  * @module
  */
 import type * as v from "valibot";
-import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
-import { type ActionBuilders, actionBuilders, type ActionDefinition } from "./action.ts";
+import { tableName, validateIdentifier } from "../sql/identifier.ts";
+import { actionBuilders } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
+import type {
+  ActionBuilders,
+  ActionDefinition,
+  AnyActionOf,
+  AttributesSchema,
+  PrimaryKeyGeneration,
+  Resource,
+} from "./model-types.ts";
 
-/** A valibot object schema describing a resource's attributes. */
-export type AttributesSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
-
-/** How primary keys of new records are generated. */
-export type PrimaryKeyGeneration = "ulid" | "uuidv7" | "none";
+export type { AnyActionOf, AnyResource, AttributesSchema, PrimaryKeyGeneration, Resource } from "./model-types.ts";
 
 /** The primary key option: an attribute name, or the attribute and how it is generated. */
 export type PrimaryKeyOption<TAttrs> =
   | (keyof TAttrs & string)
   | { readonly attribute: keyof TAttrs & string; readonly generate?: PrimaryKeyGeneration };
-
-/** Any action definition of a resource with attributes `TAttrs`. */
-// deno-lint-ignore no-explicit-any
-export type AnyActionOf<TAttrs> = ActionDefinition<TAttrs, any, any>;
 
 /** What {@link defineResource} takes. */
 export interface ResourceOptions<
@@ -60,47 +60,6 @@ export interface ResourceOptions<
    */
   readonly foldVersion?: string;
 }
-
-/** A defined resource. */
-export interface Resource<
-  TAttrs = Record<string, unknown>,
-  TActions extends Record<string, AnyActionOf<TAttrs>> = Record<string, AnyActionOf<TAttrs>>,
-> {
-  /** The stable resource name. */
-  readonly name: string;
-  /** The table. */
-  readonly table: TableName;
-  /** The attributes schema. */
-  readonly attributes: AttributesSchema;
-  /** Attribute names, in schema order. */
-  readonly attributeNames: readonly string[];
-  /** Column name of each attribute. */
-  readonly columns: Readonly<Record<string, string>>;
-  /** Column type overrides for DDL. */
-  readonly columnTypes: Readonly<Record<string, string>>;
-  /** The primary key attribute and its generation. */
-  readonly primaryKey: { readonly attribute: string; readonly generate: PrimaryKeyGeneration };
-  /** The tenant attribute, when multi-tenant. */
-  readonly tenant: string | undefined;
-  /** Timestamp attributes. */
-  readonly timestamps: { readonly createdAt: string | undefined; readonly updatedAt: string | undefined };
-  /** Attributes that soft destroys set; a record with any of them set counts as destroyed. */
-  readonly softDeleteAttributes: readonly string[];
-  /** The actions by name. */
-  readonly actions: TActions;
-  /** Old action names → current action names. */
-  readonly aliases: Readonly<Record<string, string>>;
-  /** Whether an action writes events (not ignored, and within `only`). */
-  isTracked(action: string): boolean;
-  /** Your version of the fold, part of the savepoints' fingerprint; `""` by default. */
-  readonly foldVersion: string;
-  /** Phantom: the record type. */
-  readonly "~attrs"?: TAttrs;
-}
-
-/** Any resource, whatever its record and action types. */
-// deno-lint-ignore no-explicit-any
-export type AnyResource = Resource<any, any>;
 
 // The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
 type AnyResourceOptions = ResourceOptions<AttributesSchema, Record<string, AnyActionOf<unknown>>>;

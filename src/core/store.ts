@@ -18,7 +18,7 @@ import type {
   TransactionResourceClient,
   TransactionResults,
 } from "./store-types.ts";
-import { newPrimaryKey, prepareCall, type PreparedCall } from "./write-plan.ts";
+import { newPrimaryKey, prepareCall, type PreparedCall } from "./prepare-call.ts";
 import { newEventId } from "./ids.ts";
 import { type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
 import { readAllTenantsEvents, readAllTenantsFeed, type ReadEnv, readEvents, readFeed } from "./read-log.ts";
@@ -111,11 +111,13 @@ export function createEventStore<TActor extends string = string>(
   checkInlineProjections(options.projections);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
-  return storeWithContext(options as EventStoreOptions, resources, clock, {
+  const conflictRetry = {
     maxAttempts: retry.maxAttempts ?? 10,
     baseDelayMs: retry.baseDelayMs ?? 5,
     maxDelayMs: retry.maxDelayMs ?? 200,
-  }, {}) as EventStore<TActor>;
+  };
+  const setup: StoreSetup = { options: options as EventStoreOptions, resources, clock, conflictRetry };
+  return storeWithContext(setup, {}) as EventStore<TActor>;
 }
 
 /**
@@ -130,13 +132,16 @@ function actionStoreOf(store: EventStore): ActionStore {
   });
 }
 
-function storeWithContext(
-  options: EventStoreOptions,
-  resources: ReadonlyMap<string, AnyResource>,
-  clock: () => Date,
-  conflictRetry: Required<ConflictRetryOptions>,
-  baseCtx: ActionContext,
-): EventStore {
+/** What every store of one `createEventStore` call shares, whatever its context. */
+interface StoreSetup {
+  readonly options: EventStoreOptions;
+  readonly resources: ReadonlyMap<string, AnyResource>;
+  readonly clock: () => Date;
+  readonly conflictRetry: Required<ConflictRetryOptions>;
+}
+
+function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore {
+  const { options, resources, clock, conflictRetry } = setup;
   const { db, log } = options;
   const inline = options.projections ?? [];
   const known = (resource: AnyResource): AnyResource => {
@@ -150,7 +155,7 @@ function storeWithContext(
     db,
     conflictRetry,
     lostResponseRetries: options.lostResponseRetries ?? 2,
-    scopedStore: (ctx) => actionStoreOf(storeWithContext(options, resources, clock, conflictRetry, ctx)),
+    scopedStore: (ctx) => actionStoreOf(storeWithContext(setup, ctx)),
     onHookError: options.onHookError,
     clock,
     inlineStatements: inline.length === 0 ? undefined : (calls, writes) => inlineStatements(log, inline, calls, writes),
@@ -170,16 +175,15 @@ function storeWithContext(
     const hint = creating && given === undefined && resource.primaryKey.generate !== "none"
       ? newPrimaryKey(resource)
       : undefined;
-    const call = prepareCall(
-      log,
+    const call = prepareCall(log, {
       resource,
-      action,
+      actionName: action,
       id,
       input,
-      mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined),
-      clock(),
-      hint,
-    );
+      ctx: mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined),
+      now: clock(),
+      primaryKeyHint: hint,
+    });
     // The id handed out before the call is planned: the raw input's key, the generated hint, or
     // (for a key the input does not hold) a fresh placeholder that the write resolves.
     return {
@@ -266,7 +270,7 @@ function storeWithContext(
       return (picked === undefined ? results : picked.map((slot) => results[slot])) as TransactionResults<T>;
     },
     withContext(ctx: ActionContext): EventStore {
-      return storeWithContext(options, resources, clock, conflictRetry, mergeContext(baseCtx, ctx));
+      return storeWithContext(setup, mergeContext(baseCtx, ctx));
     },
     readEvents: (readOptions) => readEvents(readEnv, readOptions),
     readAllTenantsEvents: (readOptions) => readAllTenantsEvents(readEnv, readOptions),

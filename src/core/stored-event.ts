@@ -2,8 +2,10 @@
  * The event as read back from the log.
  * @module
  */
-import type { ActionType } from "./action.ts";
 import type { JsonObject } from "./json.ts";
+
+/** The three kinds of action; stored as the event's `action_type`. */
+export type ActionType = "create" | "update" | "destroy";
 
 /** Who performed an event: the actor type name and the id stored in its column. */
 export interface EventActor {

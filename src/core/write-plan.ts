@@ -1,75 +1,29 @@
 /**
- * Planning one action call: validate everything, compute ids, attributes, `data` and
- * `changes`, and build its write statement. No database access happens here.
+ * Planning the write of a prepared call (`prepare-call.ts`): defaults, change functions and
+ * the `before` hook, the record validated, `data` and `changes`, and its write statement. No
+ * database access happens here.
  * @module
  */
-import type { ActionDefinition } from "./action.ts";
-import type { ActionContext } from "./context.ts";
-import type { EventLog, LockKey } from "./event-log.ts";
+import type { EventLog } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
-import { isUlid, newEventId, newUuidV7 } from "./ids.ts";
 import { type JsonObject, jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
-import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "./lock-key.ts";
 import type { AnyResource } from "./resource.ts";
-import { resolveActor, type ResolvedActor } from "./actor.ts";
 import { toParam } from "./record-mapping.ts";
-import { type AnySchema, validate, validationError } from "./validation.ts";
-import { inputToAttributes, validateSet } from "./action-attributes.ts";
-import { canonicalRecordId, canonicalTenant, canonicalUuid } from "./canonical-id.ts";
-import { checkText } from "./well-formed-text.ts";
-import type { RecordId } from "./store-types.ts";
+import { validate, validationError } from "./validation.ts";
+import { validateSet } from "./action-attributes.ts";
+import { canonicalUuid } from "./canonical-id.ts";
 import { isAttributeRef, isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
   deleteRecordSql,
   type EventValues,
   type IgnoredCallValues,
   insertRecordSql,
+  type RecordSelector,
   updateRecordSql,
   type WriteTarget,
 } from "../sql/write-statements.ts";
 import { lockRecordSql } from "../sql/lock-record.ts";
-
-/** A validated call, ready to be built into a write. */
-export interface PreparedCall {
-  readonly resource: AnyResource;
-  readonly actionName: string;
-  readonly action: ActionDefinition<Record<string, unknown>, AnySchema>;
-  readonly tracked: boolean;
-  readonly ctx: ActionContext;
-  readonly eventId: string;
-  /** Whether the caller chose the event id (an idempotency key) rather than us. */
-  readonly callerEventId: boolean;
-  readonly correlationId: string;
-  readonly causationId: string | null;
-  readonly actor: ResolvedActor | null;
-  readonly tenant: string | null;
-  /** The tenant attribute's value: `ctx.tenant` canonicalized (see `canonicalTenant`). */
-  readonly tenantValue: string | number | bigint | undefined;
-  readonly metadata: JsonObject;
-  readonly input: unknown;
-  readonly inputAttributes: Readonly<Record<string, unknown>>;
-  /**
-   * Creates: the attributes from the input, `defaults` and `change(input)`, computed once at
-   * planning; the primary key is planned from them, as the write will use them.
-   */
-  readonly createAttributes: Readonly<Record<string, unknown>> | undefined;
-  /**
-   * The record id as text (for creates: the primary key planned from the attributes the write
-   * uses; a `before` hook may still set another one, see {@link BuiltWrite.primaryKey}).
-   */
-  readonly recordId: string;
-  /** The primary key value as a parameter (null: a create whose `before` hook must set it). */
-  readonly primaryKey: SqlParam;
-  readonly lockKey: LockKey;
-  /**
-   * The clock when the call was planned. Each attempt to send plans with a fresh clock value
-   * (see {@link buildWrite}), and the database stamps the event with that value or the log's
-   * latest `occurred_at`, whichever is later.
-   */
-  readonly occurredAt: Date;
-  /** Whether the write needs the current record first (change-function updates). */
-  readonly needsRead: boolean;
-}
+import { createStart, type PreparedCall } from "./prepare-call.ts";
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
@@ -101,128 +55,6 @@ export function writeTarget(resource: AnyResource): WriteTarget {
     tenant: resource.tenant,
     softDeleteAttributes: resource.softDeleteAttributes,
   };
-}
-
-/** The write lock key of a call of `action` on `resource` under the log's lock option. */
-export function lockKeyFor(log: EventLog, resource: AnyResource, action: string, tenant: string | null): LockKey {
-  const lock = log.lock;
-  if ("key" in lock) return validateLockKey(lock.key({ resource: resource.name, action, tenant: tenant ?? undefined }));
-  if (lock.scope === "tenant" && tenant !== null) return tenantLockKey(tenant);
-  return GLOBAL_LOCK_KEY;
-}
-
-/**
- * A new primary key for a create of `resource` (ULID or UUIDv7).
- * @throws {ValidationError} when the resource generates none (`generate: "none"`)
- */
-export function newPrimaryKey(resource: AnyResource): string {
-  switch (resource.primaryKey.generate) {
-    case "ulid":
-      return newEventId();
-    case "uuidv7":
-      return newUuidV7();
-    case "none":
-      throw validationError(
-        `${resource.name} needs its primary key in the input`,
-        resource.primaryKey.attribute,
-        "missing",
-      );
-  }
-}
-
-/** A context id (correlation, causation) as text Postgres stores exactly. */
-function contextId(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw validationError(`${path} must be a non-empty string`, path);
-  }
-  checkText(value, path);
-  return value;
-}
-
-/**
- * Validate a call and fix its ids. Throws before anything is sent.
- *
- * Every value the call writes is checked here or in {@link buildWrite}: text with NUL or
- * lone surrogates, non-finite numbers, non-JSON values and JSON nested deeper than
- * `MAX_JSON_DEPTH` are refused naming their path; UUID tenants and ids are canonicalized.
- * @throws {ValidationError} on invalid input, metadata, actor, context ids, record id or missing tenant
- */
-export async function prepareCall(
-  log: EventLog,
-  resource: AnyResource,
-  actionName: string,
-  id: RecordId | undefined,
-  rawInput: unknown,
-  ctx: ActionContext,
-  now: Date,
-  primaryKeyHint?: string,
-): Promise<PreparedCall> {
-  const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
-  if (action === undefined) throw new TypeError(`${resource.name} has no action "${actionName}"`);
-  if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) {
-    throw validationError("The event id must be a ULID", "eventId");
-  }
-  if (resource.tenant !== undefined && (ctx.tenant === undefined || ctx.tenant === null || ctx.tenant === "")) {
-    throw validationError(`${resource.name} is multi-tenant: the call needs a tenant`, "tenant", "missing");
-  }
-  // Only multi-tenant resources record a tenant: a tenant replay must find exactly the rows it clears.
-  const tenantValue = resource.tenant === undefined ? undefined : canonicalTenant(ctx.tenant!);
-  const tenant = tenantValue === undefined ? null : String(tenantValue);
-  const actor = resolveActor(log, ctx.actor);
-  const correlationId = ctx.correlationId === undefined ? newEventId() : contextId(ctx.correlationId, "correlationId");
-  const causationId = ctx.causationId === undefined || ctx.causationId === null
-    ? null
-    : contextId(ctx.causationId, "causationId");
-  const metadata = toJson(ctx.metadata ?? {}, "metadata");
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-    throw validationError("Metadata must be a JSON object", "metadata");
-  }
-  const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
-  // The input is stored as the event's data: it must be JSON that round-trips exactly.
-  toJson(input);
-  const inputAttributes = inputToAttributes(resource, action, input);
-  let primaryKey: SqlParam;
-  let createAttributes: Record<string, unknown> | undefined;
-  if (action.type === "create") {
-    // The key comes from the attributes the write starts from (input through map or accept,
-    // defaults, change), and only when they have none from the hint or the generator.
-    createAttributes = createStart(action, input, inputAttributes);
-    const given = createAttributes[resource.primaryKey.attribute];
-    if (given !== undefined && given !== null) primaryKey = canonicalRecordId(resource, given as SqlParam);
-    else if (primaryKeyHint !== undefined) primaryKey = primaryKeyHint;
-    else if (resource.primaryKey.generate !== "none" || action.options.before === undefined) {
-      primaryKey = newPrimaryKey(resource);
-    } else primaryKey = null; // left to the before hook; checked when the write is built
-  } else {
-    if (id === undefined || id === null || id === "") {
-      throw validationError(`${resource.name}.${actionName} needs a record id`, "id", "missing");
-    }
-    primaryKey = canonicalRecordId(resource, id);
-  }
-  const recordId = primaryKey === null ? "" : String(primaryKey);
-  return Object.freeze({
-    resource,
-    actionName,
-    action,
-    tracked: resource.isTracked(actionName),
-    ctx,
-    eventId: ctx.eventId ?? newEventId(),
-    callerEventId: ctx.eventId !== undefined,
-    correlationId,
-    causationId,
-    actor,
-    tenant,
-    tenantValue,
-    metadata,
-    input,
-    inputAttributes,
-    createAttributes,
-    recordId,
-    primaryKey,
-    lockKey: lockKeyFor(log, resource, actionName, tenant),
-    occurredAt: now,
-    needsRead: action.type === "update" && typeof action.options.change === "function",
-  });
 }
 
 function changesOf(
@@ -312,22 +144,6 @@ async function runBefore(
   if (before === undefined) return attributes;
   const adjusted = await before(attributes as never, { input: call.input, ctx: call.ctx, record } as never);
   return adjusted === undefined ? attributes : { ...adjusted };
-}
-
-/** A create's attributes before key, tenant and timestamps: input, then `defaults`, then `change(input)`. */
-function createStart(
-  action: ActionDefinition<Record<string, unknown>, AnySchema>,
-  input: unknown,
-  inputAttributes: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const attributes: Record<string, unknown> = { ...inputAttributes };
-  const defaults = action.options.defaults;
-  const defaultValues = typeof defaults === "function" ? defaults(input as never) : defaults ?? {};
-  for (const [key, value] of Object.entries(defaultValues)) if (attributes[key] === undefined) attributes[key] = value;
-  if (typeof action.options.change === "function") {
-    Object.assign(attributes, (action.options.change as (i: unknown) => object)(input));
-  }
-  return attributes;
 }
 
 async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promise<BuiltWrite> {
@@ -430,9 +246,7 @@ async function buildUpdate(
   );
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  const before = current === undefined
-    ? []
-    : [lockRecordSql(writeTarget(resource), call.primaryKey, resource.tenant === undefined ? undefined : call.tenant)];
+  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), recordSelectorOf(call))];
   const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [
     soft,
     updatedAt,
@@ -451,13 +265,16 @@ async function buildUpdate(
   };
 }
 
-function selector(
-  call: PreparedCall,
-  current: { lastPosition: bigint | null } | undefined,
-): { id: SqlParam; tenant?: SqlParam; lastPosition?: bigint | null } {
-  const base = call.resource.tenant === undefined
-    ? { id: call.primaryKey }
-    : { id: call.primaryKey, tenant: call.tenant };
+/**
+ * The record a call addresses: `id` (by default the call's primary key) and, when the resource
+ * is multi-tenant, the call's tenant, so that a call never reaches another tenant's record.
+ */
+export function recordSelectorOf(call: PreparedCall, id: SqlParam = call.primaryKey): RecordSelector {
+  return call.resource.tenant === undefined ? { id } : { id, tenant: call.tenant };
+}
+
+function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): RecordSelector {
+  const base = recordSelectorOf(call);
   return current === undefined ? base : { ...base, lastPosition: current.lastPosition };
 }
 

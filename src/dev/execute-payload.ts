@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type BatchOptions, beginSql } from "./batch-options.ts";
+import { type BatchHeaders, beginSql } from "./batch-headers.ts";
 import { isCopyStatement } from "./copy-guard.ts";
 import { ProxyError } from "./errors.ts";
 import type { Payload, Statement } from "./request-body.ts";
@@ -15,7 +15,7 @@ import type { Session } from "./session.ts";
 /** Everything one request decided before touching the database. */
 export interface ExecutionPlan {
   readonly payload: Payload;
-  readonly batch: BatchOptions;
+  readonly batch: BatchHeaders;
   /** `Neon-Array-Mode: true`: the default row shape of every statement. */
   readonly arrayMode: boolean;
   /** `Neon-Raw-Text-Output: true`. */

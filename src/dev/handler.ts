@@ -5,7 +5,7 @@
  */
 
 import { type AccessOptions, createAccess } from "./access.ts";
-import { batchEchoHeaders, parseBatchOptions } from "./batch-options.ts";
+import { batchEchoHeaders, parseBatchHeaders } from "./batch-headers.ts";
 import { parseConnectionString } from "./connection-string.ts";
 import { ProxyError } from "./errors.ts";
 import { executePayload } from "./execute-payload.ts";
@@ -130,7 +130,7 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
       // Like a Neon proxy that does not accept JWTs (the optional JWT tier is not emulated).
       throw new ProxyError(400, "missing authentication credentials: required password");
     }
-    const batch = parseBatchOptions(headers);
+    const batch = parseBatchHeaders(headers);
     const json = parseJsonBody(await readBody(request, maxRequestBytes));
     const payload = decodePayload(json);
     stats[payload.kind === "query" ? "queries" : "batches"]++;

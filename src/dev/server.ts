@@ -84,7 +84,7 @@ function generateToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function send(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
   const body = new Uint8Array(await response.arrayBuffer());
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(body);
@@ -126,7 +126,7 @@ export async function startSqlOverHttpServer(options: SqlOverHttpServerOptions):
   const server = createServer((req, res) => {
     const origin = `http://${host}`;
     handler(toRequest(req, res, origin)).then(
-      (response) => send(response, res),
+      (response) => writeResponse(response, res),
       (err: unknown) => {
         // Destroy the socket itself: Bun answers 200 to a `res.destroy()` made after a tick.
         if (err instanceof DroppedResponseError) (req.socket.destroy(), res.destroy());

@@ -18,7 +18,8 @@ import { rowToEvent, rowToRecord, toParam } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { EventStore, RecordId } from "../core/store-types.ts";
 import { validationError } from "../core/validation.ts";
-import { lockKeyFor, writeTarget } from "../core/write-plan.ts";
+import { writeTarget } from "../core/write-plan.ts";
+import { writeLockKey } from "../core/lock-key.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import {
   deleteRowSql,
@@ -27,7 +28,8 @@ import {
   ROW_EXISTS_SQLSTATE,
   rowAbsentCheckSql,
 } from "../sql/savepoint-statements.ts";
-import { insertRecordSql, writePreludeSql } from "../sql/write-statements.ts";
+import { insertRecordSql } from "../sql/write-statements.ts";
+import { writePreludeSql } from "../sql/write-prelude.ts";
 import { foldRecord } from "./savepoint-fold.ts";
 import { recordScope, type SavepointStore } from "./record-scope.ts";
 import { liveState } from "./savepoint.ts";
@@ -115,7 +117,9 @@ export async function materialize(
   const id = values[definition.primaryKey.attribute] ?? scope.filter.recordId;
   const target = writeTarget(definition);
   const tenant = scope.filter.tenant;
-  const keys = Object.keys(definition.actions).map((action) => lockKeyFor(store.log, definition, action, tenant));
+  const keys = Object.keys(definition.actions).map((action) =>
+    writeLockKey(store.log.lock, { resource: definition.name, action, tenant })
+  );
   const pkColumn = definition.columns[definition.primaryKey.attribute]!;
   const statements = [
     writePreludeSql(store.log, keys, [tenant], store.clock()),

@@ -3,17 +3,18 @@
  * event describes, so that a later replay rebuilds those rows too.
  * @module
  */
-import type { EventLog, LockKey } from "../core/event-log.ts";
+import type { EventLog } from "../core/event-log.ts";
 import type { Executor, QueryResult, Row, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { jsonText } from "../core/json.ts";
-import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../core/lock-key.ts";
+import { writeLockKey } from "../core/lock-key.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { isEdgeEventsError, ReplayInProgressError, type StorageError } from "../core/errors.ts";
+import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
-import { RECORD_ID_ALIAS, writePreludeSql } from "../sql/write-statements.ts";
+import { RECORD_ID_ALIAS } from "../sql/write-statements.ts";
+import { writePreludeSql } from "../sql/write-prelude.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import type { EventStore } from "../core/store-types.ts";
 
@@ -51,25 +52,18 @@ function recordedAttributes(resource: AnyResource, row: Row): Record<string, unk
   return record;
 }
 
-async function send(db: Executor, statements: SqlStatement[]): Promise<QueryResult[]> {
+/** Send an adoption batch; the fence refusing it (a replay runs) is a ReplayInProgressError. */
+async function batchAdoption(db: Executor, statements: SqlStatement[]): Promise<QueryResult[]> {
   try {
     return await db.batch(statements);
   } catch (error) {
     if (
-      isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === REPLAY_IN_PROGRESS_SQLSTATE
+      isEdgeEventsError(error, "STORAGE_FAILURE") && error.sqlState === REPLAY_IN_PROGRESS_SQLSTATE
     ) {
       throw new ReplayInProgressError({ cause: error });
     }
     throw error;
   }
-}
-
-function lockKeyOf(log: EventLog, resource: AnyResource, tenant: string | null): LockKey {
-  const lock = log.lock;
-  if ("key" in lock) {
-    return validateLockKey(lock.key({ resource: resource.name, action: "adopt", tenant: tenant ?? undefined }));
-  }
-  return lock.scope === "tenant" && tenant !== null ? tenantLockKey(tenant) : GLOBAL_LOCK_KEY;
 }
 
 /**
@@ -122,11 +116,14 @@ export async function adoptRows(
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
     const prelude = writePreludeSql(
       log,
-      events.map((e) => lockKeyOf(log, resource, e.tenant)),
+      events.map((e) => writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant })),
       events.map((e) => e.tenant),
       clock(),
     );
-    const results = await send(db, [prelude, ...events.map((e) => adoptionEventSql(log, resource.name, e.event))]);
+    const results = await batchAdoption(db, [
+      prelude,
+      ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),
+    ]);
     adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }

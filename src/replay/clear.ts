@@ -6,7 +6,7 @@
  * rebuilt: it stops with {@link ReplayConflictError}.
  * @module
  */
-import { isEdgeEventsError, ReplayConflictError, type StorageError } from "../core/errors.ts";
+import { isEdgeEventsError, ReplayConflictError } from "../core/errors.ts";
 import type { Executor, QueryResult, SqlStatement } from "../core/executor.ts";
 import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { clearTableSql, holdForClearSql } from "../sql/replay-statements.ts";
@@ -23,7 +23,7 @@ export function clearStatements(env: ReplayEnv, tenant: string | null): SqlState
 
 /** Whether a failure is the stale SQLSTATE: the replay's state row moved under this call. */
 export function isStale(error: unknown): boolean {
-  return isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === STALE_SQLSTATE;
+  return isEdgeEventsError(error, "STORAGE_FAILURE") && error.sqlState === STALE_SQLSTATE;
 }
 
 /** The error of a call that lost its replay to another process. */
@@ -41,7 +41,7 @@ export function lostReplay(replayId: string, cause?: unknown): ReplayConflictErr
  */
 function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }): Executor {
   const hold = holdForClearSql(env.log, replayId);
-  const send = async (
+  const batchHeld = async (
     statements: readonly SqlStatement[],
     options?: Parameters<Executor["batch"]>[1],
   ): Promise<QueryResult[]> => {
@@ -56,8 +56,8 @@ function heldExecutor(env: ReplayEnv, replayId: string, lost: { value: boolean }
   return {
     kind: env.db.kind,
     query: async <R extends Record<string, unknown>>(statement: SqlStatement) =>
-      (await send([statement]))[0] as QueryResult<R>,
-    batch: (statements, options) => send(statements, options),
+      (await batchHeld([statement]))[0] as QueryResult<R>,
+    batch: (statements, options) => batchHeld(statements, options),
   };
 }
 

@@ -77,7 +77,7 @@ async function start(
   try {
     results = await env.db.batch(statements);
   } catch (error) {
-    if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "23505") {
+    if (isEdgeEventsError(error, "STORAGE_FAILURE") && error.sqlState === "23505") {
       throw new ReplayAlreadyRunningError({ cause: error });
     }
     throw error;
@@ -149,7 +149,7 @@ async function load(
 }
 
 function failureMessage(error: unknown): string {
-  if (isEdgeEventsError(error, "STORAGE_FAILURE") && (error as StorageError).sqlState === "EEN01") {
+  if (isEdgeEventsError(error, "STORAGE_FAILURE") && error.sqlState === "EEN01") {
     return "the record it changes does not exist";
   }
   return error instanceof Error ? error.message : "the database refused it";
@@ -224,13 +224,13 @@ async function skipEvent(
 }
 
 /** Whether a failed batch is known to have committed nothing (so its events may be retried one by one). */
-function nothingCommitted(error: unknown): boolean {
-  return isEdgeEventsError(error, "STORAGE_FAILURE") && !(error as StorageError).outcomeUnknown;
+function nothingCommitted(error: unknown): error is StorageError {
+  return isEdgeEventsError(error, "STORAGE_FAILURE") && !error.outcomeUnknown;
 }
 
 /** Whether Postgres itself refused the write: only then may the event be blamed (stopped at or skipped). */
-function refusedByDatabase(error: unknown): boolean {
-  return nothingCommitted(error) && (error as StorageError).sqlState !== undefined;
+function refusedByDatabase(error: unknown): error is StorageError {
+  return nothingCommitted(error) && error.sqlState !== undefined;
 }
 
 /** Before blaming an event: a refusal caused by another process applying the same page is not the event's fault. */

@@ -50,9 +50,9 @@ export async function laterAdoption(
 export async function supersedingAdoption(
   env: SupersedeEnv,
   event: StoredEvent,
-  error: unknown,
+  error: StorageError,
   stats: CallStats,
 ): Promise<bigint | undefined> {
-  if ((error as StorageError).sqlState !== NOT_FOUND_SQLSTATE) return undefined;
+  if (error.sqlState !== NOT_FOUND_SQLSTATE) return undefined;
   return await laterAdoption(env, event, routeEvent(env.log, env.resources, event).targets, stats);
 }

@@ -6,6 +6,7 @@
  */
 import type { SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
+import { createSchemaSql } from "./create-schema.ts";
 import { quoteIdentifier } from "./identifier.ts";
 import { statement } from "./statement.ts";
 
@@ -58,7 +59,7 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
   const t = log.table.sql;
   const actorColumns = Object.values(log.actors).map((a) => `  ${quoteIdentifier(a.column)} ${a.type},\n`).join("");
   const texts: string[] = [];
-  if (log.table.schema !== undefined) texts.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(log.table.schema)}`);
+  if (log.table.schema !== undefined) texts.push(createSchemaSql(log.table.schema).text);
   texts.push(
     `CREATE TABLE IF NOT EXISTS ${t} (\n` +
       `  "id" text PRIMARY KEY CHECK (char_length("id") = 26),\n` +

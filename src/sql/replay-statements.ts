@@ -8,7 +8,7 @@ import type { EventLog } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
 import { derivedName, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
-import { fenceLockKey } from "./write-statements.ts";
+import { fenceLockKey } from "./write-prelude.ts";
 
 /**
  * The bounds of the events a replay applies: a prefix of the log by position (a time bound

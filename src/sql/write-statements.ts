@@ -5,7 +5,7 @@
  * @module
  */
 import type { SqlParam, SqlStatement } from "../core/executor.ts";
-import type { EventLog, LockKey } from "../core/event-log.ts";
+import type { EventLog } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
 import { derivedName, NOT_FOUND_SQLSTATE, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
@@ -71,67 +71,13 @@ function stampOf(target: WriteTarget, attribute: string, params: ParamList): str
   }::text, ${STAMP}))).${quoteIdentifier(column)}`;
 }
 
-/** The two int32 keys of the fence lock of a log: writes share it, a replay start takes it alone. */
-export function fenceLockKey(log: EventLog): readonly [number, number] {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(log.table.sql)) hash = Math.imul(hash ^ byte, 0x01000193);
-  return [0x65656665, hash | 0];
-}
-
-/**
- * The statement every write batch starts with: one call of `<table>_begin_write`, which takes
- * the shared fence lock, then the write locks, then runs the fence check for each tenant
- * written (raises `EER01` while a replay runs), then fixes the batch's stamp: `clock`, or the
- * latest `occurred_at` of the log when that is later. The keys are deduplicated and sorted here, so
- * that concurrent multi-lock batches cannot deadlock: sorted by `b<bigint>` / `p<int>,<int>`
- * text, which puts every bigint key before every pair, so the function takes the bigint keys,
- * then the pairs, in exactly the order earlier versions took them one statement each.
- */
-export function writePreludeSql(
-  log: EventLog,
-  keys: readonly LockKey[],
-  tenants: readonly (string | null)[],
-  clock: Date,
-): SqlStatement {
-  const unique = new Map(keys.map((k) => [typeof k === "bigint" ? `b${k}` : `p${k[0]},${k[1]}`, k]));
-  const bigints: bigint[] = [];
-  const pairsA: number[] = [];
-  const pairsB: number[] = [];
-  for (const id of [...unique.keys()].sort()) {
-    const key = unique.get(id)!;
-    if (typeof key === "bigint") bigints.push(key);
-    else (pairsA.push(key[0]), pairsB.push(key[1]));
-  }
-  const [fenceA, fenceB] = fenceLockKey(log);
-  return statement(
-    `SELECT ${
-      derivedName(log, "begin_write")
-    }($1::int, $2::int, $3::bigint[], $4::int[], $5::int[], $6::text[], $7::timestamptz)`,
-    [
-      fenceA,
-      fenceB,
-      Object.freeze(bigints),
-      Object.freeze(pairsA),
-      Object.freeze(pairsB),
-      Object.freeze([...new Set(tenants)]),
-      clock,
-    ],
-  );
-}
-
-/** The fence check alone: raises `EER01` while a replay of all tenants or of `tenant` runs. */
-export function fenceCheckSql(log: EventLog, tenant: string | null): SqlStatement {
-  return statement(`SELECT ${derivedName(log, "assert_writable")}($1::text)`, [tenant]);
-}
-
 function eventInsert(
   log: EventLog,
   target: WriteTarget,
-  event: EventValues,
   params: ParamList,
-  atomic: readonly string[],
-  stamped: readonly string[],
+  appended: { readonly event: EventValues; readonly atomic: readonly string[]; readonly stamped: readonly string[] },
 ): string {
+  const { event, atomic, stamped } = appended;
   const columns = [
     "id",
     "occurred_at",
@@ -221,22 +167,26 @@ function expiredDelete(log: EventLog, params: ParamList): string {
 /** What a write appends besides the record: its event, or the id of an ignored call. */
 type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
 
-function finish(
-  log: EventLog,
-  target: WriteTarget,
-  body: string,
-  appended: Appended,
-  code: string,
-  params: ParamList,
-  atomic: readonly string[] = [],
-  stamped: readonly string[] = [],
-): SqlStatement {
+/** A record write's statement body, what it appends, and the SQLSTATE raised when it writes nothing. */
+interface RecordWrite {
+  /** The INSERT, UPDATE or DELETE of the record, `RETURNING *`. */
+  readonly body: string;
+  readonly appended: Appended;
+  readonly code: string;
+  /** Attributes set by SQL fragments, added to the event's `changes` from the row written. */
+  readonly atomic?: readonly string[];
+  /** Attributes set to the batch's stamp. */
+  readonly stamped?: readonly string[];
+}
+
+function finish(log: EventLog, target: WriteTarget, params: ParamList, write: RecordWrite): SqlStatement {
+  const { appended, code, atomic = [], stamped = [] } = write;
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
   const event = appended !== null && "event" in appended ? appended.event : null;
   const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
-  let ctes = `WITH written AS (${body})`;
-  if (event !== null) ctes += `, event AS (${eventInsert(log, target, event, params, atomic, stamped)})`;
+  let ctes = `WITH written AS (${write.body})`;
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, params, { event, atomic, stamped })})`;
   if (ignored !== null) {
     ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
   }
@@ -296,7 +246,8 @@ export function insertRecordSql(
     `VALUES (${
       names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")
     }) RETURNING *`;
-  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), NOT_FOUND_SQLSTATE, params, [], stamped);
+  const appended = appendedOf(event, extra.ignored ?? null);
+  return finish(log, target, params, { body, appended, code: NOT_FOUND_SQLSTATE, stamped });
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
@@ -312,11 +263,24 @@ export interface RecordSelector {
   readonly lastPosition?: bigint | null;
 }
 
-function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
+/**
+ * The conditions that find one record: its primary key and, for a multi-tenant resource, its
+ * tenant (null when the selector has none, which matches no row).
+ */
+export function recordKeyConditions(
+  target: WriteTarget,
+  selector: Omit<RecordSelector, "lastPosition">,
+  params: ParamList,
+): string[] {
   const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(selector.id)}`];
   if (target.tenant !== undefined) {
     conditions.push(`${quoteIdentifier(target.columns[target.tenant]!)} = ${params.add(selector.tenant ?? null)}`);
   }
+  return conditions;
+}
+
+function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
+  const conditions = recordKeyConditions(target, selector, params);
   for (const soft of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[soft]!)} IS NULL`);
   if (selector.lastPosition !== undefined) {
     const pk = `${target.table.sql}.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
@@ -367,7 +331,13 @@ export function updateRecordSql(
     a
   );
   const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
-  return finish(log, target, body, appendedOf(event, extra.ignored ?? null), code, params, atomic, stamped);
+  return finish(log, target, params, {
+    body,
+    appended: appendedOf(event, extra.ignored ?? null),
+    code,
+    atomic,
+    stamped,
+  });
 }
 
 /**
@@ -383,14 +353,8 @@ export function deleteRecordSql(
 ): SqlStatement {
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  return finish(
-    log,
-    target,
-    body,
-    appendedOf(event, ignored),
-    selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE,
-    params,
-  );
+  const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
+  return finish(log, target, params, { body, appended: appendedOf(event, ignored), code });
 }
 
 /** The ids of ignored calls, with what each call was (the runner compares a resend with it). */

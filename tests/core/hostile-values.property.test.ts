@@ -8,7 +8,8 @@ import { before, describe, test } from "node:test";
 import fc from "fast-check";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
-import { buildWrite, prepareCall } from "../../src/core/write-plan.ts";
+import { prepareCall } from "../../src/core/prepare-call.ts";
+import { buildWrite } from "../../src/core/write-plan.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 import { countRows } from "../support/store-helpers.ts";
@@ -200,7 +201,14 @@ describe("hostile values over prepareCall and buildWrite", () => {
         let built;
         let prepared;
         try {
-          prepared = await prepareCall(log, Note, "write", undefined, input, ctx, new Date(0));
+          prepared = await prepareCall(log, {
+            resource: Note,
+            actionName: "write",
+            id: undefined,
+            input,
+            ctx,
+            now: new Date(0),
+          });
           built = await buildWrite(log, prepared);
         } catch (error) {
           assert.ok(

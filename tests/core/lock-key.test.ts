@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import type { LockKey } from "../../src/core/event-log.ts";
-import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey } from "../../src/core/lock-key.ts";
+import { GLOBAL_LOCK_KEY, tenantLockKey, validateLockKey, writeLockKey } from "../../src/core/lock-key.ts";
 import { databaseUrl } from "../support/database.ts";
 
 const DATABASE_URL = databaseUrl();
@@ -65,6 +65,28 @@ describe("tenantLockKey()", () => {
   test("a tenant of another type throws TypeError", () => {
     assert.throws(() => tenantLockKey(null as unknown as string), TypeError);
     assert.throws(() => tenantLockKey({} as unknown as string), TypeError);
+  });
+});
+
+describe("writeLockKey()", () => {
+  const write = { resource: "accounts", action: "open", tenant: "acme" };
+
+  test("the global scope takes the global key, tenant or not", () => {
+    assert.equal(writeLockKey({ scope: "global" }, write), GLOBAL_LOCK_KEY);
+  });
+
+  test("the tenant scope takes the tenant's key, and the global key for a write without a tenant", () => {
+    assert.equal(writeLockKey({ scope: "tenant" }, write), tenantLockKey("acme"));
+    assert.equal(writeLockKey({ scope: "tenant" }, { ...write, tenant: null }), GLOBAL_LOCK_KEY);
+  });
+
+  test("a custom function gets resource, action and tenant (undefined for none), and its key is validated", () => {
+    const seen: unknown[] = [];
+    const key = (input: unknown): LockKey => (seen.push(input), 9n);
+    assert.equal(writeLockKey({ key }, write), 9n);
+    assert.equal(writeLockKey({ key }, { ...write, tenant: null }), 9n);
+    assert.deepEqual(seen, [write, { ...write, tenant: undefined }]);
+    assert.throws(() => writeLockKey({ key: () => 9 as never }, write), TypeError);
   });
 });
 

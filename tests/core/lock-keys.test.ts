@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventLog, type LockOption } from "../../mod.ts";
-import { fenceLockKey } from "../../src/sql/write-statements.ts";
+import { fenceLockKey } from "../../src/sql/write-prelude.ts";
 import { databaseUrl } from "../support/database.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { rejectsWith } from "../support/store-helpers.ts";

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { beginSql, parseBatchOptions } from "../../src/dev/batch-options.ts";
+import { beginSql, parseBatchHeaders } from "../../src/dev/batch-headers.ts";
 import { parseConnectionString } from "../../src/dev/connection-string.ts";
 import { isCopyStatement } from "../../src/dev/copy-guard.ts";
 import { textToJson } from "../../src/dev/json-output.ts";
@@ -51,7 +51,7 @@ describe("protocol pieces of the local server", () => {
   });
 
   test("batch headers are on only when exactly true and unknown levels are refused", () => {
-    const options = parseBatchOptions(
+    const options = parseBatchHeaders(
       new Headers({
         "Neon-Batch-Isolation-Level": "RepeatableRead",
         "Neon-Batch-Read-Only": "true",
@@ -59,8 +59,8 @@ describe("protocol pieces of the local server", () => {
       }),
     );
     assert.equal(beginSql(options), "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    assert.equal(beginSql(parseBatchOptions(new Headers())), "START TRANSACTION");
-    assert.throws(() => parseBatchOptions(new Headers({ "Neon-Batch-Isolation-Level": "serializable" })), {
+    assert.equal(beginSql(parseBatchHeaders(new Headers())), "START TRANSACTION");
+    assert.throws(() => parseBatchHeaders(new Headers({ "Neon-Batch-Isolation-Level": "serializable" })), {
       message: "invalid isolation level",
     });
   });

@@ -43,25 +43,25 @@ const { Counter, Seat } = resources("box");
 
 describe("lockRecordSql(): golden text and params", () => {
   test("locks one row by primary key", () => {
-    const s = lockRecordSql(writeTarget(resources(undefined).Counter), "c1", undefined);
+    const s = lockRecordSql(writeTarget(resources(undefined).Counter), { id: "c1" });
     assert.deepEqual({ ...s }, { text: `SELECT 1 FROM "counters" WHERE "id" = $1 FOR UPDATE`, params: ["c1"] });
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
   });
 
   test("matches the tenant too, through its column name, in a qualified table", () => {
-    assert.deepEqual({ ...lockRecordSql(writeTarget(Seat), "A7", "v1") }, {
+    assert.deepEqual({ ...lockRecordSql(writeTarget(Seat), { id: "A7", tenant: "v1" }) }, {
       text: `SELECT 1 FROM "box"."seats" WHERE "seat_no" = $1 AND "venue" = $2 FOR UPDATE`,
       params: ["A7", "v1"],
     });
   });
 
   test("a multi-tenant target without a tenant binds NULL, which matches no row", () => {
-    assert.deepEqual(lockRecordSql(writeTarget(Seat), "A7", undefined).params, ["A7", null]);
+    assert.deepEqual(lockRecordSql(writeTarget(Seat), { id: "A7" }).params, ["A7", null]);
   });
 
   test("ignores soft-destroy columns: it only serializes writers, the write itself checks liveness", () => {
     assert.equal(
-      lockRecordSql(writeTarget(Counter), 1, undefined).text,
+      lockRecordSql(writeTarget(Counter), { id: 1 }).text,
       `SELECT 1 FROM "box"."counters" WHERE "id" = $1 FOR UPDATE`,
     );
   });
@@ -69,9 +69,9 @@ describe("lockRecordSql(): golden text and params", () => {
 
 describe("lockRecordSql(): injection", () => {
   test("hostile ids and tenants are parameters only", () => {
-    const benign = lockRecordSql(writeTarget(Seat), "plain", "plain");
+    const benign = lockRecordSql(writeTarget(Seat), { id: "plain", tenant: "plain" });
     for (const value of HOSTILE_VALUES) {
-      const s = lockRecordSql(writeTarget(Seat), value, value);
+      const s = lockRecordSql(writeTarget(Seat), { id: value, tenant: value });
       assert.equal(s.text, benign.text);
       assert.ok(!s.text.includes(value));
       assert.deepEqual(s.params, [value, value]);
@@ -83,8 +83,8 @@ describe("lockRecordSql(): injection", () => {
     for (const bad of HOSTILE_IDENTIFIERS) {
       const badKey: WriteTarget = { ...seat, columns: { ...seat.columns, seatNo: bad } };
       const badTenant: WriteTarget = { ...seat, columns: { ...seat.columns, venueId: bad } };
-      assert.throws(() => lockRecordSql(badKey, "A7", "v1"), TypeError, JSON.stringify(bad));
-      assert.throws(() => lockRecordSql(badTenant, "A7", "v1"), TypeError, JSON.stringify(bad));
+      assert.throws(() => lockRecordSql(badKey, { id: "A7", tenant: "v1" }), TypeError, JSON.stringify(bad));
+      assert.throws(() => lockRecordSql(badTenant, { id: "A7", tenant: "v1" }), TypeError, JSON.stringify(bad));
     }
   });
 });
@@ -109,9 +109,9 @@ describeEachExecutor("lockRecordSql() on the database", {}, (fx) => {
     const seat = writeTarget(m.Seat);
     for (const value of HOSTILE_VALUES) {
       const [exact, missTenant, missId] = await fx.db.batch([
-        lockRecordSql(seat, value, value),
-        lockRecordSql(seat, value, `${value}' OR '1'='1`),
-        lockRecordSql(seat, `${value}' OR '1'='1`, value),
+        lockRecordSql(seat, { id: value, tenant: value }),
+        lockRecordSql(seat, { id: value, tenant: `${value}' OR '1'='1` }),
+        lockRecordSql(seat, { id: `${value}' OR '1'='1`, tenant: value }),
       ]);
       assert.equal(exact?.rows.length, 1, JSON.stringify(value));
       assert.equal(missTenant?.rows.length, 0, JSON.stringify(value));

@@ -37,7 +37,7 @@ import {
   targetPositionSql,
   unadoptedRowsSql,
 } from "../../src/sql/replay-statements.ts";
-import { fenceLockKey, writePreludeSql } from "../../src/sql/write-statements.ts";
+import { fenceLockKey, writePreludeSql } from "../../src/sql/write-prelude.ts";
 import { GLOBAL_LOCK_KEY } from "../../src/core/lock-key.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";

@@ -12,16 +12,14 @@ import { ref, sql } from "../../src/sql/fragment.ts";
 import {
   deleteRecordSql,
   type EventValues,
-  fenceCheckSql,
-  fenceLockKey,
   type IgnoredCallValues,
   insertRecordSql,
   readIgnoredCallsSql,
   readRecordSql,
   updateRecordSql,
-  writePreludeSql,
   type WriteTarget,
 } from "../../src/sql/write-statements.ts";
+import { fenceCheckSql, fenceLockKey, writePreludeSql } from "../../src/sql/write-prelude.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_IDENTIFIERS, HOSTILE_VALUES } from "../support/hostile-values.ts";
 import { rejectsWith } from "../support/store-helpers.ts";

@@ -1,8 +1,11 @@
 /**
- * The failure of decoding a result the database did send.
+ * The failure of decoding a result the database did send, and the decoding every adapter
+ * runs with it.
  * @module
  */
 import { StorageError } from "../../core/errors.ts";
+import type { QueryResult } from "../../core/executor.ts";
+import { decodeResult, type RawResult } from "../pg-text/mod.ts";
 
 /**
  * A {@link StorageError} for a result that arrived but could not be decoded (an unexpected
@@ -29,4 +32,20 @@ export function decodeFailure(error: unknown): StorageError {
     cause: error,
     outcomeUnknown: true,
   });
+}
+
+/**
+ * Decode a driver's raw result ({@link decodeResult}); a result that cannot be decoded
+ * throws the {@link decodeFailure} StorageError instead of the decoding error.
+ *
+ * @param raw the driver's result, in array mode with raw text values
+ * @returns the decoded result
+ * @throws {StorageError} (code `STORAGE_FAILURE`, `outcomeUnknown` true) when a value does not decode
+ */
+export function decodeAnswer(raw: RawResult): QueryResult {
+  try {
+    return decodeResult(raw);
+  } catch (error) {
+    throw decodeFailure(error);
+  }
 }

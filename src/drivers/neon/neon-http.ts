@@ -4,8 +4,8 @@
  */
 import type { BatchOptions, Executor, QueryResult, Row, SqlStatement } from "../../core/executor.ts";
 import { checkBatchOptions } from "../batch-options.ts";
-import { decodeFailure } from "../failure/mod.ts";
-import { decodeResult, type EncodedParam, encodeParams, type RawResult } from "../pg-text/mod.ts";
+import { decodeAnswer, driverCall } from "../failure/mod.ts";
+import { encodeParams } from "../pg-text/mod.ts";
 import { neonFailure } from "./neon-failure.ts";
 import type { NeonQueryOptions, NeonSql, NeonTransactionOptions } from "./neon-sql.ts";
 
@@ -45,38 +45,25 @@ export function neonHttp(sql: NeonSql): Executor {
     kind: "neon-http",
     async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
       const params = encodeParams(statement.params);
-      const raw = await send(() => sql.query(statement.text, params, QUERY_OPTIONS), params);
-      return decode(raw) as QueryResult<R>;
+      const raw = await driverCall(
+        () => sql.query(statement.text, params, QUERY_OPTIONS),
+        (e) => neonFailure(e, params),
+      );
+      return decodeAnswer(raw) as QueryResult<R>;
     },
     async batch(statements: readonly SqlStatement[], options: BatchOptions = {}): Promise<QueryResult[]> {
       checkBatchOptions(options);
       if (statements.length === 0) return [];
       const encoded = statements.map((statement) => encodeParams(statement.params));
       const all = encoded.flat();
-      const raws = await send(() => {
+      const raws = await driverCall(() => {
         // Built lazily and never awaited one by one: `transaction()` sends them together.
         const queries = statements.map((statement, index) => sql.query(statement.text, encoded[index]!, QUERY_OPTIONS));
         return sql.transaction(queries as never[], transactionOptions(options));
-      }, all);
-      return raws.map(decode);
+      }, (e) => neonFailure(e, all));
+      return raws.map(decodeAnswer);
     },
   });
-}
-
-async function send<T>(run: () => PromiseLike<T>, params: readonly EncodedParam[]): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw neonFailure(error, params);
-  }
-}
-
-function decode(raw: RawResult): QueryResult {
-  try {
-    return decodeResult(raw);
-  } catch (error) {
-    throw decodeFailure(error);
-  }
 }
 
 function transactionOptions(options: BatchOptions): NeonTransactionOptions {

@@ -5,8 +5,8 @@
 import { StorageError } from "../../core/errors.ts";
 import type { BatchOptions, Executor, QueryResult, Row, SqlStatement } from "../../core/executor.ts";
 import { checkBatchOptions, transactionModesSql } from "../batch-options.ts";
-import { decodeFailure } from "../failure/mod.ts";
-import { decodeResult, type EncodedParam, encodeParams } from "../pg-text/mod.ts";
+import { decodeAnswer, driverCall } from "../failure/mod.ts";
+import { type EncodedParam, encodeParams } from "../pg-text/mod.ts";
 import { pgFailure } from "./pg-failure.ts";
 import type { PgPoolClientLike, PgPoolLike, PgQueryConfig, PgRawResult, PgTypeParsers } from "./pg-pool-like.ts";
 
@@ -42,27 +42,20 @@ export function pgPool(pool: PgPoolLike): Executor {
     kind: "pg-pool",
     async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
       const params = encodeParams(statement.params);
-      let raw: PgRawResult;
-      try {
-        raw = await pool.query(queryConfig(statement.text, params));
-      } catch (error) {
-        throw pgFailure(error, params, "autocommit");
-      }
-      return decode(raw) as QueryResult<R>;
+      const raw = await driverCall(
+        () => pool.query(queryConfig(statement.text, params)),
+        (e) => pgFailure(e, params, "autocommit"),
+      );
+      return decodeAnswer(raw) as QueryResult<R>;
     },
     async batch(statements: readonly SqlStatement[], options: BatchOptions = {}): Promise<QueryResult[]> {
       checkBatchOptions(options);
       if (statements.length === 0) return [];
       const encoded = statements.map((statement) => encodeParams(statement.params));
       const all = encoded.flat();
-      let client: PgPoolClientLike;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw pgFailure(error, all, "connect");
-      }
+      const client = await driverCall(() => pool.connect(), (e) => pgFailure(e, all, "connect"));
       const raws = await runTransaction(client, statements, encoded, options);
-      return raws.map(decode);
+      return raws.map(decodeAnswer);
     },
   });
 }
@@ -114,12 +107,4 @@ function rolledBackAtCommit(): StorageError {
 
 function queryConfig(text: string, values: EncodedParam[]): PgQueryConfig {
   return { text, values, rowMode: "array", types: RAW_TEXT, queryMode: "extended" };
-}
-
-function decode(raw: PgRawResult): QueryResult {
-  try {
-    return decodeResult(raw);
-  } catch (error) {
-    throw decodeFailure(error);
-  }
 }

@@ -5,8 +5,8 @@
 import type { BatchOptions, Executor, QueryResult, Row, SqlStatement } from "../../core/executor.ts";
 import { StorageError } from "../../core/errors.ts";
 import { checkBatchOptions, transactionModesSql } from "../batch-options.ts";
-import { decodeFailure, postgresStorageError } from "../failure/mod.ts";
-import { decodeResult, type EncodedParam, encodeParams } from "../pg-text/mod.ts";
+import { decodeAnswer, driverCall, postgresStorageError } from "../failure/mod.ts";
+import { type EncodedParam, encodeParams } from "../pg-text/mod.ts";
 import type { PgliteLike, PgliteQueryOptions, PgliteRawResult } from "./pglite-like.ts";
 
 const rawText = (value: string): string => value;
@@ -42,7 +42,10 @@ export function pglite(db: PgliteLike): Executor {
     async query<R extends Row = Row>(statement: SqlStatement): Promise<QueryResult<R>> {
       const params = encodeParams(statement.params);
       return await exclusive(async () => {
-        const raw = await attempt(async () => db.query(statement.text, params, await rawTextOptions(db)), params);
+        const raw = await driverCall(
+          async () => db.query(statement.text, params, await rawTextOptions(db)),
+          (e) => pgliteFailure(e, params),
+        );
         return decode(raw) as QueryResult<R>;
       });
     },
@@ -51,7 +54,10 @@ export function pglite(db: PgliteLike): Executor {
       if (statements.length === 0) return [];
       const encoded = statements.map((statement) => encodeParams(statement.params));
       return await exclusive(async () => {
-        const raws = await attempt(() => runTransaction(db, statements, encoded, options), encoded.flat());
+        const raws = await driverCall(
+          () => runTransaction(db, statements, encoded, options),
+          (e) => pgliteFailure(e, encoded.flat()),
+        );
         return raws.map(decode);
       });
     },
@@ -104,14 +110,6 @@ function identityFor(table: Readonly<Record<number | string, unknown>>): Record<
   return out;
 }
 
-async function attempt<T>(run: () => Promise<T>, params: readonly EncodedParam[]): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw pgliteFailure(error, params);
-  }
-}
-
 function pgliteFailure(error: unknown, params: readonly EncodedParam[]): StorageError {
   return (
     postgresStorageError(error, params) ??
@@ -119,10 +117,7 @@ function pgliteFailure(error: unknown, params: readonly EncodedParam[]): Storage
   );
 }
 
+/** PGlite types its array-mode rows loosely; they are arrays of raw text. */
 function decode(raw: PgliteRawResult): QueryResult {
-  try {
-    return decodeResult({ ...raw, rows: raw.rows as readonly (readonly unknown[])[] });
-  } catch (error) {
-    throw decodeFailure(error);
-  }
+  return decodeAnswer({ ...raw, rows: raw.rows as readonly (readonly unknown[])[] });
 }

@@ -12,8 +12,8 @@ const LEVELS: Readonly<Record<string, string>> = {
   RepeatableRead: "REPEATABLE READ",
 };
 
-/** The transaction settings a request asked for. */
-export interface BatchOptions {
+/** The transaction settings a request asked for in its `Neon-Batch-*` headers. */
+export interface BatchHeaders {
   /** Neon's spelling of the level (`Serializable`, ...), when the header was sent. */
   readonly isolationLevel: string | null;
   /** True only when `Neon-Batch-Read-Only` is exactly `true`. */
@@ -29,7 +29,7 @@ export interface BatchOptions {
  * @returns the options
  * @throws {ProxyError} 400 `invalid isolation level` for an unknown level
  */
-export function parseBatchOptions(headers: Headers): BatchOptions {
+export function parseBatchHeaders(headers: Headers): BatchHeaders {
   const isolationLevel = headers.get("neon-batch-isolation-level");
   if (isolationLevel !== null && !Object.hasOwn(LEVELS, isolationLevel)) {
     throw new ProxyError(400, "invalid isolation level");
@@ -48,7 +48,7 @@ export function parseBatchOptions(headers: Headers): BatchOptions {
  * @param options the batch options
  * @returns the SQL text
  */
-export function beginSql(options: BatchOptions): string {
+export function beginSql(options: BatchHeaders): string {
   const clauses: string[] = [];
   if (options.isolationLevel !== null) clauses.push(`ISOLATION LEVEL ${LEVELS[options.isolationLevel]}`);
   if (options.readOnly) clauses.push("READ ONLY");
@@ -62,7 +62,7 @@ export function beginSql(options: BatchOptions): string {
  * @param options the batch options
  * @returns header name/value pairs
  */
-export function batchEchoHeaders(options: BatchOptions): [string, string][] {
+export function batchEchoHeaders(options: BatchHeaders): [string, string][] {
   const echoed: [string, string][] = [];
   if (options.isolationLevel !== null) echoed.push(["Neon-Batch-Isolation-Level", options.isolationLevel]);
   if (options.readOnly) echoed.push(["Neon-Batch-Read-Only", "true"]);
