@@ -12,8 +12,8 @@ import { stressSize } from "../support/stress.ts";
 
 const WRITERS = 16;
 // Rounds per writer (EDGE_EVENTS_STRESS=full runs the long ones); 16 writers race either way.
-const INCREMENTS = stressSize(50, 20);
-const CREATES = stressSize(100, 40);
+const INCREMENTS = stressSize(50, 10);
+const CREATES = stressSize(100, 25);
 // Seconds of work on a loaded 2-core machine: more than Bun's default 5 s per test.
 const SLOW = { timeout: 120_000 };
 
