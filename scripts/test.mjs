@@ -9,6 +9,7 @@
 //
 // EDGE_EVENTS_TEST_ONLY / EDGE_EVENTS_TEST_SKIP do what --only / --skip do.
 // EDGE_EVENTS_STEP_TIMEOUT (seconds) overrides each step's time limit.
+// EDGE_EVENTS_TEST_JOBS: test files each runtime runs at once (default 2).
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
@@ -19,6 +20,10 @@ const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
 // --test-timeout to each file as a whole too); Deno has none. Generous: a hung test should
 // fail by name before its step's own limit, and a slow machine should not fail at all.
 const TEST_TIMEOUT_MS = 300_000;
+
+// Test files each runtime runs at once: one per core of the 2-core machines the suite is sized
+// for. EDGE_EVENTS_TEST_JOBS overrides (1 runs the files one by one).
+const JOBS = Math.max(1, Math.floor(Number(process.env.EDGE_EVENTS_TEST_JOBS)) || 2);
 
 const node = process.execPath;
 const tsx = ["--import", "tsx"];
@@ -93,13 +98,13 @@ const STEPS = [
   {
     name: "node",
     group: "runtimes",
-    title: "tests on Node (tsx, node:test, concurrency 2)",
+    title: `tests on Node (tsx, node:test, ${JOBS} files at a time)`,
     timeout: 600,
     command: (files) => [
       node,
       ...tsx,
       "--test",
-      "--test-concurrency=2",
+      `--test-concurrency=${JOBS}`,
       `--test-timeout=${TEST_TIMEOUT_MS}`,
       "--test-reporter=spec",
       ...files,
@@ -110,18 +115,27 @@ const STEPS = [
   {
     name: "bun",
     group: "runtimes",
-    title: "tests on Bun (bun test runs node:test files natively)",
+    title: `tests on Bun (bun test runs node:test files natively, ${JOBS} files at a time)`,
     timeout: 600,
-    // Bun treats bare arguments as name filters; a leading ./ makes them paths.
-    command: (files) => [toolPath("bun"), "test", "--timeout", String(TEST_TIMEOUT_MS), ...files.map((f) => `./${f}`)],
+    // Bun treats bare arguments as name filters; a leading ./ makes them paths. --parallel runs
+    // the files in worker processes, each file with a fresh global (as Node's one process per file).
+    command: (files) => [
+      toolPath("bun"),
+      "test",
+      `--parallel=${JOBS}`,
+      "--timeout",
+      String(TEST_TIMEOUT_MS),
+      ...files.map((f) => `./${f}`),
+    ],
     counts: (out) => pair(/^\s*(\d+) pass$/m, /^\s*(\d+) fail$/m, out),
   },
   {
     name: "deno",
     group: "runtimes",
-    title: "tests on Deno (--no-check: tsc has checked the tests already)",
+    title: `tests on Deno (--no-check: tsc has checked the tests already; ${JOBS} files at a time)`,
     timeout: 600,
-    command: (files) => [toolPath("deno"), "test", "-A", "--no-check", ...files],
+    // --parallel runs the files in workers, each in its own isolate; DENO_JOBS (set in runStep) says how many.
+    command: (files) => [toolPath("deno"), "test", "-A", "--no-check", "--parallel", ...files],
     // Deno counts top-level tests; describe() blocks and t.test() are "steps" inside them.
     counts: (out) => pair(/\| (\d+) passed/, /\| (\d+) failed/, out, /\| \d+ passed \((\d+) steps?\)/),
   },
@@ -229,6 +243,7 @@ function runStep(step, argv, timeoutSeconds) {
       env: {
         ...process.env,
         DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+        DENO_JOBS: String(JOBS),
         // Piped output is read by people and CI logs: no colour codes unless asked for.
         ...(process.stdout.isTTY || process.env.FORCE_COLOR !== undefined ? {} : { NO_COLOR: "1" }),
       },

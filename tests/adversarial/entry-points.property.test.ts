@@ -18,6 +18,7 @@ import {
 } from "../../mod.ts";
 import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 import { snapshot } from "../replay/replay-helpers.ts";
+import { stressSize } from "../support/stress.ts";
 
 /** Values a careless or hostile caller may put in any option. */
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
@@ -131,7 +132,7 @@ for (const testCase of executorCases(["pglite"])) {
               assert.ok(acceptable(error), `${name}(${fc.stringify(o)}) threw ${String(error)}`);
             }
           }),
-          { numRuns: 60 },
+          { numRuns: stressSize(60, 25) },
         );
         assert.deepEqual(await state(), before, "nothing was written");
       });

@@ -17,15 +17,15 @@ import { mulberry32, snapshot } from "../replay/replay-helpers.ts";
 import { bankStore } from "./fixtures/bank.ts";
 import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
 import { replay } from "../../mod.ts";
+import { stressSize } from "../support/stress.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
 const CHILD = fileURLToPath(new URL("./fixtures/kill-child.ts", import.meta.url));
 // Bun and Deno report their own binary as execPath; the children run on Node.
 const NODE = "Bun" in globalThis || "Deno" in globalThis ? "node" : process.execPath;
-const CI = process.env["CI"] === "true";
 const WRITERS = 4;
-const KILL_ROUNDS = CI ? 2 : 3;
+const KILL_ROUNDS = stressSize(3, 2);
 const REPLAY_KILLS = 3;
 // The children are Node processes whatever runs this file; the parent's runtime adds nothing.
 const ONCE = "Bun" in globalThis || "Deno" in globalThis

@@ -8,10 +8,12 @@ import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { eventRows } from "../support/store-helpers.ts";
+import { stressSize } from "../support/stress.ts";
 
 const WRITERS = 16;
-const INCREMENTS = 50;
-const CREATES = 100;
+// Rounds per writer (EDGE_EVENTS_STRESS=full runs the long ones); 16 writers race either way.
+const INCREMENTS = stressSize(50, 10);
+const CREATES = stressSize(100, 25);
 // Seconds of work on a loaded 2-core machine: more than Bun's default 5 s per test.
 const SLOW = { timeout: 120_000 };
 
@@ -87,7 +89,7 @@ describeEachExecutor("concurrent writers", { needs: ["concurrency"] }, (fx) => {
         e["action"] === "increment"
       );
       assert.equal(increments.length, total, "exactly one event per increment");
-      // In position order the events count 1, 2, ..., 800: each read the state its predecessor wrote.
+      // In position order the events count 1, 2, ..., total: each read the state its predecessor wrote.
       assert.deepEqual(
         increments.map((e) => (e["changes"] as { count: number }).count),
         range(total).map((i) => i + 1),

@@ -13,6 +13,7 @@ import { buildWrite } from "../../src/core/write-plan.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 import { countRows } from "../support/store-helpers.ts";
+import { stressSize } from "../support/stress.ts";
 
 const ORG_UPPER = "5B0C2E4A-8F1D-4C3B-9A7E-2D6F1E0C9B8A";
 // The NUL in the pattern is the point: Postgres text cannot hold it.
@@ -291,7 +292,7 @@ describeEachExecutor("hostile values through the store", {}, (fx) => {
         assert.equal(record["orgId"], want.tenant);
         assert.deepEqual(record["body"] ?? null, want.body ?? null);
       }),
-      { numRuns: 40 },
+      { numRuns: stressSize(40, 15) },
     );
   });
 });

@@ -18,9 +18,10 @@ import {
 } from "../../mod.ts";
 import type { Executor, SqlStatement } from "../../src/core/executor.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
+import { stressSize } from "../support/stress.ts";
 
 const WORKERS = 8;
-const TRANSACTIONS = 20;
+const TRANSACTIONS = stressSize(20, 10);
 // One tenant of each kind of lock key: an FNV-1a hashed string (bigint), a UUID (two int32)
 // and an integer (bigint), so the sorted order spans both key forms.
 const TENANTS = ["acme", "6f1c2b1e-8d4a-4c39-9a57-0e2f4b7c9d10", "42"] as const;

@@ -4,13 +4,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
-import { PGlite } from "@electric-sql/pglite";
 import { localFetchEndpoint, type SqlOverHttpServer, startSqlOverHttpServer } from "../../src/dev/mod.ts";
+import { newPglite } from "../support/pglite-snapshot.ts";
 import { FULL_RESULT_KEYS, rejection, uniqueName } from "./harness.ts";
 
 // Started at import: PGlite takes seconds to start on a loaded 2-core machine, more than the
 // hook timeout Bun applies by default (it ignores node:test's `timeout` option).
-const db = await PGlite.create();
+const db = await newPglite();
 
 describe("the local server over PGlite", () => {
   const schema = uniqueName("eedev_lite");

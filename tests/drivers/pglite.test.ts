@@ -8,6 +8,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { StorageError } from "../../src/core/errors.ts";
 import type { Executor } from "../../src/core/executor.ts";
 import { pglite, type PgliteLike } from "../../src/drivers/pglite/mod.ts";
+import { newPglite } from "../support/pglite-snapshot.ts";
 
 /**
  * The same instance, but with transactions made of plain BEGIN/COMMIT queries: PGlite's own
@@ -74,8 +75,10 @@ async function assertSerialized(db: Executor): Promise<void> {
 
 describe("pglite()", () => {
   let instance: PGlite;
-  before(() => {
-    instance = new PGlite();
+  // Started from the suites' snapshot of an empty cluster; the tests of start-up and of a data
+  // directory below start theirs the plain way.
+  before(async () => {
+    instance = await newPglite();
   });
   after(() => instance.close());
 
@@ -88,7 +91,7 @@ describe("pglite()", () => {
   });
 
   test("the instance's own parsers and serializers do not change results", async () => {
-    const custom = new PGlite({
+    const custom = await newPglite({
       parsers: { 20: () => "parsed by the instance", 1184: () => "parsed" },
       serializers: { 17: () => "\\xff" },
     });

@@ -31,8 +31,9 @@ import {
 } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
 import { legacyEventSql, mulberry32, snapshot, tickingClock } from "./replay-helpers.ts";
+import { stressSize } from "../support/stress.ts";
 
-const SEQUENCES = 20;
+const SEQUENCES = stressSize(20, 8);
 const ACTIONS = 60;
 const PARALLEL = 3;
 const BASE_SEED = process.env["SEED"] === undefined || process.env["SEED"] === ""

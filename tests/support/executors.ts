@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { PGlite } from "@electric-sql/pglite";
 import { neon } from "@neondatabase/serverless";
 import pg from "pg";
 import type { Executor } from "../../src/core/executor.ts";
@@ -15,6 +14,7 @@ import { pgPool } from "../../src/drivers/pg-pool/mod.ts";
 import { pglite } from "../../src/drivers/pglite/mod.ts";
 import { databaseUrl, localServerUrl, uniqueSchemaName } from "./database.ts";
 import { leaseLocalServer, type LocalServer, neonRequestCount } from "./local-server.ts";
+import { newPglite } from "./pglite-snapshot.ts";
 
 /** The executors the suites can run against. */
 export type ExecutorCaseName = "pglite" | "neon-http" | "pg-pool";
@@ -70,9 +70,16 @@ export function executorCases(
 }
 
 async function setupPglite(): Promise<ExecutorFixture> {
-  const instance = new PGlite();
+  // An empty cluster of its own, loaded from a snapshot rather than initialised (pglite-snapshot.ts).
+  const instance = await newPglite();
   const db = pglite(instance);
-  const schema = await createSchema(db);
+  let schema: string;
+  try {
+    schema = await createSchema(db);
+  } catch (error) {
+    await instance.close();
+    throw error;
+  }
   return fixture("pglite", db, schema, {
     requests: () => undefined,
     server: undefined,

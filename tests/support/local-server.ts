@@ -2,8 +2,9 @@
  * One local SQL-over-HTTP server per process, shared by every suite that needs it, and the
  * global `neonConfig` pointed at it once.
  *
- * Node runs each test file in its own process; Bun and Deno run every file in one. So the
- * server is reference counted: the first lease starts it, the last release closes it (and a
+ * Node runs each test file in its own process; Bun and Deno run several files in one process
+ * or worker, one after another (and without `--parallel`, every file in one). So the server is
+ * reference counted: the first lease starts it, the last release closes it (and a
  * later lease starts a new one), and the state lives on `globalThis` so that two copies of
  * this module still share it. Release every lease (in `after`) or the process will not exit.
  * @module
