@@ -74,7 +74,9 @@ function defineAction<TType extends ActionType>(
   }
   return Object.freeze({
     type,
-    input: (options["input"] as AnySchema | undefined) ?? v.object({}),
+    // No input schema: no input. A strict object, so a context passed in the input's place
+    // (`close(id, { actor })`) is refused by name rather than dropped with the actor.
+    input: (options["input"] as AnySchema | undefined) ?? v.strictObject({}),
     options: Object.freeze({ ...options }) as ActionDefinition<never, AnySchema, TType>["options"],
     version,
     ignored: options["ignored"] === true,
