@@ -399,9 +399,15 @@ export class ReplayConflictError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await project(store, balances) } catch (err) {
- *   if (isEdgeEventsError(err, "PROJECTION_FAILED")) console.log(err.projection, err.eventId, err.position);
- *   else throw err;
+ * import { isEdgeEventsError, project, type Projection, type ProjectionStore } from "edge-events";
+ *
+ * async function catchUp(store: ProjectionStore, balances: Projection): Promise<void> {
+ *   try {
+ *     await project(store, balances);
+ *   } catch (err) {
+ *     if (isEdgeEventsError(err, "PROJECTION_FAILED")) console.log(err.projection, err.eventId, err.position);
+ *     else throw err;
+ *   }
  * }
  * ```
  */
@@ -457,8 +463,14 @@ export class ProjectionHandlerError extends EdgeEventsError {
  *
  * @example
  * ```ts
- * try { await project(store, balances) } catch (err) {
- *   if (!isEdgeEventsError(err, "PROJECTION_CONFLICT")) throw err; // another runner has it
+ * import { isEdgeEventsError, project, type Projection, type ProjectionStore } from "edge-events";
+ *
+ * async function catchUp(store: ProjectionStore, balances: Projection): Promise<void> {
+ *   try {
+ *     await project(store, balances);
+ *   } catch (err) {
+ *     if (!isEdgeEventsError(err, "PROJECTION_CONFLICT")) throw err; // another runner has it
+ *   }
  * }
  * ```
  */

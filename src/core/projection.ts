@@ -107,6 +107,8 @@ function toStatements(returned: ProjectionStatements): SqlStatement[] {
  * @throws {TypeError} on an unknown option, a bad name, a key that is not `"resource.action"`, a handler that is not a function
  * @example
  * ```ts
+ * import { defineProjection, project, type ProjectionStore, sql } from "edge-events";
+ *
  * const balances = defineProjection({
  *   name: "balances",
  *   handles: {
@@ -115,7 +117,9 @@ function toStatements(returned: ProjectionStatements): SqlStatement[] {
  *   },
  *   clear: () => sql`DELETE FROM balances`,
  * });
- * await project(store, balances);
+ * async function catchUp(store: ProjectionStore): Promise<void> {
+ *   await project(store, balances);
+ * }
  * ```
  */
 export function defineProjection<const TInline extends boolean = false>(

@@ -178,11 +178,16 @@ async function auditWith(store: AuditStore, options: AuditOptions, tenant: Tenan
  *   direction) did not return, a tenant other than the store's, an unknown option
  * @example
  * ```ts
- * import { audit } from "edge-events";
- * const week = { from: new Date("2025-03-03T00:00:00Z"), to: new Date("2025-03-10T00:00:00Z") };
- * let page = await audit(store, { actor: { type: "user", id: userId }, ...week, limit: 50 });
- * while (page.cursor !== null) {
- *   page = await audit(store, { actor: { type: "user", id: userId }, ...week, limit: 50, cursor: page.cursor });
+ * import { audit, type AuditStore } from "edge-events";
+ *
+ * async function weekOf(store: AuditStore, userId: string): Promise<void> {
+ *   const week = { from: new Date("2025-03-03T00:00:00Z"), to: new Date("2025-03-10T00:00:00Z") };
+ *   let page = await audit(store, { actor: { type: "user", id: userId }, ...week, limit: 50 });
+ *   for (const e of page.events) console.log(e.resource, e.action, e.occurredAt);
+ *   while (page.cursor !== null) {
+ *     page = await audit(store, { actor: { type: "user", id: userId }, ...week, limit: 50, cursor: page.cursor });
+ *     for (const e of page.events) console.log(e.resource, e.action, e.occurredAt);
+ *   }
  * }
  * ```
  */
@@ -200,8 +205,12 @@ export async function audit(store: AuditStore, options: AuditOptions = {}): Prom
  * @throws {ValidationError} as {@link audit}
  * @example
  * ```ts
- * import { auditAllTenants } from "edge-events";
- * const { events } = await auditAllTenants(store, { tenant: "acme", actionType: "destroy" });
+ * import { auditAllTenants, type AuditStore } from "edge-events";
+ *
+ * async function acmeDestroys(store: AuditStore): Promise<number> {
+ *   const { events } = await auditAllTenants(store, { tenant: "acme", actionType: "destroy" });
+ *   return events.length;
+ * }
  * ```
  */
 export async function auditAllTenants(store: AuditStore, options: AuditOptions = {}): Promise<AuditPage> {

@@ -131,9 +131,12 @@ async function summaryWith(store: AuditStore, options: SummaryOptions, tenant: T
  *   resource; a tenant other than the store's; an unknown option
  * @example
  * ```ts
- * import { summary } from "edge-events";
- * const today = await summary(store, { from: new Date("2025-03-03T00:00:00Z"), to: new Date("2025-03-04T00:00:00Z") });
- * console.log(today.total, today.byActionType.destroy, today.byActor[0]);
+ * import { type AuditStore, summary } from "edge-events";
+ *
+ * async function report(store: AuditStore): Promise<void> {
+ *   const today = await summary(store, { from: new Date("2025-03-03T00:00:00Z"), to: new Date("2025-03-04T00:00:00Z") });
+ *   console.log(today.total, today.byActionType.destroy, today.byActor[0]);
+ * }
  * ```
  */
 export async function summary(store: AuditStore, options: SummaryOptions): Promise<AuditSummary> {
@@ -149,8 +152,12 @@ export async function summary(store: AuditStore, options: SummaryOptions): Promi
  * @throws {ValidationError} as {@link summary}
  * @example
  * ```ts
- * import { summaryAllTenants } from "edge-events";
- * const all = await summaryAllTenants(store, { from, to });
+ * import { type AuditStore, summaryAllTenants } from "edge-events";
+ *
+ * async function total(store: AuditStore, from: Date, to: Date): Promise<number> {
+ *   const all = await summaryAllTenants(store, { from, to });
+ *   return all.total;
+ * }
  * ```
  */
 export async function summaryAllTenants(store: AuditStore, options: SummaryOptions): Promise<AuditSummary> {

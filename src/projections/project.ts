@@ -127,7 +127,12 @@ async function commit(
  * @throws {RangeError} on a bad option
  * @example
  * ```ts
- * const { events, caughtUp } = await project(store, balances, { batchSize: 500 });
+ * import { project, type Projection, type ProjectionStore } from "edge-events";
+ *
+ * async function catchUp(store: ProjectionStore, balances: Projection): Promise<void> {
+ *   const { events, caughtUp } = await project(store, balances, { batchSize: 500 });
+ *   console.log(`${events} events applied`, caughtUp ? "caught up" : "more to come");
+ * }
  * ```
  */
 export async function project(

@@ -36,7 +36,12 @@ export interface ProjectionStatus {
  * Read a projection's checkpoint and lag in the store's scope (one query).
  * @example
  * ```ts
- * const { position, lag } = await projectionStatus(store, balances);
+ * import { type Projection, projectionStatus, type ProjectionStore } from "edge-events";
+ *
+ * async function report(store: ProjectionStore, balances: Projection): Promise<void> {
+ *   const { position, lag } = await projectionStatus(store, balances);
+ *   console.log(`balances at ${position}, ${lag} events behind`);
+ * }
  * ```
  */
 export async function projectionStatus(store: ProjectionStore, projection: Projection): Promise<ProjectionStatus> {

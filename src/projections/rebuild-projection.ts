@@ -31,7 +31,11 @@ export interface RebuildProjectionOptions extends ProjectOptions {
  * @throws {ProjectionHandlerError} code `PROJECTION_FAILED`, {@link ProjectionConflictError} code `PROJECTION_CONFLICT`, as `project`
  * @example
  * ```ts
- * await rebuildProjection(store, balances);
+ * import { type Projection, type ProjectionStore, rebuildProjection } from "edge-events";
+ *
+ * async function reset(store: ProjectionStore, balances: Projection): Promise<void> {
+ *   await rebuildProjection(store, balances);
+ * }
  * ```
  */
 export async function rebuildProjection(

@@ -71,7 +71,10 @@ function sharedConditions(params: ParamList, filter: AuditConditions): string[] 
  * @throws {RangeError} when `limit` is not an integer from 1 to {@link AUDIT_MAX_LIMIT}
  * @example
  * ```ts
- * auditSql(log, { resource: "account", action: "deposit", limit: 50 })
+ * import { defineEventLog } from "edge-events";
+ *
+ * const log = defineEventLog();
+ * auditSql(log, { resource: "account", action: "deposit", limit: 50 });
  * // SELECT * FROM "events" WHERE "resource" = $1::text AND "action" = $2::text ORDER BY "position" LIMIT $3::int
  * ```
  */
@@ -123,7 +126,10 @@ export interface SummaryFilter extends AuditConditions {
  * binds the type it stands for.
  * @example
  * ```ts
- * summarySql(log, { from: new Date("2025-01-01"), to: new Date("2025-02-01"), resource: "account" })
+ * import { defineEventLog } from "edge-events";
+ *
+ * const log = defineEventLog();
+ * summarySql(log, { from: new Date("2025-01-01"), to: new Date("2025-02-01"), resource: "account" });
  * ```
  */
 export function summarySql(log: EventLog, filter: SummaryFilter): SqlStatement {

@@ -1,10 +1,12 @@
 // The scripts of examples/ as a user runs them: each a subprocess of the runtime that runs this
 // file (`node --import tsx`, `bun`, `deno run -A`), on an embedded PGlite (DATABASE_URL unset) in
 // a temporary working directory of its own, killed if it runs past its bound. Each must exit 0
-// and print what it promises.
+// and print what it promises. The README's examples that run as they stand live in examples/
+// too, each between `// README: <section>` and `// end README`: that text must be the README
+// block of the section, whose imports (from "edge-events") the file must import (from ../mod.ts).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -51,6 +53,43 @@ function run(cwd: string, script: string, args: readonly string[] = []): Promise
   });
 }
 
+/** The README sections whose code block runs as it stands, and the example that runs it. */
+const README_EXAMPLES: readonly { readonly section: string; readonly script: string }[] = [
+  { section: "Reading the past", script: "examples/reading-the-past.ts" },
+  { section: "Audit queries", script: "examples/audit-queries.ts" },
+  { section: "Projections", script: "examples/projections.ts" },
+  { section: "Savepoints and rebuilding a row", script: "examples/savepoints.ts" },
+];
+
+/** The first ```ts block of a README section. */
+function readmeBlock(readme: string, section: string): string {
+  const at = readme.indexOf(`\n### ${section}\n`);
+  assert.ok(at >= 0, `README has no section ${section}`);
+  const start = readme.indexOf("```ts\n", at);
+  assert.ok(start >= 0, `README section ${section} has no ts block`);
+  return readme.slice(start + "```ts\n".length, readme.indexOf("```\n", start));
+}
+
+/** `import` statements, as specifier → imported names; and the code after the leading imports. */
+function splitImports(code: string): { imports: Map<string, Set<string>>; body: string } {
+  const imports = new Map<string, Set<string>>();
+  const pattern = /^import (?:\* as (\w+)|\{([^}]*)\}) from "([^"]+)";\n/gm;
+  let end = 0;
+  for (const match of code.matchAll(pattern)) {
+    const names = match[1] !== undefined ? [`* as ${match[1]}`] : match[2]!.split(",");
+    const set = imports.get(match[3]!) ?? new Set<string>();
+    for (const name of names) if (name.trim() !== "") set.add(name.trim().replace(/^type /, ""));
+    imports.set(match[3]!, set);
+    end = match.index + match[0].length;
+  }
+  return { imports, body: code.slice(end).replace(/^\n+/, "") };
+}
+
+const SPECIFIERS: Readonly<Record<string, string>> = {
+  "edge-events": "../mod.ts",
+  "edge-events/pglite": "../src/drivers/pglite/mod.ts",
+};
+
 function assertExitedCleanly(result: Run, script: string): void {
   assert.equal(result.signal, null, `${script} was killed after ${BOUND_MS} ms\n${result.stdout}\n${result.stderr}`);
   assert.equal(result.code, 0, `${script} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
@@ -68,6 +107,8 @@ describe("the examples run and print what they promise", () => {
   let quickstart: Promise<Run>;
   let neonLocal: Promise<Run>;
   let seedThenReplay: Promise<[Run, Run | undefined]>;
+  // After those, one after another: more PGlite starts at once slow every script toward its bound.
+  const readmeRuns = new Map<string, Promise<Run>>();
   before(() => {
     quickstart = run(freshDir(), "examples/quickstart.ts");
     neonLocal = run(freshDir(), "examples/neon-local.ts");
@@ -77,9 +118,15 @@ describe("the examples run and print what they promise", () => {
         ? [seeded, undefined]
         : [seeded, await run(dir, "src/cli/run.ts", ["replay", "--config", join(ROOT, "examples/events.config.ts")])]
     );
+    let previous: Promise<unknown> = Promise.allSettled([quickstart, neonLocal, seedThenReplay]);
+    for (const { script } of README_EXAMPLES) {
+      const next = previous.then(() => run(freshDir(), script));
+      readmeRuns.set(script, next);
+      previous = next;
+    }
   });
   after(async () => {
-    await Promise.allSettled([quickstart, neonLocal, seedThenReplay]);
+    await Promise.allSettled([quickstart, neonLocal, seedThenReplay, ...readmeRuns.values()]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -122,6 +169,73 @@ describe("the examples run and print what they promise", () => {
       assert.ok(replayed !== undefined);
       assertExitedCleanly(replayed, "edge-events replay");
       assert.match(replayed.stdout, /^ +applied +60$/m);
+    },
+  );
+
+  test("each README example of examples/ is the README's block, with the same imports", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const { section, script } of README_EXAMPLES) {
+      const source = readFileSync(join(ROOT, script), "utf8");
+      const region = source.match(new RegExp(`^// README: ${section}\\n([^]*?)^// end README\\n`, "m"));
+      assert.ok(region !== null, `${script} has no README: ${section} region`);
+      const block = splitImports(readmeBlock(readme, section));
+      const file = splitImports(source.slice(0, region.index));
+      assert.equal(block.body, region[1], `the README block of ${section} and ${script} differ`);
+      for (const [specifier, names] of block.imports) {
+        const own = file.imports.get(SPECIFIERS[specifier] ?? specifier) ?? new Set();
+        for (const name of names) assert.ok(own.has(name), `${script} does not import ${name} from ${specifier}`);
+      }
+    }
+  });
+
+  const readmeRun = async (script: string): Promise<string> => {
+    const result = await readmeRuns.get(script)!;
+    assertExitedCleanly(result, script);
+    return result.stdout;
+  };
+
+  test(
+    "examples/reading-the-past.ts prints the history, states, diff, timeline and previous events",
+    TIMEOUT,
+    async () => {
+      const out = await readmeRun("examples/reading-the-past.ts");
+      assert.equal(
+        out,
+        [
+          "0 open",
+          "destroyed true close",
+          "not-created true",
+          'balance, updatedAt, deletedAt {"before":0,"after":25}',
+          "open undefined 0",
+          "deposit 0 25",
+          "close 25 25",
+          "deposit, open",
+          "",
+        ].join("\n"),
+      );
+    },
+  );
+
+  test("examples/audit-queries.ts prints one user's events of the week and the week's numbers", TIMEOUT, async () => {
+    const out = await readmeRun("examples/audit-queries.ts");
+    assert.match(
+      out,
+      /^2025-03-04T09:00:00\.000Z open (\w{26})\n2025-03-05T09:00:00\.000Z deposit \1\n2025-03-07T09:00:00\.000Z close \1\n/,
+    );
+    assert.match(out, /^4 \{"create":1,"update":2,"destroy":1\} 2$/m);
+  });
+
+  test("examples/projections.ts projects, reports no lag and rebuilds", TIMEOUT, async () => {
+    const out = await readmeRun("examples/projections.ts");
+    assert.equal(out, ["2 2 1 true", "0n", '2 [{"count":1,"total":"5"}]', ""].join("\n"));
+  });
+
+  test(
+    "examples/savepoints.ts stores a savepoint, verifies it and rebuilds a lost and a damaged row",
+    TIMEOUT,
+    async () => {
+      const out = await readmeRun("examples/savepoints.ts");
+      assert.match(out, /^2n \{"id":"\w{26}","owner":"ada","balance":25\}\n1 1 0\n25 true\n$/);
     },
   );
 });

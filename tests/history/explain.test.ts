@@ -2,8 +2,10 @@
 // through the pg pool), a log of 100,000 events loaded with one INSERT ... SELECT
 // generate_series and ANALYZEd, every statement of the table below, built by the real
 // builders, is EXPLAINed (FORMAT JSON) and its plan walked for a "Seq Scan" on the events
-// table. The table is the list to extend: each read of the log (audit, summary, the feed,
-// readEvents; history's reads after they merge) adds its statements by name.
+// table. The table is the list to extend: each read of the log (audit, summary, the feed and
+// a projection's reads of it, readEvents, one record's history, fold reads, previous events,
+// savepoints) adds its statements by name. The savepoint table holds a savepoint at every 40th
+// event of the log (every second event of resource r3), so its reads are planned over rows.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { defineEventLog, type EventLog, type SqlStatement } from "../../mod.ts";
@@ -11,6 +13,25 @@ import type { Executor } from "../../src/core/executor.ts";
 import { migrateBatch } from "../../src/sql/event-log-ddl.ts";
 import { auditSql, summarySql } from "../../src/sql/audit-statements.ts";
 import { readEventsSql, readFeedSql } from "../../src/sql/read-events.ts";
+import {
+  type FoldBound,
+  historyPageSql,
+  POSITION_MAX,
+  previousEventsSql,
+  recordFoldSql,
+  type RecordStream,
+} from "../../src/sql/history-statements.ts";
+import {
+  eventsAfterSavepointSql,
+  latestPositionCheckSql,
+  newestSavepointSql,
+  type RecordEventsFilter,
+  recordEventsSql,
+  savepointRecordEventsSql,
+  savepointsSql,
+  savepointTable,
+} from "../../src/sql/savepoint-statements.ts";
+import { projectionScope, projectionStatusSql } from "../../src/sql/projection-statements.ts";
 import { executorCases, type ExecutorFixture } from "../support/executors.ts";
 
 const EVENTS = 100_000;
@@ -19,6 +40,13 @@ const STEP_MS = 5 * 60_000; // event g occurred at T0 + g * 5 minutes: about 347
 const at = (g: number): Date => new Date(T0 + g * STEP_MS);
 const DAY = { from: at(50_000), to: at(50_288) }; // one day in the middle of the log
 const USER = "c4ca4238-a0b9-3382-8dcc-509a6f75849b"; // md5('1') as a uuid: user of g % 1000 = 1
+const eventId = (g: number): string => String(g).padStart(26, "0");
+// Record "3" of r3 in tenant t3: the events g = 3 + 5000k (20 of them).
+const STREAM: RecordStream = { resource: "r3", recordId: "3", tenant: "t3", routedIn: [], routedAway: [] };
+// The same record with replay routes: r8's a1 events of version 1 routed in, its own a5 routed away.
+const ROUTED: RecordStream = { ...STREAM, routedIn: [["r8", "a1", 1]], routedAway: [["a5", 1]] };
+const RECORD: RecordEventsFilter = { resource: "r3", sources: ["r3"], recordId: "3", tenant: "t3" };
+const FOLD_VERSION = "f1-explain";
 
 /** The log's rows: 20 resources, 7 actions, 50 tenants (every tenth event none), a correlation per 3 events. */
 function loadSql(log: EventLog): string {
@@ -37,9 +65,21 @@ function loadSql(log: EventLog): string {
     FROM generate_series(1, ${EVENTS}) AS g`;
 }
 
+/** Savepoints at every 40th event of the log (all of resource r3), one fold version. */
+function savepointLoadSql(log: EventLog): string {
+  return `INSERT INTO ${savepointTable(log)} ("resource", "record_id", "tenant", "position", "state", "fold_version")
+    SELECT "resource", "record_id", "tenant", "position", '{}', '${FOLD_VERSION}'
+    FROM ${log.table.sql} WHERE "position" % 40 = 3`;
+}
+
+/** A fold read of record "3" (stateAt, diff, timeline) from the start to `points`. */
+const fold = (log: EventLog, points: FoldBound[], stream = STREAM, after = 0n): SqlStatement =>
+  recordFoldSql(log, { stream, after, points });
+
 /** Every statement that must not scan the event table, by name. */
 function statements(log: EventLog): Record<string, SqlStatement> {
   const feedAfter = { txId: "20000", position: 57_000n };
+  const checkpoint = { txId: "33000", position: 99_000n };
   return {
     "audit: no filter": auditSql(log),
     "audit: backward from a position": auditSql(log, { direction: "backward", position: 60_000n }),
@@ -91,6 +131,67 @@ function statements(log: EventLog): Record<string, SqlStatement> {
     }),
     "readEvents: snapshot of one tenant": readEventsSql(log, { tenant: "t7" }, true),
     "readEvents: snapshot of one resource": readEventsSql(log, { resource: "r3" }, true),
+    "history: first page": historyPageSql(log, STREAM, { direction: "forward", from: 0n, limit: 101 }),
+    "history: next page": historyPageSql(log, STREAM, { direction: "forward", from: 50_003n, limit: 101 }),
+    "history: newest first": historyPageSql(log, STREAM, { direction: "backward", from: POSITION_MAX, limit: 101 }),
+    "history: newest first, next page": historyPageSql(log, STREAM, {
+      direction: "backward",
+      from: 50_003n,
+      limit: 101,
+    }),
+    "history: routed in and away": historyPageSql(log, ROUTED, { direction: "forward", from: 0n, limit: 101 }),
+    "history: events without a tenant": historyPageSql(log, { ...STREAM, recordId: "5", tenant: null }, {
+      direction: "backward",
+      from: POSITION_MAX,
+      limit: 101,
+    }),
+    "stateAt: a position": fold(log, [{ kind: "position", position: 60_000n }]),
+    "stateAt: an event id": fold(log, [{ kind: "event", eventId: eventId(60_003) }]),
+    "stateAt: a time": fold(log, [{ kind: "time", at: at(60_000) }]),
+    "stateAt: a time, routed in and away": fold(log, [{ kind: "time", at: at(60_000) }], ROUTED),
+    "stateAt: after a savepoint": fold(log, [{ kind: "position", position: 90_000n }], STREAM, 50_003n),
+    "diff: an event id and a time": fold(log, [{ kind: "event", eventId: eventId(20_003) }, {
+      kind: "time",
+      at: at(80_000),
+    }]),
+    "timeline: first page": fold(log, [{ kind: "page", after: 0n, limit: 51 }]),
+    "timeline: next page": fold(log, [{ kind: "page", after: 50_003n, limit: 51 }]),
+    "timeline: newest first, next page": fold(log, [{ kind: "position", position: 50_002n }]),
+    "previousEvents: of a tenant's event": previousEventsSql(log, eventId(60_003), "t3", 50),
+    "previousEvents: of an event without a tenant": previousEventsSql(log, eventId(60_005), null, 50),
+    "savepoint: newest usable, at or before a position": newestSavepointSql(log, RECORD, FOLD_VERSION, 60_000n),
+    "savepoint: newest usable": newestSavepointSql(log, RECORD, FOLD_VERSION, null),
+    "savepoint: the events after the newest": eventsAfterSavepointSql(log, RECORD, FOLD_VERSION),
+    "savepoint: every event of a record": recordEventsSql(log, RECORD),
+    "verifySavepoints: one record": savepointsSql(log, { ...RECORD, recordId: "3" }),
+    "verifySavepoints: one record's events": savepointRecordEventsSql(log, { ...RECORD, recordId: "3" }),
+    "verifySavepoints: a resource's records' events": savepointRecordEventsSql(log, { ...RECORD, recordId: undefined }),
+    "materialize: the record's latest position is still the one folded": latestPositionCheckSql(
+      log,
+      RECORD,
+      100_003n,
+      "EEC01",
+    ),
+    "project: a tenant's batch of its resources, below the horizon": readFeedSql(log, {
+      after: checkpoint,
+      limit: 100,
+      resources: ["r3", "r7"],
+      tenant: "t7",
+    }, true),
+    "project: an allTenants batch of its resources": readFeedSql(log, {
+      after: checkpoint,
+      limit: 100,
+      resources: ["r3", "r7"],
+    }, false),
+    "project: a batch of events without a tenant, from the start": readFeedSql(log, {
+      limit: 100,
+      resources: ["r3"],
+      tenant: null,
+    }, true),
+    "projectionStatus: the lag of a tenant's projection": projectionStatusSql(log, "totals", projectionScope("t7"), {
+      tenant: "t7",
+      resources: ["r3", "r7"],
+    }),
   };
 }
 
@@ -133,7 +234,9 @@ describe("no read of the log scans the event table sequentially (100,000 events,
     await db.batch(rows.map((r) => ({ text: `DROP INDEX ${fx.schema}.${String(r["indexname"])}`, params: [] })));
     await db.query({ text: loadSql(log), params: [] });
     await db.batch(migrateBatch(log));
+    await db.query({ text: savepointLoadSql(log), params: [] });
     await db.query({ text: `ANALYZE ${log.table.sql}`, params: [] });
+    await db.query({ text: `ANALYZE ${savepointTable(log)}`, params: [] });
   });
 
   after(() => fx?.close());
