@@ -90,6 +90,7 @@ function sqlState(error: unknown): string | undefined {
  *   read and the write batch (nothing written: call again)
  * @throws {ReplayInProgressError} code `REPLAY_IN_PROGRESS` while a replay runs
  * @throws {FoldError} code `FOLD_FAILED` naming an event that cannot be folded
+ * @throws {TypeError} for an event-only resource (`table: false`): it has no row
  * @example
  * ```ts
  * import { materialize } from "edge-events";
@@ -105,6 +106,10 @@ export async function materialize(
   const scope = recordScope(store, resource, recordId);
   const overwrite = checkOptions(options);
   const definition = scope.fold.resource;
+  const table = definition.table;
+  if (table === null) {
+    throw new TypeError(`${definition.name} has no table (table: false): there is no row to materialize`);
+  }
   const { rows } = await store.db.query(recordEventsSql(store.log, scope.filter));
   const fold = await foldRecord(scope.fold, rows.map((row) => rowToEvent(store.log, row)));
   const state = liveState(scope.filter, fold);
@@ -124,9 +129,7 @@ export async function materialize(
   const statements = [
     writePreludeSql(store.log, keys, [tenant], store.clock()),
     latestPositionCheckSql(store.log, scope.filter, position, STALE_SQLSTATE),
-    overwrite
-      ? deleteRowSql(definition.table.sql, pkColumn, id)
-      : rowAbsentCheckSql(store.log, definition.table.sql, pkColumn, id),
+    overwrite ? deleteRowSql(table.sql, pkColumn, id) : rowAbsentCheckSql(store.log, table.sql, pkColumn, id),
     insertRecordSql(store.log, target, values, null),
   ];
   try {
