@@ -95,8 +95,9 @@ describeEachExecutor("event-only resources", {}, (fx) => {
   });
 
   test("migrate creates the event log and the tables of table resources only", async () => {
-    // events, events_replay, events_idempotency and shelves: no table for note or tally.
-    assert.equal(await tableCount(fx.db, fx.schema), 4);
+    // events, events_replay, events_idempotency, events_projections, events_savepoints and
+    // shelves: no table for note or tally.
+    assert.equal(await tableCount(fx.db, fx.schema), 6);
   });
 
   test("create, update and destroy each write one event; results are the folded state", async () => {
