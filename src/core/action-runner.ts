@@ -8,7 +8,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
 import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
-import { rowToEvent, rowToRecord } from "./record-mapping.ts";
+import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
@@ -24,9 +24,11 @@ import {
 } from "../sql/write-statements.ts";
 import { fenceCheckSql, writePreludeSql } from "../sql/write-prelude.ts";
 import { duplicateCalls } from "./duplicate-calls.ts";
-import { readRecordEventsSql } from "../sql/event-only-writes.ts";
+import { readRecordEventsSql, readRecordFromSavepointSql } from "../sql/event-only-writes.ts";
+import { foldVersionOf } from "./fold-version.ts";
+import { decodeState } from "./savepoint-state.ts";
 import type { AnyResource } from "./resource.ts";
-import { type FoldedRecord, foldRecord, NO_STATE } from "./event-only-state.ts";
+import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-fold.ts";
 import { recordLockKey } from "./lock-key.ts";
 import type { LockKey } from "./event-log.ts";
 
@@ -80,21 +82,43 @@ function eventOnlyRecordOf(call: PreparedCall, id: string = call.recordId) {
   };
 }
 
-/** Fold the rows of an event-only record's events (`readRecordEventsSql`), from `start`. */
-function foldRows(
+/** An event-only record's fold: its state and the position of its last event (null: none). */
+interface Folded {
+  readonly state: FoldState;
+  readonly lastPosition: bigint | null;
+}
+
+/** Fold the rows of an event-only record's events (`readRecordEventsSql`). */
+async function foldRows(
   config: RunnerConfig,
   call: PreparedCall,
   rows: readonly Row[],
-  start?: FoldedRecord,
   id: string = call.recordId,
-): Promise<FoldedRecord> {
+): Promise<Folded> {
   const events = rows.map((row) => rowToEvent(config.log, row));
-  return foldRecord(
-    { log: config.log, resources: config.resources },
-    { resource: call.resource, recordId: id },
+  const fold = await foldRecord(
+    { log: config.log, resources: config.resources, resource: call.resource, recordId: id },
     events,
-    start,
   );
+  return { state: fold.state, lastPosition: fold.position ?? null };
+}
+
+/**
+ * Fold the rows of `readRecordFromSavepointSql`: from the savepoint they carry (if any), the
+ * events after it. With no event after it, the record's last event is the savepoint's.
+ */
+async function foldFromSavepoint(config: RunnerConfig, call: PreparedCall, rows: readonly Row[]): Promise<Folded> {
+  const at = rows[0]?.["__ee_sp_position"];
+  const events = rows.filter((row) => row["id"] !== null && row["id"] !== undefined);
+  if (at === null || at === undefined) return foldRows(config, call, events);
+  const { state, timestampTexts } = decodeState(call.resource, parseJson(rows[0]!["__ee_sp_state"]));
+  const from: FoldStart = { position: BigInt(at as bigint), state: { ...NO_RECORD, record: state, timestampTexts } };
+  const fold = await foldRecord(
+    { log: config.log, resources: config.resources, resource: call.resource, recordId: call.recordId },
+    events.map((row) => rowToEvent(config.log, row)),
+    { from },
+  );
+  return { state: fold.state, lastPosition: fold.position ?? null };
 }
 
 /** The current state of the record a call addresses: its row, or for an event-only resource its events' fold. */
@@ -105,7 +129,7 @@ async function readState(
 ): Promise<Record<string, unknown> | undefined> {
   if (call.resource.table === null) {
     const rows = (await config.db.query(readRecordEventsSql(config.log, eventOnlyRecordOf(call, id)))).rows;
-    return (await foldRows(config, call, rows, undefined, id)).state;
+    return (await foldRows(config, call, rows, id)).state.record;
   }
   const row =
     (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), recordSelectorOf(call, id)))).rows[0];
@@ -116,10 +140,13 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
-  const statements = reading.map((c) =>
-    c.resource.table === null
-      ? readRecordEventsSql(config.log, eventOnlyRecordOf(c))
-      : readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c))
+  const env = { log: config.log, resources: config.resources };
+  const statements = await Promise.all(
+    reading.map(async (c) =>
+      c.resource.table === null
+        ? readRecordFromSavepointSql(config.log, eventOnlyRecordOf(c), await foldVersionOf(env, c.resource))
+        : readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c))
+    ),
   );
   // The read is fenced too: a record half rebuilt by a running replay would pass the write's
   // last-event check once the replay ends (replay writes no events), and the update computed
@@ -134,9 +161,9 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   }
   for (const [i, call] of reading.entries()) {
     if (call.resource.table === null) {
-      const folded = await foldRows(config, call, results[i]?.rows ?? []);
-      if (folded.state === undefined) throw new NotFoundError(call.resource.name, call.recordId);
-      current.set(call, { record: { ...folded.state }, lastPosition: folded.lastPosition });
+      const folded = await foldFromSavepoint(config, call, results[i]?.rows ?? []);
+      if (folded.state.record === undefined) throw new NotFoundError(call.resource.name, call.recordId);
+      current.set(call, { record: { ...folded.state.record }, lastPosition: folded.lastPosition });
       continue;
     }
     const row = results[i]?.rows[0];
@@ -180,20 +207,16 @@ async function eventOnlyResultOf(
 ): Promise<{ record: Record<string, unknown>; event: StoredEvent | null }> {
   const { built, row, events } = written;
   const id = built.eventOnly!.record.recordId;
-  const start = current !== undefined
-    ? { state: current.record, lastPosition: current.lastPosition }
-    : events === undefined
-    ? NO_STATE
-    : await foldRows(config, call, events, undefined, id);
+  const env = { log: config.log, resources: config.resources, resource: call.resource, recordId: id };
   // Every event-only call writes an event (ignored actions are refused at definition).
   const event = resultOf(call, built, row, {}).event!;
-  const folded = await foldRecord(
-    { log: config.log, resources: config.resources },
-    { resource: call.resource, recordId: id },
-    [event],
-    start,
-  );
-  return { record: { ...(folded.state ?? start.state ?? {}) }, event };
+  const before = (events ?? []).map((r) => rowToEvent(config.log, r));
+  const from: FoldStart | undefined = current === undefined
+    ? undefined
+    : { position: current.lastPosition ?? 0n, state: { ...NO_RECORD, record: current.record } };
+  const folded = await foldRecord(env, [...before, event], from === undefined ? {} : { from });
+  const last = folded.steps[folded.steps.length - 1]!;
+  return { record: { ...(last.after.record ?? last.before.record ?? {}) }, event };
 }
 
 function resultOf(

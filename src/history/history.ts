@@ -34,10 +34,17 @@ export interface HistoryPage {
  * @throws {TypeError} for a resource definition that is not part of the store
  * @example
  * ```ts
- * import { history } from "edge-events";
- * let page = await history(store, Account, id, { limit: 50 });
- * while (page.cursor !== null) page = await history(store, Account, id, { cursor: page.cursor });
- * const newest = await history(store, Account, id, { direction: "backward", limit: 1 });
+ * import { type AnyResource, history, type HistoryStore } from "edge-events";
+ *
+ * async function everyEvent(store: HistoryStore, Account: AnyResource, id: string): Promise<number> {
+ *   let page = await history(store, Account, id, { limit: 50 });
+ *   let count = page.events.length;
+ *   while (page.cursor !== null) {
+ *     page = await history(store, Account, id, { cursor: page.cursor });
+ *     count += page.events.length;
+ *   }
+ *   return count;
+ * }
  * ```
  */
 export async function history(

@@ -30,7 +30,7 @@ import {
 } from "../sql/savepoint-statements.ts";
 import { insertRecordSql } from "../sql/write-statements.ts";
 import { writePreludeSql } from "../sql/write-prelude.ts";
-import { foldRecord } from "./savepoint-fold.ts";
+import { foldRecord } from "../core/record-fold.ts";
 import { recordScope, type SavepointStore } from "./record-scope.ts";
 import { liveState } from "./savepoint.ts";
 
@@ -93,8 +93,12 @@ function sqlState(error: unknown): string | undefined {
  * @throws {TypeError} for an event-only resource (`table: false`): it has no row
  * @example
  * ```ts
- * import { materialize } from "edge-events";
- * const { record } = await materialize(store, Account, accountId, { overwrite: true });
+ * import { type AnyResource, materialize, type MaterializeStore } from "edge-events";
+ *
+ * async function rebuildRow(store: MaterializeStore, Account: AnyResource, id: string) {
+ *   const { record } = await materialize(store, Account, id, { overwrite: true });
+ *   return record;
+ * }
  * ```
  */
 export async function materialize(
@@ -117,7 +121,7 @@ export async function materialize(
   const values: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(state)) {
     // A pinned timestamp keeps its stored text, as replay writes it (microseconds).
-    values[key] = fold.timestampTexts[key] ?? toParam(definition, key, value);
+    values[key] = fold.state.timestampTexts[key] ?? toParam(definition, key, value);
   }
   const id = values[definition.primaryKey.attribute] ?? scope.filter.recordId;
   const target = writeTarget(definition);

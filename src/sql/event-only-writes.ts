@@ -9,6 +9,7 @@ import type { EventLog } from "../core/event-log.ts";
 import { NOT_FOUND_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { quoteIdentifier } from "./identifier.ts";
 import { ParamList } from "./statement.ts";
+import { savepointTable } from "./savepoint-statements.ts";
 import { type EventTarget, type EventValues, finishWrite } from "./write-statements.ts";
 
 /** Which record of an event-only resource: its resource, id (as stored in `record_id`) and tenant. */
@@ -37,6 +38,31 @@ function recordEvents(log: EventLog, record: EventOnlyRecord, params: ParamList)
 export function readRecordEventsSql(log: EventLog, record: EventOnlyRecord): SqlStatement {
   const params = new ParamList();
   return params.build(`SELECT * ${recordEvents(log, record, params)} ORDER BY "position"`);
+}
+
+/**
+ * The newest savepoint of one record made by `foldVersion` (`__ee_sp_position`,
+ * `__ee_sp_state`; null when there is none) and the record's events after it, in position
+ * order, in one statement: where a change-function update of an event-only record folds its
+ * state from. Always at least one row: with no event after the savepoint, one row whose event
+ * columns are null.
+ */
+export function readRecordFromSavepointSql(log: EventLog, record: EventOnlyRecord, foldVersion: string): SqlStatement {
+  const params = new ParamList();
+  const savepoint = `SELECT s."position" AS "__ee_sp_position", s."state" AS "__ee_sp_state" FROM ${
+    savepointTable(log)
+  } AS s WHERE s."resource" = ${params.add(record.resource)}::text AND s."record_id" = ${
+    params.add(record.recordId)
+  }::text AND s."tenant" IS NOT DISTINCT FROM ${params.add(record.tenant ?? null)}::text AND s."fold_version" = ${
+    params.add(foldVersion)
+  }::text ORDER BY s."position" DESC LIMIT 1`;
+  return params.build(
+    `SELECT "sp".*, "e".* FROM (SELECT 1 AS "__ee_one") AS "one" LEFT JOIN LATERAL (${savepoint}) AS "sp" ON true ` +
+      `LEFT JOIN LATERAL (SELECT * ${
+        recordEvents(log, record, params)
+      } AND "position" > COALESCE("sp"."__ee_sp_position", 0) ORDER BY "position") AS "e" ON true ` +
+      `ORDER BY "e"."position"`,
+  );
 }
 
 /** What an event-only write requires of the record's last event. */

@@ -13,6 +13,7 @@ import {
   type LockOption,
   ref,
   replay,
+  savepoint,
   sql,
   type StorageError,
 } from "../../mod.ts";
@@ -159,6 +160,29 @@ describeEachExecutor("event-only resources", {}, (fx) => {
     assert.equal(bumped.record.count, 2);
     assert.equal(bumped.record.title, "Count");
     assert.deepEqual(bumped.event?.changes.count, 2);
+  });
+
+  test("a change function starts from the newest savepoint and folds only the events after it", async () => {
+    await notes().write({ id: "n5s", title: "Saved" });
+    await notes().bump("n5s");
+    const taken = await savepoint(store, m.Note, "n5s");
+    assert.equal(taken.state["count"], 1);
+    // Proof that the savepoint is read: a count only it holds is what the change function sees.
+    await fx.db.query({
+      text: `UPDATE ${fx.schema}.events_savepoints SET state = jsonb_set(state, '{count}', '40') ` +
+        `WHERE record_id = $1 AND position = $2`,
+      params: ["n5s", taken.position],
+    });
+    assert.equal((await notes().bump("n5s")).record.count, 41, "from the savepoint");
+    assert.equal((await notes().bump("n5s")).record.count, 42, "from the savepoint and the event after it");
+    // A retired savepoint (another fold version) is not used, however new it is.
+    const newer = await savepoint(store, m.Note, "n5s");
+    await fx.db.query({
+      text: `UPDATE ${fx.schema}.events_savepoints SET state = jsonb_set(state, '{count}', '100'), ` +
+        `fold_version = 'f0-old' WHERE record_id = $1 AND position = $2`,
+      params: ["n5s", newer.position],
+    });
+    assert.equal((await notes().bump("n5s")).record.count, 43);
   });
 
   test("an sql value is refused before anything is sent: there is no row to compute it from", async () => {

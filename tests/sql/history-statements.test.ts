@@ -96,15 +96,21 @@ describe("recordFoldSql()", () => {
 });
 
 describe("previousEventsSql()", () => {
-  test("the anchor and the earlier events in the same tenant, newest first", () => {
-    assert.deepEqual({ ...previousEventsSql(log, "01J00000000000000000000000", "acme", 100) }, {
-      text: `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM "audit"."events" AS "anchor" ` +
-        `LEFT JOIN LATERAL (SELECT "e".* FROM "audit"."events" AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
-        `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" = $3::text AND "e"."position" < ` +
-        `"anchor"."position" ORDER BY "e"."position" DESC LIMIT $4::int) AS "__ee_event" ON true ` +
-        `WHERE "anchor"."id" = $1::text AND "anchor"."tenant" = $2::text ORDER BY "__ee_event"."position" DESC`,
-      params: ["01J00000000000000000000000", "acme", "acme", 100],
-    });
-    assert.ok(previousEventsSql(log, "x", null, 1).text.includes(`"e"."tenant" IS NULL`));
+  test("the anchor in the store's tenant (or without one, of a resource without tenant), the earlier events in its tenant", () => {
+    assert.deepEqual(
+      { ...previousEventsSql(log, "01J00000000000000000000000", { tenant: "acme", untenanted: ["account"] }, 100) },
+      {
+        text: `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM "audit"."events" AS "anchor" ` +
+          `LEFT JOIN LATERAL (SELECT "e".* FROM "audit"."events" AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
+          `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" IS NOT DISTINCT FROM "anchor"."tenant" ` +
+          `AND "e"."position" < "anchor"."position" ORDER BY "e"."position" DESC LIMIT $4::int) AS "__ee_event" ` +
+          `ON true WHERE "anchor"."id" = $1::text AND ("anchor"."tenant" = $2::text OR ("anchor"."tenant" IS NULL ` +
+          `AND "anchor"."resource" = ANY($3::text[]))) ORDER BY "__ee_event"."position" DESC`,
+        params: ["01J00000000000000000000000", "acme", ["account"], 100],
+      },
+    );
+    const none = previousEventsSql(log, "x", { tenant: null, untenanted: [] }, 1);
+    assert.ok(none.text.includes(`AND "anchor"."tenant" IS NULL ORDER BY`));
+    assert.deepEqual(none.params, ["x", 1]);
   });
 });
