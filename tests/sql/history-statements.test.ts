@@ -95,6 +95,40 @@ describe("recordFoldSql()", () => {
   });
 });
 
+describe("recordFoldSql() from a savepoint", () => {
+  test("the newest usable savepoint at or before the least point, and the events from its position", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 0n,
+      points: [{ kind: "position", position: 9n }, { kind: "position", position: 4n }],
+      savepoint: { foldVersion: "f1-x'", softAttributes: ["deletedAt"], atOrBefore: "points" },
+    });
+    assert.ok(s.text.includes(
+      `AS "__ee_adopted", "sp".* FROM (SELECT $3::bigint AS "__ee_point_0", $4::bigint AS "__ee_point_1") AS "p" ` +
+        `LEFT JOIN LATERAL (SELECT s."position" AS "__ee_sp_position", s."state" AS "__ee_sp_state" FROM ` +
+        `"audit"."events_savepoints" AS s WHERE s."resource" = $5::text AND s."record_id" = $6::text AND ` +
+        `s."tenant" IS NOT DISTINCT FROM $7::text AND s."fold_version" = $8::text AND s."position" <= ` +
+        `LEAST("p"."__ee_point_0", "p"."__ee_point_1") AND NOT EXISTS (SELECT 1 FROM jsonb_each(s."state") AS kv ` +
+        `WHERE kv."key" = ANY($9::text[]) AND kv."value" <> 'null'::jsonb) ORDER BY s."position" DESC LIMIT 1) ` +
+        `AS "sp" ON true`,
+    ));
+    assert.ok(s.text.includes(`AND "position" > COALESCE("__ee_meta"."__ee_sp_position" - 1, $10::bigint) AND`));
+    assert.deepEqual(s.params, ["account", "a1", 9n, 4n, "account", "a1", null, "f1-x'", ["deletedAt"], 0n]);
+  });
+
+  test("a savepoint bounded by a position, for a resource without soft destroys", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 0n,
+      points: [{ kind: "page", after: 7n, limit: 3 }],
+      savepoint: { foldVersion: "f1-y", softAttributes: [], atOrBefore: 7n },
+    });
+    assert.ok(s.text.includes(`s."position" <= $5::bigint ORDER BY s."position" DESC LIMIT 1`));
+    assert.ok(!s.text.includes("jsonb_each"));
+    assert.deepEqual(s.params, ["account", "a1", 7n, 3, 7n, "account", "a1", null, "f1-y", 0n]);
+  });
+});
+
 describe("previousEventsSql()", () => {
   test("the anchor in the store's tenant (or without one, of a resource without tenant), the earlier events in its tenant", () => {
     assert.deepEqual(
