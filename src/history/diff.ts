@@ -46,15 +46,15 @@ export function diffRecords(
  * soft-destroyed record is compared as its row. Values are compared by their JSON form.
  * One query, folded in memory; writes nothing.
  *
- * @param store any event store (confined to its tenant)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param from the earlier point: `{ at }`, `{ eventId }` or `{ position }`
  * @param to the later point
  * @returns only the changed attributes (`{}` when nothing changed)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `from`
- *   or `to` (or their `at`, `eventId`, `position`); nothing is sent
- * @throws {NotFoundError} code `NOT_FOUND` when an `eventId` names no event of the store's tenant
+ *   or `to` (or their `at`, `eventId`, `position`), or `tenant`; nothing is sent
+ * @throws {NotFoundError} code `NOT_FOUND` when an `eventId` names no event of the record's tenant
  * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded
  * @example
  * ```ts

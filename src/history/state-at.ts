@@ -89,16 +89,16 @@ export function describeState<T>(
  * resolved in the same query) and whether a create follows. The cost grows with the number
  * of events up to the point (all of them are read and folded).
  *
- * @param store any event store (confined to its tenant, as `store.readEvents` is)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param point `{ at: Date }` (the record's last event at or before that time), `{ eventId }`
- *   (an event of the store's tenant, of any record) or `{ position }`
+ *   (an event of the record's tenant, of any record) or `{ position }`
  * @returns `exists` (the record and its last event), `not-created` (and whether it is created
  *   later) or `destroyed` (by which event; a soft destroy carries the record too)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `point`,
- *   `at`, `eventId` or `position`; nothing is sent
- * @throws {NotFoundError} code `NOT_FOUND` when `eventId` names no event of the store's tenant
+ *   `at`, `eventId`, `position` or `tenant` (a multi-tenant resource on a store without one); nothing is sent
+ * @throws {NotFoundError} code `NOT_FOUND` when `eventId` names no event of the record's tenant
  * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded (a replay would stop there too)
  * @throws {TypeError} for a resource definition that is not part of the store
  * @example

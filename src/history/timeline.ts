@@ -38,13 +38,13 @@ export interface TimelinePage<T> {
  * record's events from its first up to the page's last and folds them all in memory: a page
  * deep into a record of 10,000 events reads 10,000 events (savepoints will bound this).
  *
- * @param store any event store (confined to its tenant)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param options `cursor`, `limit`, `direction`
  * @returns the page's entries and the cursor of the next page (`null` after the last)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `cursor`,
- *   `limit` or `direction`; nothing is sent
+ *   `limit`, `direction` or `tenant` (a multi-tenant resource on a store without one); nothing is sent
  * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded
  * @example
  * ```ts
