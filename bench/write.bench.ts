@@ -155,8 +155,9 @@ function rawCreate(m: Model): SqlStatement[] {
   const at = new Date().toISOString();
   return [
     {
-      text:
-        `INSERT INTO ${m.Account.table.sql} (id, owner, balance, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+      text: `INSERT INTO ${
+        m.Account.table!.sql
+      } (id, owner, balance, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
       params: [id, "owner", 0, at],
     },
     {
@@ -258,10 +259,10 @@ async function sequential(
   // Warm-up: 2 events per round; measured: 1 + 1 + 1 + 1 + 5 + 1 + 1 per call.
   await verifyLog(inner, m, 2 * WARMUP + 11 * CALLS);
   const expectedBalance = WARMUP + CALLS * (10 + 1 + 3);
-  const balance = await scalar(inner, `SELECT sum(balance)::int AS v FROM ${m.Account.table.sql}`);
+  const balance = await scalar(inner, `SELECT sum(balance)::int AS v FROM ${m.Account.table!.sql}`);
   const closed = await scalar(
     inner,
-    `SELECT count(*)::int AS v FROM ${m.Account.table.sql} WHERE closed_at IS NOT NULL`,
+    `SELECT count(*)::int AS v FROM ${m.Account.table!.sql} WHERE closed_at IS NOT NULL`,
   );
   if (balance !== expectedBalance || closed !== CALLS) {
     throw new Error(`${setup}: balance ${balance} (expected ${expectedBalance}), ${closed} closed`);
@@ -362,7 +363,7 @@ async function throughput(
       (store, w) => store.resource(m.Note).add({ body: "note" }, { tenant: `org-${w}` }),
     );
     await verifyLog(db, m, row.events);
-    const notes = await scalar(db, `SELECT count(*)::int AS v FROM ${m.Note.table.sql}`);
+    const notes = await scalar(db, `SELECT count(*)::int AS v FROM ${m.Note.table!.sql}`);
     if (notes !== row.events) throw new Error(`${name}: ${notes} notes for ${row.events} creates`);
     rows.push(row);
     console.log(`  done: ${row.scenario}`);
@@ -380,7 +381,7 @@ async function throughput(
       async (store) => void (hot = (await store.resource(m.Account).open({ owner: "hot" })).record.id),
     );
     await verifyLog(db, m, row.events + 1);
-    const count = await scalar(db, `SELECT balance AS v FROM ${m.Account.table.sql}`);
+    const count = await scalar(db, `SELECT balance AS v FROM ${m.Account.table!.sql}`);
     if (count !== row.events) throw new Error(`hot ${kind}: counter ${count} after ${row.events} increments`);
     rows.push(row);
     console.log(`  done: ${row.scenario}`);

@@ -8,7 +8,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
 import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
-import { rowToRecord } from "./record-mapping.ts";
+import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
@@ -24,6 +24,13 @@ import {
 } from "../sql/write-statements.ts";
 import { fenceCheckSql, writePreludeSql } from "../sql/write-prelude.ts";
 import { duplicateCalls } from "./duplicate-calls.ts";
+import { readRecordEventsSql, readRecordFromSavepointSql } from "../sql/event-only-writes.ts";
+import { foldVersionOf } from "./fold-version.ts";
+import { decodeState } from "./savepoint-state.ts";
+import type { AnyResource } from "./resource.ts";
+import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-fold.ts";
+import { recordLockKey } from "./lock-key.ts";
+import type { LockKey } from "./event-log.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -39,6 +46,8 @@ export interface ConflictRetryOptions {
 export interface RunnerConfig {
   readonly log: EventLog;
   readonly db: Executor;
+  /** The store's resources by name: what event-only records are folded through. */
+  readonly resources: ReadonlyMap<string, AnyResource>;
   readonly conflictRetry: Required<ConflictRetryOptions>;
   /** Resends of a batch whose response was lost (safe: the event id makes it idempotent). */
   readonly lostResponseRetries: number;
@@ -64,11 +73,81 @@ function storageCode(error: unknown): string | undefined {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The record an event-only call addresses (`id`: by default its planned primary key). */
+function eventOnlyRecordOf(call: PreparedCall, id: string = call.recordId) {
+  return {
+    resource: call.resource.name,
+    recordId: id,
+    tenant: call.resource.tenant === undefined ? undefined : call.tenant ?? undefined,
+  };
+}
+
+/** An event-only record's fold: its state and the position of its last event (null: none). */
+interface Folded {
+  readonly state: FoldState;
+  readonly lastPosition: bigint | null;
+}
+
+/** Fold the rows of an event-only record's events (`readRecordEventsSql`). */
+async function foldRows(
+  config: RunnerConfig,
+  call: PreparedCall,
+  rows: readonly Row[],
+  id: string = call.recordId,
+): Promise<Folded> {
+  const events = rows.map((row) => rowToEvent(config.log, row));
+  const fold = await foldRecord(
+    { log: config.log, resources: config.resources, resource: call.resource, recordId: id },
+    events,
+  );
+  return { state: fold.state, lastPosition: fold.position ?? null };
+}
+
+/**
+ * Fold the rows of `readRecordFromSavepointSql`: from the savepoint they carry (if any), the
+ * events after it. With no event after it, the record's last event is the savepoint's.
+ */
+async function foldFromSavepoint(config: RunnerConfig, call: PreparedCall, rows: readonly Row[]): Promise<Folded> {
+  const at = rows[0]?.["__ee_sp_position"];
+  const events = rows.filter((row) => row["id"] !== null && row["id"] !== undefined);
+  if (at === null || at === undefined) return foldRows(config, call, events);
+  const { state, timestampTexts } = decodeState(call.resource, parseJson(rows[0]!["__ee_sp_state"]));
+  const from: FoldStart = { position: BigInt(at as bigint), state: { ...NO_RECORD, record: state, timestampTexts } };
+  const fold = await foldRecord(
+    { log: config.log, resources: config.resources, resource: call.resource, recordId: call.recordId },
+    events.map((row) => rowToEvent(config.log, row)),
+    { from },
+  );
+  return { state: fold.state, lastPosition: fold.position ?? null };
+}
+
+/** The current state of the record a call addresses: its row, or for an event-only resource its events' fold. */
+async function readState(
+  config: RunnerConfig,
+  call: PreparedCall,
+  id: string = call.recordId,
+): Promise<Record<string, unknown> | undefined> {
+  if (call.resource.table === null) {
+    const rows = (await config.db.query(readRecordEventsSql(config.log, eventOnlyRecordOf(call, id)))).rows;
+    return (await foldRows(config, call, rows, id)).state.record;
+  }
+  const row =
+    (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), recordSelectorOf(call, id)))).rows[0];
+  return row === undefined ? undefined : rowToRecord(call.resource, row);
+}
+
 async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<Map<PreparedCall, Current>> {
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
   if (reading.length === 0) return current;
-  const statements = reading.map((c) => readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c)));
+  const env = { log: config.log, resources: config.resources };
+  const statements = await Promise.all(
+    reading.map(async (c) =>
+      c.resource.table === null
+        ? readRecordFromSavepointSql(config.log, eventOnlyRecordOf(c), await foldVersionOf(env, c.resource))
+        : readRecordSql(config.log, writeTarget(c.resource), recordSelectorOf(c))
+    ),
+  );
   // The read is fenced too: a record half rebuilt by a running replay would pass the write's
   // last-event check once the replay ends (replay writes no events), and the update computed
   // from it would silently overwrite the rebuilt record.
@@ -80,7 +159,13 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
     if (storageCode(error) === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: error });
     throw error;
   }
-  reading.forEach((call, i) => {
+  for (const [i, call] of reading.entries()) {
+    if (call.resource.table === null) {
+      const folded = await foldFromSavepoint(config, call, results[i]?.rows ?? []);
+      if (folded.state.record === undefined) throw new NotFoundError(call.resource.name, call.recordId);
+      current.set(call, { record: { ...folded.state.record }, lastPosition: folded.lastPosition });
+      continue;
+    }
     const row = results[i]?.rows[0];
     if (row === undefined) throw new NotFoundError(call.resource.name, call.recordId);
     const last = row[LAST_POSITION_ALIAS];
@@ -88,7 +173,7 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
       record: rowToRecord(call.resource, row),
       lastPosition: last === null || last === undefined ? null : BigInt(last as bigint),
     });
-  });
+  }
   return current;
 }
 
@@ -109,12 +194,38 @@ async function batchWithResend(
   }
 }
 
+/**
+ * The result of an event-only write: the record folded from its state before the write (the
+ * change function's read, the events the batch read, or none for a create) and the new event.
+ * A hard destroy returns the state it ended, as a destroy of a row returns the deleted row.
+ */
+async function eventOnlyResultOf(
+  config: RunnerConfig,
+  call: PreparedCall,
+  written: { readonly built: BuiltWrite; readonly row: Row; readonly events: readonly Row[] | undefined },
+  current: Current | undefined,
+): Promise<{ record: Record<string, unknown>; event: StoredEvent | null }> {
+  const { built, row, events } = written;
+  const id = built.eventOnly!.record.recordId;
+  const env = { log: config.log, resources: config.resources, resource: call.resource, recordId: id };
+  // Every event-only call writes an event (ignored actions are refused at definition).
+  const event = resultOf(call, built, row, {}).event!;
+  const before = (events ?? []).map((r) => rowToEvent(config.log, r));
+  const from: FoldStart | undefined = current === undefined
+    ? undefined
+    : { position: current.lastPosition ?? 0n, state: { ...NO_RECORD, record: current.record } };
+  const folded = await foldRecord(env, [...before, event], from === undefined ? {} : { from });
+  const last = folded.steps[folded.steps.length - 1]!;
+  return { record: { ...(last.after.record ?? last.before.record ?? {}) }, event };
+}
+
 function resultOf(
   call: PreparedCall,
   built: BuiltWrite,
   row: Row,
+  written: Record<string, unknown> = rowToRecord(call.resource, row),
 ): { record: Record<string, unknown>; event: StoredEvent | null } {
-  const record = rowToRecord(call.resource, row);
+  const record = written;
   if (built.event === null) return { record, event: null };
   const changes: JsonObject = { ...built.changes };
   for (const attribute of built.atomicAttributes) changes[attribute] = toJson(record[attribute] ?? null);
@@ -144,9 +255,9 @@ function resultOf(
 async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    const read = readRecordSql(config.log, writeTarget(call.resource), recordSelectorOf(call));
-    const rows = (await config.db.query(read)).rows;
-    if (rows.length === 0) return new NotFoundError(call.resource.name, call.recordId, { cause });
+    if ((await readState(config, call)) === undefined) {
+      return new NotFoundError(call.resource.name, call.recordId, { cause });
+    }
   }
   const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;
   return new NotFoundError(first.resource.name, first.recordId, { cause });
@@ -214,6 +325,19 @@ async function buildAll(
 }
 
 /**
+ * The write locks of a batch: each call's key and, under a custom `lock.key` function (whose
+ * keys may differ between the actions of one record), the key of each event-only record
+ * written, so that no two writers of one event-only record check its last event at once. The
+ * global and tenant scopes give every write of a record the same key already.
+ */
+function lockKeys(config: RunnerConfig, calls: readonly PreparedCall[], built: readonly BuiltWrite[]): LockKey[] {
+  const keys: LockKey[] = calls.map((c) => c.lockKey);
+  if (!("key" in config.log.lock)) return keys;
+  for (const b of built) if (b.eventOnly !== undefined) keys.push(recordLockKey(b.eventOnly.record));
+  return keys;
+}
+
+/**
  * Run prepared calls atomically in one batch (after one read round trip when a
  * change-function update needs the current record).
  *
@@ -235,7 +359,7 @@ export async function runCalls(
     // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
     const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
     const { planned, built } = await buildAll(config, calls, { current, now, placeholders });
-    const prelude = writePreludeSql(config.log, calls.map((c) => c.lockKey), calls.map((c) => c.tenant), now);
+    const prelude = writePreludeSql(config.log, lockKeys(config, calls, built), calls.map((c) => c.tenant), now);
     const writes = built.flatMap((b) => [...b.before, b.statement]);
     // Where each call's write result is: after the prelude (one statement, index 0) and every
     // statement before it.
@@ -255,7 +379,7 @@ export async function runCalls(
       // and a duplicate key then finds the earlier commit.)
       const repeated = code === NOT_FOUND_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
-        const found = await duplicateCalls(config, calls);
+        const found = await duplicateCalls(config, calls, (call, id) => readState(config, call, id));
         if (found !== undefined) {
           // A generated event id cannot have been used by another call: when it exists, an
           // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
@@ -281,12 +405,17 @@ export async function runCalls(
       }
       throw sent.error;
     }
-    const results = planned.map((call, i) => {
+    const results: ActionResult<unknown>[] = [];
+    for (const [i, call] of planned.entries()) {
+      const b = built[i]!;
       const row = sent.results[at[i]!]!.rows[0]!;
-      return { ...resultOf(call, built[i]!, row), duplicate: false, hookError: undefined } satisfies ActionResult<
-        unknown
-      >;
-    });
+      const outcome = b.eventOnly === undefined ? resultOf(call, b, row) : await eventOnlyResultOf(config, call, {
+        built: b,
+        row,
+        events: b.eventOnly.readsEvents ? sent.results[at[i]! - 1]!.rows : undefined,
+      }, current.get(calls[i]!));
+      results.push({ ...outcome, duplicate: false, hookError: undefined });
+    }
     const finished: ActionResult<unknown>[] = [];
     for (const [i, result] of results.entries()) finished.push(await runAfterHooks(config, calls[i]!, result));
     return finished;

@@ -7,14 +7,13 @@
 import type { EventLog } from "./event-log.ts";
 import type { Executor, Row } from "./executor.ts";
 import { canonicalJson, type JsonObject } from "./json.ts";
-import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
+import { parseJson, rowToEvent } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult } from "./store-types.ts";
 import type { PreparedCall } from "./prepare-call.ts";
 import { inputToAttributes } from "./action-attributes.ts";
-import { recordSelectorOf, writeTarget } from "./write-plan.ts";
 import { validationError } from "./validation.ts";
-import { readIgnoredCallsSql, readRecordSql } from "../sql/write-statements.ts";
+import { readIgnoredCallsSql } from "../sql/write-statements.ts";
 import { readEventsByIdSql } from "../sql/read-events.ts";
 
 /** What a call that wrote before is known by: its event, or its row in the idempotency table. */
@@ -55,10 +54,12 @@ function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boo
  * Look up the ids of `calls` in the event table and the idempotency table. None found:
  * undefined. All found, each for this very call: the original outcomes as duplicates. Anything
  * else is a reused id: `VALIDATION_FAILED` naming `eventId`, with nothing of what is stored.
+ * `readState` reads a record's current state (its row, or an event-only record's fold).
  */
 export async function duplicateCalls(
   config: { readonly log: EventLog; readonly db: Executor },
   calls: readonly PreparedCall[],
+  readState: (call: PreparedCall, recordId: string) => Promise<Record<string, unknown> | undefined>,
 ): Promise<ActionResult<unknown>[] | undefined> {
   const ids = calls.map((c) => c.eventId);
   const [events, ignored] = await config.db.batch([
@@ -96,13 +97,12 @@ export async function duplicateCalls(
   for (const [i, call] of calls.entries()) {
     const { recordId, data, changes, event } = stored[i]!;
     // The caller's tenant (equal to the stored one, as checked above), never the stored event's.
-    const selector = recordSelectorOf(call, recordId);
-    const row = (await config.db.query(readRecordSql(config.log, writeTarget(call.resource), selector))).rows[0];
+    const state = await readState(call, recordId);
     const described = call.action.type === "create"
       ? { ...inputToAttributes(call.resource, call.action, data), ...changes }
       : { [call.resource.primaryKey.attribute]: recordId, ...changes };
     out.push({
-      record: row === undefined ? described : rowToRecord(call.resource, row),
+      record: state ?? described,
       event,
       duplicate: true,
       hookError: undefined,

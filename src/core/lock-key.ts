@@ -89,6 +89,23 @@ export function writeLockKey(
 }
 
 /**
+ * The advisory-lock key of one record of an event-only resource, taken beside the write's
+ * key under a custom `lock.key` function (whose keys need not be the same for every action of
+ * a record): 64-bit FNV-1a (as {@link tenantLockKey}) of the resource, tenant and record id,
+ * NUL-separated. Two records may share a key: that only serializes their writes.
+ *
+ * @example
+ * ```ts
+ * recordLockKey({ resource: "counter", tenant: undefined, recordId: "c1" }) // a bigint
+ * ```
+ */
+export function recordLockKey(
+  record: { readonly resource: string; readonly tenant: string | undefined; readonly recordId: string },
+): bigint {
+  return fnv1a64(`record\0${record.resource}\0${record.tenant ?? ""}\0${record.recordId}`);
+}
+
+/**
  * Validate the result of a custom lock-key function.
  *
  * @param key what the function returned

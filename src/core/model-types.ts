@@ -169,8 +169,8 @@ export interface Resource<
 > {
   /** The stable resource name. */
   readonly name: string;
-  /** The table. */
-  readonly table: TableName;
+  /** The table; null for an event-only resource (`table: false`), whose state is its events' fold. */
+  readonly table: TableName | null;
   /** The attributes schema. */
   readonly attributes: AttributesSchema;
   /** Attribute names, in schema order. */

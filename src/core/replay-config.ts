@@ -17,7 +17,7 @@ export interface ClearContext {
   readonly db: Executor;
   /** The tenant of a single-tenant replay; null for all tenants. */
   readonly tenant: string | null;
-  /** The tracked resources. */
+  /** The tracked resources that have a table (event-only resources have nothing to clear). */
   readonly resources: readonly AnyResource[];
 }
 

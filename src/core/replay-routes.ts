@@ -20,7 +20,10 @@ export function findAction(resource: AnyResource, name: string): AnyAction | und
 
 /**
  * Check at store creation that every replay route names existing resources and actions.
- * @throws {TypeError} for a route to an unknown resource or action
+ * An event-only resource (`table: false`) is read by folding its own events, so it may be the
+ * target only of routes of its own events.
+ * @throws {TypeError} for a route to an unknown resource or action, or to an event-only
+ *   resource from another resource
  */
 export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, AnyResource>): void {
   for (const override of log.replayOverrides) {
@@ -29,6 +32,11 @@ export function checkReplayRoutes(log: EventLog, resources: ReadonlyMap<string, 
       if (resource === undefined || findAction(resource, actionName) === undefined) {
         throw new TypeError(
           `Replay route of ${override.resource}.${override.action} names an unknown target ${resourceName}.${actionName}`,
+        );
+      }
+      if (resource.table === null && resourceName !== override.resource) {
+        throw new TypeError(
+          `Replay route of ${override.resource}.${override.action} targets ${resourceName}, which has no table (table: false): its state is folded from its own events only`,
         );
       }
     }

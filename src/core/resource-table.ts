@@ -11,7 +11,8 @@ import { createTableSql } from "../sql/create-table.ts";
 
 /**
  * The statements that create a resource's table (and its schema when qualified): column
- * types inferred from valibot where unambiguous, else taken from `columnTypes`.
+ * types inferred from valibot where unambiguous, else taken from `columnTypes`. None for an
+ * event-only resource (`table: false`).
  *
  * @throws {TypeError} when a column type can be neither inferred nor found in `columnTypes`
  * @example
@@ -31,6 +32,8 @@ import { createTableSql } from "../sql/create-table.ts";
  * ```
  */
 export function resourceTableSql(resource: AnyResource): SqlStatement[] {
+  const table = resource.table;
+  if (table === null) return [];
   const columns = resource.attributeNames.map((attribute) => {
     const inferred = inferColumnType(resource.attributes.entries[attribute] as never);
     const type = resource.columnTypes[attribute] ?? inferred?.type;
@@ -46,9 +49,9 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
     };
   });
   const out: SqlStatement[] = [];
-  if (resource.table.schema !== undefined) {
-    out.push(createSchemaSql(resource.table.schema));
+  if (table.schema !== undefined) {
+    out.push(createSchemaSql(table.schema));
   }
-  out.push(createTableSql(resource.table, columns));
+  out.push(createTableSql(table, columns));
   return out;
 }

@@ -31,8 +31,11 @@ export interface ResourceOptions<
 > {
   /** Stable resource name stored in events; independent of the TypeScript variable. */
   readonly name: string;
-  /** The table, optionally schema-qualified. */
-  readonly table: string;
+  /**
+   * The table, optionally schema-qualified; `false` for an event-only resource, whose state
+   * lives only in the log (read by folding its events; see the README, "Event-only resources").
+   */
+  readonly table: string | false;
   /** The attributes: a valibot object schema (defaults, checks and all). */
   readonly attributes: TSchema;
   /** The primary key attribute. Default `id`, generated as a ULID. */
@@ -144,11 +147,35 @@ function checkActions(
 }
 
 /**
+ * Refuse what an event-only resource cannot do: there is no row, so no column to name or type,
+ * and a call that writes no event (an `ignored` action, one left out of `only`) would leave no
+ * trace at all.
+ */
+function checkEventOnly(
+  name: string,
+  options: { readonly columns?: object; readonly columnTypes?: object; readonly only?: readonly string[] },
+  actions: Record<string, AnyActionOf<unknown>>,
+): void {
+  for (const option of ["columns", "columnTypes"] as const) {
+    if (options[option] !== undefined) throw new TypeError(`${name} has no table (table: false): remove ${option}`);
+  }
+  for (const [action, definition] of Object.entries(actions)) {
+    if (definition.ignored || (options.only !== undefined && !options.only.includes(action))) {
+      throw new TypeError(
+        `${name}.${action} would write no event, and ${name} has no table (table: false): its state is its events`,
+      );
+    }
+  }
+}
+
+/**
  * Define a resource: a table whose every tracked write appends one event.
  *
  * @throws {TypeError} at definition time: invalid identifiers, no primary key, unknown
  *   attributes in `accept`, `tenant`, `timestamps`, `soft` or `only`, duplicate action names,
- *   unknown option keys (here, in `primaryKey`, in `timestamps` and in each action's options)
+ *   unknown option keys (here, in `primaryKey`, in `timestamps` and in each action's options);
+ *   for an event-only resource (`table: false`), `columns`, `columnTypes`, `ignored` actions and
+ *   actions left out of `only`
  * @example
  * ```ts
  * import * as v from "valibot";
@@ -177,7 +204,7 @@ export function defineResource<
   checkOptionKeys(options.timestamps, TIMESTAMP_KEYS, `timestamps of ${called}`);
   if (typeof options.name !== "string" || options.name.length === 0) throw new TypeError("A resource needs a name");
   const name = options.name;
-  const table = tableName(options.table, `table of ${name}`);
+  const table = options.table === false ? null : tableName(options.table, `table of ${name}`);
   if (options.attributes?.type !== "object") {
     throw new TypeError(`attributes of ${name} must be a valibot object schema`);
   }
@@ -201,6 +228,7 @@ export function defineResource<
   for (const action of only ?? []) {
     if (!(action in actions)) throw new TypeError(`only of ${name} names an unknown action "${action}"`);
   }
+  if (table === null) checkEventOnly(name, options, actions as Record<string, AnyActionOf<unknown>>);
   const softDeleteAttributes = [
     ...new Set(
       Object.values(actions)

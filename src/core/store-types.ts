@@ -100,7 +100,7 @@ export interface EventStore<TActor extends string = string> {
   readonly replayConfig: ReplayConfig;
   /**
    * Create the event log (idempotent, safe to run concurrently). With
-   * `{ resourceTables: true }`, also create each resource's table from its definition.
+   * `{ resourceTables: true }`, also create each resource's table from its definition (event-only resources have none).
    */
   migrate(options?: { readonly resourceTables?: boolean }): Promise<void>;
   /** The typed action functions of a resource. */

@@ -153,6 +153,7 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
   const config: RunnerConfig = {
     log,
     db,
+    resources,
     conflictRetry,
     lostResponseRetries: options.lostResponseRetries ?? 2,
     scopedStore: (ctx) => actionStoreOf(storeWithContext(setup, ctx)),

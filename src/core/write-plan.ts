@@ -9,12 +9,14 @@ import type { SqlParam, SqlStatement } from "./executor.ts";
 import { type JsonObject, jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
 import type { AnyResource } from "./resource.ts";
 import { toParam } from "./record-mapping.ts";
-import { validate, validationError } from "./validation.ts";
+import { type AnySchema, validate, validationError } from "./validation.ts";
 import { validateSet } from "./action-attributes.ts";
-import { canonicalUuid } from "./canonical-id.ts";
+import { canonicalRecordId, canonicalUuid } from "./canonical-id.ts";
+import type { ActionDefinition } from "./action.ts";
 import { isAttributeRef, isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
   deleteRecordSql,
+  type EventTarget,
   type EventValues,
   type IgnoredCallValues,
   insertRecordSql,
@@ -24,6 +26,7 @@ import {
 } from "../sql/write-statements.ts";
 import { lockRecordSql } from "../sql/lock-record.ts";
 import { createStart, type PreparedCall } from "./prepare-call.ts";
+import { type EventOnlyRecord, eventOnlyWriteSql, readRecordEventsSql } from "../sql/event-only-writes.ts";
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
@@ -43,10 +46,22 @@ export interface BuiltWrite {
   readonly stampedAttributes: readonly string[];
   /** The primary key written (for creates, after the `before` hook). */
   readonly primaryKey: SqlParam;
+  /**
+   * Event-only resources: the record written, and whether the last statement of `before`
+   * reads its events (an update or destroy without a change function: its result is folded
+   * from them and the event). Undefined for resources with a table.
+   */
+  readonly eventOnly?: { readonly record: EventOnlyRecord; readonly readsEvents: boolean };
 }
 
-/** The SQL layer's view of a resource. */
+/** The SQL layer's view of a resource's events: its name and how its primary key is spelled. */
+export function eventTarget(resource: AnyResource): EventTarget {
+  return { resource: resource.name, columns: resource.columns, primaryKey: resource.primaryKey.attribute };
+}
+
+/** The SQL layer's view of a resource with a table. */
 export function writeTarget(resource: AnyResource): WriteTarget {
+  if (resource.table === null) throw new TypeError(`${resource.name} has no table (table: false)`);
   return {
     resource: resource.name,
     table: resource.table,
@@ -185,6 +200,28 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
   }
   const event = eventValues(call, changes);
   const stampedAttributes = stampedOf(final, [createdAt, updatedAt], now);
+  if (resource.table === null) {
+    const record = eventOnlyRecord(call, canonicalRecordId(resource, key as SqlParam));
+    return {
+      before: [],
+      statement: eventOnlyWriteSql(
+        log,
+        eventTarget(resource),
+        {
+          record,
+          condition: { kind: "create", hardDestroys: hardDestroysOf(resource) },
+        },
+        event!,
+        stampedAttributes,
+      ),
+      event,
+      changes: toJson(changes) as JsonObject,
+      atomicAttributes: [],
+      stampedAttributes,
+      primaryKey: record.recordId,
+      eventOnly: { record, readsEvents: false },
+    };
+  }
   return {
     before: [],
     statement: insertRecordSql(log, writeTarget(resource), params, event, {
@@ -211,6 +248,7 @@ async function buildUpdate(
   if (action.type === "destroy") {
     if (soft === undefined) {
       const event = eventValues(call, {});
+      if (call.resource.table === null) return eventOnlyChange(log, call, current, { event, stamped: [] });
       return {
         before: [],
         statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)),
@@ -246,11 +284,24 @@ async function buildUpdate(
   );
   const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), recordSelectorOf(call))];
   const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [
     soft,
     updatedAt,
   ], now);
+  if (resource.table === null) {
+    if (atomicAttributes.length > 0) {
+      throw new TypeError(
+        `${resource.name}.${call.actionName} sets ${
+          atomicAttributes[0]
+        } with SQL, and ${resource.name} has no table (table: false): an sql value needs a row to compute from`,
+      );
+    }
+    return {
+      ...eventOnlyChange(log, call, current, { event, stamped: stampedAttributes }),
+      changes: toJson(changes) as JsonObject,
+    };
+  }
+  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), recordSelectorOf(call))];
   return {
     before,
     statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, {
@@ -262,6 +313,56 @@ async function buildUpdate(
     atomicAttributes,
     stampedAttributes,
     primaryKey: call.primaryKey,
+  };
+}
+
+/** The actions (names and aliases) whose events end a record: the destroys that are not soft. */
+function hardDestroysOf(resource: AnyResource): readonly string[] {
+  const names: string[] = [];
+  for (
+    const [name, action] of Object.entries(resource.actions as Record<string, ActionDefinition<unknown, AnySchema>>)
+  ) {
+    if (action.type === "destroy" && action.options.soft === undefined) names.push(name, ...action.aliases);
+  }
+  return Object.freeze(names);
+}
+
+function eventOnlyRecord(call: PreparedCall, recordId: SqlParam): EventOnlyRecord {
+  return {
+    resource: call.resource.name,
+    recordId: String(recordId),
+    tenant: call.resource.tenant === undefined ? undefined : call.tenant ?? undefined,
+  };
+}
+
+/**
+ * The write of an update or destroy of an event-only record. With the record folded first (a
+ * change function), the write requires its last event to be the one folded; otherwise the
+ * batch reads the record's events just before the write, to fold the result from.
+ */
+function eventOnlyChange(
+  log: EventLog,
+  call: PreparedCall,
+  current: { lastPosition: bigint | null } | undefined,
+  written: { readonly event: EventValues | null; readonly stamped: readonly string[] },
+): BuiltWrite {
+  const record = eventOnlyRecord(call, call.primaryKey);
+  const lastPosition = current?.lastPosition ?? undefined;
+  return {
+    before: current === undefined ? [readRecordEventsSql(log, record)] : [],
+    statement: eventOnlyWriteSql(
+      log,
+      eventTarget(call.resource),
+      { record, condition: lastPosition === undefined ? { kind: "change" } : { kind: "change", lastPosition } },
+      written.event!,
+      written.stamped,
+    ),
+    event: written.event,
+    changes: {},
+    atomicAttributes: [],
+    stampedAttributes: written.stamped,
+    primaryKey: call.primaryKey,
+    eventOnly: { record, readsEvents: current === undefined },
   };
 }
 

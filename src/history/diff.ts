@@ -4,7 +4,7 @@
  */
 import { sameJson } from "../core/json.ts";
 import type { RecordId } from "../core/store-types.ts";
-import { type FoldedRecord, stateAtPosition } from "./fold-record.ts";
+import { type FoldedRecord, stateAtPosition } from "../core/record-fold.ts";
 import { type HistoryPoint, pointBound } from "./history-point.ts";
 import { type HistoryStore, recordIdText, recordStream, resolveResource, type ResourceArg } from "./history-store.ts";
 import { readFold } from "./read-fold.ts";
@@ -46,21 +46,31 @@ export function diffRecords(
  * soft-destroyed record is compared as its row. Values are compared by their JSON form.
  * One query, folded in memory; writes nothing.
  *
- * @param store any event store (confined to its tenant)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param from the earlier point: `{ at }`, `{ eventId }` or `{ position }`
  * @param to the later point
  * @returns only the changed attributes (`{}` when nothing changed)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `from`
- *   or `to` (or their `at`, `eventId`, `position`); nothing is sent
- * @throws {NotFoundError} code `NOT_FOUND` when an `eventId` names no event of the store's tenant
- * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be folded
+ *   or `to` (or their `at`, `eventId`, `position`), or `tenant`; nothing is sent
+ * @throws {NotFoundError} code `NOT_FOUND` when an `eventId` names no event of the record's tenant
+ * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded
  * @example
  * ```ts
- * import { diff } from "edge-events";
- * const changes = await diff(store, Account, id, { eventId: opened }, { at: new Date() });
- * // { balance: { before: 0, after: 25 }, updatedAt: { before: ..., after: ... } }
+ * import * as v from "valibot";
+ * import { defineResource, diff, type HistoryStore } from "edge-events";
+ *
+ * const Account = defineResource({
+ *   name: "account", table: "accounts",
+ *   attributes: v.object({ id: v.string(), balance: v.number() }),
+ *   actions: ({ update }) => ({ deposit: update({ input: v.object({ balance: v.number() }) }) }),
+ * });
+ *
+ * async function sinceOpened(store: HistoryStore, id: string, opened: string) {
+ *   const changes = await diff(store, Account, id, { eventId: opened }, { at: new Date() });
+ *   return changes.balance; // { before: 0, after: 25 }
+ * }
  * ```
  */
 export async function diff<R extends ResourceArg>(
@@ -73,7 +83,7 @@ export async function diff<R extends ResourceArg>(
   const definition = resolveResource(store, resource);
   const stream = recordStream(store, definition, recordIdText(definition, recordId));
   const bounds = [pointBound(from, "from"), pointBound(to, "to")];
-  const fold = await readFold(store, definition, stream, bounds);
-  const [before, after] = fold.points.map((p) => stateAtPosition(fold.steps, p).state.record);
+  const fold = await readFold(store, definition, stream, bounds, "points");
+  const [before, after] = fold.points.map((p) => stateAtPosition(fold, p, fold.start).state.record);
   return diffRecords(before, after) as RecordDiff<RecordOfArg<R>>;
 }

@@ -7,17 +7,17 @@
  */
 import { canonicalRecordId } from "../core/canonical-id.ts";
 import type { EventLog } from "../core/event-log.ts";
-import { storeTenant } from "../core/read-log.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { EventStore, RecordId } from "../core/store-types.ts";
 import { validationError } from "../core/validation.ts";
 import type { RecordStream } from "../sql/history-statements.ts";
+import { tenantOf } from "./record-scope.ts";
 
 /**
- * What the history functions read from the store (any {@link EventStore} has it). The
- * store's `context.tenant` confines every read, as `store.readEvents` is confined: a store
- * from `withContext({ tenant })` sees that tenant's events only, a store without a tenant
- * only events without one.
+ * What the history functions read from the store (any {@link EventStore} has it). One tenant
+ * rule for every read of one record (the write path's): a multi-tenant resource's records are
+ * read in the store's tenant (a store from `withContext({ tenant })`; without one, the read is
+ * refused), a resource without tenant reads events without one, whatever the store's tenant.
  */
 export type HistoryStore = Pick<EventStore, "log" | "db" | "resources" | "context">;
 
@@ -73,7 +73,11 @@ function routeTable(log: EventLog): Map<string, { key: [string, string, number];
   return table;
 }
 
-/** The stream of `recordId` of `resource` in the store's tenant. */
+/**
+ * The stream of `recordId` of `resource`, in its tenant (see {@link HistoryStore}).
+ * @throws {ValidationError} code `VALIDATION_FAILED` naming `tenant` for a multi-tenant
+ *   resource on a store without a tenant
+ */
 export function recordStream(store: HistoryStore, resource: AnyResource, recordId: string): RecordStream {
   const routedIn: [string, string, number][] = [];
   const routedAway: [string, number][] = [];
@@ -82,5 +86,5 @@ export function recordStream(store: HistoryStore, resource: AnyResource, recordI
     if (from !== resource.name && to.has(resource.name)) routedIn.push(key);
     if (from === resource.name && !to.has(resource.name)) routedAway.push([action, version]);
   }
-  return { resource: resource.name, recordId, tenant: storeTenant(store.context), routedIn, routedAway };
+  return { resource: resource.name, recordId, tenant: tenantOf(store, resource), routedIn, routedAway };
 }

@@ -20,24 +20,32 @@ export interface HistoryPage {
 
 /**
  * One record's events: its own, and events of other resources that a `replayOverrides` route
- * sends to it (the events its state is folded from), in the store's tenant only. One query,
+ * sends to it (the events its state is folded from), in the record's tenant (a multi-tenant
+ * resource: the store's; otherwise none, see `HistoryStore`). One query,
  * a range of the `(resource, record_id, position)` index (never OFFSET), however deep the page.
  *
- * @param store any event store (or a store from `withContext({ tenant })`: that tenant only)
+ * @param store any event store (a multi-tenant resource: a store from `withContext({ tenant })`)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param options `cursor` (of the previous page), `limit` (1 to 1000, default 100), `direction`
  * @returns the page and the cursor of the next one (`null` after the last event)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource` (an unknown name),
  *   `recordId`, `cursor` (malformed, edited, or from another read, record, tenant or direction),
- *   `limit` or `direction`; nothing is sent
+ *   `limit`, `direction` or `tenant` (a multi-tenant resource on a store without one); nothing is sent
  * @throws {TypeError} for a resource definition that is not part of the store
  * @example
  * ```ts
- * import { history } from "edge-events";
- * let page = await history(store, Account, id, { limit: 50 });
- * while (page.cursor !== null) page = await history(store, Account, id, { cursor: page.cursor });
- * const newest = await history(store, Account, id, { direction: "backward", limit: 1 });
+ * import { type AnyResource, history, type HistoryStore } from "edge-events";
+ *
+ * async function everyEvent(store: HistoryStore, Account: AnyResource, id: string): Promise<number> {
+ *   let page = await history(store, Account, id, { limit: 50 });
+ *   let count = page.events.length;
+ *   while (page.cursor !== null) {
+ *     page = await history(store, Account, id, { cursor: page.cursor });
+ *     count += page.events.length;
+ *   }
+ *   return count;
+ * }
  * ```
  */
 export async function history(

@@ -30,7 +30,7 @@ import {
 } from "../sql/savepoint-statements.ts";
 import { insertRecordSql } from "../sql/write-statements.ts";
 import { writePreludeSql } from "../sql/write-prelude.ts";
-import { foldRecord } from "./savepoint-fold.ts";
+import { foldRecord } from "../core/record-fold.ts";
 import { recordScope, type SavepointStore } from "./record-scope.ts";
 import { liveState } from "./savepoint.ts";
 
@@ -90,10 +90,15 @@ function sqlState(error: unknown): string | undefined {
  *   read and the write batch (nothing written: call again)
  * @throws {ReplayInProgressError} code `REPLAY_IN_PROGRESS` while a replay runs
  * @throws {FoldError} code `FOLD_FAILED` naming an event that cannot be folded
+ * @throws {TypeError} for an event-only resource (`table: false`): it has no row
  * @example
  * ```ts
- * import { materialize } from "edge-events";
- * const { record } = await materialize(store, Account, accountId, { overwrite: true });
+ * import { type AnyResource, materialize, type MaterializeStore } from "edge-events";
+ *
+ * async function rebuildRow(store: MaterializeStore, Account: AnyResource, id: string) {
+ *   const { record } = await materialize(store, Account, id, { overwrite: true });
+ *   return record;
+ * }
  * ```
  */
 export async function materialize(
@@ -105,6 +110,10 @@ export async function materialize(
   const scope = recordScope(store, resource, recordId);
   const overwrite = checkOptions(options);
   const definition = scope.fold.resource;
+  const table = definition.table;
+  if (table === null) {
+    throw new TypeError(`${definition.name} has no table (table: false): there is no row to materialize`);
+  }
   const { rows } = await store.db.query(recordEventsSql(store.log, scope.filter));
   const fold = await foldRecord(scope.fold, rows.map((row) => rowToEvent(store.log, row)));
   const state = liveState(scope.filter, fold);
@@ -112,7 +121,7 @@ export async function materialize(
   const values: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(state)) {
     // A pinned timestamp keeps its stored text, as replay writes it (microseconds).
-    values[key] = fold.timestampTexts[key] ?? toParam(definition, key, value);
+    values[key] = fold.state.timestampTexts[key] ?? toParam(definition, key, value);
   }
   const id = values[definition.primaryKey.attribute] ?? scope.filter.recordId;
   const target = writeTarget(definition);
@@ -124,9 +133,7 @@ export async function materialize(
   const statements = [
     writePreludeSql(store.log, keys, [tenant], store.clock()),
     latestPositionCheckSql(store.log, scope.filter, position, STALE_SQLSTATE),
-    overwrite
-      ? deleteRowSql(definition.table.sql, pkColumn, id)
-      : rowAbsentCheckSql(store.log, definition.table.sql, pkColumn, id),
+    overwrite ? deleteRowSql(table.sql, pkColumn, id) : rowAbsentCheckSql(store.log, table.sql, pkColumn, id),
     insertRecordSql(store.log, target, values, null),
   ];
   try {

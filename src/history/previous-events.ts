@@ -13,8 +13,9 @@ import type { HistoryStore } from "./history-store.ts";
 import { pageLimit } from "./page-options.ts";
 
 /**
- * The events written for the same record (same resource and record id, the store's tenant)
- * before `eventId`, newest first, at most `limit` (1 to 1000, default 100): what led up to
+ * The events written for the same record (same resource, record id and tenant) before
+ * `eventId`, found in the store's tenant or, for a resource without tenant, among events
+ * without one (the tenant rule of every read of one record, see `HistoryStore`), newest first, at most `limit` (1 to 1000, default 100): what led up to
  * an event, as Spector shows it. Only the event's own resource: events of other resources
  * routed to the record are in {@link history}. One query, the event found in it.
  *
@@ -23,11 +24,16 @@ import { pageLimit } from "./page-options.ts";
  * @param options `limit`
  * @returns the earlier events, newest first (empty when the event is the record's first)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `eventId` (not a ULID) or `limit`; nothing is sent
- * @throws {NotFoundError} code `NOT_FOUND` when no event of the store's tenant has that id
+ * @throws {NotFoundError} code `NOT_FOUND` when no event of the store's tenant (or of a
+ *   resource without tenant) has that id
  * @example
  * ```ts
- * import { previousEvents } from "edge-events";
- * const [justBefore] = await previousEvents(store, event.id, { limit: 1 });
+ * import { type HistoryStore, previousEvents, type StoredEvent } from "edge-events";
+ *
+ * async function justBefore(store: HistoryStore, event: StoredEvent): Promise<StoredEvent | undefined> {
+ *   const [previous] = await previousEvents(store, event.id, { limit: 1 });
+ *   return previous;
+ * }
  * ```
  */
 export async function previousEvents(
@@ -37,7 +43,9 @@ export async function previousEvents(
 ): Promise<readonly StoredEvent[]> {
   if (!isUlid(eventId)) throw validationError("eventId must be an event id (a ULID)", "eventId");
   const limit = pageLimit(options?.limit);
-  const { rows } = await store.db.query(previousEventsSql(store.log, eventId, storeTenant(store.context), limit));
+  const untenanted = [...store.resources.values()].filter((r) => r.tenant === undefined).map((r) => r.name);
+  const scope = { tenant: storeTenant(store.context), untenanted };
+  const { rows } = await store.db.query(previousEventsSql(store.log, eventId, scope, limit));
   if (rows.length === 0) throw new NotFoundError("event", eventId);
   const events = rows.filter((row) => row["id"] !== null && row["id"] !== undefined).map((row) =>
     rowToEvent(store.log, row)

@@ -10,7 +10,7 @@ import type { EventStore } from "../core/store-types.ts";
 import { validationError } from "../core/validation.ts";
 import { checkText } from "../core/well-formed-text.ts";
 import type { RecordEventsFilter } from "../sql/savepoint-statements.ts";
-import { type RecordFoldEnv, sourceResources } from "./savepoint-fold.ts";
+import { type RecordFoldEnv, sourceResources } from "../core/record-fold.ts";
 
 /** What savepoints and `materialize` read from the store (any {@link EventStore} has it). */
 export type SavepointStore = Pick<EventStore, "log" | "db" | "resources" | "context">;
@@ -43,8 +43,10 @@ export function recordIdOf(resource: AnyResource, recordId: unknown): string {
 }
 
 /**
- * The tenant of a resource's events: the store's tenant for a multi-tenant resource, `null`
- * (events without one) otherwise.
+ * The tenant of a resource's events, the one rule of every read of one record (history,
+ * `stateAt`, `diff`, `timeline`, savepoints, `materialize`) and of the write path: the store's
+ * tenant for a multi-tenant resource, `null` (events without one) otherwise, whatever the
+ * store's tenant.
  * @throws {ValidationError} naming `tenant` for a multi-tenant resource on a store without a tenant
  */
 export function tenantOf(store: SavepointStore, resource: AnyResource): string | null {

@@ -19,10 +19,10 @@ import {
   newestSavepointSql,
   type RecordEventsFilter,
 } from "../sql/savepoint-statements.ts";
-import { foldRecord, type FoldStart, type RecordFold } from "./savepoint-fold.ts";
-import { foldVersionOf } from "./fold-version.ts";
+import { foldRecord, type FoldStart, NO_RECORD, type RecordFold } from "../core/record-fold.ts";
+import { foldVersionOf } from "../core/fold-version.ts";
 import { type RecordScope, recordScope, type SavepointStore } from "./record-scope.ts";
-import { decodeState, encodeState } from "./savepoint-state.ts";
+import { decodeState, encodeState } from "../core/savepoint-state.ts";
 
 /** A savepoint read back: the record's state at `position`. */
 export interface UsableSavepoint {
@@ -56,6 +56,14 @@ function checkPosition(position: unknown): bigint | null {
   return position;
 }
 
+/** Where a fold from a savepoint starts. */
+export function foldStartOf(savepoint: UsableSavepoint): FoldStart {
+  return {
+    position: savepoint.position,
+    state: { ...NO_RECORD, record: savepoint.state, timestampTexts: savepoint.timestampTexts },
+  };
+}
+
 function usable(resource: AnyResource, row: Record<string, unknown> | undefined): UsableSavepoint | undefined {
   if (row === undefined) return undefined;
   const { state, timestampTexts } = decodeState(resource, parseJson(row["state"]));
@@ -75,8 +83,16 @@ function usable(resource: AnyResource, row: Record<string, unknown> | undefined)
  *   or `atOrBeforePosition`, before anything is sent
  * @example
  * ```ts
- * const start = await newestUsableSavepoint(store, Account, id, 1200n);
- * const { state } = await foldRecord(env, eventsAfter, start);
+ * import type { AnyResource, EventStore, StoredEvent } from "edge-events";
+ * import { foldRecord } from "../core/record-fold.ts";
+ * import { foldStartOf, newestUsableSavepoint } from "./savepoint.ts";
+ *
+ * async function stateFrom(store: EventStore, Account: AnyResource, id: string, eventsAfter: StoredEvent[]) {
+ *   const start = await newestUsableSavepoint(store, Account, id, 1200n);
+ *   const env = { log: store.log, resources: store.resources, resource: Account, recordId: id };
+ *   const fold = await foldRecord(env, eventsAfter, { from: start === undefined ? undefined : foldStartOf(start) });
+ *   return fold.state.record;
+ * }
  * ```
  */
 export async function newestUsableSavepoint(
@@ -114,7 +130,7 @@ export async function readFromSavepoint(
  * @throws {RecordDestroyedError} code `RECORD_DESTROYED` when its history ends in a destroy
  */
 export function liveState(filter: RecordEventsFilter, fold: RecordFold): Record<string, unknown> {
-  if (fold.state !== undefined) return fold.state;
+  if (fold.state.record !== undefined) return { ...fold.state.record };
   const last = fold.last;
   if (last !== undefined && last.actionType === "destroy") {
     throw new RecordDestroyedError(filter.resource, filter.recordId, {
@@ -142,8 +158,12 @@ export function liveState(filter: RecordEventsFilter, fold: RecordFold): Record<
  * @throws {FoldError} code `FOLD_FAILED` naming an event that cannot be folded
  * @example
  * ```ts
- * import { savepoint } from "edge-events";
- * const { position } = await savepoint(store, Account, accountId);
+ * import { type AnyResource, savepoint, type SavepointStore } from "edge-events";
+ *
+ * async function saveAccount(store: SavepointStore, Account: AnyResource, id: string): Promise<bigint> {
+ *   const { position } = await savepoint(store, Account, id);
+ *   return position;
+ * }
  * ```
  */
 export async function savepoint(
@@ -154,12 +174,12 @@ export async function savepoint(
   const scope = recordScope(store, resource, recordId);
   const foldVersion = await foldVersionOf(scope.fold, scope.fold.resource);
   const { start, events } = await readFromSavepoint(store, scope, foldVersion);
-  const from: FoldStart | undefined = start;
-  const fold = await foldRecord(scope.fold, events, from);
+  const from = start === undefined ? undefined : foldStartOf(start);
+  const fold = await foldRecord(scope.fold, events, { from });
   const state = liveState(scope.filter, fold);
   const position = fold.position!;
   if (fold.folded === 0) return { position, state, foldVersion, folded: 0, written: false };
-  const json: JsonObject = encodeState(scope.fold.resource, { state, timestampTexts: fold.timestampTexts });
+  const json: JsonObject = encodeState(scope.fold.resource, { state, timestampTexts: fold.state.timestampTexts });
   await store.db.query(insertSavepointSql(store.log, scope.filter, {
     position,
     state: JSON.stringify(json),

@@ -6,7 +6,7 @@
 import type { RecordId, RecordOf } from "../core/store-types.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { type FoldState, softDestroyed, stateAtPosition } from "./fold-record.ts";
+import { type FoldState, softDestroyed, stateAtPosition } from "../core/record-fold.ts";
 import { type HistoryPoint, pointBound } from "./history-point.ts";
 import { type HistoryStore, recordIdText, recordStream, resolveResource, type ResourceArg } from "./history-store.ts";
 import { readFold } from "./read-fold.ts";
@@ -89,23 +89,33 @@ export function describeState<T>(
  * resolved in the same query) and whether a create follows. The cost grows with the number
  * of events up to the point (all of them are read and folded).
  *
- * @param store any event store (confined to its tenant, as `store.readEvents` is)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param point `{ at: Date }` (the record's last event at or before that time), `{ eventId }`
- *   (an event of the store's tenant, of any record) or `{ position }`
+ *   (an event of the record's tenant, of any record) or `{ position }`
  * @returns `exists` (the record and its last event), `not-created` (and whether it is created
  *   later) or `destroyed` (by which event; a soft destroy carries the record too)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `point`,
- *   `at`, `eventId` or `position`; nothing is sent
- * @throws {NotFoundError} code `NOT_FOUND` when `eventId` names no event of the store's tenant
- * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be folded (a replay would stop there too)
+ *   `at`, `eventId`, `position` or `tenant` (a multi-tenant resource on a store without one); nothing is sent
+ * @throws {NotFoundError} code `NOT_FOUND` when `eventId` names no event of the record's tenant
+ * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded (a replay would stop there too)
  * @throws {TypeError} for a resource definition that is not part of the store
  * @example
  * ```ts
- * import { stateAt } from "edge-events";
- * const lastTuesday = await stateAt(store, Account, id, { at: new Date("2025-06-03T00:00:00Z") });
- * if (lastTuesday.status === "exists") console.log(lastTuesday.record.balance);
+ * import * as v from "valibot";
+ * import { defineResource, type HistoryStore, stateAt } from "edge-events";
+ *
+ * const Account = defineResource({
+ *   name: "account", table: "accounts",
+ *   attributes: v.object({ id: v.string(), balance: v.number() }),
+ *   actions: ({ update }) => ({ deposit: update({ input: v.object({ balance: v.number() }) }) }),
+ * });
+ *
+ * async function balanceLastTuesday(store: HistoryStore, id: string): Promise<number | undefined> {
+ *   const then = await stateAt(store, Account, id, { at: new Date("2025-06-03T00:00:00Z") });
+ *   return then.status === "exists" ? then.record.balance : undefined;
+ * }
  * ```
  */
 export async function stateAt<R extends ResourceArg>(
@@ -117,7 +127,9 @@ export async function stateAt<R extends ResourceArg>(
   const definition = resolveResource(store, resource);
   const stream = recordStream(store, definition, recordIdText(definition, recordId));
   const bound = pointBound(point);
-  const fold = await readFold(store, definition, stream, [bound]);
-  const { state, last } = stateAtPosition(fold.steps, fold.points[0] ?? null);
-  return describeState(definition, state, last?.event, fold.nextCreate !== undefined);
+  const fold = await readFold(store, definition, stream, [bound], "points");
+  const at = fold.points[0] ?? null;
+  const { state, last } = stateAtPosition(fold, at, fold.start);
+  const lastEvent = last?.event ?? (at === null ? undefined : fold.startEvent);
+  return describeState(definition, state, lastEvent, fold.nextCreate !== undefined);
 }

@@ -38,19 +38,29 @@ export interface TimelinePage<T> {
  * record's events from its first up to the page's last and folds them all in memory: a page
  * deep into a record of 10,000 events reads 10,000 events (savepoints will bound this).
  *
- * @param store any event store (confined to its tenant)
+ * @param store any event store (the tenant rule of `HistoryStore`: a multi-tenant resource in its tenant)
  * @param resource the resource (its definition, or its name)
  * @param recordId the record's primary key
  * @param options `cursor`, `limit`, `direction`
  * @returns the page's entries and the cursor of the next page (`null` after the last)
  * @throws {ValidationError} code `VALIDATION_FAILED` naming `resource`, `recordId`, `cursor`,
- *   `limit` or `direction`; nothing is sent
- * @throws {ReplayError} code `REPLAY_FAILED` when an event cannot be folded
+ *   `limit`, `direction` or `tenant` (a multi-tenant resource on a store without one); nothing is sent
+ * @throws {FoldError} code `FOLD_FAILED` naming the event that cannot be folded
  * @example
  * ```ts
- * import { timeline } from "edge-events";
- * const { entries } = await timeline(store, Account, id, { direction: "backward", limit: 10 });
- * for (const { event, before, after } of entries) console.log(event.action, before?.balance, after?.balance);
+ * import * as v from "valibot";
+ * import { defineResource, type HistoryStore, timeline } from "edge-events";
+ *
+ * const Account = defineResource({
+ *   name: "account", table: "accounts",
+ *   attributes: v.object({ id: v.string(), balance: v.number() }),
+ *   actions: ({ update }) => ({ deposit: update({ input: v.object({ balance: v.number() }) }) }),
+ * });
+ *
+ * async function lastTen(store: HistoryStore, id: string): Promise<void> {
+ *   const { entries } = await timeline(store, Account, id, { direction: "backward", limit: 10 });
+ *   for (const { event, before, after } of entries) console.log(event.action, before?.balance, after?.balance);
+ * }
  * ```
  */
 export async function timeline<R extends ResourceArg>(
@@ -67,7 +77,9 @@ export async function timeline<R extends ResourceArg>(
   const bound: FoldBound = forward
     ? { kind: "page", after: page.from, limit: page.limit + 1 }
     : { kind: "position", position: page.from - 1n };
-  const { steps } = await readFold(store, definition, stream, [bound]);
+  // A forward page starts from a savepoint at or before the page's start; a backward page
+  // does not know where its first entry is before the query, so it folds from the start.
+  const { steps } = await readFold(store, definition, stream, [bound], forward ? page.from : undefined);
   const inPage = forward
     ? steps.filter((s) => s.event.position > page.from)
     : steps.filter((s) => s.event.position < page.from).reverse();

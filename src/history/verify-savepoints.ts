@@ -10,10 +10,16 @@ import type { AnyResource } from "../core/resource.ts";
 import type { RecordId } from "../core/store-types.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 import { savepointRecordEventsSql, type SavepointScope, savepointsSql } from "../sql/savepoint-statements.ts";
-import { foldRecord, type FoldStart, type RecordFold, type RecordFoldEnv, sourceResources } from "./savepoint-fold.ts";
-import { foldVersionOf } from "./fold-version.ts";
+import {
+  foldRecord,
+  type FoldStart,
+  type RecordFold,
+  type RecordFoldEnv,
+  sourceResources,
+} from "../core/record-fold.ts";
+import { foldVersionOf } from "../core/fold-version.ts";
 import { recordIdOf, type SavepointStore, tenantOf, trackedResource } from "./record-scope.ts";
-import { decodeState, differingAttributes } from "./savepoint-state.ts";
+import { decodeState, differingAttributes } from "../core/savepoint-state.ts";
 
 /** What is wrong with one savepoint. */
 export interface SavepointIssue {
@@ -67,8 +73,8 @@ async function checkRecord(
       // Each savepoint is compared with a fold from the events, never from another savepoint.
       const from: FoldStart | undefined = fold?.position === undefined
         ? undefined
-        : { state: fold.state, position: fold.position, timestampTexts: fold.timestampTexts };
-      fold = await foldRecord(env, events, from, { upTo: sp.position });
+        : { state: fold.state, position: fold.position };
+      fold = await foldRecord(env, events, { from, upTo: sp.position });
     } catch (error) {
       if (!(error instanceof FoldError)) throw error;
       issues.push({ ...base, problem: "unfoldable", reason: error.message });
@@ -82,11 +88,11 @@ async function checkRecord(
         })),
       );
     }
-    if (fold.state === undefined) {
+    if (fold.state.record === undefined) {
       issues.push({ ...base, problem: "unfoldable", reason: "The events to its position fold to no record" });
       continue;
     }
-    const attributes = differingAttributes(fold.state, sp.state);
+    const attributes = differingAttributes(fold.state.record, sp.state);
     if (attributes.length > 0) issues.push({ ...base, problem: "differs", attributes });
   }
   return issues;
@@ -108,8 +114,12 @@ async function checkRecord(
  *   before anything is sent
  * @example
  * ```ts
- * const report = await verifySavepoints(store, Account);
- * for (const issue of report.issues) console.log(issue.recordId, issue.position, issue.problem);
+ * import { type AnyResource, type SavepointStore, verifySavepoints } from "edge-events";
+ *
+ * async function check(store: SavepointStore, Account: AnyResource): Promise<void> {
+ *   const report = await verifySavepoints(store, Account);
+ *   for (const issue of report.issues) console.log(issue.recordId, issue.position, issue.problem);
+ * }
  * ```
  */
 export async function verifySavepoints(

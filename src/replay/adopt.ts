@@ -82,6 +82,9 @@ export async function adoptRows(
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
     throw new RangeError("pageSize must be an integer from 1 to 10000");
   }
+  if (resource.table === null) {
+    throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
+  }
   const metadata = jsonText(options.metadata ?? { adopted: true });
   const target = {
     resource: resource.name,
@@ -136,7 +139,8 @@ export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
  * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
  * row of a resource of the store that no event describes, stamped by the store's clock, so
  * that a later replay rebuilds those rows too. Idempotent; refused while a replay runs.
- * @throws {TypeError} (at once) when the resource is not part of the store
+ * @throws {TypeError} (at once) when the resource is not part of the store, or is event-only
+ *   (`table: false`: there are no rows to adopt)
  * @example
  * ```ts
  * import { adopt, type AnyResource, type EventStore } from "edge-events";
@@ -151,6 +155,9 @@ export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
 export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult> {
   if (store.resources.get(resource.name) !== resource) {
     throw new TypeError(`The resource "${resource.name}" is not part of this store`);
+  }
+  if (resource.table === null) {
+    throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
   }
   return adoptRows(store.log, store.db, resource, options, store.clock);
 }

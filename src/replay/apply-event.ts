@@ -58,11 +58,15 @@ export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement 
 /** The writes of one event, or why it cannot be applied. */
 export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string };
 
-/** The writes of one event, or why it cannot be applied. */
+/**
+ * The writes of one event, or why it cannot be applied. An effect on an event-only resource
+ * (`table: false`) writes nothing: its state is the event itself, so the event counts as applied.
+ */
 export async function planEvent(env: EffectEnv, event: StoredEvent): Promise<EventPlan> {
   try {
     const { effects, routed } = await eventEffects(env, event);
-    return { writes: effects.map((effect) => effectWrite(effect, event)), routed };
+    const tabled = effects.filter((effect) => effect.resource.table !== null);
+    return { writes: tabled.map((effect) => effectWrite(effect, event)), routed };
   } catch (error) {
     if (error instanceof EventEffectError) return { failure: error.message };
     throw error;

@@ -13,12 +13,17 @@ import { clearTableSql, holdForClearSql } from "../sql/replay-statements.ts";
 import type { ReplayEnv } from "./replay-env.ts";
 import type { CallStats } from "./run-state.ts";
 
-/** The `DELETE`s of the `"tracked-tables"` strategy, in reverse definition order. */
+/**
+ * The `DELETE`s of the `"tracked-tables"` strategy, in reverse definition order. Event-only
+ * resources have no table: their state is their events, which replay never clears.
+ */
 export function clearStatements(env: ReplayEnv, tenant: string | null): SqlStatement[] {
-  const resources = [...env.resources.values()].reverse();
-  return resources
-    .filter((r) => tenant === null || r.tenant !== undefined)
-    .map((r) => clearTableSql(r.table, r.tenant === undefined ? undefined : r.columns[r.tenant], tenant));
+  const statements: SqlStatement[] = [];
+  for (const r of [...env.resources.values()].reverse()) {
+    if (r.table === null || (tenant !== null && r.tenant === undefined)) continue;
+    statements.push(clearTableSql(r.table, r.tenant === undefined ? undefined : r.columns[r.tenant], tenant));
+  }
+  return statements;
 }
 
 /** Whether a failure is the stale SQLSTATE: the replay's state row moved under this call. */
@@ -79,7 +84,11 @@ export async function clearForReplay(
   if (typeof how === "function") {
     const lost = { value: false };
     try {
-      await how({ db: heldExecutor(env, replayId, lost), tenant, resources: [...env.resources.values()] });
+      await how({
+        db: heldExecutor(env, replayId, lost),
+        tenant,
+        resources: [...env.resources.values()].filter((r) => r.table !== null),
+      });
     } finally {
       stats.roundTrips++;
     }

@@ -6,6 +6,7 @@
 import type { EventLog } from "../core/event-log.ts";
 import type { SqlStatement } from "../core/executor.ts";
 import { ParamList } from "./statement.ts";
+import { savepointTable } from "./savepoint-statements.ts";
 
 /**
  * The events that make up one record of one resource: its own events, plus events of other
@@ -120,9 +121,46 @@ function boundSql(log: EventLog, params: ParamList, stream: string, tenant: () =
 /** What a fold reads: the stream, the position it starts after (a seed's, or 0), and its points. */
 export interface FoldRead {
   readonly stream: RecordStream;
-  /** Events after this position only: 0 from the start; a savepoint's position to seed from it. */
+  /** Events after this position only: 0 from the start. */
   readonly after: bigint;
   readonly points: readonly FoldBound[];
+  /** Start from the record's newest usable savepoint, when it has one. */
+  readonly savepoint?: FoldSavepoint | undefined;
+}
+
+/** Which savepoint a fold read may start from. */
+export interface FoldSavepoint {
+  /** The fold version of the resource: savepoints of another version are retired, never read. */
+  readonly foldVersion: string;
+  /**
+   * The resource's soft-destroy attributes: a savepoint with any of them set is not used (it
+   * does not say which event destroyed the record).
+   */
+  readonly softAttributes: readonly string[];
+  /** The savepoint stands at or before the least of the points, or at or before a position. */
+  readonly atOrBefore: "points" | bigint;
+}
+
+function savepointJoin(log: EventLog, params: ParamList, read: FoldRead, savepoint: FoldSavepoint): string {
+  const { stream } = read;
+  const bound = savepoint.atOrBefore === "points"
+    ? (read.points.length === 0
+      ? "NULL::bigint"
+      : `LEAST(${read.points.map((_, i) => `"p"."__ee_point_${i}"`).join(", ")})`)
+    : `${params.add(savepoint.atOrBefore)}::bigint`;
+  let where = `s."resource" = ${params.add(stream.resource)}::text AND s."record_id" = ${
+    params.add(stream.recordId)
+  }::text AND s."tenant" IS NOT DISTINCT FROM ${params.add(stream.tenant)}::text AND s."fold_version" = ${
+    params.add(savepoint.foldVersion)
+  }::text AND s."position" <= ${bound}`;
+  if (savepoint.softAttributes.length > 0) {
+    where += ` AND NOT EXISTS (SELECT 1 FROM jsonb_each(s."state") AS kv WHERE kv."key" = ANY(${
+      params.add(Object.freeze([...savepoint.softAttributes]))
+    }::text[]) AND kv."value" <> 'null'::jsonb)`;
+  }
+  return ` LEFT JOIN LATERAL (SELECT s."position" AS "__ee_sp_position", s."state" AS "__ee_sp_state" FROM ${
+    savepointTable(log)
+  } AS s WHERE ${where} ORDER BY s."position" DESC LIMIT 1) AS "sp" ON true`;
 }
 
 /**
@@ -132,7 +170,9 @@ export interface FoldRead {
  * (`__ee_next_create`), the last adoption of the record (`__ee_adopted`, which supersedes the
  * updates and destroys before it), and the stream's events after `after` up to the greatest
  * point, in position order. Always at least one row: with no event, one row whose event
- * columns are null.
+ * columns are null. With `savepoint`, also the newest usable savepoint (`__ee_sp_position`,
+ * `__ee_sp_state`; null when there is none), and the events from its position on (its own
+ * event included, the record's last event there) instead of after `after`.
  */
 export function recordFoldSql(log: EventLog, read: FoldRead): SqlStatement {
   const params = new ParamList();
@@ -151,38 +191,49 @@ export function recordFoldSql(log: EventLog, read: FoldRead): SqlStatement {
     `(SELECT min("position") FROM ${table} WHERE ${stream} AND "action_type" = 'create' AND "position" > ` +
     `COALESCE(${read.points.length === 0 ? "NULL" : `"p"."__ee_point_0"`}, 0)) AS "__ee_next_create", ` +
     `(SELECT max("position") FROM ${table} WHERE ${stream} AND "action" = 'adopt' AND "action_type" = 'create') ` +
-    `AS "__ee_adopted" FROM (SELECT ${points.length === 0 ? '1 AS "__ee_none"' : points.join(", ")}) AS "p"`;
+    `AS "__ee_adopted"${read.savepoint === undefined ? "" : `, "sp".*`} FROM (SELECT ${
+      points.length === 0 ? '1 AS "__ee_none"' : points.join(", ")
+    }) AS "p"${read.savepoint === undefined ? "" : savepointJoin(log, params, read, read.savepoint)}`;
+  const after = read.savepoint === undefined
+    ? `${params.add(read.after)}::bigint`
+    : `COALESCE("__ee_meta"."__ee_sp_position" - 1, ${params.add(read.after)}::bigint)`;
   return params.build(
     `SELECT "__ee_meta".*, "__ee_event".* FROM (${meta}) AS "__ee_meta" LEFT JOIN LATERAL ` +
-      `(SELECT * FROM ${table} WHERE ${stream} AND "position" > ${params.add(read.after)}::bigint ` +
+      `(SELECT * FROM ${table} WHERE ${stream} AND "position" > ${after} ` +
       `AND "position" <= ${upTo} ORDER BY "position") AS "__ee_event" ON true ORDER BY "__ee_event"."position"`,
   );
 }
 
 /**
  * The events of an event's record (same resource and record id, same tenant) before it,
- * newest first, at most `limit`. One row per event; when the event is found with nothing
- * before it, one row whose event columns are null; when it is not found (or is another
- * tenant's), no row.
+ * newest first, at most `limit`. The event is found in `tenant`, or (a store with a tenant)
+ * without a tenant when its resource is one of `untenanted` (the resources without tenant).
+ * One row per event; when the event is found with nothing before it, one row whose event
+ * columns are null; when it is not found (or is another tenant's), no row.
  */
 export function previousEventsSql(
   log: EventLog,
   eventId: string,
-  tenant: string | null,
+  scope: { readonly tenant: string | null; readonly untenanted: readonly string[] },
   limit: number,
 ): SqlStatement {
   const params = new ParamList();
   const table = log.table.sql;
   const id = params.add(eventId);
-  const inTenant = (alias: string) =>
-    tenant === null ? `${alias}."tenant" IS NULL` : `${alias}."tenant" = ${params.add(tenant)}::text`;
-  const anchorTenant = inTenant(`"anchor"`);
-  const eventTenant = inTenant(`"e"`);
+  const anchorTenant = scope.tenant === null
+    ? `"anchor"."tenant" IS NULL`
+    : `("anchor"."tenant" = ${
+      params.add(scope.tenant)
+    }::text OR ("anchor"."tenant" IS NULL AND "anchor"."resource" = ANY(${
+      params.add(Object.freeze([...scope.untenanted]))
+    }::text[])))`;
   return params.build(
     `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM ${table} AS "anchor" LEFT JOIN LATERAL ` +
       `(SELECT "e".* FROM ${table} AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
-      `AND "e"."record_id" = "anchor"."record_id" AND ${eventTenant} AND "e"."position" < "anchor"."position" ` +
-      `ORDER BY "e"."position" DESC LIMIT ${params.add(limit)}::int) AS "__ee_event" ON true ` +
-      `WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} ORDER BY "__ee_event"."position" DESC`,
+      `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" IS NOT DISTINCT FROM "anchor"."tenant" ` +
+      `AND "e"."position" < "anchor"."position" ORDER BY "e"."position" DESC LIMIT ${
+        params.add(limit)
+      }::int) AS "__ee_event" ON true WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} ` +
+      `ORDER BY "__ee_event"."position" DESC`,
   );
 }

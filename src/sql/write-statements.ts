@@ -27,6 +27,9 @@ export interface WriteTarget {
   readonly softDeleteAttributes: readonly string[];
 }
 
+/** What an event insert needs of its resource: its name and how its primary key is spelled. */
+export type EventTarget = Pick<WriteTarget, "resource" | "columns" | "primaryKey">;
+
 /**
  * The values of one event row. JSON members are JSON text. There is no `occurred_at`: the
  * event takes the batch's stamp, which the prelude computed under the write locks.
@@ -73,7 +76,7 @@ function stampOf(target: WriteTarget, attribute: string, params: ParamList): str
 
 function eventInsert(
   log: EventLog,
-  target: WriteTarget,
+  target: EventTarget,
   params: ParamList,
   appended: { readonly event: EventValues; readonly atomic: readonly string[]; readonly stamped: readonly string[] },
 ): string {
@@ -144,7 +147,7 @@ const ID_TAKEN_SQLSTATE = "23505";
 /** How many expired ids of ignored calls one ignored write deletes at most. */
 export const EXPIRED_IDS_PER_WRITE = 8;
 
-function ignoredInsert(log: EventLog, target: WriteTarget, call: IgnoredCallValues, params: ParamList): string {
+function ignoredInsert(log: EventLog, target: EventTarget, call: IgnoredCallValues, params: ParamList): string {
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
   return `INSERT INTO ${log.idempotencyTable.sql} ("id", "resource", "record_id", "action", "tenant", "data") ` +
     `SELECT ${params.add(call.id)}::text, ${params.add(target.resource)}::text, ${pk}, ${
@@ -165,11 +168,14 @@ function expiredDelete(log: EventLog, params: ParamList): string {
 }
 
 /** What a write appends besides the record: its event, or the id of an ignored call. */
-type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
+export type Appended = { readonly event: EventValues } | { readonly ignored: IgnoredCallValues } | null;
 
 /** A record write's statement body, what it appends, and the SQLSTATE raised when it writes nothing. */
-interface RecordWrite {
-  /** The INSERT, UPDATE or DELETE of the record, `RETURNING *`. */
+export interface RecordWrite {
+  /**
+   * The INSERT, UPDATE or DELETE of the record, `RETURNING *` (for an event-only resource, a
+   * SELECT of its primary key that yields a row only when the write may happen).
+   */
   readonly body: string;
   readonly appended: Appended;
   readonly code: string;
@@ -179,7 +185,11 @@ interface RecordWrite {
   readonly stamped?: readonly string[];
 }
 
-function finish(log: EventLog, target: WriteTarget, params: ParamList, write: RecordWrite): SqlStatement {
+/**
+ * The statement of a record write: `written` (the body), then the event insert (or the ignored
+ * call's id) selecting from it, then `expect` raising `write.code` when nothing was appended.
+ */
+export function finishWrite(log: EventLog, target: EventTarget, params: ParamList, write: RecordWrite): SqlStatement {
   const { appended, code, atomic = [], stamped = [] } = write;
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
@@ -247,7 +257,7 @@ export function insertRecordSql(
       names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")
     }) RETURNING *`;
   const appended = appendedOf(event, extra.ignored ?? null);
-  return finish(log, target, params, { body, appended, code: NOT_FOUND_SQLSTATE, stamped });
+  return finishWrite(log, target, params, { body, appended, code: NOT_FOUND_SQLSTATE, stamped });
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */
@@ -331,7 +341,7 @@ export function updateRecordSql(
     a
   );
   const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
-  return finish(log, target, params, {
+  return finishWrite(log, target, params, {
     body,
     appended: appendedOf(event, extra.ignored ?? null),
     code,
@@ -354,7 +364,7 @@ export function deleteRecordSql(
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
   const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
-  return finish(log, target, params, { body, appended: appendedOf(event, ignored), code });
+  return finishWrite(log, target, params, { body, appended: appendedOf(event, ignored), code });
 }
 
 /** The ids of ignored calls, with what each call was (the runner compares a resend with it). */

@@ -306,6 +306,23 @@ describeEachExecutor("history, stateAt, diff, timeline, previousEvents", {}, (fx
     ]);
   });
 
+  test("one tenant rule: a resource without tenant is read from events without one, whatever the store's tenant", async () => {
+    const orgA = store.withContext({ tenant: "org-a" });
+    const all = (await history(orgA, m.Account, a, { limit: 1000 })).events;
+    assert.deepEqual(positions(all), positions(aEvents), "the write path records no tenant for it: all are seen");
+    const last = aEvents[aEvents.length - 1]!;
+    assert.deepEqual(
+      await stateAt(orgA, m.Account, a, { eventId: last.id }),
+      await stateAt(store, m.Account, a, { eventId: last.id }),
+    );
+    assert.deepEqual(await timeline(orgA, m.Account, a), await timeline(store, m.Account, a));
+    assert.deepEqual(
+      await diff(orgA, m.Account, a, { position: 1n }, { eventId: last.id }),
+      await diff(store, m.Account, a, { position: 1n }, { eventId: last.id }),
+    );
+    assert.deepEqual(await previousEvents(orgA, last.id), await previousEvents(store, last.id));
+  });
+
   test("a store sees only its tenant: another tenant's record and event ids reveal nothing", async () => {
     const orgA = store.withContext({ tenant: "org-a" });
     const orgB = store.withContext({ tenant: "org-b" });
@@ -315,7 +332,12 @@ describeEachExecutor("history, stateAt, diff, timeline, previousEvents", {}, (fx
     assert.equal(own.status === "exists" && own.record.title, "t2");
 
     assert.deepEqual(await history(orgB, m.Project, project.id), { events: [], cursor: null });
-    assert.deepEqual(await history(store, m.Project, project.id), { events: [], cursor: null }, "no tenant: none");
+    // A multi-tenant resource is read in the store's tenant: a store without one is refused.
+    const noTenant = await rejectsWith<{ issues: { path: string }[] }>(
+      history(store, m.Project, project.id),
+      "VALIDATION_FAILED",
+    );
+    assert.equal(noTenant.issues[0]?.path, "tenant");
     assert.deepEqual(await stateAt(orgB, m.Project, project.id, { at: new Date("2100-01-01") }), {
       status: "not-created",
       createdLater: false,
@@ -326,7 +348,8 @@ describeEachExecutor("history, stateAt, diff, timeline, previousEvents", {}, (fx
       await rejectsWith(stateAt(orgB, m.Project, project.id, { eventId: id }), "NOT_FOUND");
       await rejectsWith(diff(orgB, m.Project, project.id, { eventId: id }, { position: 1n }), "NOT_FOUND");
       await rejectsWith(previousEvents(orgB, id), "NOT_FOUND");
-      await rejectsWith(stateAt(store, m.Project, project.id, { eventId: id }), "NOT_FOUND");
+      await rejectsWith(stateAt(store, m.Project, project.id, { eventId: id }), "VALIDATION_FAILED");
+      await rejectsWith(previousEvents(store, id), "NOT_FOUND");
     }
     // A cursor of org-a's read does not continue in org-b.
     const page = await history(orgA, m.Project, project.id, { limit: 1 });

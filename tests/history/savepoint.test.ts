@@ -12,11 +12,14 @@ import {
   ref,
   savepoint,
   sql,
+  stateAt,
+  timeline,
   verifySavepoints,
 } from "../../mod.ts";
-import { foldRecord } from "../../src/history/savepoint-fold.ts";
-import { foldVersionOf } from "../../src/history/fold-version.ts";
-import { newestUsableSavepoint, readFromSavepoint } from "../../src/history/savepoint.ts";
+import { foldRecord } from "../../src/core/record-fold.ts";
+import { foldVersionOf } from "../../src/core/fold-version.ts";
+import { encodeState } from "../../src/core/savepoint-state.ts";
+import { foldStartOf, newestUsableSavepoint, readFromSavepoint } from "../../src/history/savepoint.ts";
 import { recordScope } from "../../src/history/record-scope.ts";
 import { rowToEvent, rowToRecord } from "../../src/core/record-mapping.ts";
 import { recordEventsSql } from "../../src/sql/savepoint-statements.ts";
@@ -123,17 +126,17 @@ describeEachExecutor("savepoints", {}, (fx) => {
     const { start, events: rest } = await readFromSavepoint(store, scope, version);
     assert.equal(start?.position, first.position);
     assert.equal(rest.length, 3, "only the events after the savepoint are read");
-    const resumed = await foldRecord(scope.fold, rest, start);
-    assert.deepEqual(resumed.state, full.state);
-    assert.deepEqual(resumed.timestampTexts, full.timestampTexts);
-    assert.deepEqual(full.state, await liveRow(m, id), "the fold equals the live row");
+    const resumed = await foldRecord(scope.fold, rest, { from: foldStartOf(start!) });
+    assert.deepEqual(resumed.state.record, full.state.record);
+    assert.deepEqual(resumed.state.timestampTexts, full.state.timestampTexts);
+    assert.deepEqual({ ...full.state.record }, await liveRow(m, id), "the fold equals the live row");
 
     const second = await savepoint(store, m.Account, id);
     assert.equal(second.folded, 3, "the second savepoint folds from the first");
-    assert.deepEqual(second.state, full.state);
+    assert.deepEqual(second.state, { ...full.state.record });
     const newest = await newestUsableSavepoint(store, m.Account, id);
     assert.equal(newest?.position, second.position);
-    assert.deepEqual(newest?.state, full.state, "a savepoint revives to exactly the folded state");
+    assert.deepEqual(newest?.state, { ...full.state.record }, "a savepoint revives to exactly the folded state");
     const older = await newestUsableSavepoint(store, m.Account, id, second.position - 1n);
     assert.equal(older?.position, first.position, "at or before a position: the older savepoint");
     assert.equal(await newestUsableSavepoint(store, m.Account, id, first.position - 1n), undefined);
@@ -267,5 +270,74 @@ describeEachExecutor("savepoints", {}, (fx) => {
     assert.deepEqual(taken.state, { id: record.id, orgId: "org-a", title: "alpha 2" });
     await rejectsWith(savepoint(store.withContext({ tenant: "org-b" }), m.Project, record.id), "NOT_FOUND");
     assert.equal(await newestUsableSavepoint(store.withContext({ tenant: "org-b" }), m.Project, record.id), undefined);
+    // A resource without tenant: its events hold none, and are read so whatever the store's tenant.
+    const { record: account } = await orgA.resource(m.Account).open({ owner: "tenant-less" });
+    assert.equal((await savepoint(orgA, m.Account, account.id)).written, true);
+    assert.deepEqual((await verifySavepoints(orgA, m.Account, account.id)).issues, []);
+    assert.equal((await newestUsableSavepoint(store, m.Account, account.id))?.state["owner"], "tenant-less");
+  });
+
+  test("stateAt from a savepoint equals stateAt from the first event at every position; a retired one is not used", async () => {
+    const accounts = store.resource(m.Account);
+    const { record } = await accounts.open({ owner: "eve", tags: ["a"] });
+    await accounts.deposit(record.id, { amount: 5 });
+    await accounts.touch(record.id);
+    await accounts.award(record.id, { points: 3 });
+    await accounts.rename(record.id, { owner: "eva" });
+    await accounts.bump(record.id);
+    await accounts.close(record.id);
+    const { events } = await allEvents(store, m, record.id);
+    const positions = events.map((e) => e.position);
+    const at = (p: bigint) => stateAt(store, m.Account, record.id, { position: p });
+    const fromStart = await Promise.all(positions.map(at));
+    const allPages = async () => {
+      const pages = [];
+      let cursor: string | null | undefined;
+      do {
+        const page = await timeline(store, m.Account, record.id, { limit: 2, ...(cursor ? { cursor } : {}) });
+        pages.push(page);
+        cursor = page.cursor;
+      } while (cursor !== null);
+      return pages;
+    };
+    const pagesFromStart = await allPages();
+
+    // Savepoints at the third and fifth events, as savepoint() would have stored them there.
+    const copy = async (p: bigint) => {
+      const full = await foldRecord(recordScope(store, m.Account, record.id).fold, events, { upTo: p });
+      const sp = await foldVersionOf(store, m.Account);
+      await fx.db.query({
+        text: `INSERT INTO ${m.t("events")}_savepoints (resource, record_id, tenant, position, state, fold_version) ` +
+          `VALUES ('account', $1, NULL, $2, $3::jsonb, $4)`,
+        params: [
+          record.id,
+          p,
+          JSON.stringify(
+            encodeState(m.Account, { state: { ...full.state.record }, timestampTexts: full.state.timestampTexts }),
+          ),
+          sp,
+        ],
+      });
+    };
+    await copy(positions[2]!);
+    await copy(positions[4]!);
+    const fromSavepoints = await Promise.all(positions.map(at));
+    assert.deepEqual(fromSavepoints, fromStart);
+    assert.deepEqual(await allPages(), pagesFromStart, "timeline pages from a savepoint are the same");
+
+    // The savepoint is used: a tampered one shows from its position on, and not before it.
+    const tamper = (text: string) =>
+      fx.db.query({
+        text: `UPDATE ${m.t("events")}_savepoints SET ${text} WHERE record_id = $1 AND position = $2`,
+        params: [record.id, positions[4]!],
+      });
+    await tamper(`state = jsonb_set(state, '{owner}', '"tampered"')`);
+    const used = await at(positions[4]!);
+    assert.equal(used.status === "exists" && used.record.owner, "tampered");
+    assert.equal(used.status === "exists" && used.lastEvent.position, positions[4]);
+    assert.deepEqual(await at(positions[3]!), fromStart[3]);
+    // Retired (another fold version): never used, the earlier usable one is.
+    await tamper(`fold_version = 'f0-old'`);
+    assert.deepEqual(await Promise.all(positions.map(at)), fromStart);
   });
 });

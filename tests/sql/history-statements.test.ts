@@ -95,16 +95,56 @@ describe("recordFoldSql()", () => {
   });
 });
 
-describe("previousEventsSql()", () => {
-  test("the anchor and the earlier events in the same tenant, newest first", () => {
-    assert.deepEqual({ ...previousEventsSql(log, "01J00000000000000000000000", "acme", 100) }, {
-      text: `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM "audit"."events" AS "anchor" ` +
-        `LEFT JOIN LATERAL (SELECT "e".* FROM "audit"."events" AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
-        `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" = $3::text AND "e"."position" < ` +
-        `"anchor"."position" ORDER BY "e"."position" DESC LIMIT $4::int) AS "__ee_event" ON true ` +
-        `WHERE "anchor"."id" = $1::text AND "anchor"."tenant" = $2::text ORDER BY "__ee_event"."position" DESC`,
-      params: ["01J00000000000000000000000", "acme", "acme", 100],
+describe("recordFoldSql() from a savepoint", () => {
+  test("the newest usable savepoint at or before the least point, and the events from its position", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 0n,
+      points: [{ kind: "position", position: 9n }, { kind: "position", position: 4n }],
+      savepoint: { foldVersion: "f1-x'", softAttributes: ["deletedAt"], atOrBefore: "points" },
     });
-    assert.ok(previousEventsSql(log, "x", null, 1).text.includes(`"e"."tenant" IS NULL`));
+    assert.ok(s.text.includes(
+      `AS "__ee_adopted", "sp".* FROM (SELECT $3::bigint AS "__ee_point_0", $4::bigint AS "__ee_point_1") AS "p" ` +
+        `LEFT JOIN LATERAL (SELECT s."position" AS "__ee_sp_position", s."state" AS "__ee_sp_state" FROM ` +
+        `"audit"."events_savepoints" AS s WHERE s."resource" = $5::text AND s."record_id" = $6::text AND ` +
+        `s."tenant" IS NOT DISTINCT FROM $7::text AND s."fold_version" = $8::text AND s."position" <= ` +
+        `LEAST("p"."__ee_point_0", "p"."__ee_point_1") AND NOT EXISTS (SELECT 1 FROM jsonb_each(s."state") AS kv ` +
+        `WHERE kv."key" = ANY($9::text[]) AND kv."value" <> 'null'::jsonb) ORDER BY s."position" DESC LIMIT 1) ` +
+        `AS "sp" ON true`,
+    ));
+    assert.ok(s.text.includes(`AND "position" > COALESCE("__ee_meta"."__ee_sp_position" - 1, $10::bigint) AND`));
+    assert.deepEqual(s.params, ["account", "a1", 9n, 4n, "account", "a1", null, "f1-x'", ["deletedAt"], 0n]);
+  });
+
+  test("a savepoint bounded by a position, for a resource without soft destroys", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 0n,
+      points: [{ kind: "page", after: 7n, limit: 3 }],
+      savepoint: { foldVersion: "f1-y", softAttributes: [], atOrBefore: 7n },
+    });
+    assert.ok(s.text.includes(`s."position" <= $5::bigint ORDER BY s."position" DESC LIMIT 1`));
+    assert.ok(!s.text.includes("jsonb_each"));
+    assert.deepEqual(s.params, ["account", "a1", 7n, 3, 7n, "account", "a1", null, "f1-y", 0n]);
+  });
+});
+
+describe("previousEventsSql()", () => {
+  test("the anchor in the store's tenant (or without one, of a resource without tenant), the earlier events in its tenant", () => {
+    assert.deepEqual(
+      { ...previousEventsSql(log, "01J00000000000000000000000", { tenant: "acme", untenanted: ["account"] }, 100) },
+      {
+        text: `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM "audit"."events" AS "anchor" ` +
+          `LEFT JOIN LATERAL (SELECT "e".* FROM "audit"."events" AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
+          `AND "e"."record_id" = "anchor"."record_id" AND "e"."tenant" IS NOT DISTINCT FROM "anchor"."tenant" ` +
+          `AND "e"."position" < "anchor"."position" ORDER BY "e"."position" DESC LIMIT $4::int) AS "__ee_event" ` +
+          `ON true WHERE "anchor"."id" = $1::text AND ("anchor"."tenant" = $2::text OR ("anchor"."tenant" IS NULL ` +
+          `AND "anchor"."resource" = ANY($3::text[]))) ORDER BY "__ee_event"."position" DESC`,
+        params: ["01J00000000000000000000000", "acme", ["account"], 100],
+      },
+    );
+    const none = previousEventsSql(log, "x", { tenant: null, untenanted: [] }, 1);
+    assert.ok(none.text.includes(`AND "anchor"."tenant" IS NULL ORDER BY`));
+    assert.deepEqual(none.params, ["x", 1]);
   });
 });

@@ -5,8 +5,8 @@
  * bodies (bump it when an upcaster, a `map` or a schema's transforms change).
  * @module
  */
-import type { EffectEnv } from "../core/event-effect.ts";
-import type { AnyResource } from "../core/resource.ts";
+import type { EffectEnv } from "./event-effect.ts";
+import type { AnyResource } from "./resource.ts";
 
 /** What the fingerprint covers, as JSON: everything that decides what an event folds to. */
 export function foldDescription(env: EffectEnv, resource: AnyResource): string {
@@ -57,7 +57,12 @@ const cache = new WeakMap<object, Map<string, Promise<string>>>();
  *
  * @example
  * ```ts
- * const version = await foldVersionOf(store, Account); // "f1-3a7b..."
+ * import type { AnyResource, EventStore } from "edge-events";
+ * import { foldVersionOf } from "./fold-version.ts";
+ *
+ * async function versionOf(store: EventStore, resource: AnyResource): Promise<string> {
+ *   return await foldVersionOf(store, resource); // "f1-3a7b..."
+ * }
  * ```
  */
 export function foldVersionOf(env: EffectEnv, resource: AnyResource): Promise<string> {

@@ -5,10 +5,10 @@
  * read back equals the state folded. A state that would not come back equal is refused.
  * @module
  */
-import { type JsonObject, type JsonValue, toJson } from "../core/json.ts";
-import type { AnyResource } from "../core/resource.ts";
-import { revive } from "../core/revive.ts";
-import { validationError } from "../core/validation.ts";
+import { type JsonObject, type JsonValue, toJson } from "./json.ts";
+import type { AnyResource } from "./resource.ts";
+import { revive } from "./revive.ts";
+import { validationError } from "./validation.ts";
 
 /** A state with the exact text of its timestamp attributes (see `RecordFold.timestampTexts`). */
 export interface StoredState {
