@@ -36,10 +36,6 @@ import {
 } from "../mod.ts";
 import { localFetchEndpoint, startSqlOverHttpServer } from "../src/dev/mod.ts";
 import { neonHttp } from "../src/drivers/neon/mod.ts";
-import { foldVersionOf } from "../src/history/fold-version.ts";
-import { recordScope } from "../src/history/record-scope.ts";
-import { foldRecord } from "../src/history/savepoint-fold.ts";
-import { liveState, newestUsableSavepoint, readFromSavepoint } from "../src/history/savepoint.ts";
 
 const { values: options } = parseArgs({
   options: {
@@ -246,57 +242,12 @@ async function stateAtMeasures(lastPosition: bigint): Promise<void> {
       await paired(
         {
           section,
-          name: "stateAt (the API as it is), savepoint at the last event",
+          name: "stateAt, savepoint at the last event",
           reference: "raw: one row by id",
           target: 1.5,
         },
         api,
         checkApi,
-        oneRow,
-        checkRow,
-      ),
-    );
-    // What stateAt does once it starts from savepoints: the newest usable savepoint and the
-    // events after it in one read-only batch, then the fold of those events.
-    const fromSavepoint = async () => {
-      const scope = recordScope(store, Account, id);
-      const version = await foldVersionOf(scope.fold, Account);
-      const { start, events } = await readFromSavepoint(store, scope, version);
-      const fold = await foldRecord(scope.fold, events, start);
-      return { state: liveState(scope.filter, fold), folded: fold.folded };
-    };
-    measures.push(
-      await paired(
-        {
-          section,
-          name: "savepoint read path (savepoint + events after it, one batch; fold)",
-          reference: "raw: one row by id",
-          target: 1.5,
-        },
-        fromSavepoint,
-        (r) => check(r.folded === 0 && sameState(r.state, expected), `${section}: savepoint path equals the row`),
-        oneRow,
-        checkRow,
-      ),
-    );
-    // The same in two round trips, from public pieces: the savepoint, then the events after it.
-    const twoReads = async () => {
-      const scope = recordScope(store, Account, id);
-      const start = await newestUsableSavepoint(store, Account, id);
-      const events = await store.readEvents({ resource: "account", recordId: id, afterPosition: start!.position });
-      const fold = await foldRecord(scope.fold, events, start);
-      return { state: liveState(scope.filter, fold), folded: fold.folded };
-    };
-    measures.push(
-      await paired(
-        {
-          section,
-          name: "newestUsableSavepoint, then readEvents after it (two round trips); fold",
-          reference: "raw: one row by id",
-          target: 1.5,
-        },
-        twoReads,
-        (r) => check(r.folded === 0 && sameState(r.state, expected), `${section}: two reads equal the row`),
         oneRow,
         checkRow,
       ),

@@ -157,8 +157,16 @@ function statements(log: EventLog): Record<string, SqlStatement> {
     "timeline: first page": fold(log, [{ kind: "page", after: 0n, limit: 51 }]),
     "timeline: next page": fold(log, [{ kind: "page", after: 50_003n, limit: 51 }]),
     "timeline: newest first, next page": fold(log, [{ kind: "position", position: 50_002n }]),
-    "previousEvents: of a tenant's event": previousEventsSql(log, eventId(60_003), "t3", 50),
-    "previousEvents: of an event without a tenant": previousEventsSql(log, eventId(60_005), null, 50),
+    "previousEvents: of a tenant's event": previousEventsSql(
+      log,
+      eventId(60_003),
+      { tenant: "t3", untenanted: [] },
+      50,
+    ),
+    "previousEvents: of an event without a tenant": previousEventsSql(log, eventId(60_005), {
+      tenant: null,
+      untenanted: [],
+    }, 50),
     "savepoint: newest usable, at or before a position": newestSavepointSql(log, RECORD, FOLD_VERSION, 60_000n),
     "savepoint: newest usable": newestSavepointSql(log, RECORD, FOLD_VERSION, null),
     "savepoint: the events after the newest": eventsAfterSavepointSql(log, RECORD, FOLD_VERSION),
