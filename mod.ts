@@ -205,5 +205,7 @@ export type { SavepointResult } from "./src/history/savepoint.ts";
 export type { SavepointStore } from "./src/history/record-scope.ts";
 export { verifySavepoints } from "./src/history/verify-savepoints.ts";
 export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";
+export { eventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
+export type { EventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export { materialize } from "./src/history/materialize.ts";
 export type { MaterializeOptions, MaterializeResult, MaterializeStore } from "./src/history/materialize.ts";

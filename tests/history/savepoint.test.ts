@@ -8,6 +8,7 @@ import {
   createEventStore,
   defineEventLog,
   defineResource,
+  eventsSinceSavepoint,
   type EventStore,
   ref,
   savepoint,
@@ -140,6 +141,29 @@ describeEachExecutor("savepoints", {}, (fx) => {
     const older = await newestUsableSavepoint(store, m.Account, id, second.position - 1n);
     assert.equal(older?.position, first.position, "at or before a position: the older savepoint");
     assert.equal(await newestUsableSavepoint(store, m.Account, id, first.position - 1n), undefined);
+  });
+
+  test("eventsSinceSavepoint: every event before a savepoint, then exactly the events after the newest usable one", async () => {
+    const { m: model, store: s } = await fresh("since");
+    const accounts = s.resource(model.Account);
+    const { record } = await accounts.open({ owner: "cy" });
+    await accounts.deposit(record.id, { amount: 1 });
+    const before = await eventsSinceSavepoint(s, model.Account, record.id);
+    assert.equal(before.savepointPosition, null);
+    assert.deepEqual(before.events.map((e) => e.action), ["open", "deposit"]);
+    const taken = await savepoint(s, model.Account, record.id);
+    assert.deepEqual((await eventsSinceSavepoint(s, model.Account, record.id)).events, []);
+    await accounts.rename(record.id, { owner: "cyd" });
+    await accounts.touch(record.id);
+    const after = await eventsSinceSavepoint(s, model.Account, record.id);
+    assert.equal(after.savepointPosition, taken.position);
+    assert.deepEqual(after.events.map((e) => e.action), ["rename", "touch"]);
+    assert.ok(after.events.every((e) => e.position > taken.position && e.recordId === record.id));
+    // A store whose fold version differs does not count the savepoint: every event again.
+    const bumpedModel = model_(fx.schema, `s${prefixes}`, "since-2");
+    const retired = await eventsSinceSavepoint(storeOf(bumpedModel), bumpedModel.Account, record.id);
+    assert.equal(retired.savepointPosition, null);
+    assert.equal(retired.events.length, 4);
   });
 
   test("a changed fold version retires the savepoints of the old one", async () => {
