@@ -202,6 +202,7 @@ export type { ProjectionStatus } from "./src/projections/projection-status.ts";
 export type { ProjectionStore } from "./src/projections/projection-env.ts";
 export { savepoint } from "./src/history/savepoint.ts";
 export type { SavepointResult } from "./src/history/savepoint.ts";
+export type { SavepointErrorHandler, SavepointFailure } from "./src/core/auto-savepoints.ts";
 export type { SavepointStore } from "./src/history/record-scope.ts";
 export { verifySavepoints } from "./src/history/verify-savepoints.ts";
 export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";

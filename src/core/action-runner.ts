@@ -31,6 +31,7 @@ import type { AnyResource } from "./resource.ts";
 import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-fold.ts";
 import { recordLockKey } from "./lock-key.ts";
 import type { LockKey } from "./event-log.ts";
+import { savepointChecks, type SavepointErrorHandler, takeDueSavepoints } from "./auto-savepoints.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -54,6 +55,8 @@ export interface RunnerConfig {
   /** The store's actions scoped to an event, handed to `after` hooks. */
   readonly scopedStore: (ctx: ActionContext) => ActionStore;
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
+  /** Called with each automatic savepoint (`savepointEvery`) that failed after its action committed. */
+  readonly onSavepointError: SavepointErrorHandler | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;
   /**
@@ -366,7 +369,9 @@ export async function runCalls(
     const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
     // Inline projections last: they read the batch's events (their position) and commit or fail with them.
     const inline = config.inlineStatements?.(planned, built) ?? [];
-    const sent = await batchWithResend(config, [prelude, ...writes, ...inline]);
+    // Then, per record of a savepointEvery resource, its events since its newest savepoint.
+    const due = await savepointChecks(config, planned, built);
+    const sent = await batchWithResend(config, [prelude, ...writes, ...inline, ...due.statements]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;
@@ -418,6 +423,9 @@ export async function runCalls(
     }
     const finished: ActionResult<unknown>[] = [];
     for (const [i, result] of results.entries()) finished.push(await runAfterHooks(config, calls[i]!, result));
+    // After the result is ready, never failing it: two more requests every savepointEvery writes of a record.
+    const counts = sent.results.slice(sent.results.length - due.statements.length);
+    await takeDueSavepoints(config, due.checks, counts, results.map((r) => r.event));
     return finished;
   }
 }

@@ -195,6 +195,8 @@ export interface Resource<
   isTracked(action: string): boolean;
   /** Your version of the fold, part of the savepoints' fingerprint; `""` by default. */
   readonly foldVersion: string;
+  /** Events after a record's newest savepoint that make a write take a new one (undefined: never). */
+  readonly savepointEvery: number | undefined;
   /** Phantom: the record type. */
   readonly "~attrs"?: TAttrs;
 }

@@ -62,6 +62,14 @@ export interface ResourceOptions<
    * transforms), so that older savepoints are retired. Default `""`.
    */
   readonly foldVersion?: string;
+  /**
+   * Take a savepoint of a record automatically once `savepointEvery` of its events follow its
+   * newest usable savepoint (a positive integer; default none). Each write of such a resource
+   * counts the record's events since that savepoint in its own batch (still one request); the
+   * write that reaches the count takes the savepoint after its result is ready (two more
+   * requests). A failed savepoint never fails the action: see the store's `onSavepointError`.
+   */
+  readonly savepointEvery?: number;
 }
 
 // The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
@@ -78,6 +86,7 @@ const RESOURCE_KEYS = {
   only: true,
   actions: true,
   foldVersion: true,
+  savepointEvery: true,
 } as const satisfies Record<keyof AnyResourceOptions, true>;
 const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
 const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<
@@ -239,6 +248,10 @@ export function defineResource<
   if (options.foldVersion !== undefined && typeof options.foldVersion !== "string") {
     throw new TypeError(`foldVersion of ${name} must be a string`);
   }
+  const every = options.savepointEvery;
+  if (every !== undefined && !(typeof every === "number" && Number.isSafeInteger(every) && every > 0)) {
+    throw new TypeError(`savepointEvery of ${name} must be a positive integer`);
+  }
   return Object.freeze({
     name,
     table,
@@ -260,5 +273,6 @@ export function defineResource<
       return definition !== undefined && !definition.ignored && (only === undefined || only.has(action));
     },
     foldVersion: options.foldVersion ?? "",
+    savepointEvery: every,
   });
 }

@@ -28,6 +28,7 @@ import type { ReplayConfig } from "./replay-config.ts";
 import { checkReplayRoutes } from "./replay-routes.ts";
 import type { Projection } from "./projection.ts";
 import { inlineStatements } from "./inline-projections.ts";
+import type { SavepointErrorHandler } from "./auto-savepoints.ts";
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
 export interface EventStoreOptions<TActor extends string = string> {
@@ -45,6 +46,13 @@ export interface EventStoreOptions<TActor extends string = string> {
   readonly clock?: () => Date;
   /** Called with every failed `after` hook (also reported on the action's result). */
   readonly onHookError?: (error: HookFailedError) => void;
+  /**
+   * Called with the error of each automatic savepoint (a resource's `savepointEvery`) that
+   * failed. It runs after the action committed and never changes its result; a record destroyed
+   * meanwhile is not reported (nothing to save), and errors this callback throws are ignored.
+   * Without it, failures are ignored: the next write of the record tries again.
+   */
+  readonly onSavepointError?: SavepointErrorHandler;
   /** Replay configuration: how tracked state is cleared, and the page size. */
   readonly replay?: ReplayConfig;
   /**
@@ -158,6 +166,7 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
     lostResponseRetries: options.lostResponseRetries ?? 2,
     scopedStore: (ctx) => actionStoreOf(storeWithContext(setup, ctx)),
     onHookError: options.onHookError,
+    onSavepointError: options.onSavepointError,
     clock,
     inlineStatements: inline.length === 0 ? undefined : (calls, writes) => inlineStatements(log, inline, calls, writes),
   };

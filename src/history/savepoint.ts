@@ -6,47 +6,16 @@
  * trusted. `verifySavepoints` folds from the events and names each savepoint that differs.
  * @module
  */
-import { NotFoundError, RecordDestroyedError } from "../core/errors.ts";
-import type { JsonObject } from "../core/json.ts";
-import { parseJson, rowToEvent } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { RecordId } from "../core/store-types.ts";
-import type { StoredEvent } from "../core/stored-event.ts";
 import { validationError } from "../core/validation.ts";
-import {
-  eventsAfterSavepointSql,
-  insertSavepointSql,
-  newestSavepointSql,
-  type RecordEventsFilter,
-} from "../sql/savepoint-statements.ts";
-import { foldRecord, type FoldStart, NO_RECORD, type RecordFold } from "../core/record-fold.ts";
+import { newestSavepointSql } from "../sql/savepoint-statements.ts";
 import { foldVersionOf } from "../core/fold-version.ts";
-import { type RecordScope, recordScope, type SavepointStore } from "./record-scope.ts";
-import { decodeState, encodeState } from "../core/savepoint-state.ts";
+import { recordScope, type SavepointStore } from "./record-scope.ts";
+import { type SavepointResult, takeSavepoint, type UsableSavepoint, usableSavepoint } from "../core/take-savepoint.ts";
 
-/** A savepoint read back: the record's state at `position`. */
-export interface UsableSavepoint {
-  /** The record's state, revived. */
-  readonly state: Record<string, unknown>;
-  /** The position of the last event folded into it. */
-  readonly position: bigint;
-  /** The exact stored text of timestamp attributes (microseconds a Date cannot hold). */
-  readonly timestampTexts: Readonly<Record<string, string>>;
-}
-
-/** What {@link savepoint} stored. */
-export interface SavepointResult {
-  /** The position of the record's latest event: where the savepoint stands. */
-  readonly position: bigint;
-  /** The state stored. */
-  readonly state: Record<string, unknown>;
-  /** The fold version it records. */
-  readonly foldVersion: string;
-  /** Events folded after the newest usable savepoint (0: it was already at the latest event). */
-  readonly folded: number;
-  /** Whether a savepoint row was written (false when the newest one already stood there). */
-  readonly written: boolean;
-}
+export { foldStartOf, liveState, readFromSavepoint } from "../core/take-savepoint.ts";
+export type { SavepointResult, UsableSavepoint } from "../core/take-savepoint.ts";
 
 function checkPosition(position: unknown): bigint | null {
   if (position === undefined) return null;
@@ -54,20 +23,6 @@ function checkPosition(position: unknown): bigint | null {
     throw validationError("atOrBeforePosition must be a bigint from 0 to 2^63-1", "atOrBeforePosition", "range");
   }
   return position;
-}
-
-/** Where a fold from a savepoint starts. */
-export function foldStartOf(savepoint: UsableSavepoint): FoldStart {
-  return {
-    position: savepoint.position,
-    state: { ...NO_RECORD, record: savepoint.state, timestampTexts: savepoint.timestampTexts },
-  };
-}
-
-function usable(resource: AnyResource, row: Record<string, unknown> | undefined): UsableSavepoint | undefined {
-  if (row === undefined) return undefined;
-  const { state, timestampTexts } = decodeState(resource, parseJson(row["state"]));
-  return { state, position: BigInt(String(row["position"])), timestampTexts };
 }
 
 /**
@@ -105,40 +60,7 @@ export async function newestUsableSavepoint(
   const upTo = checkPosition(atOrBeforePosition);
   const version = await foldVersionOf(scope.fold, scope.fold.resource);
   const { rows } = await store.db.query(newestSavepointSql(store.log, scope.filter, version, upTo));
-  return usable(scope.fold.resource, rows[0]);
-}
-
-/** The newest usable savepoint and the events after it, in one read-only snapshot. */
-export async function readFromSavepoint(
-  store: SavepointStore,
-  scope: RecordScope,
-  version: string,
-): Promise<{ start: UsableSavepoint | undefined; events: StoredEvent[] }> {
-  const [savepoints, events] = await store.db.batch([
-    newestSavepointSql(store.log, scope.filter, version, null),
-    eventsAfterSavepointSql(store.log, scope.filter, version),
-  ], { readOnly: true, isolationLevel: "RepeatableRead" });
-  return {
-    start: usable(scope.fold.resource, savepoints!.rows[0]),
-    events: events!.rows.map((row) => rowToEvent(store.log, row)),
-  };
-}
-
-/**
- * The record's state from a fold, or the typed error for a record without one.
- * @throws {NotFoundError} code `NOT_FOUND` when no event created it
- * @throws {RecordDestroyedError} code `RECORD_DESTROYED` when its history ends in a destroy
- */
-export function liveState(filter: RecordEventsFilter, fold: RecordFold): Record<string, unknown> {
-  if (fold.state.record !== undefined) return { ...fold.state.record };
-  const last = fold.last;
-  if (last !== undefined && last.actionType === "destroy") {
-    throw new RecordDestroyedError(filter.resource, filter.recordId, {
-      position: last.position,
-      destroyedAt: last.occurredAt,
-    });
-  }
-  throw new NotFoundError(filter.resource, filter.recordId);
+  return usableSavepoint(scope.fold.resource, rows[0]);
 }
 
 /**
@@ -171,19 +93,5 @@ export async function savepoint(
   resource: AnyResource,
   recordId: RecordId,
 ): Promise<SavepointResult> {
-  const scope = recordScope(store, resource, recordId);
-  const foldVersion = await foldVersionOf(scope.fold, scope.fold.resource);
-  const { start, events } = await readFromSavepoint(store, scope, foldVersion);
-  const from = start === undefined ? undefined : foldStartOf(start);
-  const fold = await foldRecord(scope.fold, events, { from });
-  const state = liveState(scope.filter, fold);
-  const position = fold.position!;
-  if (fold.folded === 0) return { position, state, foldVersion, folded: 0, written: false };
-  const json: JsonObject = encodeState(scope.fold.resource, { state, timestampTexts: fold.state.timestampTexts });
-  await store.db.query(insertSavepointSql(store.log, scope.filter, {
-    position,
-    state: JSON.stringify(json),
-    foldVersion,
-  }));
-  return { position, state, foldVersion, folded: fold.folded, written: true };
+  return await takeSavepoint(store, recordScope(store, resource, recordId));
 }

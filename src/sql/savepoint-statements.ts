@@ -177,3 +177,35 @@ export function rowAbsentCheckSql(log: EventLog, table: string, primaryKey: stri
 export function deleteRowSql(table: string, primaryKey: string, id: SqlParam): SqlStatement {
   return statement(`DELETE FROM ${table} WHERE ${quoteIdentifier(primaryKey)} = $1`, [id]);
 }
+
+/** The alias of {@link savepointDueSql}'s count. */
+export const SAVEPOINT_DUE_ALIAS = "__ee_since_savepoint";
+
+/**
+ * How many events of the record that the event `eventId` belongs to follow its newest savepoint
+ * of `foldVersion` (all of its events when it has none), counted up to `limit`: sent in a write
+ * batch after the write, so the record is named by the event just inserted (its primary key) and
+ * the count stops at `limit` rows of the `(resource, record_id, position)` index. The savepoint
+ * is found by the savepoint table's primary key. `sources`: the resources whose events fold into
+ * `resource` (itself included).
+ */
+export function savepointDueSql(
+  log: EventLog,
+  target: { readonly resource: string; readonly sources: readonly string[]; readonly eventId: string },
+  foldVersion: string,
+  limit: number,
+): SqlStatement {
+  const params = new ParamList();
+  const record = `SELECT "record_id", "tenant" FROM ${log.table.sql} WHERE "id" = ${params.add(target.eventId)}::text`;
+  const newest = `SELECT max(s."position") FROM ${savepointTable(log)} AS s WHERE s."resource" = ${
+    params.add(target.resource)
+  }::text AND s."record_id" = r."record_id" AND s."tenant" IS NOT DISTINCT FROM r."tenant" AND s."fold_version" = ${
+    params.add(foldVersion)
+  }::text`;
+  return params.build(
+    `SELECT count(*)::int AS "${SAVEPOINT_DUE_ALIAS}" FROM (SELECT 1 FROM (${record}) AS r JOIN ${log.table.sql} AS e ` +
+      `ON e."record_id" = r."record_id" AND e."tenant" IS NOT DISTINCT FROM r."tenant" AND e."resource" = ANY(${
+        params.add(Object.freeze([...target.sources]))
+      }::text[]) AND e."position" > coalesce((${newest}), 0) LIMIT ${params.add(limit)}::bigint) AS c`,
+  );
+}
