@@ -76,8 +76,11 @@ async function readEventsWith(env: ReadEnv, options: ReadEventsOptions, tenant: 
         "afterPosition",
       );
     }
-    if (typeof options.afterPosition !== "bigint" || options.afterPosition < 0n) {
-      throw validationError("afterPosition must be a bigint of at least 0", "afterPosition", "type");
+    const after = options.afterPosition;
+    // A literal (the largest bigint column value): past it Postgres would refuse the parameter
+    // with a bare STORAGE_FAILURE.
+    if (typeof after !== "bigint" || after < 0n || after > 9223372036854775807n) {
+      throw validationError("afterPosition must be a bigint from 0 to 2^63 - 1", "afterPosition", "type");
     }
   }
   // One record's writes are serialized (its lock key, its row lock), so its positions commit
