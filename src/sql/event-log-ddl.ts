@@ -252,11 +252,12 @@ export function migrateBatch(log: EventLog): readonly SqlStatement[] {
  *
  * @example
  * ```ts
- * import { writeFile } from "node:fs/promises";
  * import { defineEventLog, migrationSql } from "edge-events";
  *
  * const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
- * await writeFile("migrations/001_events.sql", migrationSql(log));
+ * // Save the script where your migration tool reads it, e.g. migrations/001_events.sql.
+ * const script: string = migrationSql(log);
+ * console.log(script);
  * ```
  */
 export function migrationSql(log: EventLog): string {

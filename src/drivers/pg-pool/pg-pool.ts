@@ -31,10 +31,12 @@ const RAW_TEXT: PgTypeParsers = Object.freeze({ getTypeParser: () => rawText });
  * import pg from "pg";
  * import { pgPool } from "edge-events/pg";
  *
- * const pool = new pg.Pool({ connectionString: process.env["DATABASE_URL"] });
- * const db = pgPool(pool);
- * // ... createEventStore({ db, ... }) and use it ...
- * await pool.end();
+ * async function withPool(connectionString: string): Promise<void> {
+ *   const pool = new pg.Pool({ connectionString });
+ *   const db = pgPool(pool);
+ *   // ... createEventStore({ db, ... }) and use it ...
+ *   await pool.end();
+ * }
  * ```
  */
 export function pgPool(pool: PgPoolLike): Executor {
