@@ -7,10 +7,10 @@ import { describe, test } from "node:test";
 import * as v from "valibot";
 import { defineEventLog, defineResource } from "../../mod.ts";
 import { type EventEffect, eventEffects, evolve } from "../../src/core/event-effect.ts";
-import type { JsonObject } from "../../src/core/json.ts";
 import { EventEffectError } from "../../src/core/replay-routes.ts";
 import type { AnyResource } from "../../src/core/resource.ts";
 import type { StoredEvent } from "../../src/core/stored-event.ts";
+import { type EventFields, storedEvent } from "../support/stored-events.ts";
 
 const log = defineEventLog({
   table: "events",
@@ -78,25 +78,9 @@ const resources = new Map<string, AnyResource>(
 const env = { log, resources };
 
 let position = 0n;
-function event(fields: Partial<StoredEvent> & { action: string; data?: JsonObject }): StoredEvent {
+function event(fields: EventFields): StoredEvent {
   position++;
-  return {
-    id: `01J0000000000000000000000${String(position).padStart(1, "0")}`,
-    position,
-    occurredAt: new Date("2026-11-01T00:00:00Z"),
-    resource: "account",
-    recordId: "a1",
-    actionType: "update",
-    version: 1,
-    data: {},
-    changes: {},
-    metadata: {},
-    tenant: null,
-    correlationId: "c",
-    causationId: null,
-    actor: null,
-    ...fields,
-  };
+  return storedEvent(position, fields);
 }
 
 async function only(e: StoredEvent): Promise<EventEffect> {

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as v from "valibot";
 import { defineEventLog, defineResource, isEdgeEventsError } from "../../mod.ts";
-import type { JsonObject } from "../../src/core/json.ts";
 import { foldRecord, FROM_START, stateAtPosition } from "../../src/core/record-fold.ts";
 import type { AnyResource } from "../../src/core/resource.ts";
 import type { StoredEvent } from "../../src/core/stored-event.ts";
+import { type EventFields, storedEvent } from "../support/stored-events.ts";
 
 const log = defineEventLog({
   table: "events",
@@ -43,24 +43,8 @@ const Member = defineResource({
 const resources = new Map<string, AnyResource>([Account, Member].map((r) => [r.name, r as unknown as AnyResource]));
 const env = { log, resources, resource: Account as unknown as AnyResource, recordId: "a1" };
 
-function stream(...fields: (Partial<StoredEvent> & { action: string; data?: JsonObject })[]): StoredEvent[] {
-  return fields.map((f, i) => ({
-    id: `01J00000000000000000000${String(i + 1).padStart(3, "0")}`,
-    position: BigInt(i + 1),
-    occurredAt: new Date("2026-11-01T00:00:00Z"),
-    resource: "account",
-    recordId: "a1",
-    actionType: "update",
-    version: 1,
-    data: {},
-    changes: {},
-    metadata: {},
-    tenant: null,
-    correlationId: "c",
-    causationId: null,
-    actor: null,
-    ...f,
-  }));
+function stream(...fields: EventFields[]): StoredEvent[] {
+  return fields.map((f, i) => storedEvent(BigInt(i + 1), f));
 }
 
 const open = { action: "open", actionType: "create" as const, data: { owner: "ann" } };
