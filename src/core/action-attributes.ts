@@ -31,10 +31,28 @@ export function inputToAttributes(
 export async function validateSet(
   resource: AnyResource,
   values: Record<string, unknown>,
-  what: string,
+  what: string | (() => string),
 ): Promise<Record<string, unknown>> {
   const unknown = Object.keys(values).filter((k) => !resource.attributeNames.includes(k));
-  if (unknown.length > 0) throw validationError(`${what} sets an unknown attribute`, unknown[0]);
-  const shape = v.partial(v.pick(resource.attributes, Object.keys(values) as never));
-  return await validate(shape, values, what) as Record<string, unknown>;
+  if (unknown.length > 0) {
+    throw validationError(`${typeof what === "string" ? what : what()} sets an unknown attribute`, unknown[0]);
+  }
+  return await validate(partialShape(resource, Object.keys(values)), values, what) as Record<string, unknown>;
+}
+
+// The partial schema of each set of attributes an update sets, made once per resource and set:
+// a fold validates every event, and building the schema cost more than using it.
+const partialShapes = new WeakMap<AnyResource, Map<string, AnySchema>>();
+
+function partialShape(resource: AnyResource, keys: readonly string[]): AnySchema {
+  let shapes = partialShapes.get(resource);
+  if (shapes === undefined) partialShapes.set(resource, shapes = new Map());
+  const key = JSON.stringify(keys);
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    shapes.set(key, shape = v.partial(v.pick(resource.attributes, keys as never)));
+    // Sets are few per resource; a caller setting arbitrary key combinations must not grow this without bound.
+    if (shapes.size > 256) shapes.delete(shapes.keys().next().value!);
+  }
+  return shape;
 }

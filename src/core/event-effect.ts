@@ -64,7 +64,10 @@ export interface EffectEnv {
  */
 export async function eventEffects(env: EffectEnv, event: StoredEvent): Promise<EventEffects> {
   const { targets, routed } = routeEvent(env.log, env.resources, event);
-  const effects = await Promise.all(targets.map((target) => eventEffect(target, event, routed)));
+  // One target is the common case: no Promise.all (a fold runs this for every event).
+  const effects = targets.length === 1
+    ? [await eventEffect(targets[0]!, event, routed)]
+    : await Promise.all(targets.map((target) => eventEffect(target, event, routed)));
   return { effects, routed };
 }
 
@@ -75,26 +78,20 @@ export async function eventEffects(env: EffectEnv, event: StoredEvent): Promise<
  */
 export async function eventEffect(target: EventTarget, event: StoredEvent, routed: boolean): Promise<EventEffect> {
   const { resource, action } = target;
-  const what = `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;
+  // Written out only for an error: a fold runs this for every event.
+  const what = (): string =>
+    `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;
   try {
     let inputAttributes: Record<string, unknown> = {};
     if (action !== undefined) {
       const data = routed ? event.data : upcast(action, event);
-      const input = await validate(action.input, revive(action.input, data), `data of ${what}`);
+      const input = await validate(action.input, revive(action.input, data), () => `data of ${what()}`);
       inputAttributes = inputToAttributes(resource, action, input);
     }
-    const recorded = pinned(resource, event.changes);
     // A recorded null is a NULL column (an optional attribute left empty, then an atomic
     // result over it, or an adopted row): the schema may reject null for what a row stores
     // as absent, so it is kept as recorded, past validation.
-    const nulls: Record<string, null> = {};
-    for (const key of Object.keys(recorded)) {
-      if (recorded[key] === null) {
-        nulls[key] = null;
-        delete recorded[key];
-      }
-    }
-    const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
+    const { recorded, nulls } = pinned(resource, event.changes);
     const type = action?.type ?? "create";
     const base = {
       resource,
@@ -102,19 +99,29 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
       tenant: resource.tenant === undefined ? undefined : event.tenant ?? undefined,
     };
     if (type === "create") {
+      const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
-      const record = await validate(resource.attributes, values, `record of ${what}`) as Record<string, unknown>;
-      return { ...base, kind: "insert", attributes: defined({ ...record, ...nulls }) };
+      const record = await validate(resource.attributes, values, () => `record of ${what()}`) as Record<
+        string,
+        unknown
+      >;
+      return { ...base, kind: "insert", attributes: defined(record, nulls) };
     }
     if (type === "destroy" && action?.options.soft === undefined) return { ...base, kind: "delete" };
-    delete values[resource.primaryKey.attribute];
-    if (resource.tenant !== undefined) delete values[resource.tenant];
-    const set = await validateSet(resource, values, `record of ${what}`);
-    return { ...base, kind: "update", attributes: defined({ ...set, ...nulls }) };
+    // Built without the key and the tenant rather than deleting them after: `delete` turns an
+    // object into a slow dictionary, and an update never sets either.
+    const values: Record<string, unknown> = {};
+    for (const source of [inputAttributes, recorded]) {
+      for (const key in source) {
+        if (key !== resource.primaryKey.attribute && key !== resource.tenant) values[key] = source[key];
+      }
+    }
+    const set = await validateSet(resource, values, () => `record of ${what()}`);
+    return { ...base, kind: "update", attributes: defined(set, nulls) };
   } catch (error) {
     if (error instanceof EventEffectError) throw error;
-    throw new EventEffectError(error instanceof Error ? error.message : `Could not apply ${what}`, { cause: error });
+    throw new EventEffectError(error instanceof Error ? error.message : `Could not apply ${what()}`, { cause: error });
   }
 }
 
@@ -152,15 +159,26 @@ function upcast(action: AnyAction, event: StoredEvent): JsonObject {
   return data;
 }
 
-function pinned(resource: AnyResource, changes: JsonObject): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(changes)) {
-    if (resource.attributeNames.includes(key)) out[key] = revive(resource.attributes.entries[key], value);
+/** The attributes `changes` pins (revived), and those it pins to null apart. */
+function pinned(
+  resource: AnyResource,
+  changes: JsonObject,
+): { recorded: Record<string, unknown>; nulls: Record<string, null> | undefined } {
+  const recorded: Record<string, unknown> = {};
+  let nulls: Record<string, null> | undefined;
+  for (const key in changes) {
+    if (!resource.attributeNames.includes(key)) continue;
+    const value = changes[key];
+    if (value === null) (nulls ??= {})[key] = null;
+    else recorded[key] = revive(resource.attributes.entries[key], value);
   }
-  return out;
+  return { recorded, nulls };
 }
 
-function defined(values: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(values)) if (values[key] === undefined) delete values[key];
-  return values;
+/** `values` without its undefined entries, then `nulls` over them. */
+function defined(values: Record<string, unknown>, nulls: Record<string, null> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in values) if (values[key] !== undefined) out[key] = values[key];
+  if (nulls !== undefined) { for (const key in nulls) out[key] = null; }
+  return out;
 }

@@ -49,11 +49,14 @@ interface AnyAction {
   };
 }
 
-const cache = new WeakMap<object, Map<string, Promise<string>>>();
+// By log, then by resource: both are frozen definitions, so the description (a JSON text of
+// the resource's actions and routes, written for every read that may use a savepoint) is
+// made once per pair.
+const cache = new WeakMap<object, WeakMap<AnyResource, Promise<string>>>();
 
 /**
  * The fold version of `resource` under `env`'s routes: `f1-` and the SHA-256 of
- * {@link foldDescription}, in hex. Computed once per log and description.
+ * {@link foldDescription}, in hex. Computed once per log and resource definition.
  *
  * @example
  * ```ts
@@ -66,15 +69,15 @@ const cache = new WeakMap<object, Map<string, Promise<string>>>();
  * ```
  */
 export function foldVersionOf(env: EffectEnv, resource: AnyResource): Promise<string> {
-  const description = foldDescription(env, resource);
-  let byDescription = cache.get(env.log);
-  if (byDescription === undefined) cache.set(env.log, byDescription = new Map());
-  let version = byDescription.get(description);
+  let byResource = cache.get(env.log);
+  if (byResource === undefined) cache.set(env.log, byResource = new WeakMap());
+  let version = byResource.get(resource);
   if (version === undefined) {
+    const description = foldDescription(env, resource);
     version = crypto.subtle.digest("SHA-256", new TextEncoder().encode(description)).then((digest) =>
       `f1-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`
     );
-    byDescription.set(description, version);
+    byResource.set(resource, version);
   }
   return version;
 }

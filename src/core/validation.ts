@@ -38,14 +38,19 @@ export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): Val
 export async function validate<S extends AnySchema>(
   schema: S,
   value: unknown,
-  what: string,
+  what: string | (() => string),
 ): Promise<v.InferOutput<S>> {
-  const result = await v.safeParseAsync(schema, value);
-  if (result.success) return result.output;
+  // A synchronous schema is parsed synchronously: the fold of a record validates every event,
+  // and the asynchronous path costs a promise per nested entry.
+  const result = schema.async ? await v.safeParseAsync(schema, value) : v.safeParse(schema, value);
+  if (result.success) return result.output as v.InferOutput<S>;
   const issues = toValidationIssues(result.issues);
   const first = issues[0];
   const where = first?.path === undefined ? "" : ` at ${first.path}`;
-  throw new ValidationError(`Invalid ${what}${where}: ${first?.message ?? "invalid value"}`, issues);
+  throw new ValidationError(
+    `Invalid ${typeof what === "string" ? what : what()}${where}: ${first?.message ?? "invalid value"}`,
+    issues,
+  );
 }
 
 /** A ValidationError for one problem found outside a schema (an actor, an event id, ...). */

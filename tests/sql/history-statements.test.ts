@@ -70,10 +70,10 @@ describe("recordFoldSql()", () => {
       points: [{ kind: "event", eventId: "01J00000000000000000000000" }, { kind: "time", at }],
     });
     assert.deepEqual({ ...s }, {
-      text: `SELECT "__ee_meta".*, "__ee_event".* FROM (SELECT "p".*, (SELECT min("position") FROM "audit"."events" ` +
-        `WHERE ${stream} AND "action_type" = 'create' AND "position" > COALESCE("p"."__ee_point_0", 0)) ` +
-        `AS "__ee_next_create", (SELECT max("position") FROM "audit"."events" WHERE ${stream} AND "action" = 'adopt' ` +
-        `AND "action_type" = 'create') AS "__ee_adopted" FROM (SELECT (SELECT "position" FROM "audit"."events" ` +
+      text: `SELECT "__ee_meta".*, "__ee_event".* FROM (SELECT "p".*, (SELECT "position" FROM "audit"."events" ` +
+        `WHERE ${stream} AND "action_type" = 'create' AND "position" > COALESCE("p"."__ee_point_0", 0) ` +
+        `ORDER BY "position" LIMIT 1) AS "__ee_next_create", (SELECT "position" FROM "audit"."events" WHERE ${stream} ` +
+        `AND "action" = 'adopt' AND "action_type" = 'create' ORDER BY "position" DESC LIMIT 1) AS "__ee_adopted" FROM (SELECT (SELECT "position" FROM "audit"."events" ` +
         `WHERE "id" = $4::text AND "tenant" = $5::text) AS "__ee_point_0", (SELECT max("position") FROM ` +
         `"audit"."events" WHERE ${stream} AND "occurred_at" <= $6::timestamptz) AS "__ee_point_1") AS "p") ` +
         `AS "__ee_meta" LEFT JOIN LATERAL (SELECT * FROM "audit"."events" WHERE ${stream} AND "position" > $7::bigint ` +
