@@ -46,7 +46,18 @@ function model_(schema: string, prefix: string) {
       put: update({ input: v.object({ count: v.number() }) }),
     }),
   });
-  return { log, Account, Note, t };
+  const Task = defineResource({
+    name: "task",
+    table: t("tasks"),
+    tenant: "orgId",
+    savepointEvery: 2,
+    attributes: v.object({ id: v.string(), orgId: v.string(), title: v.string() }),
+    actions: ({ create, update }) => ({
+      start: create({ input: v.object({ title: v.string() }) }),
+      retitle: update({ input: v.object({ title: v.string() }) }),
+    }),
+  });
+  return { log, Account, Note, Task, t };
 }
 
 type Model = ReturnType<typeof model_>;
@@ -64,7 +75,7 @@ describeEachExecutor("automatic savepoints", {}, (fx) => {
     const store = createEventStore({
       db,
       log: m.log,
-      resources: [m.Account, m.Note],
+      resources: [m.Account, m.Note, m.Task],
       clock: tickingClock(),
       ...options,
     });
@@ -143,6 +154,34 @@ describeEachExecutor("automatic savepoints", {}, (fx) => {
     assert.equal(sent.flat().filter(isSavepointInsert).length, 0);
   });
 
+  test("a multi-tenant record counts its own tenant's writes and keeps its savepoints in that tenant", async () => {
+    const { m, store } = await fresh();
+    const orgA = store.withContext({ tenant: "org-a" });
+    const orgB = store.withContext({ tenant: "org-b" });
+    const { record: a } = await orgA.resource(m.Task).start({ title: "a0" });
+    const { record: b } = await orgB.resource(m.Task).start({ title: "b0" });
+    await orgB.resource(m.Task).retitle(b.id, { title: "b1" }); // org-b's second event: its own savepoint
+    assert.deepEqual(await savepoints(m, a.id), [], "org-b's writes do not count for org-a's record");
+    const second = await orgA.resource(m.Task).retitle(a.id, { title: "a1" });
+    assert.deepEqual(await savepoints(m, a.id), [second.event!.position]);
+    const { rows } = await fx.db.query({
+      text: `SELECT record_id, tenant, state FROM ${m.t("events")}_savepoints ORDER BY "position"`,
+      params: [],
+    });
+    assert.deepEqual(
+      rows.map((row) => [row["record_id"], row["tenant"]]),
+      [[b.id, "org-b"], [a.id, "org-a"]],
+    );
+    const atA = await stateAt(orgA, m.Task, a.id, { position: second.event!.position });
+    assert.deepEqual(atA.status === "exists" ? atA.record : undefined, { id: a.id, orgId: "org-a", title: "a1" });
+    const fromB = await stateAt(orgB, m.Task, a.id, { position: second.event!.position });
+    assert.equal(fromB.status, "not-created", "another tenant's savepoint is never read");
+    assert.deepEqual([(await verifySavepoints(orgA, m.Task)).checked, (await verifySavepoints(orgB, m.Task)).checked], [
+      1,
+      1,
+    ]);
+  });
+
   test("a failing savepoint leaves the action committed with its result, reports the error, and the next write retries", async () => {
     let failing = true;
     const db = interceptedExecutor(fx.db, (statements) => {
@@ -208,7 +247,7 @@ describeEachExecutor("automatic savepoints: concurrent writers", { needs: ["conc
     const store = createEventStore({
       db: fx.db,
       log: m.log,
-      resources: [m.Account, m.Note],
+      resources: [m.Account, m.Note, m.Task],
       onSavepointError: (error) => reported.push(error),
     });
     await store.migrate({ resourceTables: true });

@@ -11,6 +11,8 @@ import {
   type EventStore,
   type Executor,
   ref,
+  type SavepointErrorHandler,
+  type SavepointFailure,
   sql,
 } from "../../mod.ts";
 
@@ -150,4 +152,31 @@ export function afterHooksGetTheActionsOnly(): void {
       }),
     }),
   });
+}
+
+export function automaticSavepointsAreTyped(): void {
+  const Counted = defineResource({
+    name: "counted",
+    table: false,
+    savepointEvery: 50,
+    attributes: v.object({ id: v.string(), count: v.number() }),
+    actions: ({ create }) => ({ open: create({ input: v.object({ id: v.string() }), defaults: { count: 0 } }) }),
+  });
+  const onSavepointError: SavepointErrorHandler = (error, failure) => {
+    expectTrue<Equal<typeof error, unknown>>();
+    expectTrue<Equal<typeof failure, SavepointFailure>>();
+    const named: string = failure.resource;
+    void named;
+  };
+  createEventStore({ db, log, resources: [Counted], onSavepointError });
+  defineResource({
+    name: "wrong",
+    table: "wrong",
+    // @ts-expect-error savepointEvery is a number of events
+    savepointEvery: "50",
+    attributes: v.object({ id: v.string() }),
+    actions: ({ create }) => ({ add: create({}) }),
+  });
+  // @ts-expect-error the handler is a function of the error and the record
+  createEventStore({ db, log, resources: [Counted], onSavepointError: "log" });
 }
