@@ -36,6 +36,7 @@ export {
   NotFoundError,
   ProjectionConflictError,
   ProjectionHandlerError,
+  ProjectionRebuildingError,
   RecordDestroyedError,
   ReplayAlreadyRunningError,
   ReplayConflictError,

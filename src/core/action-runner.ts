@@ -6,7 +6,14 @@
  */
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, Row, SqlParam, SqlStatement } from "./executor.ts";
-import { ConflictError, HookFailedError, isEdgeEventsError, NotFoundError, ReplayInProgressError } from "./errors.ts";
+import {
+  ConflictError,
+  HookFailedError,
+  isEdgeEventsError,
+  NotFoundError,
+  ProjectionRebuildingError,
+  ReplayInProgressError,
+} from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
@@ -14,7 +21,13 @@ import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
 import type { PreparedCall } from "./prepare-call.ts";
 import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
-import { NOT_FOUND_SQLSTATE, REPLAY_IN_PROGRESS_SQLSTATE, STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
+import {
+  NOT_FOUND_SQLSTATE,
+  PROJECTION_REBUILDING_SQLSTATE,
+  REPLAY_IN_PROGRESS_SQLSTATE,
+  STALE_SQLSTATE,
+} from "../sql/event-log-ddl.ts";
+import type { InlineWrite } from "./inline-projections.ts";
 import {
   LAST_POSITION_ALIAS,
   OCCURRED_AT_ALIAS,
@@ -64,9 +77,11 @@ export interface RunnerConfig {
    * the same batch (undefined: the store has none).
    */
   readonly inlineStatements?:
-    | ((calls: readonly PreparedCall[], writes: readonly BuiltWrite[]) => SqlStatement[])
+    | ((calls: readonly PreparedCall[], writes: readonly BuiltWrite[]) => InlineWrite)
     | undefined;
 }
+
+const NO_INLINE: InlineWrite = Object.freeze({ statements: [], projections: [] });
 
 type Current = { record: Record<string, unknown>; lastPosition: bigint | null };
 
@@ -368,10 +383,10 @@ export async function runCalls(
     // statement before it.
     const at = built.map((_, i) => built.slice(0, i + 1).reduce((n, b) => n + b.before.length + 1, 0));
     // Inline projections last: they read the batch's events (their position) and commit or fail with them.
-    const inline = config.inlineStatements?.(planned, built) ?? [];
+    const inline = config.inlineStatements?.(planned, built) ?? NO_INLINE;
     // Then, per record of a savepointEvery resource, its events since its newest savepoint.
     const due = await savepointChecks(config, planned, built);
-    const sent = await batchWithResend(config, [prelude, ...writes, ...inline, ...due.statements]);
+    const sent = await batchWithResend(config, [prelude, ...writes, ...inline.statements, ...due.statements]);
     if ("error" in sent) {
       const code = storageCode(sent.error);
       lostResponse ||= sent.lostResponse;
@@ -398,6 +413,9 @@ export async function runCalls(
         }
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
+      if (code === PROJECTION_REBUILDING_SQLSTATE) {
+        throw new ProjectionRebuildingError(inline.projections, { cause: sent.error });
+      }
       if (code === NOT_FOUND_SQLSTATE) throw await notFound(config, planned, sent.error);
       if (code === STALE_SQLSTATE) {
         if (attempt >= maxAttempts) {

@@ -23,6 +23,7 @@ export type EdgeEventsErrorCode =
   | "HOOK_FAILED"
   | "PROJECTION_FAILED"
   | "PROJECTION_CONFLICT"
+  | "PROJECTION_REBUILDING"
   | "ROW_EXISTS"
   | "RECORD_DESTROYED"
   | "FOLD_FAILED";
@@ -102,6 +103,8 @@ export interface ErrorClassByCode {
   PROJECTION_FAILED: ProjectionHandlerError;
   /** Carried by {@link ProjectionConflictError}. */
   PROJECTION_CONFLICT: ProjectionConflictError;
+  /** Carried by {@link ProjectionRebuildingError}. */
+  PROJECTION_REBUILDING: ProjectionRebuildingError;
   /** Carried by {@link RowExistsError}. */
   ROW_EXISTS: RowExistsError;
   /** Carried by {@link RecordDestroyedError}. */
@@ -492,6 +495,35 @@ export class ProjectionConflictError extends EdgeEventsError {
     );
     this.name = "ProjectionConflictError";
     this.projection = projection;
+  }
+}
+
+/**
+ * A write refused because an inline projection of its events is being rebuilt: its read model
+ * is cleared and refilled from the log, and an event applied inline meanwhile would be applied
+ * twice (or out of order). Nothing was written; retry once the rebuild ends (it ends when
+ * `rebuildProjection`, or `project` resuming it, catches up).
+ */
+export class ProjectionRebuildingError extends EdgeEventsError {
+  /** The inline projections of the write (one of them is being rebuilt). */
+  readonly projections: readonly string[];
+
+  /**
+   * A write refused with code `PROJECTION_REBUILDING`.
+   *
+   * @param projections the inline projections the write would have run
+   * @param options the underlying error as `cause`
+   */
+  constructor(projections: readonly string[], options: EdgeEventsErrorOptions = {}) {
+    super(
+      "PROJECTION_REBUILDING",
+      `An inline projection of this write is being rebuilt (${
+        projections.join(", ")
+      }); its events are refused until the rebuild ends`,
+      options,
+    );
+    this.name = "ProjectionRebuildingError";
+    this.projections = Object.freeze([...projections]);
   }
 }
 

@@ -10,6 +10,7 @@ import type { BuiltWrite } from "./write-plan.ts";
 import type { PreparedCall } from "./prepare-call.ts";
 import { ref, sql } from "../sql/fragment.ts";
 import { OCCURRED_AT_SETTING } from "../sql/event-log-ddl.ts";
+import { inlineGuardSql, projectionScope } from "../sql/projection-statements.ts";
 
 /** The event a built write will insert, as far as it is known before the batch is sent. */
 function pendingEvent(call: PreparedCall, write: BuiltWrite): PendingEvent | undefined {
@@ -42,8 +43,18 @@ function inlineContext(log: EventLog, eventId: string): ProjectionContext {
   };
 }
 
+/** What inline projections add to one write batch. */
+export interface InlineWrite {
+  /** One guard per projection that handles an event of the batch, then the handlers' statements. */
+  readonly statements: readonly SqlStatement[];
+  /** The projections the batch runs (named by the error when one of them is being rebuilt). */
+  readonly projections: readonly string[];
+}
+
 /**
- * The inline projections' statements for the calls of one batch, in call order.
+ * The inline projections' statements for the calls of one batch: for each projection that
+ * handles one of its events, a guard that refuses the batch (`EEP01`) while the projection is
+ * rebuilt in `all` or in an event's tenant scope, then the handlers' statements in call order.
  * @throws {ProjectionHandlerError} code `PROJECTION_FAILED` when a handler throws (nothing is sent)
  */
 export function inlineStatements(
@@ -51,16 +62,21 @@ export function inlineStatements(
   projections: readonly Projection[],
   calls: readonly PreparedCall[],
   writes: readonly BuiltWrite[],
-): SqlStatement[] {
+): InlineWrite {
   const out: SqlStatement[] = [];
+  const scopes = new Map<Projection, Set<string>>();
   calls.forEach((call, i) => {
     const event = pendingEvent(call, writes[i]!);
     if (event === undefined) return;
     for (const projection of projections) {
       if (projection.handles(event.resource, event.action)) {
         out.push(...projection.statementsFor(event, inlineContext(log, event.id)));
+        let scoped = scopes.get(projection);
+        if (scoped === undefined) scopes.set(projection, scoped = new Set([projectionScope(undefined)]));
+        scoped.add(projectionScope(event.tenant));
       }
     }
   });
-  return out;
+  const guards = [...scopes].map(([projection, scoped]) => inlineGuardSql(log, projection.name, [...scoped]));
+  return { statements: [...guards, ...out], projections: [...scopes.keys()].map((p) => p.name) };
 }

@@ -11,7 +11,7 @@ import type { StoredEvent } from "../core/stored-event.ts";
 import { sql } from "../sql/fragment.ts";
 import { STALE_SQLSTATE } from "../sql/event-log-ddl.ts";
 import { type FeedPoint, readFeedSql } from "../sql/read-events.ts";
-import { advanceCheckpointSql, loadCheckpointSql } from "../sql/projection-statements.ts";
+import { advanceCheckpointSql, finishRebuildSql, loadCheckpointSql } from "../sql/projection-statements.ts";
 import { type FollowedFeed, followedFeed, globalScope, type ProjectionStore } from "./projection-env.ts";
 
 /** Options of {@link project}. */
@@ -66,10 +66,19 @@ export function storedContext(event: StoredEvent): ProjectionContext {
   };
 }
 
-async function loadCheckpoint(store: ProjectionStore, name: string, feed: FollowedFeed): Promise<FeedPoint> {
+/** A checkpoint as read: its point, and whether an inline projection's rebuild holds it. */
+interface Checkpoint {
+  readonly point: FeedPoint;
+  readonly rebuilding: boolean;
+}
+
+async function loadCheckpoint(store: ProjectionStore, name: string, feed: FollowedFeed): Promise<Checkpoint> {
   const [, read] = await store.db.batch(loadCheckpointSql(store.log, name, feed.scope));
   const row = read!.rows[0]!;
-  return { txId: String(row["tx_id"]), position: BigInt(row["position"] as bigint) };
+  return {
+    point: { txId: String(row["tx_id"]), position: BigInt(row["position"] as bigint) },
+    rebuilding: row["rebuilding"] === true,
+  };
 }
 
 function samePoint(a: FeedPoint, b: FeedPoint): boolean {
@@ -101,7 +110,7 @@ async function commit(
       if (!stale && !failure.outcomeUnknown) throw error;
       // Stale may be this very batch, resent by the transport after its answer was lost (Deno's
       // fetch resends a POST whose keep-alive connection dropped): the checkpoint tells.
-      const now = await loadCheckpoint(store, projection.name, feed);
+      const now = (await loadCheckpoint(store, projection.name, feed)).point;
       if (samePoint(now, move.to)) return;
       if (stale || !samePoint(now, move.from)) throw new ProjectionConflictError(projection.name, { cause: error });
       if (attempt >= retries) throw error;
@@ -144,17 +153,32 @@ export async function project(
   const feed = followedFeed(store, projection);
   const limit = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const horizon = !globalScope(store);
-  let at = await loadCheckpoint(store, projection.name, feed);
+  const checkpoint = await loadCheckpoint(store, projection.name, feed);
+  let at = checkpoint.point;
   let [events, handled, batches] = [0, 0, 0];
+  const result = (caughtUp: boolean): ProjectResult =>
+    Object.freeze({ name: projection.name, events, handled, batches, caughtUp, position: at.position });
+  // A live inline projection is kept by the write path, event by event: running it from its
+  // checkpoint would apply those events again. Only an unfinished rebuild has work here.
+  if (projection.inline && !checkpoint.rebuilding) return result(true);
+  // Reading until a read finds nothing more; an inline rebuild then ends, unless an event of
+  // its scope was committed past the horizon that read stopped at (read again, or report).
+  const caughtUp = async (readSomething: boolean): Promise<ProjectResult | undefined> => {
+    if (!projection.inline) return result(true);
+    if (await finishRebuild(store, projection, feed, at, options.lostResponseRetries ?? 2)) return result(true);
+    return readSomething ? undefined : result(false);
+  };
   for (;;) {
     if (options.signal?.aborted === true || (options.maxBatches !== undefined && batches >= options.maxBatches)) {
-      return Object.freeze({ name: projection.name, events, handled, batches, caughtUp: false, position: at.position });
+      return result(false);
     }
     const filter = { after: at, limit, resources: projection.resources, tenant: feed.tenant };
     const { rows } = await store.db.query(readFeedSql(store.log, filter, horizon));
     const last = rows[rows.length - 1];
     if (last === undefined) {
-      return Object.freeze({ name: projection.name, events, handled, batches, caughtUp: true, position: at.position });
+      const done = await caughtUp(false);
+      if (done !== undefined) return done;
+      continue;
     }
     const read = rows.map((row) => rowToEvent(store.log, row));
     // Every handler runs before anything is sent: a throw leaves the batch unsent.
@@ -174,7 +198,41 @@ export async function project(
     batches++;
     // A short page read everything there was: caught up as of that read, without asking again.
     if (rows.length < limit) {
-      return Object.freeze({ name: projection.name, events, handled, batches, caughtUp: true, position: at.position });
+      const done = await caughtUp(true);
+      if (done !== undefined) return done;
+    }
+  }
+}
+
+/**
+ * End an inline projection's rebuild at `at` (the write path takes its events again). False
+ * when an event of its scope after `at` is committed but was past the horizon of the last read.
+ * @throws {ProjectionConflictError} code `PROJECTION_CONFLICT` when the checkpoint moved (another runner or rebuild)
+ */
+async function finishRebuild(
+  store: ProjectionStore,
+  projection: Projection,
+  feed: FollowedFeed,
+  at: FeedPoint,
+  retries: number,
+): Promise<boolean> {
+  const finish = finishRebuildSql(store.log, projection.name, feed.scope, at, {
+    tenant: feed.tenant,
+    resources: projection.resources,
+  });
+  for (let attempt = 0;; attempt++) {
+    try {
+      const { rows } = await store.db.query(finish);
+      return rows[0]!["pending"] !== true;
+    } catch (error) {
+      if (!isEdgeEventsError(error, "STORAGE_FAILURE")) throw error;
+      const failure = error as StorageError;
+      if (failure.sqlState === STALE_SQLSTATE) throw new ProjectionConflictError(projection.name, { cause: error });
+      if (!failure.outcomeUnknown) throw error;
+      const now = await loadCheckpoint(store, projection.name, feed);
+      if (!samePoint(now.point, at)) throw new ProjectionConflictError(projection.name, { cause: error });
+      if (!now.rebuilding) return true;
+      if (attempt >= retries) throw error;
     }
   }
 }

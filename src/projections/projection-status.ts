@@ -24,8 +24,18 @@ export interface ProjectionStatus {
   readonly cursor: string;
   /** Events applied (handled or passed) since the start or the last rebuild. */
   readonly events: bigint;
-  /** Events of its scope and resources after the checkpoint, committed or not yet visible. */
+  /**
+   * Events of its scope and resources after the checkpoint, committed or not yet visible. An
+   * inline projection that is not being rebuilt does not lag (the write path applies each
+   * event in its own batch): 0.
+   */
   readonly lag: bigint;
+  /**
+   * An inline projection's rebuild is under way (or was stopped before it caught up): the write
+   * path refuses its events (`PROJECTION_REBUILDING`) until `rebuildProjection` or `project`
+   * catches up.
+   */
+  readonly rebuilding: boolean;
   /** When its checkpoint last moved; null before its first batch. */
   readonly updatedAt: Date | null;
   /** When it was last rebuilt from zero; null if never. */
@@ -58,7 +68,8 @@ export async function projectionStatus(store: ProjectionStore, projection: Proje
     position: point.position,
     cursor: encodeFeedCursor({ table: store.log.table.sql, tenant: feed.tenant, resource: undefined }, point),
     events: BigInt(row["events"] as bigint),
-    lag: BigInt(row["lag"] as bigint),
+    lag: projection.inline && row["rebuilding"] !== true ? 0n : BigInt(row["lag"] as bigint),
+    rebuilding: row["rebuilding"] === true,
     updatedAt: (row["updated_at"] as Date | null) ?? null,
     rebuiltAt: (row["rebuilt_at"] as Date | null) ?? null,
   });

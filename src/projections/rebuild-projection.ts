@@ -5,6 +5,7 @@
  */
 import type { Projection } from "../core/projection.ts";
 import { resetCheckpointSql } from "../sql/projection-statements.ts";
+import { exclusiveFenceSql } from "../sql/replay-statements.ts";
 import { projectionStatementSql } from "../sql/projection-statements.ts";
 import type { SqlFragment } from "../sql/fragment.ts";
 import { followedFeed, type ProjectionStore } from "./projection-env.ts";
@@ -25,8 +26,12 @@ export interface RebuildProjectionOptions extends ProjectOptions {
  * store's scope) and runs its clear statements, so a concurrent runner's next batch conflicts
  * instead of landing in the emptied model; then {@link project} runs to the end.
  *
- * An inline projection keeps being written by live actions meanwhile: rebuild it while no
- * action writes its events, or its handlers apply those events twice (see the README).
+ * An inline projection is marked as rebuilding in the same batch, which first takes the log's
+ * fence lock alone (it waits for the write batches in flight, as a replay's start does): from
+ * then on the write path refuses the actions whose events it handles (`PROJECTION_REBUILDING`,
+ * nothing written) until the rebuild catches up, so that every event reaches the read model
+ * exactly once and in order. A rebuild stopped early (`maxBatches`, `signal`, a crash) keeps
+ * refusing them until `project` (or another rebuild) finishes it.
  *
  * @throws {ProjectionHandlerError} code `PROJECTION_FAILED`, {@link ProjectionConflictError} code `PROJECTION_CONFLICT`, as `project`
  * @example
@@ -51,7 +56,15 @@ export async function rebuildProjection(
     : fragmentsOf(clear()).map(projectionStatementSql);
   // The reset first: it locks the checkpoint row, so a runner's batch in flight commits
   // entirely before the clear or conflicts after it.
-  await store.db.batch([resetCheckpointSql(store.log, projection.name, feed.scope), ...clearing]);
+  // An inline projection's reset also waits for the writes in flight (the fence lock, alone):
+  // one that began before it commits first (its inline statements land before the clear), one
+  // after it sees the mark and is refused.
+  const fence = projection.inline ? [exclusiveFenceSql(store.log)] : [];
+  await store.db.batch([
+    ...fence,
+    resetCheckpointSql(store.log, projection.name, feed.scope, projection.inline),
+    ...clearing,
+  ]);
   return await project(store, projection, rest);
 }
 

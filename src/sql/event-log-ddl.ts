@@ -22,6 +22,8 @@ export const EVENT_IMMUTABLE_SQLSTATE = "EEI01";
 export const NOT_FOUND_SQLSTATE = "EEN01";
 /** The SQLSTATE a conditional write raises when its record changed since it was read. */
 export const STALE_SQLSTATE = "EEC01";
+/** The SQLSTATE a write raises when an inline projection of its events is being rebuilt. */
+export const PROJECTION_REBUILDING_SQLSTATE = "EEP01";
 
 /**
  * The transaction-local setting in which `<table>_begin_write` leaves the batch's stamp (ISO-8601
@@ -160,8 +162,16 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  "events" bigint NOT NULL DEFAULT 0,\n` +
       `  "updated_at" timestamptz NOT NULL DEFAULT now(),\n` +
       `  "rebuilt_at" timestamptz,\n` +
+      `  "rebuilding" boolean NOT NULL DEFAULT false,\n` +
       `  PRIMARY KEY ("name", "scope")\n` +
       `)`,
+  );
+  // Added later: a checkpoint table made by an earlier version gets it from its next migrate().
+  // An inline projection being rebuilt: the write path refuses its events meanwhile.
+  texts.push(
+    `ALTER TABLE ${
+      derivedName(log, "projections")
+    } ADD COLUMN IF NOT EXISTS "rebuilding" boolean NOT NULL DEFAULT false`,
   );
   // Savepoints: a record's folded state at one of its positions, with the fingerprint of the
   // fold that made it (src/history/savepoint.ts). The primary key serves every read of them.

@@ -6,7 +6,7 @@
 import type { SqlParam, SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
 import type { FeedPoint, TenantFilter } from "./read-events.ts";
-import { derivedName, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { derivedName, PROJECTION_REBUILDING_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { isSqlFragment, renderFragment, type SqlFragment } from "./fragment.ts";
 import { tableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
@@ -39,7 +39,7 @@ export function loadCheckpointSql(log: EventLog, name: string, scope: string): r
       [name, scope],
     ),
     statement(
-      `SELECT "tx_id"::text AS "tx_id", "position" FROM ${t} WHERE "name" = $1::text AND "scope" = $2::text`,
+      `SELECT "tx_id"::text AS "tx_id", "position", "rebuilding" FROM ${t} WHERE "name" = $1::text AND "scope" = $2::text`,
       [name, scope],
     ),
   ];
@@ -67,13 +67,65 @@ export function advanceCheckpointSql(
   );
 }
 
-/** Put a checkpoint back at the start of the feed (created when missing), for a rebuild. */
-export function resetCheckpointSql(log: EventLog, name: string, scope: string): SqlStatement {
+/**
+ * Put a checkpoint back at the start of the feed (created when missing), for a rebuild;
+ * `rebuilding` marks an inline projection's rebuild (the write path refuses its events until
+ * {@link finishRebuildSql}).
+ */
+export function resetCheckpointSql(log: EventLog, name: string, scope: string, rebuilding = false): SqlStatement {
   return statement(
-    `INSERT INTO ${projectionsTable(log)} ("name", "scope") VALUES ($1::text, $2::text) ` +
+    `INSERT INTO ${projectionsTable(log)} ("name", "scope", "rebuilding", "rebuilt_at") ` +
+      `VALUES ($1::text, $2::text, $3::boolean, now()) ` +
       `ON CONFLICT ("name", "scope") DO UPDATE SET "tx_id" = '0', "position" = 0, "events" = 0, ` +
-      `"rebuilt_at" = now(), "updated_at" = now()`,
-    [name, scope],
+      `"rebuilt_at" = now(), "updated_at" = now(), "rebuilding" = $3::boolean`,
+    [name, scope, rebuilding],
+  );
+}
+
+/**
+ * End an inline projection's rebuild at the point it caught up to, unless an event of its
+ * scope and resources lies after that point (committed past the horizon the feed stopped at):
+ * a compare-and-set that lifts the write path's refusal. Returns one row: `pending` true when
+ * such an event held the rebuild open (nothing changed); raises `EEC01` when the checkpoint
+ * moved or the rebuild already ended.
+ */
+export function finishRebuildSql(
+  log: EventLog,
+  name: string,
+  scope: string,
+  at: FeedPoint,
+  filter: { readonly tenant: TenantFilter; readonly resources: readonly string[] | undefined },
+): SqlStatement {
+  const params = new ParamList();
+  const [n, s, tx, position] = [params.add(name), params.add(scope), params.add(at.txId), params.add(at.position)];
+  const conditions = [`("tx_id", "position") > (${tx}::xid8, ${position}::bigint)`];
+  if (filter.tenant === null) conditions.push(`"tenant" IS NULL`);
+  else if (filter.tenant !== undefined) conditions.push(`"tenant" = ${params.add(filter.tenant)}::text`);
+  if (filter.resources !== undefined) conditions.push(`"resource" = ANY(${params.add(filter.resources)}::text[])`);
+  const pending = `EXISTS (SELECT 1 FROM ${log.table.sql} WHERE ${conditions.join(" AND ")})`;
+  return params.build(
+    `WITH "pending" AS (SELECT ${pending} AS "pending"), ` +
+      `"done" AS (UPDATE ${projectionsTable(log)} SET "rebuilding" = false, "updated_at" = now() ` +
+      `WHERE "name" = ${n}::text AND "scope" = ${s}::text AND "tx_id" = ${tx}::xid8 AND "position" = ${position}::bigint ` +
+      `AND "rebuilding" AND NOT (SELECT "pending" FROM "pending") RETURNING 1) ` +
+      `SELECT (SELECT "pending" FROM "pending") AS "pending", ${derivedName(log, "expect")}(` +
+      `EXISTS (SELECT 1 FROM "done") OR (SELECT "pending" FROM "pending"), ${
+        params.add(STALE_SQLSTATE)
+      }::text) AS "ok"`,
+  );
+}
+
+/**
+ * The write path's check before an inline projection's statements: raises `EEP01` while the
+ * projection is rebuilt in one of `scopes` (`all`, and the scope of each event's tenant). It
+ * runs after the write prelude took the fence lock shared, and a rebuild's reset takes that
+ * lock alone, so a write either commits before the reset or sees the mark.
+ */
+export function inlineGuardSql(log: EventLog, name: string, scopes: readonly string[]): SqlStatement {
+  return statement(
+    `SELECT ${derivedName(log, "expect")}(NOT EXISTS (SELECT 1 FROM ${projectionsTable(log)} ` +
+      `WHERE "name" = $1::text AND "scope" = ANY($2::text[]) AND "rebuilding"), $3::text) AS "ok"`,
+    [name, Object.freeze([...scopes]), PROJECTION_REBUILDING_SQLSTATE],
   );
 }
 
@@ -97,7 +149,9 @@ export function projectionStatusSql(
   return params.build(
     `SELECT "c"."name" IS NOT NULL AS "started", coalesce("c"."tx_id", '0')::text AS "tx_id", ` +
       `coalesce("c"."position", 0) AS "position", coalesce("c"."events", 0) AS "events", "c"."updated_at", ` +
-      `"c"."rebuilt_at", (SELECT count(*) FROM ${log.table.sql} AS "e" WHERE ${conditions.join(" AND ")}) AS "lag" ` +
+      `"c"."rebuilt_at", coalesce("c"."rebuilding", false) AS "rebuilding", (SELECT count(*) FROM ${log.table.sql} AS "e" WHERE ${
+        conditions.join(" AND ")
+      }) AS "lag" ` +
       `FROM (SELECT 1) AS "one" LEFT JOIN ${
         projectionsTable(log)
       } AS "c" ON "c"."name" = ${n}::text AND "c"."scope" = ${s}::text`,

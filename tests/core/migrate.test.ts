@@ -265,7 +265,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
     ]);
   });
 
-  test("migrate() on a log made before the idempotency and savepoint tables existed adds them and keeps the events", async () => {
+  test("migrate() on a log made before the idempotency and savepoint tables and the rebuilding mark existed adds them and keeps the events", async () => {
     const schema = freshSchema("upgrade");
     const log = defineEventLog({ table: `${schema}.events` });
     const Tag = defineResource({
@@ -279,14 +279,27 @@ describeEachExecutor("migrate()", {}, (fx) => {
     const full = await catalog(fx.db, schema);
     await fx.db.query({ text: `DROP TABLE ${log.idempotencyTable.sql}`, params: [] });
     await fx.db.query({ text: `DROP TABLE ${schema}.events_savepoints`, params: [] });
+    // A checkpoint table from before inline rebuilds were marked: without "rebuilding".
+    await fx.db.query({ text: `ALTER TABLE ${schema}.events_projections DROP COLUMN rebuilding`, params: [] });
+    await fx.db.query({
+      text: `INSERT INTO ${schema}.events_projections (name, scope) VALUES ('p', 'all')`,
+      params: [],
+    });
     await fx.db.query({
       text:
         `INSERT INTO ${log.table.sql} (id, occurred_at, resource, record_id, action, action_type, correlation_id) VALUES ($1, now(), 'tag', 'x', 'add', 'create', $1)`,
       params: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"],
     });
     await store.migrate({ resourceTables: true });
-    assert.deepEqual(await catalog(fx.db, schema), full);
+    // A column added back keeps the place of the one dropped (ordinal positions skip it).
+    const placeless = (c: Record<string, Record<string, unknown>[]>) => ({
+      ...c,
+      columns: c["columns"]!.map(({ ordinal_position: _, ...column }) => column),
+    });
+    assert.deepEqual(placeless(await catalog(fx.db, schema)), placeless(full));
     assert.deepEqual((await store.readEvents()).map((e) => e.id), ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
+    const checkpoint = await fx.db.query({ text: `SELECT rebuilding FROM ${schema}.events_projections`, params: [] });
+    assert.deepEqual(checkpoint.rows, [{ rebuilding: false }], "the checkpoint kept, not rebuilding");
     await store.resource(Tag).add({ label: "after the upgrade" });
   });
 

@@ -130,8 +130,10 @@ function projections(table: string): string[] {
   "events" bigint NOT NULL DEFAULT 0,
   "updated_at" timestamptz NOT NULL DEFAULT now(),
   "rebuilt_at" timestamptz,
+  "rebuilding" boolean NOT NULL DEFAULT false,
   PRIMARY KEY ("name", "scope")
 )`,
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "rebuilding" boolean NOT NULL DEFAULT false`,
   ];
 }
 
