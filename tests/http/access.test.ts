@@ -21,10 +21,10 @@ describeEachExecutor("eventsRouter access", {}, (fx) => {
 
   before(async () => {
     store = (await routerStore(fx.db, fx.schema)).store;
-    const acme = notesOf(store, fx.schema, "acme", "u1");
+    const acme = notesOf(store, "acme", "u1");
     acmeNote = await acme.write("acme plan", "s1");
     await acme.edit(acmeNote, "acme plan v2");
-    globexNote = await notesOf(store, fx.schema, "globex", "u2").write("globex plan", "s2");
+    globexNote = await notesOf(store, "globex", "u2").write("globex plan", "s2");
   });
 
   test("without authorize only /metadata and /openapi.json are served; every other route is 403", async () => {

@@ -33,9 +33,10 @@ export interface NoteWriter {
   remove(id: string): Promise<void>;
 }
 
-/** The notes of `tenant`, written by `user`, on a store of the model in `schema`. */
-export function notesOf(store: EventStore, schema: string, tenant: string, user: string): NoteWriter {
-  const notes = store.withContext({ tenant, actor: { user } }).resource(noteResource(schema));
+/** The notes of `tenant`, written by `user`, on a store of the model. */
+export function notesOf(store: EventStore, tenant: string, user: string): NoteWriter {
+  const Note = store.resources.get("note") as ReturnType<typeof noteResource>;
+  const notes = store.withContext({ tenant, actor: { user } }).resource(Note);
   return {
     write: async (text, secret) => (await notes.write(secret === undefined ? { text } : { text, secret })).record.id,
     edit: async (id, text) => void await notes.edit(id, { text }),
