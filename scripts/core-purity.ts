@@ -8,10 +8,11 @@
  *   `Buffer`, `Deno`, `Bun`, `require`, `__dirname`, `__filename`.
  * - The core (everything mod.ts loads at run time) imports none of the optional peers
  *   except with `import type`.
- * - The other entries (the subpaths ./neon, ./pglite, ./pg, ./dev and the CLI) load an
+ * - The other entries (the subpaths ./neon, ./pglite, ./pg, ./hono, ./dev and the CLI) load an
  *   optional peer only lazily: no static value import of one in anything they load when
  *   imported, so that importing an entry or running any command works without the peer and
- *   only the feature that needs it fails, saying which package to install.
+ *   only the feature that needs it fails, saying which package to install. The exception is
+ *   the peer an entry exists to serve (`ENTRY_PEERS`: ./hono loads hono).
  * - Layers (DESIGN.md section 2): nothing outside src/cli imports src/cli; only src/dev and
  *   src/cli import src/dev; mod.ts and src/core import none of src/http, src/drivers, src/dev.
  * @module
@@ -37,10 +38,20 @@ export const PORTABLE_PATHS: readonly string[] = [
 export const OPTIONAL_PEERS: readonly string[] = [
   "@neondatabase/serverless",
   "hono",
+  "@valibot/to-json-schema",
   "@electric-sql/pglite",
   "pg",
   "tsx",
 ];
+
+/**
+ * The peers an entry exists to serve, which it may load when imported: `edge-events/hono` is a
+ * Hono app, so importing it without `hono` cannot work and failing at import is the honest
+ * answer (its JSON Schemas need `@valibot/to-json-schema` the same way). Any other peer stays lazy.
+ */
+export const ENTRY_PEERS: Readonly<Record<string, readonly string[]>> = {
+  "src/http/mod.ts": ["hono", "@valibot/to-json-schema"],
+};
 
 /**
  * Entries besides the subpath exports (which check-core-purity.ts reads from deno.json) whose
@@ -219,9 +230,17 @@ export function corePeerViolations(entry: string, modules: ReadonlyMap<string, S
  *
  * @param entry the entry module, e.g. `src/dev/mod.ts`
  * @param modules every scanned module, by repository-relative path
+ * @param entryPeers the peers each entry may load eagerly (default {@link ENTRY_PEERS})
  */
-export function eagerPeerViolations(entry: string, modules: ReadonlyMap<string, ScannedModule>): Violation[] {
-  return peerImports(entry, modules, (ref) => !ref.typeOnly && !ref.dynamic).map(({ file, line, specifier, via }) => ({
+export function eagerPeerViolations(
+  entry: string,
+  modules: ReadonlyMap<string, ScannedModule>,
+  entryPeers: Readonly<Record<string, readonly string[]>> = ENTRY_PEERS,
+): Violation[] {
+  const own = entryPeers[entry] ?? [];
+  const found = peerImports(entry, modules, (ref) => !ref.typeOnly && !ref.dynamic)
+    .filter(({ specifier }) => !own.includes(packageName(specifier)));
+  return found.map(({ file, line, specifier, via }) => ({
     file,
     line,
     message: `${entry} loads the optional peer "${specifier}" when it is imported (${via}); ` +

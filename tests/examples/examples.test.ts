@@ -59,6 +59,7 @@ const README_EXAMPLES: readonly { readonly section: string; readonly script: str
   { section: "Audit queries", script: "examples/audit-queries.ts" },
   { section: "Projections", script: "examples/projections.ts" },
   { section: "Savepoints and rebuilding a row", script: "examples/savepoints.ts" },
+  { section: "HTTP router", script: "examples/http-router.ts" },
 ];
 
 /** The first ```ts block of a README section. */
@@ -88,6 +89,7 @@ function splitImports(code: string): { imports: Map<string, Set<string>>; body: 
 const SPECIFIERS: Readonly<Record<string, string>> = {
   "edge-events": "../mod.ts",
   "edge-events/pglite": "../src/drivers/pglite/mod.ts",
+  "edge-events/hono": "../src/http/mod.ts",
 };
 
 function assertExitedCleanly(result: Run, script: string): void {
@@ -238,4 +240,9 @@ describe("the examples run and print what they promise", () => {
       assert.match(out, /^2n \{"id":"\w{26}","owner":"ada","balance":25\}\n1 1 0\n25 true\n$/);
     },
   );
+
+  test("examples/http-router.ts serves history by tenant and grant, and refuses the rest", TIMEOUT, async () => {
+    const out = await readmeRun("examples/http-router.ts");
+    assert.equal(out, ["200 2 Plan v2 true", "false false", "404", "400", "403 403", ""].join("\n"));
+  });
 });

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import {
   corePeerViolations,
   eagerPeerViolations,
+  ENTRY_PEERS,
   layerViolations,
   purityViolations,
   scanModule,
@@ -192,6 +193,19 @@ describe("core purity: optional peers in the subpath entries and the CLI", () =>
       }),
     );
     assert.deepEqual(found, []);
+  });
+
+  test("an entry may load the peer it exists to serve, and no other (ENTRY_PEERS)", () => {
+    const graph = modules({
+      "src/http/mod.ts": 'export { eventsRouter } from "./events-router.ts";',
+      "src/http/events-router.ts":
+        'import { Hono } from "hono";\nimport { etag } from "hono/etag";\nimport pg from "pg";',
+    });
+    const found = eagerPeerViolations("src/http/mod.ts", graph, { "src/http/mod.ts": ["hono"] });
+    assert.deepEqual(found.map((v) => v.line), [3]);
+    assert.match(found[0]?.message ?? "", /"pg"/);
+    assert.equal(eagerPeerViolations("src/dev/mod.ts", modules({ "src/dev/mod.ts": 'import "hono";' })).length, 1);
+    assert.deepEqual(ENTRY_PEERS["src/http/mod.ts"], ["hono", "@valibot/to-json-schema"]);
   });
 
   test("a require() of a peer counts as eager", () => {
