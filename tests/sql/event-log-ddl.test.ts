@@ -10,6 +10,7 @@ import {
   derivedName,
   EVENT_IMMUTABLE_SQLSTATE,
   eventLogDdl,
+  EXPECTED_POSITION_SQLSTATE,
   migrateBatch,
   MIGRATION_LOCK_KEY,
   NOT_FOUND_SQLSTATE,
@@ -296,8 +297,14 @@ describe("derived names and SQLSTATEs", () => {
 
   test("the SQLSTATEs are in the custom class EE", () => {
     assert.deepEqual(
-      [REPLAY_IN_PROGRESS_SQLSTATE, EVENT_IMMUTABLE_SQLSTATE, NOT_FOUND_SQLSTATE, STALE_SQLSTATE],
-      ["EER01", "EEI01", "EEN01", "EEC01"],
+      [
+        REPLAY_IN_PROGRESS_SQLSTATE,
+        EVENT_IMMUTABLE_SQLSTATE,
+        NOT_FOUND_SQLSTATE,
+        STALE_SQLSTATE,
+        EXPECTED_POSITION_SQLSTATE,
+      ],
+      ["EER01", "EEI01", "EEN01", "EEC01", "EEP01"],
     );
   });
 });
