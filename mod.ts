@@ -43,6 +43,7 @@ export {
   ReplayError,
   ReplayInProgressError,
   RowExistsError,
+  StaleRecordError,
   StorageError,
   ValidationError,
 } from "./src/core/errors.ts";
@@ -97,7 +98,7 @@ export type {
   DestroyOptions,
   UpdateOptions,
 } from "./src/core/action.ts";
-export type { ActionContext, ActorId } from "./src/core/context.ts";
+export type { ActionContext, ActorId, ChangeCallContext } from "./src/core/context.ts";
 export type { EventActor, StoredEvent } from "./src/core/stored-event.ts";
 export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";

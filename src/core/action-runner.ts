@@ -22,6 +22,7 @@ import type { ActionContext } from "./context.ts";
 import type { PreparedCall } from "./prepare-call.ts";
 import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
 import {
+  EXPECTED_POSITION_SQLSTATE,
   NOT_FOUND_SQLSTATE,
   PROJECTION_REBUILDING_SQLSTATE,
   REPLAY_IN_PROGRESS_SQLSTATE,
@@ -45,6 +46,8 @@ import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-
 import { recordLockKey } from "./lock-key.ts";
 import type { LockKey } from "./event-log.ts";
 import { savepointChecks, type SavepointErrorHandler, takeDueSavepoints } from "./auto-savepoints.ts";
+import { positionParam } from "./expected-position.ts";
+import { staleRecordError } from "./stale-records.ts";
 
 /** How change-function updates retry when the record changed under them. */
 export interface ConflictRetryOptions {
@@ -154,9 +157,19 @@ async function readState(
   return row === undefined ? undefined : rowToRecord(call.resource, row);
 }
 
+/**
+ * The current record of each change-function update: the record its caller holds at the
+ * expected position (verified by the write), else read in one round trip for all of them.
+ */
 async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[]): Promise<Map<PreparedCall, Current>> {
   const reading = calls.filter((c) => c.needsRead);
   const current = new Map<PreparedCall, Current>();
+  for (const call of calls) {
+    const held = call.expected?.heldRecord;
+    if (held !== undefined) {
+      current.set(call, { record: { ...held }, lastPosition: positionParam(call.expected!.position) });
+    }
+  }
   if (reading.length === 0) return current;
   const env = { log: config.log, resources: config.resources };
   const statements = await Promise.all(
@@ -180,11 +193,14 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
   for (const [i, call] of reading.entries()) {
     if (call.resource.table === null) {
       const folded = await foldFromSavepoint(config, call, results[i]?.rows ?? []);
+      if (folded.state.record === undefined && call.expected !== undefined) continue;
       if (folded.state.record === undefined) throw new NotFoundError(call.resource.name, call.recordId);
       current.set(call, { record: { ...folded.state.record }, lastPosition: folded.lastPosition });
       continue;
     }
     const row = results[i]?.rows[0];
+    // A precondition's failure is told apart later (staleRecordError): the position may have moved.
+    if (row === undefined && call.expected !== undefined) continue;
     if (row === undefined) throw new NotFoundError(call.resource.name, call.recordId);
     const last = row[LAST_POSITION_ALIAS];
     current.set(call, {
@@ -310,6 +326,54 @@ async function runAfterHooks(
 }
 
 /**
+ * The original outcomes of calls whose event ids are already stored (see `duplicateCalls`), or
+ * undefined when none is.
+ */
+async function repeatedCalls(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+): Promise<ActionResult<unknown>[] | undefined> {
+  const found = await duplicateCalls(config, calls, (call, id) => readState(config, call, id));
+  if (found === undefined) return undefined;
+  // A generated event id cannot have been used by another call: when it exists, an
+  // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
+  if (calls.some((c) => c.callerEventId)) return found;
+  // Sequential, in call order, as on the normal path of runCalls.
+  const finished: ActionResult<unknown>[] = [];
+  for (const [i, result] of found.entries()) {
+    finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
+  }
+  return finished;
+}
+
+/** Whether a call's record, as read (or held), is at the position its caller expected. */
+function sameAsExpected(call: PreparedCall, current: Current | undefined): boolean {
+  if (current === undefined) return !call.needsRead; // not read, or read and not found
+  return current.lastPosition === positionParam(call.expected!.position);
+}
+
+/**
+ * Calls whose expected position failed: when their event ids are stored already (a caller's
+ * repeat, or a resend after a lost response), their first outcome, which is what moved the
+ * record on; otherwise the typed error of the first call whose record moved.
+ *
+ * @throws {StaleRecordError} a record's last event is elsewhere, or its held record differs
+ * @throws {NotFoundError} a record is gone at the expected position
+ */
+async function failedExpectation(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  planned: readonly PreparedCall[],
+  failure: { readonly lostResponse: boolean; readonly cause: unknown },
+): Promise<ActionResult<unknown>[]> {
+  if (failure.lostResponse || calls.some((c) => c.callerEventId)) {
+    const found = await repeatedCalls(config, calls);
+    if (found !== undefined) return found;
+  }
+  throw await staleRecordError(config, planned, failure.cause);
+}
+
+/**
  * Build the writes in call order. In a transaction, a create's record id handed out at
  * planning (its placeholder) may differ from the key it writes, when the key comes from a
  * `before` hook (or the placeholder stood for a key the planner could not know yet): later
@@ -357,9 +421,10 @@ function lockKeys(config: RunnerConfig, calls: readonly PreparedCall[], built: r
 
 /**
  * Run prepared calls atomically in one batch (after one read round trip when a
- * change-function update needs the current record).
+ * change-function update needs the current record and its caller does not hold it).
  *
  * @throws {NotFoundError} an update or destroy addressed a missing record
+ * @throws {StaleRecordError} a call's record is not at its `expectedPosition` (never retried)
  * @throws {ConflictError} a change-function update kept conflicting
  * @throws {ReplayInProgressError} a replay is running
  * @throws {StorageError} the database failed
@@ -373,6 +438,10 @@ export async function runCalls(
   let lostResponse = false;
   for (let attempt = 1;; attempt++) {
     const current = await readCurrent(config, calls);
+    // A record read elsewhere than its caller expected: nothing to send (the write would refuse it).
+    if (calls.some((c) => c.expected !== undefined && !sameAsExpected(c, current.get(c)))) {
+      return await failedExpectation(config, calls, calls, { lostResponse, cause: undefined });
+    }
     // The first attempt plans with the clock read when the calls were planned (the latest of
     // them, in a transaction), every retry with a fresh one; the prelude corrects it under the locks.
     const now = attempt === 1 ? new Date(Math.max(...calls.map((c) => c.occurredAt.getTime()))) : config.clock();
@@ -397,20 +466,14 @@ export async function runCalls(
       // can come back as one of these with outcomeUnknown false.)
       // (A stale change-function write needs no lookup: its retry re-sends the same event id,
       // and a duplicate key then finds the earlier commit.)
+      // An expected position fails too when an earlier commit of this very call moved it.
+      if (code === EXPECTED_POSITION_SQLSTATE) {
+        return await failedExpectation(config, calls, planned, { lostResponse, cause: sent.error });
+      }
       const repeated = code === NOT_FOUND_SQLSTATE;
       if (code === "23505" || lostResponse || repeated) {
-        const found = await duplicateCalls(config, calls, (call, id) => readState(config, call, id));
-        if (found !== undefined) {
-          // A generated event id cannot have been used by another call: when it exists, an
-          // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
-          if (calls.some((c) => c.callerEventId)) return found;
-          // Sequential, in call order, as on the normal path below.
-          const finished: ActionResult<unknown>[] = [];
-          for (const [i, result] of found.entries()) {
-            finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
-          }
-          return finished;
-        }
+        const found = await repeatedCalls(config, calls);
+        if (found !== undefined) return found;
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
       if (code === PROJECTION_REBUILDING_SQLSTATE) {

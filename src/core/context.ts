@@ -39,3 +39,61 @@ export interface ActionContext<TActor extends string = string> {
    */
   readonly eventId?: string;
 }
+
+/**
+ * The context of an update or destroy call: an {@link ActionContext} plus an optional
+ * precondition on the record, for optimistic concurrency (an HTTP `If-Match`).
+ *
+ * @example
+ * ```ts
+ * import * as v from "valibot";
+ * import { defineResource, type EventStore } from "edge-events";
+ *
+ * const Account = defineResource({
+ *   name: "account", table: "accounts",
+ *   attributes: v.object({ id: v.string(), balance: v.number() }),
+ *   actions: ({ create, update }) => ({
+ *     open: create({ defaults: { balance: 0 } }),
+ *     double: update({ change: (account) => ({ balance: account.balance * 2 }) }),
+ *   }),
+ * });
+ *
+ * async function openAndDouble(store: EventStore): Promise<void> {
+ *   const accounts = store.resource(Account);
+ *   const opened = await accounts.open();
+ *   // One round trip: the record and position held replace the read of a change function,
+ *   // and the write happens only if no other event touched the account since.
+ *   const doubled = await accounts.double(opened.record.id, {}, {
+ *     expectedPosition: opened.event!.position,
+ *     record: opened.record,
+ *   });
+ *   console.log(doubled.event!.position); // the position to expect next
+ * }
+ * ```
+ */
+export interface ChangeCallContext<TAttrs = Record<string, unknown>, TActor extends string = string>
+  extends ActionContext<TActor> {
+  /**
+   * Write only if the record's last event is at this position (the `event.position` of the
+   * result that last touched it; `0n`: the record has no event, as after an ignored create).
+   * Checked in the write batch, under the write locks: when it moved, nothing is written and
+   * the call rejects with `STALE_RECORD` (a `StaleRecordError`), never retried. A bigint
+   * from 0 to 2^63 - 1, else `VALIDATION_FAILED` naming `expectedPosition`.
+   *
+   * An event id the store already holds wins over the position: a call repeated with its
+   * `eventId` returns its first outcome (`duplicate: true`), although its own event moved the
+   * record on.
+   */
+  readonly expectedPosition?: bigint;
+  /**
+   * The record as it was at `expectedPosition` (only with it): a change-function update then
+   * computes from it instead of reading the record first, so the call is one round trip. It is
+   * validated against the resource's attributes (`VALIDATION_FAILED` naming `record.<path>`)
+   * and compared with the stored row in the write itself, attribute by attribute (timestamps at
+   * millisecond precision): a record that is not the stored one is `STALE_RECORD` and nothing
+   * is written, so a record from an untrusted client cannot steer the change. Calls that do not
+   * read (no change function) ignore it, and so do event-only resources (`table: false`), which
+   * read the record's events first.
+   */
+  readonly record?: TAttrs;
+}

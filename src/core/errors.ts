@@ -13,6 +13,7 @@
 export type EdgeEventsErrorCode =
   | "VALIDATION_FAILED"
   | "NOT_FOUND"
+  | "STALE_RECORD"
   | "CONFLICT"
   | "REPLAY_IN_PROGRESS"
   | "REPLAY_FAILED"
@@ -83,6 +84,8 @@ export interface ErrorClassByCode {
   VALIDATION_FAILED: ValidationError;
   /** Carried by {@link NotFoundError}. */
   NOT_FOUND: NotFoundError;
+  /** Carried by {@link StaleRecordError}. */
+  STALE_RECORD: StaleRecordError;
   /** Carried by {@link ConflictError}. */
   CONFLICT: ConflictError;
   /** Carried by {@link ReplayInProgressError}. */
@@ -229,6 +232,77 @@ export class NotFoundError extends EdgeEventsError {
     this.name = "NotFoundError";
     this.resource = resource;
     this.recordId = recordId;
+  }
+}
+
+/**
+ * An update or destroy called with `expectedPosition` found its record moved on: the record's
+ * last event is not at that position, or the record passed with it (`record`) is not the one
+ * stored. Nothing was written, and the call was not retried: read the record again (or take
+ * `actualPosition` and what changed) and decide. The message holds no ids, positions or values.
+ *
+ * @example
+ * ```ts
+ * import { isEdgeEventsError } from "edge-events";
+ *
+ * // `users` is `store.resource(User)` of a resource with an update action `rename`.
+ * type Users = {
+ *   rename(id: string, input: { name: string }, ctx: { expectedPosition: bigint }): Promise<unknown>;
+ * };
+ *
+ * async function renameIfUnchanged(users: Users, id: string, name: string, held: bigint): Promise<Response> {
+ *   try {
+ *     await users.rename(id, { name }, { expectedPosition: held });
+ *   } catch (err) {
+ *     if (isEdgeEventsError(err, "STALE_RECORD")) {
+ *       return new Response(null, { status: 412, headers: { etag: `"${err.actualPosition}"` } });
+ *     }
+ *     throw err;
+ *   }
+ *   return new Response(null, { status: 204 });
+ * }
+ * ```
+ */
+export class StaleRecordError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id (kept on the error, not in the message). */
+  readonly recordId: string;
+  /** The position the caller expected the record's last event at (`0n`: no event). */
+  readonly expectedPosition: bigint;
+  /**
+   * The position of the record's last event, read after the write failed (`0n`: none), so at
+   * least as recent as the one the write saw. Equal to `expectedPosition` when the position held
+   * and the record passed with it differs from the stored one.
+   */
+  readonly actualPosition: bigint;
+
+  /**
+   * A failed precondition with code `STALE_RECORD`.
+   *
+   * @param resource the resource name
+   * @param recordId the record id
+   * @param positions the expected position and the actual one
+   * @param options the underlying error as `cause`
+   */
+  constructor(
+    resource: string,
+    recordId: string,
+    positions: { readonly expected: bigint; readonly actual: bigint },
+    options: EdgeEventsErrorOptions = {},
+  ) {
+    super(
+      "STALE_RECORD",
+      positions.expected === positions.actual
+        ? `The ${resource} record passed with the expected position is not the stored one; nothing was written`
+        : `The ${resource} record is no longer at the expected position; nothing was written`,
+      options,
+    );
+    this.name = "StaleRecordError";
+    this.resource = resource;
+    this.recordId = recordId;
+    this.expectedPosition = positions.expected;
+    this.actualPosition = positions.actual;
   }
 }
 

@@ -53,7 +53,7 @@ export interface InlineWrite {
 
 /**
  * The inline projections' statements for the calls of one batch: for each projection that
- * handles one of its events, a guard that refuses the batch (`EEP01`) while the projection is
+ * handles one of its events, a guard that refuses the batch (`EEB01`) while the projection is
  * rebuilt in `all` or in an event's tenant scope, then the handlers' statements in call order.
  * @throws {ProjectionHandlerError} code `PROJECTION_FAILED` when a handler throws (nothing is sent)
  */

@@ -9,7 +9,7 @@
 import type * as v from "valibot";
 import type { SqlFragment } from "../sql/fragment.ts";
 import type { TableName } from "../sql/identifier.ts";
-import type { ActionContext } from "./context.ts";
+import type { ActionContext, ChangeCallContext } from "./context.ts";
 import type { HookFailedError } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
 import type { ActionType, StoredEvent } from "./stored-event.ts";
@@ -234,7 +234,11 @@ export type ActionsOf<R> = R extends Resource<any, infer T> ? T : never;
 /** What an action call takes as `input`: the input type of its valibot schema `TIn`. */
 export type InputArg<TIn> = TIn extends v.GenericSchema | v.GenericSchemaAsync ? v.InferInput<TIn> : never;
 
-/** The typed function that calls one action; `TActor` names the log's actor types. */
+/**
+ * The typed function that calls one action; `TActor` names the log's actor types. Updates and
+ * destroys take a {@link ChangeCallContext}: an `expectedPosition` precondition, and for
+ * change-function updates the record held at it.
+ */
 export type ActionCall<TAttrs, A, TActor extends string = string> =
   // deno-lint-ignore no-explicit-any
   A extends ActionDefinition<any, infer TIn, "create">
@@ -242,10 +246,12 @@ export type ActionCall<TAttrs, A, TActor extends string = string> =
       ? (input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     : (input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
     // deno-lint-ignore no-explicit-any
-    : A extends ActionDefinition<any, infer TIn, "update" | "destroy">
-      ? Record<never, never> extends InputArg<TIn>
-        ? (id: RecordId, input?: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
-      : (id: RecordId, input: InputArg<TIn>, ctx?: ActionContext<TActor>) => Promise<ActionResult<TAttrs>>
+    : A extends ActionDefinition<any, infer TIn, "update" | "destroy"> ? Record<never, never> extends InputArg<TIn> ? (
+          id: RecordId,
+          input?: InputArg<TIn>,
+          ctx?: ChangeCallContext<TAttrs, TActor>,
+        ) => Promise<ActionResult<TAttrs>>
+      : (id: RecordId, input: InputArg<TIn>, ctx?: ChangeCallContext<TAttrs, TActor>) => Promise<ActionResult<TAttrs>>
     : never;
 
 /** One function per action of the resource, typed from its definition. */

@@ -18,6 +18,7 @@ import { canonicalRecordId, canonicalTenant } from "./canonical-id.ts";
 import { checkText } from "./well-formed-text.ts";
 import { inputToAttributes } from "./action-attributes.ts";
 import type { RecordId } from "./store-types.ts";
+import { type Expectation, type ExpectationRequest, prepareExpectation } from "./expected-position.ts";
 
 /** One call to prepare: the action, the record it addresses, its input and context. */
 export interface CallRequest {
@@ -32,6 +33,8 @@ export interface CallRequest {
   readonly now: Date;
   /** A create's primary key fixed before planning, used when the input and defaults give none. */
   readonly primaryKeyHint?: string | undefined;
+  /** The call's `expectedPosition` and `record`, as given (validated by {@link prepareCall}). */
+  readonly expectation?: ExpectationRequest | undefined;
 }
 
 /** A validated call, ready to be built into a write. */
@@ -72,7 +75,15 @@ export interface PreparedCall {
    * latest `occurred_at`, whichever is later.
    */
   readonly occurredAt: Date;
-  /** Whether the write needs the current record first (change-function updates). */
+  /**
+   * The caller's precondition: the record's last event position, and the record held there
+   * (see `ChangeCallContext`).
+   */
+  readonly expected: Expectation | undefined;
+  /**
+   * Whether the write needs the current record first: change-function updates, unless the
+   * caller holds the record (`expected.heldRecord`).
+   */
   readonly needsRead: boolean;
 }
 
@@ -85,7 +96,7 @@ export interface PreparedCall {
  * @throws {ValidationError} on invalid input, metadata, actor, context ids, record id or missing tenant
  */
 export async function prepareCall(log: EventLog, request: CallRequest): Promise<PreparedCall> {
-  const { resource, actionName, id, input: rawInput, ctx, now, primaryKeyHint } = request;
+  const { resource, actionName, id, input: rawInput, ctx, now, primaryKeyHint, expectation } = request;
   const action = (resource.actions as Record<string, ActionDefinition<Record<string, unknown>, AnySchema>>)[actionName];
   if (action === undefined) throw new TypeError(`${resource.name} has no action "${actionName}"`);
   if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) {
@@ -106,6 +117,7 @@ export async function prepareCall(log: EventLog, request: CallRequest): Promise<
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     throw validationError("Metadata must be a JSON object", "metadata");
   }
+  const expected = expectation === undefined ? undefined : await prepareExpectation(resource, action, expectation);
   const input = await validate(action.input, rawInput ?? {}, `input of ${resource.name}.${actionName}`);
   // The input is stored as the event's data: it must be JSON that round-trips exactly.
   toJson(input);
@@ -150,7 +162,9 @@ export async function prepareCall(log: EventLog, request: CallRequest): Promise<
     primaryKey,
     lockKey: writeLockKey(log.lock, { resource: resource.name, action: actionName, tenant }),
     occurredAt: now,
-    needsRead: action.type === "update" && typeof action.options.change === "function",
+    expected,
+    needsRead: action.type === "update" && typeof action.options.change === "function" &&
+      expected?.heldRecord === undefined,
   });
 }
 

@@ -19,6 +19,7 @@ import type {
   TransactionResults,
 } from "./store-types.ts";
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./prepare-call.ts";
+import type { ExpectationRequest } from "./expected-position.ts";
 import { newEventId } from "./ids.ts";
 import { type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
 import { readAllTenantsEvents, readAllTenantsFeed, type ReadEnv, readEvents, readFeed } from "./read-log.ts";
@@ -76,6 +77,16 @@ function checkInlineProjections(projections: readonly Projection<true>[] | undef
 
 function mergeContext(base: ActionContext, call: ActionContext | undefined): ActionContext {
   return { ...base, ...(call ?? {}) };
+}
+
+/** The keys of a call's context that are its precondition (`ChangeCallContext`), not context to share. */
+const PRECONDITION_KEYS = ["expectedPosition", "record"] as const;
+
+/** A call's own context split into the context proper and its precondition. */
+function splitCallContext(given: unknown): { ctx: ActionContext | undefined; expectation: ExpectationRequest } {
+  if (typeof given !== "object" || given === null) return { ctx: given as undefined, expectation: {} };
+  const { expectedPosition, record, ...ctx } = given as ActionContext & ExpectationRequest;
+  return { ctx, expectation: { expectedPosition, record } };
 }
 
 /**
@@ -185,14 +196,16 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
     const hint = creating && given === undefined && resource.primaryKey.generate !== "none"
       ? newPrimaryKey(resource)
       : undefined;
+    const own = splitCallContext(ctx);
     const call = prepareCall(log, {
       resource,
       actionName: action,
       id,
       input,
-      ctx: mergeContext({ ...shared, ...baseCtx }, ctx as ActionContext | undefined),
+      ctx: mergeContext({ ...shared, ...baseCtx }, own.ctx),
       now: clock(),
       primaryKeyHint: hint,
+      expectation: own.expectation,
     });
     // The id handed out before the call is planned: the raw input's key, the generated hint, or
     // (for a key the input does not hold) a fresh placeholder that the write resolves.
@@ -280,6 +293,11 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
       return (picked === undefined ? results : picked.map((slot) => results[slot])) as TransactionResults<T>;
     },
     withContext(ctx: ActionContext): EventStore {
+      for (const key of PRECONDITION_KEYS) {
+        if (typeof ctx === "object" && ctx !== null && key in ctx) {
+          throw new TypeError(`${key} is a precondition of one call, not a context: pass it to the call`);
+        }
+      }
       return storeWithContext(setup, mergeContext(baseCtx, ctx));
     },
     readEvents: (readOptions) => readEvents(readEnv, readOptions),

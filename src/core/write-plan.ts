@@ -27,6 +27,7 @@ import {
 import { lockRecordSql } from "../sql/lock-record.ts";
 import { createStart, type PreparedCall } from "./prepare-call.ts";
 import { type EventOnlyRecord, eventOnlyWriteSql, readRecordEventsSql } from "../sql/event-only-writes.ts";
+import { heldValuesOf, positionParam } from "./expected-position.ts";
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
@@ -250,7 +251,7 @@ async function buildUpdate(
       const event = eventValues(call, {});
       if (call.resource.table === null) return eventOnlyChange(log, call, current, { event, stamped: [] });
       return {
-        before: [],
+        before: rowLocks(call, current),
         statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)),
         event,
         changes: {},
@@ -301,9 +302,8 @@ async function buildUpdate(
       changes: toJson(changes) as JsonObject,
     };
   }
-  const before = current === undefined ? [] : [lockRecordSql(writeTarget(resource), recordSelectorOf(call))];
   return {
-    before,
+    before: rowLocks(call, current),
     statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, {
       ignored: ignoredValues(call),
       stamped: stampedAttributes,
@@ -347,13 +347,17 @@ function eventOnlyChange(
   written: { readonly event: EventValues | null; readonly stamped: readonly string[] },
 ): BuiltWrite {
   const record = eventOnlyRecord(call, call.primaryKey);
-  const lastPosition = current?.lastPosition ?? undefined;
+  // The caller's expected position, else the one read (the runner checked they agree).
+  const lastPosition = call.expected?.position ?? current?.lastPosition ?? undefined;
+  const condition = lastPosition === undefined
+    ? { kind: "change" as const }
+    : { kind: "change" as const, lastPosition, expected: call.expected !== undefined };
   return {
     before: current === undefined ? [readRecordEventsSql(log, record)] : [],
     statement: eventOnlyWriteSql(
       log,
       eventTarget(call.resource),
-      { record, condition: lastPosition === undefined ? { kind: "change" } : { kind: "change", lastPosition } },
+      { record, condition },
       written.event!,
       written.stamped,
     ),
@@ -374,9 +378,27 @@ export function recordSelectorOf(call: PreparedCall, id: SqlParam = call.primary
   return call.resource.tenant === undefined ? { id } : { id, tenant: call.tenant };
 }
 
+/**
+ * The record a write addresses and its condition: the caller's expected position (and the
+ * record held there, compared with the row), or the last position of the record read first.
+ */
 function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): RecordSelector {
   const base = recordSelectorOf(call);
+  const expected = call.expected;
+  if (expected !== undefined) {
+    const held = expected.heldRecord === undefined ? {} : { held: heldValuesOf(call.resource, expected.heldRecord) };
+    return { ...base, lastPosition: positionParam(expected.position), expected: true, ...held };
+  }
   return current === undefined ? base : { ...base, lastPosition: current.lastPosition };
+}
+
+/**
+ * The row lock a conditional write takes first, in a statement of its own: then the write's
+ * check of the last event runs on a snapshot that sees every writer it waited for.
+ */
+function rowLocks(call: PreparedCall, current: unknown): SqlStatement[] {
+  if (current === undefined && call.expected === undefined) return [];
+  return [lockRecordSql(writeTarget(call.resource), recordSelectorOf(call))];
 }
 
 /**

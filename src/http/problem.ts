@@ -40,12 +40,13 @@ export type InputSource = "query" | "body";
 
 /**
  * The status of each code. `VALIDATION_FAILED` is 400 for the query and path, 422 for a body.
- * A stale `If-Match` of the actions over HTTP (not built yet) answers 412 here, beside `CONFLICT`.
+ * `STALE_RECORD` (a stale `If-Match` of an action over HTTP) is 412.
  */
 const STATUS: Readonly<Record<ProblemCode, number>> = {
   VALIDATION_FAILED: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  STALE_RECORD: 412,
   REPLAY_IN_PROGRESS: 503,
   REPLAY_FAILED: 409,
   REPLAY_ALREADY_RUNNING: 409,

@@ -22,8 +22,14 @@ export const EVENT_IMMUTABLE_SQLSTATE = "EEI01";
 export const NOT_FOUND_SQLSTATE = "EEN01";
 /** The SQLSTATE a conditional write raises when its record changed since it was read. */
 export const STALE_SQLSTATE = "EEC01";
+/**
+ * The SQLSTATE a write raises when the caller's `expectedPosition` is not the record's last event
+ * position (or the record passed with it is not the stored one). Unlike the stale SQLSTATE,
+ * never retried: the caller's precondition failed.
+ */
+export const EXPECTED_POSITION_SQLSTATE = "EEP01";
 /** The SQLSTATE a write raises when an inline projection of its events is being rebuilt. */
-export const PROJECTION_REBUILDING_SQLSTATE = "EEP01";
+export const PROJECTION_REBUILDING_SQLSTATE = "EEB01";
 
 /**
  * The transaction-local setting in which `<table>_begin_write` leaves the batch's stamp (ISO-8601

@@ -6,7 +6,7 @@
  */
 import type { SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
-import { NOT_FOUND_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { EXPECTED_POSITION_SQLSTATE, NOT_FOUND_SQLSTATE, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { quoteIdentifier } from "./identifier.ts";
 import { ParamList } from "./statement.ts";
 import { savepointTable } from "./savepoint-statements.ts";
@@ -71,9 +71,10 @@ export type EventOnlyCondition =
   | { readonly kind: "create"; readonly hardDestroys: readonly string[] }
   /**
    * An update or destroy: a last event that is not a destroy (else `NOT_FOUND`), and with
-   * `lastPosition` at exactly that position (else the stale SQLSTATE: a change-function update).
+   * `lastPosition` at exactly that position (else the stale SQLSTATE: a change-function update;
+   * with `expected`, the caller's `expectedPosition`, the expected-position SQLSTATE).
    */
-  | { readonly kind: "change"; readonly lastPosition?: bigint };
+  | { readonly kind: "change"; readonly lastPosition?: bigint; readonly expected?: boolean };
 
 /**
  * Append the event of an event-only record when its last event allows it. The check reads
@@ -108,7 +109,11 @@ export function eventOnlyWriteSql(
       ? ""
       : ` AND l."position" = ${params.add(condition.lastPosition)}::bigint`;
     guard = `EXISTS (SELECT 1 FROM (${last}) AS l WHERE l."action_type" <> 'destroy'${at})`;
-    code = condition.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
+    code = condition.lastPosition === undefined
+      ? NOT_FOUND_SQLSTATE
+      : condition.expected === true
+      ? EXPECTED_POSITION_SQLSTATE
+      : STALE_SQLSTATE;
   }
   return finishWrite(log, target, params, {
     body: `SELECT ${id} WHERE ${guard}`,

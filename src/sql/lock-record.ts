@@ -12,7 +12,7 @@ import { recordKeyConditions, type RecordSelector, type WriteTarget } from "./wr
  * record's last event sees every event committed by the writer it waited for — whatever
  * advisory lock keys the two writers used.
  */
-export function lockRecordSql(target: WriteTarget, selector: Omit<RecordSelector, "lastPosition">): SqlStatement {
+export function lockRecordSql(target: WriteTarget, selector: Pick<RecordSelector, "id" | "tenant">): SqlStatement {
   const params = new ParamList();
   const conditions = recordKeyConditions(target, selector, params);
   return params.build(`SELECT 1 FROM ${target.table.sql} WHERE ${conditions.join(" AND ")} FOR UPDATE`);

@@ -116,7 +116,7 @@ export function finishRebuildSql(
 }
 
 /**
- * The write path's check before an inline projection's statements: raises `EEP01` while the
+ * The write path's check before an inline projection's statements: raises `EEB01` while the
  * projection is rebuilt in one of `scopes` (`all`, and the scope of each event's tenant). It
  * runs after the write prelude took the fence lock shared, and a rebuild's reset takes that
  * lock alone, so a write either commits before the reset or sees the mark.

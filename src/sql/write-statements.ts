@@ -8,7 +8,13 @@ import type { SqlParam, SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
-import { derivedName, NOT_FOUND_SQLSTATE, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import {
+  derivedName,
+  EXPECTED_POSITION_SQLSTATE,
+  NOT_FOUND_SQLSTATE,
+  OCCURRED_AT_SETTING,
+  STALE_SQLSTATE,
+} from "./event-log-ddl.ts";
 import { isSqlFragment, renderFragment, type SqlFragment } from "./fragment.ts";
 
 /** What the SQL layer needs to know about a resource's table. */
@@ -271,6 +277,27 @@ export interface RecordSelector {
    * (null: the record had no event). A mismatch raises the stale SQLSTATE.
    */
   readonly lastPosition?: bigint | null;
+  /**
+   * `lastPosition` is the caller's expected position, not one this write read: a mismatch
+   * raises the expected-position SQLSTATE (never retried) instead of the stale one.
+   */
+  readonly expected?: boolean;
+  /**
+   * Attribute values the row must hold as well (each `IS NOT DISTINCT FROM` its parameter): the
+   * record the caller holds at `lastPosition`, verified in the write. A mismatch raises the same
+   * SQLSTATE as a moved position.
+   */
+  readonly held?: Readonly<Record<string, HeldValue>>;
+}
+
+/**
+ * One attribute value of a held record, and how it is compared with its column: as is, as
+ * `jsonb` (json and jsonb columns), or at millisecond precision (a `Date`: a timestamp column
+ * may hold microseconds, a `Date` never does).
+ */
+export interface HeldValue {
+  readonly value: SqlParam;
+  readonly compare: "value" | "json" | "milliseconds";
 }
 
 /**
@@ -279,7 +306,7 @@ export interface RecordSelector {
  */
 export function recordKeyConditions(
   target: WriteTarget,
-  selector: Omit<RecordSelector, "lastPosition">,
+  selector: Pick<RecordSelector, "id" | "tenant">,
   params: ParamList,
 ): string[] {
   const conditions = [`${quoteIdentifier(target.columns[target.primaryKey]!)} = ${params.add(selector.id)}`];
@@ -299,7 +326,26 @@ function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelecto
         `AND "record_id" = ${pk}) IS NOT DISTINCT FROM ${params.add(selector.lastPosition)}::bigint`,
     );
   }
+  for (const [attribute, held] of Object.entries(selector.held ?? {})) {
+    const name = target.columns[attribute];
+    if (name === undefined) throw new TypeError(`Unknown attribute "${attribute}" of ${target.resource}`);
+    const column = quoteIdentifier(name);
+    const value = params.add(held.value);
+    conditions.push(
+      held.compare === "json"
+        ? `${column}::jsonb IS NOT DISTINCT FROM ${value}::jsonb`
+        : held.compare === "milliseconds"
+        ? `date_trunc('milliseconds', ${column}) IS NOT DISTINCT FROM ${value}`
+        : `${column} IS NOT DISTINCT FROM ${value}`,
+    );
+  }
   return conditions.join(" AND ");
+}
+
+/** The SQLSTATE a conditional write raises when it finds no record to write (see {@link RecordSelector}). */
+function missCode(selector: RecordSelector): string {
+  if (selector.lastPosition === undefined) return NOT_FOUND_SQLSTATE;
+  return selector.expected === true ? EXPECTED_POSITION_SQLSTATE : STALE_SQLSTATE;
 }
 
 /**
@@ -340,7 +386,7 @@ export function updateRecordSql(
   const atomic = Object.entries(set).filter(([a, value]) => isSqlFragment(value) && !stamped.includes(a)).map(([a]) =>
     a
   );
-  const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
+  const code = missCode(selector);
   return finishWrite(log, target, params, {
     body,
     appended: appendedOf(event, extra.ignored ?? null),
@@ -363,8 +409,7 @@ export function deleteRecordSql(
 ): SqlStatement {
   const params = new ParamList();
   const body = `DELETE FROM ${target.table.sql} WHERE ${whereRecord(log, target, selector, params)} RETURNING *`;
-  const code = selector.lastPosition === undefined ? NOT_FOUND_SQLSTATE : STALE_SQLSTATE;
-  return finishWrite(log, target, params, { body, appended: appendedOf(event, ignored), code });
+  return finishWrite(log, target, params, { body, appended: appendedOf(event, ignored), code: missCode(selector) });
 }
 
 /** The ids of ignored calls, with what each call was (the runner compares a resend with it). */
@@ -376,7 +421,7 @@ export function readIgnoredCallsSql(log: EventLog, ids: readonly string[]): SqlS
 export function readRecordSql(
   log: EventLog,
   target: WriteTarget,
-  selector: Omit<RecordSelector, "lastPosition">,
+  selector: Pick<RecordSelector, "id" | "tenant">,
 ): SqlStatement {
   const params = new ParamList();
   const pk = quoteIdentifier(target.columns[target.primaryKey]!);

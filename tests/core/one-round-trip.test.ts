@@ -1,10 +1,11 @@
 // Round trips of the write path through the real neon() driver: every simple action is one
 // HTTP request (lock, record write and event insert in one batch); a change-function update
-// is two (read, then the conditional write); a transaction of N simple actions is one.
+// is two (read, then the conditional write), or one when the caller holds the record and its
+// position (`expectedPosition` and `record`); a transaction of N simple actions is one.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
+import { createEventStore, defineEventLog, defineResource, type EventStore, isEdgeEventsError } from "../../mod.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { DEPOSIT_INPUT, depositSet, TIMESTAMP_ENTRIES } from "../support/models.ts";
 import { countRows } from "../support/store-helpers.ts";
@@ -106,6 +107,55 @@ describeEachExecutor("round trips of the write path", { needs: ["http-requests"]
     const [sent, result] = await requestsOf(() => store.resource(m.Account).bump(id));
     assert.equal(sent, 2);
     assert.equal(result.record.balance, 1);
+  });
+
+  test("an update or destroy with an expected position is one HTTP request", async () => {
+    const opened = await store.resource(m.Account).open({ owner: "pia" });
+    const [renaming, renamed] = await requestsOf(() =>
+      store.resource(m.Account).rename(opened.record.id, { owner: "pia2" }, {
+        expectedPosition: opened.event!.position,
+      })
+    );
+    assert.equal(renaming, 1);
+    const [removing] = await requestsOf(() =>
+      store.resource(m.Account).remove(opened.record.id, {}, { expectedPosition: renamed.event!.position })
+    );
+    assert.equal(removing, 1);
+  });
+
+  test("a change-function update with the record and its position held is one HTTP request", async () => {
+    const opened = await store.resource(m.Account).open({ owner: "quin" });
+    const [sent, result] = await requestsOf(() =>
+      store.resource(m.Account).bump(opened.record.id, {}, {
+        expectedPosition: opened.event!.position,
+        record: opened.record,
+      })
+    );
+    assert.equal(sent, 1);
+    assert.equal(result.record.balance, 1);
+    // Refused: the write, then one read of where the record is, for the error.
+    const refused = await requestsOf(() =>
+      store.resource(m.Account).bump(opened.record.id, {}, {
+        expectedPosition: opened.event!.position,
+        record: opened.record,
+      }).catch((error: unknown) => error)
+    );
+    assert.equal(refused[0], 2);
+    assert.ok(isEdgeEventsError(refused[1], "STALE_RECORD"));
+  });
+
+  test("a transaction of a held change-function update and a create is one HTTP request", async () => {
+    const opened = await store.resource(m.Account).open({ owner: "rex" });
+    const [sent] = await requestsOf(() =>
+      store.transaction((tx) => {
+        tx.resource(m.Account).bump(opened.record.id, {}, {
+          expectedPosition: opened.event!.position,
+          record: opened.record,
+        });
+        tx.resource(m.Account).open({ owner: "sal" });
+      })
+    );
+    assert.equal(sent, 1);
   });
 
   test("a transaction of six simple actions is one HTTP request", async () => {

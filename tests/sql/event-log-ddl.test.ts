@@ -10,9 +10,11 @@ import {
   derivedName,
   EVENT_IMMUTABLE_SQLSTATE,
   eventLogDdl,
+  EXPECTED_POSITION_SQLSTATE,
   migrateBatch,
   MIGRATION_LOCK_KEY,
   NOT_FOUND_SQLSTATE,
+  PROJECTION_REBUILDING_SQLSTATE,
   REPLAY_IN_PROGRESS_SQLSTATE,
   STALE_SQLSTATE,
 } from "../../src/sql/event-log-ddl.ts";
@@ -298,9 +300,19 @@ describe("derived names and SQLSTATEs", () => {
 
   test("the SQLSTATEs are in the custom class EE", () => {
     assert.deepEqual(
-      [REPLAY_IN_PROGRESS_SQLSTATE, EVENT_IMMUTABLE_SQLSTATE, NOT_FOUND_SQLSTATE, STALE_SQLSTATE],
-      ["EER01", "EEI01", "EEN01", "EEC01"],
+      [
+        REPLAY_IN_PROGRESS_SQLSTATE,
+        EVENT_IMMUTABLE_SQLSTATE,
+        NOT_FOUND_SQLSTATE,
+        STALE_SQLSTATE,
+        EXPECTED_POSITION_SQLSTATE,
+        PROJECTION_REBUILDING_SQLSTATE,
+      ],
+      ["EER01", "EEI01", "EEN01", "EEC01", "EEP01", "EEB01"],
     );
+    const all = [REPLAY_IN_PROGRESS_SQLSTATE, EVENT_IMMUTABLE_SQLSTATE, NOT_FOUND_SQLSTATE, STALE_SQLSTATE];
+    all.push(EXPECTED_POSITION_SQLSTATE, PROJECTION_REBUILDING_SQLSTATE);
+    assert.equal(new Set(all).size, all.length, "each a code of its own");
   });
 });
 

@@ -1,9 +1,10 @@
-// The read of an event-only record from its newest savepoint (src/sql/event-only-writes.ts):
-// exact text and params; every value a parameter.
+// The read of an event-only record from its newest savepoint, and the SQLSTATE a conditional
+// change raises (src/sql/event-only-writes.ts): exact text and params; every value a parameter.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineEventLog } from "../../mod.ts";
-import { readRecordFromSavepointSql } from "../../src/sql/event-only-writes.ts";
+import { eventOnlyWriteSql, readRecordFromSavepointSql } from "../../src/sql/event-only-writes.ts";
+import type { EventValues } from "../../src/sql/write-statements.ts";
 
 const log = defineEventLog({ table: "audit.events" });
 
@@ -23,5 +24,45 @@ describe("readRecordFromSavepointSql()", () => {
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
     const untenanted = readRecordFromSavepointSql(log, { resource: "note", recordId: "n1", tenant: undefined }, "f");
     assert.deepEqual(untenanted.params, ["note", "n1", null, "f", "note", "n1"]);
+  });
+});
+
+describe("eventOnlyWriteSql() of a change", () => {
+  const event: EventValues = {
+    id: "01HZX3NDEKTSV4RRFFQ69G5FAV",
+    action: "retitle",
+    actionType: "update",
+    version: 1,
+    data: "{}",
+    changes: "{}",
+    metadata: "{}",
+    tenant: null,
+    correlationId: "c",
+    causationId: null,
+    actor: null,
+  };
+  const target = { resource: "note", columns: { id: "id" }, primaryKey: "id" };
+  const record = { resource: "note", recordId: "n1", tenant: undefined };
+  const codeOf = (condition: Parameters<typeof eventOnlyWriteSql>[2]["condition"]) =>
+    eventOnlyWriteSql(log, target, { record, condition }, event, []).params.find((p) => /^EE/.test(String(p)));
+
+  test("raises NOT_FOUND's code without a position, the stale one with a read position, EEP01 with an expected one", () => {
+    assert.equal(codeOf({ kind: "change" }), "EEN01");
+    assert.equal(codeOf({ kind: "change", lastPosition: 3n }), "EEC01");
+    assert.equal(codeOf({ kind: "change", lastPosition: 3n, expected: true }), "EEP01");
+    const expected = eventOnlyWriteSql(
+      log,
+      target,
+      {
+        record,
+        condition: { kind: "change", lastPosition: 3n, expected: true },
+      },
+      event,
+      [],
+    );
+    const read = eventOnlyWriteSql(log, target, { record, condition: { kind: "change", lastPosition: 3n } }, event, []);
+    assert.equal(expected.text, read.text, "the same guard: only the code differs");
+    assert.ok(expected.text.includes(`AND l."position" = $4::bigint`));
+    assert.equal(expected.params[3], 3n);
   });
 });

@@ -343,6 +343,53 @@ describe("write statements: golden text and params", () => {
     assert.deepEqual(none.params, ["a1", "org1", "account", null, "EEC01"]);
   });
 
+  test("updateRecordSql() with the caller's expected position raises the expected-position code, never the stale one", () => {
+    const s = updateRecordSql(log, account, { id: "a1", tenant: "org1", lastPosition: 7n, expected: true }, {}, null);
+    assert.equal(s.text, updateRecordSql(log, account, { id: "a1", tenant: "org1", lastPosition: 7n }, {}, null).text);
+    assert.deepEqual(s.params, ["a1", "org1", "account", 7n, "EEP01"]);
+    const deleted = deleteRecordSql(
+      log,
+      account,
+      { id: "a1", tenant: "org1", lastPosition: null, expected: true },
+      null,
+    );
+    assert.deepEqual(deleted.params, ["a1", "org1", "account", null, "EEP01"]);
+  });
+
+  test("a held record adds one comparison per attribute: as is, as jsonb, or to the millisecond", () => {
+    const s = updateRecordSql(
+      log,
+      account,
+      {
+        id: "a1",
+        tenant: "org1",
+        lastPosition: 7n,
+        expected: true,
+        held: {
+          balance: { value: 5, compare: "value" },
+          orgId: { value: `{"a":1}`, compare: "json" },
+          deletedAt: { value: AT, compare: "milliseconds" },
+        },
+      },
+      { balance: 10 },
+      null,
+    );
+    assert.deepEqual({ ...s }, {
+      text:
+        `WITH written AS (UPDATE "bank"."accounts" SET "bal" = $1 WHERE "id" = $2 AND "org_id" = $3 AND "deleted_at" IS NULL ` +
+        `AND (SELECT max("position") FROM "audit"."events" WHERE "resource" = $4::text AND "record_id" = "bank"."accounts"."id"::text) ` +
+        `IS NOT DISTINCT FROM $5::bigint AND "bal" IS NOT DISTINCT FROM $6 AND "org_id"::jsonb IS NOT DISTINCT FROM $7::jsonb ` +
+        `AND date_trunc('milliseconds', "deleted_at") IS NOT DISTINCT FROM $8 RETURNING *) ` +
+        `SELECT "audit"."events_expect"(EXISTS (SELECT 1 FROM written), $9::text) AS "__ee_ok", w.*, w."id"::text AS "__ee_record_id" ` +
+        `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`,
+      params: [10, "a1", "org1", "account", 7n, 5, `{"a":1}`, AT, "EEP01"],
+    });
+    assert.throws(
+      () => updateRecordSql(log, account, { id: "a1", held: { nope: { value: 1, compare: "value" } } }, {}, null),
+      TypeError,
+    );
+  });
+
   test("deleteRecordSql() with an event", () => {
     const s = deleteRecordSql(
       plainLog,
@@ -417,6 +464,19 @@ function everyStatement(value: string): SqlStatement[] {
     ),
     updateRecordSql(log, target, { id: value, tenant: value, lastPosition: 1n }, { orgId: value }, event),
     deleteRecordSql(log, target, { id: value, tenant: value, lastPosition: null }, event),
+    updateRecordSql(
+      log,
+      target,
+      {
+        id: value,
+        tenant: value,
+        lastPosition: 1n,
+        expected: true,
+        held: { orgId: { value, compare: "value" }, balance: { value: json, compare: "json" } },
+      },
+      { orgId: value },
+      event,
+    ),
     readRecordSql(log, target, { id: value, tenant: value }),
     insertRecordSql(log, target, { id: value, orgId: value, balance: 1 }, null, { ignored }),
     updateRecordSql(

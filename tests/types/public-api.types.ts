@@ -180,3 +180,25 @@ export function automaticSavepointsAreTyped(): void {
   // @ts-expect-error the handler is a function of the error and the record
   createEventStore({ db, log, resources: [Counted], onSavepointError: "log" });
 }
+
+export async function expectedPositions(): Promise<void> {
+  const accounts = store.resource(Account);
+  const held = await accounts.open({ owner: "ada" });
+  const position = held.event!.position;
+  await accounts.deposit(held.record.id, { amount: 1 }, { expectedPosition: position, actor: { system: "cron" } });
+  await accounts.close(held.record.id, {}, { expectedPosition: position });
+  await accounts.deposit(held.record.id, { amount: 1 }, { expectedPosition: position, record: held.record });
+  // @ts-expect-error a position is a bigint, never a number
+  await accounts.deposit(held.record.id, { amount: 1 }, { expectedPosition: 3 });
+  // @ts-expect-error the record held is a record of the resource
+  await accounts.deposit(held.record.id, { amount: 1 }, { expectedPosition: position, record: { id: "a" } });
+  // @ts-expect-error a create has no expected position
+  await accounts.open({ owner: "ada" }, { expectedPosition: position });
+  // @ts-expect-error a store context carries no precondition
+  store.withContext({ expectedPosition: position });
+  await store.transaction((tx) => {
+    tx.resource(Account).deposit(held.record.id, { amount: 1 }, { expectedPosition: position });
+    // @ts-expect-error also in a transaction
+    tx.resource(Account).deposit(held.record.id, { amount: 1 }, { expectedPosition: 3 });
+  });
+}
