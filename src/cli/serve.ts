@@ -146,6 +146,21 @@ function describeRoles(options: SqlOverHttpServerOptions): string | null {
   } only; statements run with that role's rights.`;
 }
 
+/** What a connection string needs: a password only when Postgres asks for one. */
+function connectionStringHint(options: SqlOverHttpServerOptions): string[] {
+  if (options.databaseUrl === undefined) {
+    return [
+      "Connection strings need a user and a host such as localhost; no password (PGlite checks none):",
+      "  postgres://<role>@localhost/<database>",
+    ];
+  }
+  return [
+    "Connection strings need a user and a host such as localhost. No password when Postgres trusts the",
+    "role (trust authentication): the server passes none on and never uses its own; otherwise the role's:",
+    "  postgres://<role>@localhost/<database>   or   postgres://<role>:<password>@localhost/<database>",
+  ];
+}
+
 /**
  * Resolve on SIGINT, SIGTERM, the io's abort signal, or, when started by `npx` / `npm exec`,
  * the end of the parent: npm forwards SIGTERM to the `sh` that runs the bin, and `sh` dies
@@ -208,8 +223,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     );
     io.out(`  neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: ${JSON.stringify(server.token)} });`);
   }
-  io.out("Connection strings need a user, a password (any, with trust auth) and a host such as localhost:");
-  io.out("  postgres://postgres:password@localhost/<database>");
+  for (const line of connectionStringHint(options)) io.out(line);
   if (options.allowedOrigins === undefined) {
     io.out("Browsers: no origin is allowed (--allow-origin http://localhost:5173 allows one).");
   }
