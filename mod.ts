@@ -122,6 +122,8 @@ export type {
   TransactionResourceClient,
   TransactionResults,
 } from "./src/core/store-types.ts";
+export { feedEnd } from "./src/core/feed-end.ts";
+export type { FeedEndOptions, FeedEndStore } from "./src/core/feed-end.ts";
 export type { AnySchema } from "./src/core/validation.ts";
 export type { TableName } from "./src/sql/identifier.ts";
 export { ref, sql } from "./src/sql/fragment.ts";

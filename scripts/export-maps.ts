@@ -26,6 +26,14 @@ export interface NpmManifest {
   readonly devDependencies?: unknown;
 }
 
+/**
+ * Exports on JSR only, each with the one target it may have. `./cli` is the command line for
+ * Deno users (`deno run -A jsr:@edge-events/edge-events/cli ...`): a module that runs the CLI
+ * and exits when imported, so on npm it is no export; npm users get it as package.json "bin",
+ * which the check then requires.
+ */
+export const JSR_ONLY_EXPORTS: Readonly<Record<string, string>> = Object.freeze({ "./cli": "./src/cli/run.ts" });
+
 /** What the check may ask of the file system. */
 export interface CompareOptions {
   /** Whether a repository-relative path (`./x/y.ts`) exists. */
@@ -94,8 +102,14 @@ function compareExports(deno: DenoManifest, npm: NpmManifest, options: CompareOp
   const problems: string[] = [];
   const denoMap = new Map(entries(deno.exports));
   const npmMap = new Map(entries(npm.exports));
-  for (const key of denoMap.keys()) {
-    if (!npmMap.has(key)) problems.push(`export "${key}" is in deno.json but not in package.json`);
+  for (const [key, target] of denoMap) {
+    if (npmMap.has(key)) continue;
+    const jsrOnly = JSR_ONLY_EXPORTS[key];
+    if (jsrOnly === undefined) problems.push(`export "${key}" is in deno.json but not in package.json`);
+    else if (target !== jsrOnly) problems.push(`deno.json export "${key}" (JSR only) must point to ${jsrOnly}`);
+    else if (npm.bin === undefined) {
+      problems.push(`deno.json export "${key}" is the CLI on JSR: package.json needs its "bin" for npm`);
+    }
   }
   for (const key of npmMap.keys()) {
     if (!denoMap.has(key)) problems.push(`export "${key}" is in package.json but not in deno.json`);
@@ -217,6 +231,7 @@ function compareSelfImports(deno: DenoManifest, npm: NpmManifest): string[] {
     }
   }
   for (const subpath of exports.keys()) {
+    if (JSR_ONLY_EXPORTS[subpath] !== undefined) continue; // not importable as a module, on either side
     const key = subpath === "." ? name : `${name}${subpath.slice(1)}`;
     if (!(key in imports)) problems.push(`deno.json export "${subpath}" has no "${key}" entry in "imports"`);
   }

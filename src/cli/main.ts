@@ -3,19 +3,28 @@
  * entry point is `run.ts`.
  * @module
  */
+import { historyCommand } from "./history.ts";
 import { type CliIo, processIo } from "./io.ts";
+import { migrateCommand } from "./migrate.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
+import { statusCommand } from "./status.ts";
+import { tailCommand } from "./tail.ts";
+import { VERSION } from "./version.ts";
 
 /** A subcommand: takes its own arguments, returns the exit code. */
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
-  serve: { run: serveCommand, summary: "run a local Neon SQL-over-HTTP server over Postgres or PGlite" },
+  migrate: { run: migrateCommand, summary: "print the event log's DDL, or apply it with --apply" },
+  status: { run: statusCommand, summary: "the log's size and last event, the running replay, projections' lag" },
+  tail: { run: tailCommand, summary: "follow the event log as events commit (lines or --json), until Ctrl-C" },
+  history: { run: historyCommand, summary: "one record's events: history <resource> <id>" },
   replay: {
     run: replayCommand,
     summary: "rebuild the tracked tables from the event log (resumable; Ctrl-C stops at a page)",
   },
+  serve: { run: serveCommand, summary: "run a local Neon SQL-over-HTTP server over Postgres or PGlite" },
 };
 
 function usage(): string {
@@ -26,7 +35,7 @@ function usage(): string {
     "Commands:",
     ...lines,
     "",
-    "Run `edge-events <command> --help` for its options.",
+    "Run `edge-events <command> --help` for its options, `edge-events --version` for the version.",
   ]
     .join("\n");
 }
@@ -44,13 +53,15 @@ function usage(): string {
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...args] = argv;
+  if (name === "--version") return (io.out(`edge-events ${VERSION}`), 0);
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.out(usage());
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    io.err(`edge-events: unknown command "${name}"\n\n${usage()}`);
+    const what = name.startsWith("-") ? `unknown option ${name}` : `unknown command "${name}"`;
+    io.err(`edge-events: ${what}\n\n${usage()}`);
     return 2;
   }
   return await command.run(args, io);

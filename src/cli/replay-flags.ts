@@ -2,6 +2,7 @@
  * The flags of `edge-events replay`, parsed and checked for combinations that make no sense.
  * @module
  */
+import { type OptionSpec, parseCommandArgs } from "./parse-args.ts";
 
 /** The help text of `edge-events replay`. */
 export const REPLAY_HELP = `Usage: edge-events replay --config <module> [options]
@@ -41,11 +42,17 @@ export interface ReplayFlags {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function valueAfter(args: readonly string[], i: number, flag: string): string {
-  const next = args[i + 1];
-  if (next === undefined || next.startsWith("--")) throw new TypeError(`${flag} needs a value`);
-  return next;
-}
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  config: { type: "string" },
+  "until-event": { type: "string" },
+  "until-time": { type: "string" },
+  tenant: { type: "string" },
+  resume: { type: "boolean" },
+  abort: { type: "boolean" },
+  "page-size": { type: "string" },
+  "on-error": { type: "string" },
+  "dry-run": { type: "boolean" },
+};
 
 function parseTime(text: string): Date {
   // An ISO 8601 date or date-time; Date.parse alone accepts too many shapes.
@@ -91,29 +98,29 @@ function checkCombinations(flags: Mutable<Partial<ReplayFlags>>): void {
  *
  * @param args the arguments, e.g. `["--config", "./events.config.ts", "--page-size", "1000"]`
  * @returns the flags
- * @throws {TypeError} for an unknown option, a missing or bad value, or a contradiction
+ * @throws {TypeError} for an unknown option, a missing or bad value, or a contradiction (`--flag=value` and `--flag value` both work)
  * @example
  * ```ts
  * parseReplayFlags(["--config", "c.ts", "--resume"]) // => { config: "c.ts", resume: true, abort: false, dryRun: false }
  * ```
  */
 export function parseReplayFlags(args: readonly string[]): ReplayFlags {
-  const flags: Mutable<Partial<ReplayFlags>> = { resume: false, abort: false, dryRun: false };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i] ?? "";
-    if (flag === "--config") flags.config = valueAfter(args, i++, flag);
-    else if (flag === "--until-event") flags.untilEventId = valueAfter(args, i++, flag);
-    else if (flag === "--until-time") flags.untilTime = parseTime(valueAfter(args, i++, flag));
-    else if (flag === "--tenant") flags.tenant = valueAfter(args, i++, flag);
-    else if (flag === "--resume") flags.resume = true;
-    else if (flag === "--abort") flags.abort = true;
-    else if (flag === "--dry-run") flags.dryRun = true;
-    else if (flag === "--page-size") flags.pageSize = parsePageSize(valueAfter(args, i++, flag));
-    else if (flag === "--on-error") {
-      const value = valueAfter(args, i++, flag);
-      if (value !== "stop" && value !== "skip") throw new TypeError("--on-error needs stop or skip");
-      flags.onError = value;
-    } else throw new TypeError(`unknown option ${flag}`);
+  const { values } = parseCommandArgs(args, OPTIONS);
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  const flags: Mutable<Partial<ReplayFlags>> = {
+    resume: values["resume"] === true,
+    abort: values["abort"] === true,
+    dryRun: values["dry-run"] === true,
+  };
+  if (text("config") !== undefined) flags.config = text("config")!;
+  if (text("until-event") !== undefined) flags.untilEventId = text("until-event")!;
+  if (text("until-time") !== undefined) flags.untilTime = parseTime(text("until-time")!);
+  if (text("tenant") !== undefined) flags.tenant = text("tenant")!;
+  if (text("page-size") !== undefined) flags.pageSize = parsePageSize(text("page-size")!);
+  const onError = text("on-error");
+  if (onError !== undefined) {
+    if (onError !== "stop" && onError !== "skip") throw new TypeError("--on-error needs stop or skip");
+    flags.onError = onError;
   }
   checkCombinations(flags);
   return flags as ReplayFlags;

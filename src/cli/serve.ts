@@ -5,6 +5,7 @@
 import process from "node:process";
 import { type SqlOverHttpServerOptions, startSqlOverHttpServer } from "../dev/mod.ts";
 import type { CliIo } from "./io.ts";
+import { type OptionSpec, parseCommandArgs } from "./parse-args.ts";
 
 const HELP = `Usage: edge-events serve [options]
 
@@ -44,50 +45,52 @@ interface ServeFlags {
   token: string | true | undefined;
 }
 
-const LIST_FLAGS = ["--allow-role", "--allow-database", "--allow-origin", "--allow-host"];
+const LIST_FLAGS = ["allow-role", "allow-database", "allow-origin", "allow-host"];
 const NUMBER_FLAGS = [
-  "--max-connections",
-  "--max-request-bytes",
-  "--max-response-bytes",
-  "--latency-ms",
-  "--fail-before-execution",
-  "--drop-after-commit",
+  "max-connections",
+  "max-request-bytes",
+  "max-response-bytes",
+  "latency-ms",
+  "fail-before-execution",
+  "drop-after-commit",
 ];
 
+const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  port: { type: "string" },
+  hostname: { type: "string" },
+  "database-url": { type: "string" },
+  pglite: { type: "string", optionalValue: true },
+  token: { type: "string", optionalValue: true },
+  ...Object.fromEntries(LIST_FLAGS.map((name) => [name, { type: "string", multiple: true }])),
+  ...Object.fromEntries(NUMBER_FLAGS.map((name) => [name, { type: "string" }])),
+};
+
+function count(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < 0) throw new TypeError(`--${flag} needs a whole number ≥ 0`);
+  return n;
+}
+
 function parseFlags(args: string[]): ServeFlags {
+  const { values } = parseCommandArgs(args, OPTIONS);
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  const pglite = text("pglite");
+  const token = text("token");
   const flags: ServeFlags = {
-    port: 4444,
-    hostname: "127.0.0.1",
-    databaseUrl: undefined,
-    pglite: undefined,
+    port: text("port") === undefined ? 4444 : count(text("port")!, "port"),
+    hostname: text("hostname") ?? "127.0.0.1",
+    databaseUrl: text("database-url"),
+    pglite: pglite === undefined ? undefined : pglite === "" ? {} : { dataDir: pglite },
     numbers: new Map(),
     lists: new Map(),
-    token: undefined,
+    token: token === undefined ? undefined : token === "" ? true : token,
   };
-  const value = (i: number, flag: string): string => {
-    const next = args[i + 1];
-    if (next === undefined || next.startsWith("--")) throw new TypeError(`${flag} needs a value`);
-    return next;
-  };
-  const count = (text: string, flag: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0) throw new TypeError(`${flag} needs a whole number ≥ 0`);
-    return n;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i] ?? "";
-    if (flag === "--port") flags.port = count(value(i++, flag), flag);
-    else if (flag === "--hostname") flags.hostname = value(i++, flag);
-    else if (flag === "--database-url") flags.databaseUrl = value(i++, flag);
-    else if (flag === "--pglite") {
-      const next = args[i + 1];
-      flags.pglite = next === undefined || next.startsWith("--") ? {} : (i++, { dataDir: next });
-    } else if (flag === "--token") {
-      const next = args[i + 1];
-      flags.token = next === undefined || next.startsWith("--") ? true : (i++, next);
-    } else if (LIST_FLAGS.includes(flag)) flags.lists.set(flag, [...(flags.lists.get(flag) ?? []), value(i++, flag)]);
-    else if (NUMBER_FLAGS.includes(flag)) flags.numbers.set(flag, count(value(i++, flag), flag));
-    else throw new TypeError(`unknown option ${flag}`);
+  for (const name of LIST_FLAGS) {
+    const list = values[name] as string[] | undefined;
+    if (list !== undefined) flags.lists.set(`--${name}`, list);
+  }
+  for (const name of NUMBER_FLAGS) {
+    if (text(name) !== undefined) flags.numbers.set(`--${name}`, count(text(name)!, name));
   }
   if (flags.databaseUrl !== undefined && flags.pglite !== undefined) {
     throw new TypeError("use either --database-url or --pglite");
@@ -141,6 +144,21 @@ function describeRoles(options: SqlOverHttpServerOptions): string | null {
   return `Serves role ${roles.join(", ")} on database ${
     databases.join(", ")
   } only; statements run with that role's rights.`;
+}
+
+/** What a connection string needs: a password only when Postgres asks for one. */
+function connectionStringHint(options: SqlOverHttpServerOptions): string[] {
+  if (options.databaseUrl === undefined) {
+    return [
+      "Connection strings need a user and a host such as localhost; no password (PGlite checks none):",
+      "  postgres://<role>@localhost/<database>",
+    ];
+  }
+  return [
+    "Connection strings need a user and a host such as localhost. No password when Postgres trusts the",
+    "role (trust authentication): the server passes none on and never uses its own; otherwise the role's:",
+    "  postgres://<role>@localhost/<database>   or   postgres://<role>:<password>@localhost/<database>",
+  ];
 }
 
 /**
@@ -205,8 +223,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     );
     io.out(`  neonConfig.fetchEndpoint = createLocalFetchEndpoint({ token: ${JSON.stringify(server.token)} });`);
   }
-  io.out("Connection strings need a user, a password (any, with trust auth) and a host such as localhost:");
-  io.out("  postgres://postgres:password@localhost/<database>");
+  for (const line of connectionStringHint(options)) io.out(line);
   if (options.allowedOrigins === undefined) {
     io.out("Browsers: no origin is allowed (--allow-origin http://localhost:5173 allows one).");
   }

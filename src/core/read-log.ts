@@ -14,7 +14,7 @@ import { canonicalRecordId, canonicalTenant } from "./canonical-id.ts";
 import { checkText } from "./well-formed-text.ts";
 import { validationError } from "./validation.ts";
 import { decodeFeedCursor, encodeFeedCursor, FEED_START, type FeedScope } from "./feed-cursor.ts";
-import { readEventsSql, readFeedSql, type TenantFilter } from "../sql/read-events.ts";
+import { feedEndSql, readEventsSql, readFeedSql, type TenantFilter } from "../sql/read-events.ts";
 
 /** What the reads need from the store. */
 export interface ReadEnv {
@@ -119,6 +119,27 @@ async function readFeedWith(env: ReadEnv, options: ReadFeedOptions, tenant: Tena
     ? after
     : { txId: String(last["tx_id"]), position: BigInt(last["position"] as bigint) };
   return Object.freeze({ events: Object.freeze(events), cursor: encodeFeedCursor(scope, point) });
+}
+
+/**
+ * The cursor of the feed's end: `readFeed` (or, with `allTenants`, `readAllTenantsFeed`) after
+ * it returns only events that are not in the feed yet. On an empty feed, the start.
+ */
+export async function readFeedEnd(
+  env: ReadEnv,
+  options: { readonly resource?: string | undefined },
+  allTenants: boolean,
+): Promise<string> {
+  checkReadOptions(options);
+  if (allTenants) refuseOnScopedStore(env.ctx, "feedEnd with allTenants");
+  const tenant = allTenants ? undefined : storeTenant(env.ctx);
+  const scope: FeedScope = { table: env.log.table.sql, tenant, resource: options.resource };
+  const statement = feedEndSql(env.log, { resource: options.resource, tenant }, !globalScope(env.log));
+  const [row] = (await env.db.query(statement)).rows;
+  const point = row === undefined
+    ? FEED_START
+    : { txId: String(row["tx_id"]), position: BigInt(row["position"] as bigint) };
+  return encodeFeedCursor(scope, point);
 }
 
 /** `store.readEvents`: the store's tenant only. */

@@ -126,10 +126,12 @@ export async function createSqlOverHttpHandler(options: SqlOverHttpHandlerOption
   const execute = async (request: Request, setMode: (mode: FaultMode | null) => void): Promise<Response> => {
     const { headers, signal } = request;
     const info = parseConnectionString(headers.get("neon-connection-string"));
-    if (headers.has("authorization") || info.password === null) {
+    if (headers.has("authorization")) {
       // Like a Neon proxy that does not accept JWTs (the optional JWT tier is not emulated).
       throw new ProxyError(400, "missing authentication credentials: required password");
     }
+    // A connection string without a password is served when the upstream asks for none (trust
+    // authentication, PGlite); when it asks for one, the pg backend answers as Neon does.
     const batch = parseBatchHeaders(headers);
     const json = parseJsonBody(await readBody(request, maxRequestBytes));
     const payload = decodePayload(json);

@@ -48,13 +48,21 @@ function clientConfig(upstream: Upstream, info: ConnectionInfo): ClientConfig {
     user: info.user,
     database: info.database ?? upstream.database,
   };
-  if (info.password !== null) config.password = info.password;
+  // Without a password in the request, never node-postgres's fallbacks (PGPASSWORD, ~/.pgpass):
+  // those are the server's own credentials. Trust authentication asks for none; otherwise the
+  // request is refused as Neon refuses a connection string without a password.
+  config.password = info.password ?? refusePasswordPrompt;
   if (info.applicationName !== null) config.application_name = info.applicationName;
   if (info.options !== null) config.options = info.options;
   return config;
 }
 
 const quiet = (): void => {};
+
+/** Called by node-postgres only when the upstream asks a request without a password for one. */
+function refusePasswordPrompt(): Promise<string> {
+  return Promise.reject(new ProxyError(400, "missing authentication credentials: required password"));
+}
 
 function nameList(names: readonly string[] | undefined, what: string): readonly string[] | undefined {
   if (names === undefined) return undefined;
@@ -118,7 +126,7 @@ export async function createPgBackend(databaseUrl: string, options: PgBackendOpt
       return client;
     } catch (err) {
       if (signal.aborted) throw new ProxyError(400, "Query cancelled, connection was terminated", "08P01");
-      if (isPostgresError(err)) throw err; // auth failure, unknown database, ...
+      if (isPostgresError(err) || err instanceof ProxyError) throw err; // auth failure, unknown database, ...
       throw new ProxyError(500, "could not connect to the upstream database");
     }
   };

@@ -108,6 +108,28 @@ export function readFeedSql(log: EventLog, filter: ReadFeedFilter = {}, horizon 
   );
 }
 
+/**
+ * The end of the feed: the greatest `(tx_id, position)` among the events a {@link readFeedSql}
+ * read with the same filters and horizon would return now; no row on an empty feed. A reader
+ * that starts after it skips nothing that commits later: every such event sorts after it (see
+ * {@link readFeedSql}). One row, read backwards along the `(tx_id, position)` index.
+ */
+export function feedEndSql(
+  log: EventLog,
+  filter: Pick<ReadFeedFilter, "resource" | "tenant"> = {},
+  horizon = true,
+): SqlStatement {
+  const params = new ParamList();
+  const conditions: string[] = [];
+  if (horizon) conditions.push(HORIZON);
+  if (filter.resource !== undefined) conditions.push(`"resource" = ${params.add(filter.resource)}::text`);
+  conditions.push(...tenantCondition(params, filter.tenant));
+  const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+  return params.build(
+    `SELECT "tx_id", "position" FROM ${log.table.sql}${where} ORDER BY "tx_id" DESC, "position" DESC LIMIT 1`,
+  );
+}
+
 /** Events by id (the idempotent-retry path). */
 export function readEventsByIdSql(log: EventLog, ids: readonly string[]): SqlStatement {
   return statement(`SELECT * FROM ${log.table.sql} WHERE "id" = ANY($1::text[])`, [ids]);

@@ -194,6 +194,32 @@ describe("the installed package without its optional peers", {
     assert.match(result.stderr, /TypeScript config module .* needs the optional package tsx.*npm install tsx/);
   });
 
+  test("with tsx installed in the project, a TypeScript config module loads through it on plain Node", async (t) => {
+    if (isBun) return t.skip("Bun loads TypeScript by itself");
+    // A second tree: the same package and dependencies, plus tsx and esbuild's binary package.
+    const withTsx = join(work, "app-tsx");
+    mkdirSync(join(withTsx, "node_modules"), { recursive: true });
+    cpSync(join(app, "node_modules"), join(withTsx, "node_modules"), { recursive: true });
+    copyDependency("tsx", withTsx);
+    for (const name of readdirSync(join(ROOT, "node_modules", "@esbuild"))) copyDependency(`@esbuild/${name}`, withTsx);
+    writeFileSync(join(withTsx, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    // An enum: TypeScript that type stripping alone cannot load, so only tsx can.
+    writeFileSync(
+      join(withTsx, "events.config.ts"),
+      [
+        'import { createEventStore, defineEventLog, type Executor } from "edge-events";',
+        'enum Table { Name = "audit_events" }',
+        "const refuse = (): Promise<never> => Promise.reject(new Error('no database in this test'));",
+        'const db: Executor = { kind: "none", query: refuse, batch: refuse };',
+        "export const store = createEventStore({ db, log: defineEventLog({ table: Table.Name }), resources: [] });",
+      ].join("\n"),
+    );
+    const bin = join(withTsx, "node_modules", "edge-events", "bin", "edge-events.mjs");
+    const result = await run(process.execPath, [bin, "migrate", "--config", "./events.config.ts"], withTsx);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /CREATE TABLE IF NOT EXISTS "audit_events"/);
+  });
+
   test("every entry imports, and the dev server reports the missing peer as a MissingPeerError", async () => {
     const result = await script(
       "entries.mjs",

@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect, type Socket } from "node:net";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -23,6 +24,14 @@ function printed(child: ChildProcess, pattern: RegExp): Promise<string> {
       if (pattern.test(text)) resolve(text);
     });
     child.once("exit", (code) => reject(new Error(`exited (${code}) before printing ${pattern}: ${text}`)));
+  });
+}
+
+/** An open TCP connection to the local port. */
+function connected(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => resolve(socket));
+    socket.once("error", reject);
   });
 }
 
@@ -59,9 +68,15 @@ describe("the edge-events serve command", () => {
     }
     assert.ok(endpoint, out.join("\n"));
     assert.equal(out.join("\n").includes("postgres://postgres@"), false, "the upstream URL is never printed");
+    assert.match(out.join("\n"), /^Connection strings need a user and a host such as localhost\. No password when/m);
     const sql = neon(`postgres://postgres:pw@localhost/${encodeURIComponent(DATABASE)}`);
     const rows = await withNeonConfig({ fetchEndpoint: endpoint }, () => sql`SELECT 2 AS two`);
     assert.deepStrictEqual(rows, [{ two: 2 }]);
+    // The test cluster trusts its roles: a connection string without a password is served.
+    const noPassword = neon(`postgres://postgres@localhost/${encodeURIComponent(DATABASE)}`);
+    assert.deepStrictEqual(await withNeonConfig({ fetchEndpoint: endpoint }, () => noPassword`SELECT 3 AS n`), [{
+      n: 3,
+    }]);
     stop.abort();
     assert.equal(await running, 0);
   });
@@ -119,10 +134,15 @@ describe("the edge-events serve process", () => {
       const child = spawn("node", serveArgs, { stdio: ["ignore", "pipe", "inherit"] });
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       try {
-        await printed(child, /Stop with Ctrl\+C/);
-        // process.kill, not child.kill: Deno reports a child it signalled itself as killed by it.
-        process.kill(child.pid ?? 0, signal);
+        const banner = await printed(child, /Stop with Ctrl\+C/);
+        const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+        assert.ok(port > 0, banner);
+        // A client holding a keep-alive connection must not keep the server up.
+        const held = await connected(port);
+        process.kill(child.pid ?? 0, signal); // not child.kill: Deno reports a child it signalled itself as killed by it
         assert.equal(await exited, 0);
+        held.destroy();
+        await assert.rejects(connected(port), { code: "ECONNREFUSED" }, "the port is closed");
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
       }

@@ -95,8 +95,8 @@ describe("neonHttp()", () => {
     assert.match(err.message, /HTTP 503/);
   });
 
-  test("a request the endpoint refuses (no password): no SQLSTATE, nothing ran", async () => {
-    const db = neonHttp(neon(localServerUrl(fx.server!.port, { password: null })));
+  test("a request the endpoint refuses (an auth token, which it does not take): no SQLSTATE, nothing ran", async () => {
+    const db = neonHttp(neon(localServerUrl(fx.server!.port), { authToken: "eyJhbGciOiJub25lIn0.e30." }));
     const err = await failure(db.query({ text: "SELECT 1", params: [] }));
     assert.equal(err.sqlState, undefined);
     assert.equal(err.outcomeUnknown, false);

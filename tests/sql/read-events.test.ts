@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, type EventStore } from "../../mod.ts";
-import { type FeedPoint, readEventsByIdSql, readEventsSql, readFeedSql } from "../../src/sql/read-events.ts";
+import {
+  feedEndSql,
+  type FeedPoint,
+  readEventsByIdSql,
+  readEventsSql,
+  readFeedSql,
+} from "../../src/sql/read-events.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
 import { HOSTILE_VALUES } from "../support/hostile-values.ts";
 
@@ -69,6 +75,37 @@ describe("readEventsSql(): the tenant filter", () => {
       params: [0n, "note", "n1", 1000],
     });
     assert.equal(readEventsSql(plainLog, { tenant: undefined }).text, readEventsSql(plainLog).text);
+  });
+});
+
+describe("feedEndSql(): golden text and params", () => {
+  test("below the horizon, the greatest (tx_id, position), one row", () => {
+    const s = feedEndSql(plainLog);
+    assert.deepEqual({ ...s }, {
+      text: `SELECT "tx_id", "position" FROM "events" WHERE "tx_id" < pg_snapshot_xmin(pg_current_snapshot()) ` +
+        `ORDER BY "tx_id" DESC, "position" DESC LIMIT 1`,
+      params: [],
+    });
+    assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
+  });
+
+  test("filters without the horizon (the global lock), and hostile values as parameters only", () => {
+    assert.deepEqual({ ...feedEndSql(log, {}, false) }, {
+      text: `SELECT "tx_id", "position" FROM "audit"."events" ORDER BY "tx_id" DESC, "position" DESC LIMIT 1`,
+      params: [],
+    });
+    assert.deepEqual({ ...feedEndSql(log, { resource: "account", tenant: "acme" }, false) }, {
+      text: `SELECT "tx_id", "position" FROM "audit"."events" WHERE "resource" = $1::text AND "tenant" = $2::text ` +
+        `ORDER BY "tx_id" DESC, "position" DESC LIMIT 1`,
+      params: ["account", "acme"],
+    });
+    assert.match(feedEndSql(log, { tenant: null }).text, /AND "tenant" IS NULL ORDER BY/);
+    const benign = feedEndSql(log, { resource: "plain", tenant: "plain" });
+    for (const value of ARRAY_HOSTILE) {
+      const s = feedEndSql(log, { resource: value, tenant: value });
+      assert.equal(s.text, benign.text);
+      assert.deepEqual(s.params, [value, value]);
+    }
   });
 });
 

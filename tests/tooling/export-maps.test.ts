@@ -111,4 +111,27 @@ describe("export maps", () => {
       'deno.json export "./neon" has no "pkg/neon" entry in "imports"',
     ]);
   });
+
+  test("./cli is a JSR-only export: to the CLI entry only, with a package.json bin, and no self import", () => {
+    const withCli = { ...deno, exports: { ...(deno.exports as object), "./cli": "./src/cli/run.ts" } };
+    assert.deepEqual(compareManifests(withCli, npm, { exists: () => true }), []);
+    const named = { ...npm, name: "pkg" };
+    const selfMapped = {
+      ...withCli,
+      imports: { ...(deno.imports as object), pkg: "./mod.ts", "pkg/neon": "./src/drivers/neon/mod.ts" },
+    };
+    assert.deepEqual(compareManifests(selfMapped, named, { exists: () => true }), []);
+    const elsewhere = { ...deno, exports: { ...(deno.exports as object), "./cli": "./src/cli/main.ts" } };
+    assert.deepEqual(compareManifests(elsewhere, npm, { exists: () => true }), [
+      'deno.json export "./cli" (JSR only) must point to ./src/cli/run.ts',
+    ]);
+    const { bin: _bin, ...noBin } = npm;
+    assert.deepEqual(compareManifests(withCli, noBin, { exists: () => true }), [
+      'deno.json export "./cli" is the CLI on JSR: package.json needs its "bin" for npm',
+    ]);
+    const other = { ...deno, exports: { ...(deno.exports as object), "./tools": "./src/cli/run.ts" } };
+    assert.deepEqual(compareManifests(other, npm, { exists: () => true }), [
+      'export "./tools" is in deno.json but not in package.json',
+    ]);
+  });
 });
