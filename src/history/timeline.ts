@@ -5,7 +5,6 @@
  */
 import type { RecordId } from "../core/store-types.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
-import type { FoldBound } from "../sql/history-statements.ts";
 import { type HistoryStore, recordIdText, recordStream, resolveResource, type ResourceArg } from "./history-store.ts";
 import { cursorScope, nextCursor, type PageOptions, resolvePage } from "./page-options.ts";
 import { readFold } from "./read-fold.ts";
@@ -74,15 +73,17 @@ export async function timeline<R extends ResourceArg>(
   const scope = cursorScope(store.log.table.sql, "timeline", stream);
   const page = resolvePage(scope, options);
   const forward = page.direction === "forward";
-  const bound: FoldBound = forward
-    ? { kind: "page", after: page.from, limit: page.limit + 1 }
-    : { kind: "position", position: page.from - 1n };
-  // A forward page starts from a savepoint at or before the page's start; a backward page
-  // does not know where its first entry is before the query, so it folds from the start.
-  const { steps } = await readFold(store, definition, stream, [bound], forward ? page.from : undefined);
+  // A forward page starts from a savepoint at or before the page's start; a backward page from
+  // one before its oldest entry (found in the same query: the least of its two points).
+  const fold = forward
+    ? await readFold(store, definition, stream, [{ kind: "page", after: page.from, limit: page.limit + 1 }], page.from)
+    : await readFold(store, definition, stream, [
+      { kind: "position", position: page.from - 1n },
+      { kind: "before-page", before: page.from, limit: page.limit },
+    ], "points");
   const inPage = forward
-    ? steps.filter((s) => s.event.position > page.from)
-    : steps.filter((s) => s.event.position < page.from).reverse();
+    ? fold.steps.filter((s) => s.event.position > page.from)
+    : fold.steps.filter((s) => s.event.position < page.from).reverse();
   const entries = inPage.slice(0, page.limit).map((s) =>
     Object.freeze({
       event: s.event,
@@ -91,6 +92,8 @@ export async function timeline<R extends ResourceArg>(
       superseded: s.superseded,
     })
   );
-  const cursor = nextCursor(scope, page, entries[entries.length - 1]?.event.position, inPage.length > page.limit);
+  // Backward, a savepoint's own event is older than every entry: there is more.
+  const more = inPage.length > page.limit || (!forward && fold.startEvent !== undefined);
+  const cursor = nextCursor(scope, page, entries[entries.length - 1]?.event.position, more);
   return Object.freeze({ entries: Object.freeze(entries), cursor });
 }

@@ -98,7 +98,12 @@ export type FoldBound =
   | { readonly kind: "position"; readonly position: bigint }
   | { readonly kind: "event"; readonly eventId: string }
   | { readonly kind: "time"; readonly at: Date }
-  | { readonly kind: "page"; readonly after: bigint; readonly limit: number };
+  | { readonly kind: "page"; readonly after: bigint; readonly limit: number }
+  /**
+   * The position right before the oldest of the `limit` events before `before` (0 when there
+   * is none): where a backward page's fold may start from a savepoint.
+   */
+  | { readonly kind: "before-page"; readonly before: bigint; readonly limit: number };
 
 function boundSql(log: EventLog, params: ParamList, stream: string, tenant: () => string, bound: FoldBound): string {
   const table = log.table.sql;
@@ -115,6 +120,11 @@ function boundSql(log: EventLog, params: ParamList, stream: string, tenant: () =
       return `(SELECT max("position") FROM (SELECT "position" FROM ${table} WHERE ${stream} AND "position" > ${
         params.add(bound.after)
       }::bigint ORDER BY "position" LIMIT ${params.add(bound.limit)}::int) AS "page")`;
+    case "before-page":
+      return `(SELECT COALESCE(min("position") - 1, 0) FROM (SELECT "position" FROM ${table} WHERE ${stream} ` +
+        `AND "position" < ${params.add(bound.before)}::bigint ORDER BY "position" DESC LIMIT ${
+          params.add(bound.limit)
+        }::int) AS "page")`;
   }
 }
 

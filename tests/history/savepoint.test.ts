@@ -314,17 +314,22 @@ describeEachExecutor("savepoints", {}, (fx) => {
     const positions = events.map((e) => e.position);
     const at = (p: bigint) => stateAt(store, m.Account, record.id, { position: p });
     const fromStart = await Promise.all(positions.map(at));
-    const allPages = async () => {
+    const allPages = async (direction: "forward" | "backward" = "forward") => {
       const pages = [];
       let cursor: string | null | undefined;
       do {
-        const page = await timeline(store, m.Account, record.id, { limit: 2, ...(cursor ? { cursor } : {}) });
+        const page = await timeline(store, m.Account, record.id, {
+          limit: 2,
+          direction,
+          ...(cursor ? { cursor } : {}),
+        });
         pages.push(page);
         cursor = page.cursor;
       } while (cursor !== null);
       return pages;
     };
     const pagesFromStart = await allPages();
+    const backwardFromStart = await allPages("backward");
 
     // Savepoints at the third and fifth events, as savepoint() would have stored them there.
     const copy = async (p: bigint) => {
@@ -348,6 +353,7 @@ describeEachExecutor("savepoints", {}, (fx) => {
     const fromSavepoints = await Promise.all(positions.map(at));
     assert.deepEqual(fromSavepoints, fromStart);
     assert.deepEqual(await allPages(), pagesFromStart, "timeline pages from a savepoint are the same");
+    assert.deepEqual(await allPages("backward"), backwardFromStart, "backward pages too");
 
     // The savepoint is used: a tampered one shows from its position on, and not before it.
     const tamper = (text: string) =>
@@ -360,6 +366,19 @@ describeEachExecutor("savepoints", {}, (fx) => {
     assert.equal(used.status === "exists" && used.record.owner, "tampered");
     assert.equal(used.status === "exists" && used.lastEvent.position, positions[4]);
     assert.deepEqual(await at(positions[3]!), fromStart[3]);
+    // A backward page whose oldest entry follows the tampered savepoint starts from it too: the
+    // newest two entries (the 7th and 6th events) fold from the savepoint at the 5th.
+    const newest = await timeline(store, m.Account, record.id, { limit: 2, direction: "backward" });
+    assert.deepEqual(newest.entries.map((e) => e.event.position), [positions[6], positions[5]]);
+    assert.equal((newest.entries[1]!.before as { owner: string } | undefined)?.owner, "tampered");
+    // The page of the 5th and 4th events needs the state before the 4th: it folds from the third's savepoint.
+    const older = await timeline(store, m.Account, record.id, {
+      limit: 2,
+      direction: "backward",
+      cursor: newest.cursor!,
+    });
+    assert.deepEqual(older.entries.map((e) => e.event.position), [positions[4], positions[3]]);
+    assert.deepEqual(older, backwardFromStart[1], "a page older than the tampered savepoint does not use it");
     // Retired (another fold version): never used, the earlier usable one is.
     await tamper(`fold_version = 'f0-old'`);
     assert.deepEqual(await Promise.all(positions.map(at)), fromStart);

@@ -93,6 +93,20 @@ describe("recordFoldSql()", () => {
     assert.ok(s.text.includes(`(SELECT max("position") FROM (SELECT "position" FROM "audit"."events" WHERE`));
     assert.ok(s.text.includes(`ORDER BY "position" LIMIT $5::int) AS "page") AS "__ee_point_1"`));
   });
+
+  test("a before-page point: right before the oldest of the page's events, 0 without any", () => {
+    const s = recordFoldSql(log, {
+      stream: plain,
+      after: 0n,
+      points: [{ kind: "position", position: 99n }, { kind: "before-page", before: 100n, limit: 10 }],
+    });
+    assert.deepEqual(s.params, ["account", "a1", 99n, 100n, 10, 0n]);
+    assert.ok(s.text.includes(
+      `(SELECT COALESCE(min("position") - 1, 0) FROM (SELECT "position" FROM "audit"."events" WHERE "resource" = ` +
+        `$1::text AND "record_id" = $2::text AND "tenant" IS NULL AND "position" < $4::bigint ORDER BY "position" DESC ` +
+        `LIMIT $5::int) AS "page") AS "__ee_point_1"`,
+    ));
+  });
 });
 
 describe("recordFoldSql() from a savepoint", () => {
