@@ -85,7 +85,8 @@ export function createApp(store: EventStore<"user">, jwtSecret: string): Hono<En
   app.onError((error) => {
     if (error instanceof HTTPException) return error.getResponse(); // the token's 401
     const problem = problemOf(error, "body");
-    const headers = { "Content-Type": "application/problem+json" };
+    const headers = new Headers({ "Content-Type": "application/problem+json" });
+    if (problem.code === "REPLAY_IN_PROGRESS") headers.set("Retry-After", "5"); // writes wait for a replay
     return new Response(JSON.stringify(problem), { status: problem.status, headers });
   });
   return app;
