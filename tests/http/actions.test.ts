@@ -155,6 +155,43 @@ describeEachExecutor("actions over HTTP", {}, (fx) => {
       assert.equal(await events(), 0);
     });
 
+    test("the actions option is checked when the router is made; a predicate exposes what it accepts", async () => {
+      assert.throws(() => eventsRouter(store, { actions: { nothing: ["open"] } }), /unknown resource "nothing"/);
+      assert.throws(() => eventsRouter(store, { actions: { account: ["nothing"] } }), /unknown action "nothing"/);
+      const Replay = defineResource({
+        name: "replay",
+        table: `${fx.schema}.replays`,
+        attributes: v.object({ id: v.string() }),
+        actions: ({ create }) => ({ continue: create() }),
+      });
+      const Spaced = defineResource({
+        name: "my account",
+        table: `${fx.schema}.spaced`,
+        attributes: v.object({ id: v.string() }),
+        actions: ({ create }) => ({ open: create() }),
+      });
+      const odd = createEventStore({ db: fx.db, log: m.log, resources: [Replay, Spaced] });
+      assert.throws(() => eventsRouter(odd, { actions: { replay: ["continue"] } }), /POST \/replay\/continue/);
+      assert.throws(
+        () => eventsRouter(odd, { actions: () => true }),
+        /The resource name "my account" cannot be served over HTTP/,
+      );
+      assert.throws(() => eventsRouter(odd, { actions: { "my account": ["open"] } }), /"my account" cannot be served/);
+      const byPredicate = appOf(store, { actions: (_resource, action) => action === "open" }).app;
+      assert.equal(
+        (await call(byPredicate, "/events/account/open", postJson({ input: { owner: "p" } }, as("ada", "acme"))))
+          .status,
+        201,
+      );
+      const id = body(await open("q")).event.recordId;
+      const deposit = await call(
+        byPredicate,
+        `/events/account/${id}/deposit`,
+        postJson({ input: { amount: 1 } }, as("ada", "acme")),
+      );
+      assertProblem(deposit, 404, "NOT_FOUND");
+    });
+
     test("authorize is asked with operation action, the resource, the record, the action and the tenant", async () => {
       const opened = body(await open("ann"));
       assert.deepEqual(asked.at(-1), {
