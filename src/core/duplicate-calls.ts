@@ -10,6 +10,7 @@ import { canonicalJson, type JsonObject, toJson } from "./json.ts";
 import type { Keyring } from "./keyring.ts";
 import { markerJson, REDACTED } from "./sensitive-markers.ts";
 import { reveal } from "./sensitive-values.ts";
+import { markOf } from "./sensitivity.ts";
 import { parseJson, rowToEvent } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult } from "./store-types.ts";
@@ -62,7 +63,7 @@ function comparableInput(call: PreparedCall): JsonObject {
   const marks = call.resource.sensitive;
   let out: JsonObject | undefined;
   for (const key of Object.keys(input)) {
-    if (marks[key] === "redact") (out ??= { ...input })[key] = markerJson(REDACTED);
+    if (markOf(marks, key) === "redact") (out ??= { ...input })[key] = markerJson(REDACTED);
   }
   return out ?? input;
 }

@@ -6,6 +6,7 @@
 import type { SqlStatement } from "./executor.ts";
 import type { AnyResource } from "./resource.ts";
 import { inferColumnType } from "./column-types.ts";
+import { markOf } from "./sensitivity.ts";
 import { createSchemaSql } from "../sql/create-schema.ts";
 import { createTableSql } from "../sql/create-table.ts";
 
@@ -46,7 +47,7 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
       column: resource.columns[attribute]!,
       type,
       // An encrypted attribute whose key is destroyed replays as NULL: its column must allow it.
-      nullable: !primaryKey && (resource.sensitive[attribute] === "encrypt" || (inferred?.nullable ?? true)),
+      nullable: !primaryKey && (markOf(resource.sensitive, attribute) === "encrypt" || (inferred?.nullable ?? true)),
       primaryKey,
     };
   });

@@ -10,7 +10,7 @@ import { openValue, sealValue } from "./envelope.ts";
 import type { JsonObject } from "./json.ts";
 import type { Keyring, KeyringKey } from "./keyring.ts";
 import { ERASED, isEncrypted, isRedacted, markerJson, REDACTED } from "./sensitive-markers.ts";
-import type { SensitiveOptions } from "./sensitivity.ts";
+import { markOf, type SensitiveOptions } from "./sensitivity.ts";
 
 /** Which part of an event a value sits in. */
 export type EventPart = "data" | "changes" | "metadata";
@@ -47,7 +47,7 @@ export async function protect(
 ): Promise<JsonObject> {
   let out: JsonObject | undefined;
   for (const key of Object.keys(value)) {
-    const mode = marks[key];
+    const mode = markOf(marks, key);
     if (mode === undefined) continue;
     out ??= { ...value };
     out[key] = mode === "redact" ? markerJson(REDACTED) : markerJson(
@@ -74,7 +74,7 @@ export async function reveal(
   let out: JsonObject | undefined;
   for (const key of Object.keys(value)) {
     const stored = value[key];
-    if (marks[key] === undefined || !isEncrypted(stored)) continue;
+    if (markOf(marks, key) === undefined || !isEncrypted(stored)) continue;
     if (keyring === undefined) {
       throw new TypeError("The log holds encrypted values: give the store its keyring (createEventStore({ keyring }))");
     }
@@ -96,8 +96,8 @@ export async function reveal(
 
 /** Whether `value` holds a redaction marker or envelope at a marked key (something to reveal). */
 export function holdsProtected(value: JsonObject, marks: SensitiveOptions): boolean {
-  for (const key in marks) {
-    const stored = value[key];
+  for (const key of Object.keys(marks)) {
+    const stored = Object.hasOwn(value, key) ? value[key] : undefined;
     if (stored !== undefined && (isEncrypted(stored) || isRedacted(stored))) return true;
   }
   return false;

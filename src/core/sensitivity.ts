@@ -93,7 +93,7 @@ export function checkSensitive(
     if (key === unmarkable.primaryKey || key === unmarkable.tenant || unmarkable.timestamps.includes(key)) {
       throw new TypeError(`sensitive of ${resource} names "${key}", which is stored in a column of the event log`);
     }
-    out[key] = mode;
+    Object.defineProperty(out, key, { value: mode, enumerable: true, writable: true, configurable: true });
   }
   return Object.freeze(out);
 }
@@ -109,9 +109,17 @@ export function checkSensitiveMetadata(given: unknown): SensitiveOptions {
     if (mode !== "redact" && mode !== "encrypt") {
       throw new TypeError(`sensitiveMetadata.${key} must be "redact" or "encrypt"`);
     }
-    out[key] = mode;
+    Object.defineProperty(out, key, { value: mode, enumerable: true, writable: true, configurable: true });
   }
   return Object.freeze(out);
+}
+
+/**
+ * The mode of `key`, own keys only: a value at `__proto__` (kept as data, see `toJson`) must
+ * not read `Object.prototype` as a mark.
+ */
+export function markOf(marks: SensitiveOptions, key: string): SensitiveMode | undefined {
+  return Object.hasOwn(marks, key) ? marks[key] : undefined;
 }
 
 /** Whether any mark of `marks` encrypts. */

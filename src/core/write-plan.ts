@@ -30,6 +30,7 @@ import { type EventOnlyRecord, eventOnlyWriteSql, readRecordEventsSql } from "..
 import { heldValuesOf, positionParam } from "./expected-position.ts";
 import type { Keyring } from "./keyring.ts";
 import { protect, subjectKey } from "./sensitive-values.ts";
+import { markOf } from "./sensitivity.ts";
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
@@ -347,7 +348,7 @@ async function buildUpdate(
     call.inputAttributes,
   );
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
-  const atomicSensitive = atomicAttributes.find((a) => resource.sensitive[a] !== undefined);
+  const atomicSensitive = atomicAttributes.find((a) => markOf(resource.sensitive, a) !== undefined);
   if (atomicSensitive !== undefined) {
     // The database computes it into `changes` itself, where it would be stored in clear.
     throw new TypeError(

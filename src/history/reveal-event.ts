@@ -7,7 +7,7 @@ import type { JsonObject } from "../core/json.ts";
 import { Sensitive } from "../core/sensitive-value.ts";
 import { isEncrypted, isErased } from "../core/sensitive-markers.ts";
 import { type EventPart, reveal } from "../core/sensitive-values.ts";
-import type { SensitiveOptions } from "../core/sensitivity.ts";
+import { markOf, type SensitiveOptions } from "../core/sensitivity.ts";
 import type { EventStore } from "../core/store-types.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
 
@@ -35,7 +35,7 @@ async function revealPart(
   if (clear === value) return value;
   const out: Record<string, unknown> = { ...clear };
   for (const key of Object.keys(value)) {
-    if (marks[key] !== undefined && isEncrypted(value[key]) && clear[key] !== undefined) {
+    if (markOf(marks, key) !== undefined && isEncrypted(value[key]) && clear[key] !== undefined) {
       // Erased values stay the marker: there is nothing left to protect.
       if (!isErased(clear[key])) out[key] = new Sensitive(clear[key]);
     }
