@@ -18,8 +18,12 @@ import {
   memoryKeyring,
   recordSubject,
   REDACTED,
+  ref,
   Sensitive,
+  sql,
 } from "../../mod.ts";
+import { prepareCall } from "../../src/core/prepare-call.ts";
+import { buildWrite } from "../../src/core/write-plan.ts";
 import type { Executor } from "../../src/core/executor.ts";
 import { fromBase64Url, openValue, sealValue, toBase64Url } from "../../src/core/envelope.ts";
 import { protect, reveal } from "../../src/core/sensitive-values.ts";
@@ -207,5 +211,32 @@ describe("own keys only", () => {
     assert.ok(Object.hasOwn(redacted, "__proto__"));
     assert.ok(isRedacted(redacted["__proto__"]));
     assert.equal(Object.getPrototypeOf(redacted), Object.prototype);
+  });
+});
+
+describe("what cannot be protected", () => {
+  test("a sensitive attribute set with an sql expression is refused before anything is sent", async () => {
+    const Account = defineResource({
+      name: "account",
+      table: "accounts",
+      attributes: v.object({ id: v.string(), balance: v.number() }),
+      sensitive: { balance: "encrypt" },
+      actions: ({ update }) => ({
+        deposit: update({
+          input: v.object({ amount: v.number() }),
+          set: ({ amount }) => ({ balance: sql`${ref("balance")} + ${amount}` }),
+        }),
+      }),
+    });
+    const log = defineEventLog();
+    const call = await prepareCall(log, {
+      resource: Account,
+      actionName: "deposit",
+      id: "a1",
+      input: { amount: 5 },
+      ctx: {},
+      now: new Date(),
+    });
+    await assert.rejects(buildWrite(log, call, undefined, { keyring: memoryKeyring() }), /balance is sensitive/);
   });
 });
