@@ -29,6 +29,7 @@
  */
 export {
   ConflictError,
+  DecryptionError,
   EdgeEventsError,
   FoldError,
   HookFailedError,
@@ -38,6 +39,7 @@ export {
   ProjectionHandlerError,
   ProjectionRebuildingError,
   RecordDestroyedError,
+  RedactedValueError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
@@ -214,3 +216,12 @@ export { eventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export type { EventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export { materialize } from "./src/history/materialize.ts";
 export type { MaterializeOptions, MaterializeResult, MaterializeStore } from "./src/history/materialize.ts";
+export { memoryKeyring } from "./src/core/keyring.ts";
+export type { Keyring, KeyringKey, MemoryKeyring } from "./src/core/keyring.ts";
+export { recordSubject } from "./src/core/sensitivity.ts";
+export type { EncryptionSubjectInfo, SensitiveOptions } from "./src/core/sensitivity.ts";
+export { ERASED, isEncrypted, isErased, isRedacted, REDACTED } from "./src/core/sensitive-markers.ts";
+export type { EncryptedValue, ErasedMarker, RedactedMarker, SensitiveMode } from "./src/core/sensitive-markers.ts";
+export { Sensitive } from "./src/core/sensitive-value.ts";
+export { revealEvent } from "./src/history/reveal-event.ts";
+export type { RevealedEvent, RevealStore } from "./src/history/reveal-event.ts";

@@ -16,6 +16,7 @@ import {
 } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
+import type { Keyring } from "./keyring.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
@@ -75,6 +76,8 @@ export interface RunnerConfig {
   readonly onSavepointError: SavepointErrorHandler | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;
+  /** The store's keyring: encrypts sensitive values on the way in, decrypts them for folds. */
+  readonly keyring: Keyring | undefined;
   /**
    * The statements of inline projections for the calls of a batch, sent after its writes in
    * the same batch (undefined: the store has none).
@@ -118,7 +121,7 @@ async function foldRows(
 ): Promise<Folded> {
   const events = rows.map((row) => rowToEvent(config.log, row));
   const fold = await foldRecord(
-    { log: config.log, resources: config.resources, resource: call.resource, recordId: id },
+    { log: config.log, resources: config.resources, keyring: config.keyring, resource: call.resource, recordId: id },
     events,
   );
   return { state: fold.state, lastPosition: fold.position ?? null };
@@ -135,7 +138,13 @@ async function foldFromSavepoint(config: RunnerConfig, call: PreparedCall, rows:
   const { state, timestampTexts } = decodeState(call.resource, parseJson(rows[0]!["__ee_sp_state"]));
   const from: FoldStart = { position: BigInt(at as bigint), state: { ...NO_RECORD, record: state, timestampTexts } };
   const fold = await foldRecord(
-    { log: config.log, resources: config.resources, resource: call.resource, recordId: call.recordId },
+    {
+      log: config.log,
+      resources: config.resources,
+      keyring: config.keyring,
+      resource: call.resource,
+      recordId: call.recordId,
+    },
     events.map((row) => rowToEvent(config.log, row)),
     { from },
   );
@@ -171,7 +180,7 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
     }
   }
   if (reading.length === 0) return current;
-  const env = { log: config.log, resources: config.resources };
+  const env = { log: config.log, resources: config.resources, keyring: config.keyring };
   const statements = await Promise.all(
     reading.map(async (c) =>
       c.resource.table === null
@@ -241,7 +250,13 @@ async function eventOnlyResultOf(
 ): Promise<{ record: Record<string, unknown>; event: StoredEvent | null }> {
   const { built, row, events } = written;
   const id = built.eventOnly!.record.recordId;
-  const env = { log: config.log, resources: config.resources, resource: call.resource, recordId: id };
+  const env = {
+    log: config.log,
+    resources: config.resources,
+    keyring: config.keyring,
+    resource: call.resource,
+    recordId: id,
+  };
   // Every event-only call writes an event (ignored actions are refused at definition).
   const event = resultOf(call, built, row, {}).event!;
   const before = (events ?? []).map((r) => rowToEvent(config.log, r));
@@ -277,7 +292,7 @@ function resultOf(
     version: built.event.version,
     data: JSON.parse(built.event.data) as JsonObject,
     changes,
-    metadata: call.metadata,
+    metadata: JSON.parse(built.event.metadata) as JsonObject,
     tenant: built.event.tenant,
     correlationId: built.event.correlationId,
     causationId: built.event.causationId,
@@ -395,7 +410,7 @@ async function buildAll(
   for (const call of calls) {
     const key = call.action.type === "create" ? undefined : keys.get(call.recordId);
     const target = key === undefined ? call : Object.freeze({ ...call, primaryKey: key, recordId: String(key) });
-    const write = await buildWrite(config.log, target, current.get(call), now);
+    const write = await buildWrite(config.log, target, current.get(call), { now, keyring: config.keyring });
     const placeholder = placeholders?.get(call);
     if (placeholder !== undefined && write.primaryKey !== null && String(write.primaryKey) !== placeholder) {
       keys.set(placeholder, write.primaryKey);

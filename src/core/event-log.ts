@@ -6,6 +6,7 @@
 import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
 import { actorIndexCollides, checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
 import { checkOptionKeys } from "./option-keys.ts";
+import { checkSensitiveMetadata, type SensitiveOptions } from "./sensitivity.ts";
 
 /** Postgres column types an actor column may have. */
 export type ActorColumnType = "uuid" | "text" | "bigint" | "integer";
@@ -68,6 +69,11 @@ export interface EventLogOptions<TActors extends ActorDefinitions = ActorDefinit
    * writes (a few per write); a resend after that is applied again. Default 86,400,000 (24 h).
    */
   readonly ignoredCallRetentionMs?: number;
+  /**
+   * Metadata keys never stored in clear, for every resource: `"redact"` or `"encrypt"` (see
+   * the resource option `sensitive`). Encrypted metadata uses the key of the event's subject.
+   */
+  readonly sensitiveMetadata?: SensitiveOptions;
 }
 
 /**
@@ -91,6 +97,8 @@ export interface EventLog<TActor extends string = string> {
   readonly lock: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides: readonly ReplayOverride[];
+  /** Sensitive metadata keys and how each is stored; `{}` when none. */
+  readonly sensitiveMetadata: SensitiveOptions;
 }
 
 /** Column names that actor columns may not take. */
@@ -126,6 +134,7 @@ const LOG_KEYS = {
   lock: true,
   replayOverrides: true,
   ignoredCallRetentionMs: true,
+  sensitiveMetadata: true,
 } as const satisfies Record<keyof EventLogOptions, true>;
 const ACTOR_KEYS = { column: true, type: true } as const satisfies Record<keyof ActorDefinition, true>;
 const LOCK_KEYS = { scope: true, key: true } as const;
@@ -197,6 +206,7 @@ export function defineEventLog<const TActors extends ActorDefinitions = Record<n
     actors: Object.freeze(actors),
     lock: validateLock(options.lock ?? { scope: "global" }),
     replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),
+    sensitiveMetadata: checkSensitiveMetadata(options.sensitiveMetadata),
   });
   checkDerivedNames(log);
   return log;

@@ -36,6 +36,8 @@ interface WorkerAnswer {
   readonly record: { readonly id: string; readonly title: string; readonly done: boolean };
   readonly events: readonly WorkerEvent[];
   readonly userAgent: string;
+  /** The sensitive-data check (`sensitive()` of worker.ts). */
+  readonly secret: unknown;
 }
 
 /** The Worker as one ES module, built the way a Workers project's bundler would. */
@@ -157,5 +159,16 @@ describe("inside workerd, with the real neon() driver", () => {
         metadata: { via: "workerd" },
       },
     ]);
+  });
+
+  test("a sensitive value is encrypted, decrypted and erased with Web Crypto inside workerd", () => {
+    const secret = answer.secret as Record<string, unknown>;
+    const stored = secret["stored"] as Record<string, unknown>;
+    assert.equal(stored["$enc"], "v1");
+    assert.ok(!JSON.stringify(stored).includes("Ada Lovelace"));
+    assert.equal(secret["revealed"], "Ada Lovelace");
+    assert.equal(secret["printed"], '{"revealed":"[sensitive]"}');
+    assert.equal(secret["before"], "Ada Lovelace");
+    assert.deepEqual(secret["after"], { $erased: true });
   });
 });
