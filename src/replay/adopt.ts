@@ -7,7 +7,8 @@ import type { EventLog } from "../core/event-log.ts";
 import type { Executor, QueryResult, Row, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
 import { jsonText } from "../core/json.ts";
-import { writeLockKey } from "../core/lock-key.ts";
+import { chainLockKey, writeLockKey } from "../core/lock-key.ts";
+import type { LockKey } from "../core/event-log.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
@@ -117,12 +118,13 @@ export async function adoptRows(
     });
     // An adoption happens now, by the store's clock (the row's own timestamps stay in
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
-    const prelude = writePreludeSql(
-      log,
-      events.map((e) => writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant })),
-      events.map((e) => e.tenant),
-      clock(),
-    );
+    // A chained log: adoption events are chained like any other, under their chain's key too.
+    const keys = events.flatMap((e): LockKey[] => {
+      const chain = chainLockKey(log.integrity, e.tenant);
+      const key = writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant });
+      return chain === undefined ? [key] : [key, chain];
+    });
+    const prelude = writePreludeSql(log, keys, events.map((e) => e.tenant), clock());
     const results = await batchAdoption(db, [
       prelude,
       ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),
