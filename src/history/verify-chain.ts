@@ -197,8 +197,16 @@ export async function verifyChainStep(store: ChainStore, options: VerifyChainOpt
     throw new RangeError("limit must be an integer from 1 to 10000");
   }
   let state: StepState;
-  if (options.cursor !== undefined) state = decodeCursor(options.cursor);
-  else {
+  if (options.cursor !== undefined) {
+    state = decodeCursor(options.cursor);
+    // A cursor is no credential: with a tenant, it must walk that tenant's chain alone.
+    if (
+      options.tenant !== undefined &&
+      (state.walkAll || !("tenant" in state.chain) || state.chain.tenant !== options.tenant)
+    ) {
+      throw validationError("cursor is not a cursor of this tenant's chain", "cursor", "cursor");
+    }
+  } else {
     state = initialState(store.log, options, await checkedMark(options));
   }
   const mark: ChainMark | undefined = state.mark === null

@@ -1,7 +1,8 @@
 /**
  * Who may do what: the caller's tenant from the tenant resolver (never from the request), then
  * `authorize`. Default deny: without `authorize` only `metadata` is served. `replay` needs a
- * grant with `replay: true`; `true` alone (a blanket `() => true`) does not allow it.
+ * grant with `replay: true`, `verify` one with `verify: true`; `true` alone (a blanket
+ * `() => true`) allows neither.
  * @module
  */
 import type { Context } from "hono";
@@ -77,6 +78,9 @@ export function createAccess(
     if (grant === undefined) throw refused("Not allowed");
     if (replay && grant.replay !== true) {
       throw refused("Replay needs a grant with replay: true from authorize");
+    }
+    if (ask.operation === "verify" && grant.verify !== true) {
+      throw refused("Verification needs a grant with verify: true from authorize");
     }
     return { ...scoped, visible: visibleFields(options.publicFields, grant.fields) };
   };

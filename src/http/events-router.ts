@@ -18,13 +18,20 @@ import { replayRoutes } from "./replay-routes.ts";
 import { jsonResponse } from "./respond.ts";
 import type { RouteDefinition, RouteModule, RouterContext } from "./route-module.ts";
 import type { EventsRouterOptions, RouterLimits } from "./router-types.ts";
+import { verifyRoutes } from "./verify-routes.ts";
 
 /**
  * The route modules, in registration order. Actions over HTTP are to be one more module here
  * (`action-routes.ts`: `POST /:resource`, `POST /:resource/:id/:action`, with `If-Match` answered
  * 412 when stale; see problem.ts).
  */
-const ROUTE_MODULES: readonly RouteModule[] = [recordRoutes, logRoutes, feedRoutes, replayRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [
+  recordRoutes,
+  logRoutes,
+  feedRoutes,
+  replayRoutes,
+  verifyRoutes,
+];
 
 function limitsOf(limits: RouterLimits = {}): RouterContext["limits"] {
   const max = limits.maxPageSize ?? 100;

@@ -8,7 +8,8 @@ import type { Context, Env } from "hono";
  * What a request asks to do. Reads: `metadata` (`/metadata`, `/openapi.json`), `history`,
  * `timeline`, `state`, `diff` (one record), `audit`, `summary` (the log), `feed` (`/feed`,
  * `/feed/stream`). `replay` covers the four replay endpoints and is allowed only by a grant
- * with `replay: true`, never by a bare `true`.
+ * with `replay: true`, never by a bare `true`. `verify` (`POST /verify`, a bounded step of the
+ * hash chain's verification) likewise needs a grant with `verify: true`.
  */
 export type Operation =
   | "metadata"
@@ -19,7 +20,8 @@ export type Operation =
   | "audit"
   | "summary"
   | "feed"
-  | "replay";
+  | "replay"
+  | "verify";
 
 /** The request `authorize` decides on. */
 export interface AccessRequest {
@@ -61,6 +63,8 @@ export interface AccessGrant {
   readonly fields?: "all" | readonly ProtectedField[];
   /** Allows a `replay` request. Nothing else does: `true` alone is refused for replay. */
   readonly replay?: boolean;
+  /** Allows a `verify` request (the chain's verification). Nothing else does: `true` alone is refused. */
+  readonly verify?: boolean;
 }
 
 /**
