@@ -70,8 +70,11 @@ export type {
   ActorColumnType,
   ActorDefinition,
   ActorDefinitions,
+  ChainScope,
   EventLog,
   EventLogOptions,
+  Integrity,
+  IntegrityOptions,
   LockKey,
   LockKeyInput,
   LockOption,
@@ -212,6 +215,15 @@ export type { SavepointErrorHandler, SavepointFailure } from "./src/core/auto-sa
 export type { SavepointStore } from "./src/history/record-scope.ts";
 export { verifySavepoints } from "./src/history/verify-savepoints.ts";
 export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";
+export { verifyChain, verifyChainStep } from "./src/history/verify-chain.ts";
+export type { ChainStore, ChainVerification, VerifyChainOptions } from "./src/history/verify-chain.ts";
+export type { ChainFailure, ChainFailureReason } from "./src/history/chain-walk.ts";
+export { CHAIN_RULE_V1, chainEnvelope, chainHash } from "./src/history/chain-envelope.ts";
+export type { ChainedEvent } from "./src/history/chain-envelope.ts";
+export { CHAIN_EXPORT_FORMAT, parseChainExport, readChainExport, verifyExport } from "./src/history/verify-export.ts";
+export type { ChainExport, ChainExportPage, ExportVerification } from "./src/history/verify-export.ts";
+export { checkpoint, CHECKPOINT_FORMAT, generateCheckpointKey, verifyCheckpoint } from "./src/history/checkpoint.ts";
+export type { Checkpoint, CheckpointAlgorithm, CheckpointOptions, CheckpointStore } from "./src/history/checkpoint.ts";
 export { eventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export type { EventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export { materialize } from "./src/history/materialize.ts";

@@ -44,7 +44,7 @@ import { foldVersionOf } from "./fold-version.ts";
 import { decodeState } from "./savepoint-state.ts";
 import type { AnyResource } from "./resource.ts";
 import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-fold.ts";
-import { recordLockKey } from "./lock-key.ts";
+import { chainLockKey, recordLockKey } from "./lock-key.ts";
 import type { LockKey } from "./event-log.ts";
 import { savepointChecks, type SavepointErrorHandler, takeDueSavepoints } from "./auto-savepoints.ts";
 import { positionParam } from "./expected-position.ts";
@@ -425,10 +425,16 @@ async function buildAll(
  * The write locks of a batch: each call's key and, under a custom `lock.key` function (whose
  * keys may differ between the actions of one record), the key of each event-only record
  * written, so that no two writers of one event-only record check its last event at once. The
- * global and tenant scopes give every write of a record the same key already.
+ * global and tenant scopes give every write of a record the same key already. A chained log adds
+ * the key of each event's chain (see `chainLockKey`).
  */
 function lockKeys(config: RunnerConfig, calls: readonly PreparedCall[], built: readonly BuiltWrite[]): LockKey[] {
   const keys: LockKey[] = calls.map((c) => c.lockKey);
+  // A chained log: the key that orders each event's chain too (the same key under the matching scope).
+  for (const call of calls) {
+    const chain = call.tracked ? chainLockKey(config.log.integrity, call.tenant) : undefined;
+    if (chain !== undefined) keys.push(chain);
+  }
   if (!("key" in config.log.lock)) return keys;
   for (const b of built) if (b.eventOnly !== undefined) keys.push(recordLockKey(b.eventOnly.record));
   return keys;

@@ -1,7 +1,7 @@
 /**
  * Who may do what: the caller's tenant from the tenant resolver (never from the request), then
  * `authorize`. Default deny: without `authorize` only `metadata` is served. `replay` needs a
- * grant with `replay: true`, `action` one with `action: true`; `true` alone (a blanket
+ * grant with `replay: true`, `action` one with `action: true`, `verify` one with `verify: true`; `true` alone (a blanket
  * `() => true`) allows neither.
  * @module
  */
@@ -81,6 +81,9 @@ export function createAccess(
       throw refused("Replay needs a grant with replay: true from authorize");
     }
     const visible = visibleFields(options.publicFields, grant.fields);
+    if (ask.operation === "verify" && grant.verify !== true) {
+      throw refused("Verification needs a grant with verify: true from authorize");
+    }
     if (ask.operation !== "action") return { ...scoped, visible };
     if (grant.action !== true) throw refused("Actions need a grant with action: true from authorize");
     return grant.actor === undefined ? { ...scoped, visible } : { ...scoped, visible, actor: grant.actor };

@@ -19,12 +19,20 @@ import { replayRoutes } from "./replay-routes.ts";
 import { jsonResponse } from "./respond.ts";
 import type { RouteDefinition, RouteModule, RouterContext } from "./route-module.ts";
 import type { EventsRouterOptions, RouterLimits } from "./router-types.ts";
+import { verifyRoutes } from "./verify-routes.ts";
 
 /**
  * The route modules, in registration order. No two routes share a method and path (checked
  * when the router is made), so the order decides nothing.
  */
-const ROUTE_MODULES: readonly RouteModule[] = [recordRoutes, logRoutes, feedRoutes, replayRoutes, actionRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [
+  recordRoutes,
+  logRoutes,
+  feedRoutes,
+  replayRoutes,
+  actionRoutes,
+  verifyRoutes,
+];
 
 function limitsOf(limits: RouterLimits = {}): RouterContext["limits"] {
   const max = limits.maxPageSize ?? 100;

@@ -9,7 +9,9 @@ import type { Context, Env } from "hono";
  * `timeline`, `state`, `diff` (one record), `audit`, `summary` (the log), `feed` (`/feed`,
  * `/feed/stream`). `replay` covers the four replay endpoints and is allowed only by a grant
  * with `replay: true`, never by a bare `true`. `action` runs an action over HTTP (one of the
- * `actions` the router exposes) and is allowed only by a grant with `action: true`.
+ * `actions` the router exposes) and is allowed only by a grant with `action: true`. `verify`
+ * (`POST /verify`, a bounded step of the hash chain's verification) likewise needs a grant with
+ * `verify: true`.
  */
 export type Operation =
   | "metadata"
@@ -21,7 +23,8 @@ export type Operation =
   | "summary"
   | "feed"
   | "replay"
-  | "action";
+  | "action"
+  | "verify";
 
 /** The request `authorize` decides on. */
 export interface AccessRequest {
@@ -73,6 +76,8 @@ export interface AccessGrant {
    * here: an actor (or a tenant) in the request body is refused.
    */
   readonly actor?: { readonly [type: string]: string | number | bigint };
+  /** Allows a `verify` request (the chain's verification). Nothing else does: `true` alone is refused. */
+  readonly verify?: boolean;
 }
 
 /**

@@ -9,7 +9,8 @@ import { newEventId } from "../core/ids.ts";
 import { type JsonObject, toJson } from "../core/json.ts";
 import type { Keyring } from "../core/keyring.ts";
 import { protect, subjectKey } from "../core/sensitive-values.ts";
-import { writeLockKey } from "../core/lock-key.ts";
+import { chainLockKey, writeLockKey } from "../core/lock-key.ts";
+import type { LockKey } from "../core/event-log.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
@@ -132,12 +133,13 @@ export async function adoptRows(
     }));
     // An adoption happens now, by the store's clock (the row's own timestamps stay in
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
-    const prelude = writePreludeSql(
-      log,
-      events.map((e) => writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant })),
-      events.map((e) => e.tenant),
-      clock(),
-    );
+    // A chained log: adoption events are chained like any other, under their chain's key too.
+    const lockKeys = events.flatMap((e): LockKey[] => {
+      const chain = chainLockKey(log.integrity, e.tenant);
+      const key = writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant });
+      return chain === undefined ? [key] : [key, chain];
+    });
+    const prelude = writePreludeSql(log, lockKeys, events.map((e) => e.tenant), clock());
     const results = await batchAdoption(db, [
       prelude,
       ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),

@@ -4,23 +4,27 @@
  *
  * On a POST it builds a store over the real `neon()` driver, pointed at the test's local
  * SQL-over-HTTP server, migrates in the schema the test names, calls a create and an update
- * action, and answers with the record and the events it reads back; then, in a log of its own,
- * encrypts a sensitive value with Web Crypto, reads it back, destroys its key and reads it as
- * erased (`secret`).
+ * action, and answers with the record and the events it reads back, and the verification of
+ * the log's hash chain against a checkpoint it signed (Web Crypto only); then, in a log of its
+ * own, encrypts a sensitive value with Web Crypto, reads it back, destroys its key and reads it
+ * as erased (`secret`).
  * @module
  */
 import { neon, neonConfig } from "@neondatabase/serverless";
 import * as v from "valibot";
 import {
+  checkpoint,
   createEventStore,
   defineEventLog,
   defineResource,
+  generateCheckpointKey,
   isEdgeEventsError,
   memoryKeyring,
   recordSubject,
   revealEvent,
   Sensitive,
   stateAt,
+  verifyChain,
 } from "../../mod.ts";
 import { neonHttp } from "../../src/drivers/neon/mod.ts";
 
@@ -41,6 +45,7 @@ async function run({ connectionString, fetchEndpoint, schema }: SmokeRequest): P
   const log = defineEventLog({
     table: `${schema}.events`,
     actors: { user: { column: "user_id", type: "uuid" } },
+    integrity: { chain: true },
   });
   const Todo = defineResource({
     name: "todo",
@@ -58,7 +63,12 @@ async function run({ connectionString, fetchEndpoint, schema }: SmokeRequest): P
   const { record } = await todos.add({ title: "Run on workerd" }, ctx);
   const updated = await todos.complete(record.id, {}, ctx);
   const events = await store.readEvents();
+  // The hash chain, verified and signed with Web Crypto alone.
+  const { privateKey, publicKey } = await generateCheckpointKey();
+  const signed = await checkpoint(store, { key: privateKey });
+  const verified = await verifyChain(store, { checkpoint: signed, key: publicKey });
   return Response.json({
+    chain: { ok: verified.ok, checked: verified.checked, algorithm: signed.algorithm },
     secret: await sensitive(connectionString, schema),
     record: updated.record,
     // bigint positions do not survive JSON.stringify: send them as text.

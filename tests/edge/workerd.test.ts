@@ -38,6 +38,7 @@ interface WorkerAnswer {
   readonly userAgent: string;
   /** The sensitive-data check (`sensitive()` of worker.ts). */
   readonly secret: unknown;
+  readonly chain: { readonly ok: boolean; readonly checked: number; readonly algorithm: string };
 }
 
 /** The Worker as one ES module, built the way a Workers project's bundler would. */
@@ -98,6 +99,11 @@ describe("inside workerd, with the real neon() driver", () => {
 
   test("the request was served by workerd", () => {
     assert.equal(answer.userAgent, "Cloudflare-Workers");
+  });
+
+  test("the hash chain verifies inside workerd against a checkpoint signed there (Web Crypto only)", () => {
+    assert.deepEqual({ ok: answer.chain.ok, checked: answer.chain.checked }, { ok: true, checked: 2 });
+    assert.match(answer.chain.algorithm, /^(Ed25519|ECDSA-P256-SHA256)$/);
   });
 
   test("a create and an update return the record and write one event each, with actor and metadata", () => {
