@@ -1,7 +1,7 @@
 // The README's "Audit queries" example, run as it stands: one user's account events of a week,
 // page by page, and the week's numbers, on an in-memory PGlite whose clock sits in that week.
 // The lines between the README markers are the README's code block (tests/examples checks it).
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import * as v from "valibot";
 import { audit, createEventStore, defineEventLog, defineResource, summary } from "../mod.ts";
 import { pglite } from "../src/drivers/pglite/mod.ts";
@@ -22,7 +22,7 @@ const Account = defineResource({
 const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
 let tick = 0; // one event a day from Tuesday 2025-03-04, 09:00 UTC
 const clock = (): Date => new Date(Date.UTC(2025, 2, 4 + tick++, 9));
-const local = new PGlite(); // in memory
+const local = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(local), log, resources: [Account], clock });
 await store.migrate({ resourceTables: true });
 const userId = "u-ada";

@@ -4,7 +4,7 @@
 // in one round trip with the record it holds, and is refused a stale If-Match (412) and bad
 // input (422); on an in-memory PGlite. The lines between the README markers are the README's
 // code block (tests/examples checks it).
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import { Hono } from "hono";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource, newEventId, ref, sql } from "../mod.ts";
@@ -35,7 +35,7 @@ const Account = defineResource({
   }),
 });
 const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
-const local = new PGlite(); // in memory
+const local = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(local), log, resources: [Account] });
 await store.migrate({ resourceTables: true });
 type User = { id: string; org: string };

@@ -2,7 +2,7 @@
 // an authentication middleware, the tenant taken from the session, authorize deciding reads,
 // payloads and replay; then a few requests through `app.request()`, on an in-memory PGlite.
 // The lines between the README markers are the README's code block (tests/examples checks it).
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import { Hono } from "hono";
 import * as v from "valibot";
 import { createEventStore, defineEventLog, defineResource } from "../mod.ts";
@@ -20,7 +20,7 @@ const Todo = defineResource({
   }),
 });
 const log = defineEventLog({ actors: { user: { column: "user_id", type: "text" } } });
-const local = new PGlite(); // in memory
+const local = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(local), log, resources: [Todo] });
 await store.migrate({ resourceTables: true });
 const acme = store.resource(Todo);

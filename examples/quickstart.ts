@@ -1,6 +1,6 @@
 // edge-events in one file: users and bank accounts on an in-memory PGlite.
 // Run it with `npm run demo`. In production, swap `pglite(db)` for `neonHttp(neon(url))`.
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import { ulid } from "ulid";
 import * as v from "valibot";
 import {
@@ -88,7 +88,7 @@ const User = defineResource({
   }),
 });
 
-const db = new PGlite(); // in memory
+const db = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(db), log, resources: [User, Account] });
 await store.migrate({ resourceTables: true }); // the event log, plus tables from the definitions
 

@@ -1,7 +1,7 @@
 // The README's "Reading the past" example, run as it stands: one account's history, its state at
 // three points, a diff, a timeline and the events before the newest, on an in-memory PGlite.
 // The lines between the README markers are the README's code block (tests/examples checks it).
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import * as v from "valibot";
 import {
   createEventStore,
@@ -37,7 +37,7 @@ const Account = defineResource({
     close: destroy({ soft: "deletedAt" }),
   }),
 });
-const local = new PGlite(); // in memory
+const local = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(local), log: defineEventLog(), resources: [Account] });
 await store.migrate({ resourceTables: true });
 

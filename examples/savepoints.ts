@@ -2,7 +2,7 @@
 // account, its verification, and its row rebuilt after it was deleted and after it was damaged,
 // on an in-memory PGlite.
 // The lines between the README markers are the README's code block (tests/examples checks it).
-import { PGlite } from "@electric-sql/pglite";
+import { memoryPglite } from "./support/memory-pglite.ts";
 import * as v from "valibot";
 import {
   createEventStore,
@@ -28,7 +28,7 @@ const Account = defineResource({
     }),
   }),
 });
-const local = new PGlite(); // in memory
+const local = await memoryPglite(); // in memory (new PGlite(), see examples/support)
 const store = createEventStore({ db: pglite(local), log: defineEventLog(), resources: [Account] });
 await store.migrate({ resourceTables: true }); // also creates events_savepoints
 const { record } = await store.resource(Account).open({ owner: "ada" });

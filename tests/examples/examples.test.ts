@@ -6,12 +6,13 @@
 // block of the section, whose imports (from "edge-events") the file must import (from ../mod.ts).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { pgliteSnapshot } from "../support/pglite-snapshot.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -33,9 +34,25 @@ interface Run {
   readonly stderr: string;
 }
 
+/**
+ * The tarball of an empty cluster the scripts' in-memory PGlite starts from
+ * (examples/support/memory-pglite.ts), instead of running initdb in every script.
+ */
+let snapshotFile: Promise<string> | undefined;
+function emptyClusterFile(): Promise<string> {
+  return snapshotFile ??= pgliteSnapshot().then(async (blob) => {
+    const file = join(mkdtempSync(join(tmpdir(), "ee-example-snapshot-")), "empty-cluster.tar");
+    writeFileSync(file, new Uint8Array(await blob.arrayBuffer()));
+    return file;
+  });
+}
+
 /** Run `script` (relative to the repository) with `args` in `cwd`, on PGlite, within the bound. */
-function run(cwd: string, script: string, args: readonly string[] = []): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env };
+async function run(cwd: string, script: string, args: readonly string[] = []): Promise<Run> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    EDGE_EVENTS_PGLITE_SNAPSHOT: await emptyClusterFile(),
+  };
   for (const name of ["DATABASE_URL", "NODE_TEST_CONTEXT", "NODE_OPTIONS"]) delete env[name];
   const [command, ...rest] = runtimeCommand(join(ROOT, script));
   const child = spawn(command!, [...rest, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -131,6 +148,7 @@ describe("the examples run and print what they promise", () => {
   after(async () => {
     await Promise.allSettled([quickstart, neonLocal, seedThenReplay, ...readmeRuns.values()]);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    if (snapshotFile !== undefined) rmSync(join(await snapshotFile, ".."), { recursive: true, force: true });
   });
 
   test(
