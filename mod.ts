@@ -102,7 +102,7 @@ export type { ActionContext, ActorId, ChangeCallContext } from "./src/core/conte
 export type { EventActor, StoredEvent } from "./src/core/stored-event.ts";
 export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
-export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
+export type { CommittedSubscriber, ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
   ActionCall,
   ActionResult,

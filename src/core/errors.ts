@@ -346,23 +346,40 @@ export class ReplayInProgressError extends EdgeEventsError {
  * action's result (`hookError`), never thrown in place of it.
  */
 export class HookFailedError extends EdgeEventsError {
-  /** The resource whose hook failed. */
+  /**
+   * The resource whose hook failed; for the store's `onCommitted` subscriber, the resource of
+   * the batch's first event.
+   */
   readonly resource: string;
-  /** The action whose hook failed. */
+  /** The action whose hook failed; for `onCommitted`, the action of the batch's first event. */
   readonly action: string;
+  /** Which hook failed: an action's `after` hook, or the store's `onCommitted` subscriber. */
+  readonly hook: "after" | "onCommitted";
 
   /**
-   * A failed `after` hook with code `HOOK_FAILED`.
+   * A failed `after` hook (or `onCommitted` subscriber) with code `HOOK_FAILED`.
    *
    * @param resource the resource whose hook failed
    * @param action the action whose hook failed
-   * @param options what the hook threw, as `cause`
+   * @param options what the hook threw, as `cause`, and which hook it was (default `after`)
    */
-  constructor(resource: string, action: string, options: EdgeEventsErrorOptions = {}) {
-    super("HOOK_FAILED", `The after hook of ${resource}.${action} failed; the action was committed`, options);
+  constructor(
+    resource: string,
+    action: string,
+    options: EdgeEventsErrorOptions & { readonly hook?: "after" | "onCommitted" } = {},
+  ) {
+    const hook = options.hook ?? "after";
+    super(
+      "HOOK_FAILED",
+      hook === "after"
+        ? `The after hook of ${resource}.${action} failed; the action was committed`
+        : `The onCommitted subscriber failed on a batch from ${resource}.${action}; the batch was committed`,
+      "cause" in options ? { cause: options.cause } : {},
+    );
     this.name = "HookFailedError";
     this.resource = resource;
     this.action = action;
+    this.hook = hook;
   }
 }
 
