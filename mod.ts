@@ -38,6 +38,7 @@ export {
   ProjectionHandlerError,
   ProjectionRebuildingError,
   RecordDestroyedError,
+  RecordNotDestroyedError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
@@ -96,6 +97,8 @@ export type {
   CommonActionOptions,
   CreateOptions,
   DestroyOptions,
+  PurgeOptions,
+  RestoreOptions,
   UpdateOptions,
 } from "./src/core/action.ts";
 export type { ActionContext, ActorId, ChangeCallContext } from "./src/core/context.ts";

@@ -12,6 +12,7 @@ import {
   isEdgeEventsError,
   NotFoundError,
   ProjectionRebuildingError,
+  RecordNotDestroyedError,
   ReplayInProgressError,
 } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
@@ -20,6 +21,7 @@ import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
 import type { PreparedCall } from "./prepare-call.ts";
+import { restoredAttribute } from "./action.ts";
 import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
 import {
   EXPECTED_POSITION_SQLSTATE,
@@ -294,12 +296,24 @@ function resultOf(
   return { record, event };
 }
 
-async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
+async function notFound(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  cause: unknown,
+): Promise<NotFoundError | RecordNotDestroyedError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    if ((await readState(config, call)) === undefined) {
-      return new NotFoundError(call.resource.name, call.recordId, { cause });
+    const state = await readState(config, call);
+    const restored = restoredAttribute(call.action);
+    if (restored !== undefined) {
+      // A live record (a table's live row, or an event-only fold) is what a restore cannot take.
+      if (state !== undefined && (state[restored] === null || state[restored] === undefined)) {
+        return new RecordNotDestroyedError(call.resource.name, call.recordId, { cause });
+      }
+      // Not live: soft-destroyed (its precondition) or missing; the fallback below names it if nothing else does.
+      continue;
     }
+    if (state === undefined) return new NotFoundError(call.resource.name, call.recordId, { cause });
   }
   const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;
   return new NotFoundError(first.resource.name, first.recordId, { cause });

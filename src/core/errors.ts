@@ -27,6 +27,7 @@ export type EdgeEventsErrorCode =
   | "PROJECTION_REBUILDING"
   | "ROW_EXISTS"
   | "RECORD_DESTROYED"
+  | "RECORD_NOT_DESTROYED"
   | "FOLD_FAILED";
 
 const BRAND = "__edgeEventsError" as const;
@@ -112,6 +113,8 @@ export interface ErrorClassByCode {
   ROW_EXISTS: RowExistsError;
   /** Carried by {@link RecordDestroyedError}. */
   RECORD_DESTROYED: RecordDestroyedError;
+  /** Carried by {@link RecordNotDestroyedError}. */
+  RECORD_NOT_DESTROYED: RecordNotDestroyedError;
   /** Carried by {@link FoldError}. */
   FOLD_FAILED: FoldError;
 }
@@ -638,6 +641,31 @@ export class RowExistsError extends EdgeEventsError {
   constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
     super("ROW_EXISTS", `The ${resource} record already has a row; pass { overwrite: true } to replace it`, options);
     this.name = "RowExistsError";
+    this.resource = resource;
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * A restore addressed a record that is live (not soft-destroyed through the attribute the
+ * restore clears). Nothing was written. A missing record is `NOT_FOUND` instead.
+ */
+export class RecordNotDestroyedError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id (kept on the error, not in the message). */
+  readonly recordId: string;
+
+  /**
+   * A restore of a live record with code `RECORD_NOT_DESTROYED`.
+   *
+   * @param resource the resource name
+   * @param recordId the record id
+   * @param options the underlying error as `cause`
+   */
+  constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
+    super("RECORD_NOT_DESTROYED", `The ${resource} record is not soft-destroyed; there is nothing to restore`, options);
+    this.name = "RecordNotDestroyedError";
     this.resource = resource;
     this.recordId = recordId;
   }

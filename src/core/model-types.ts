@@ -111,6 +111,18 @@ export interface DestroyOptions<TAttrs, TIn extends AnySchema> extends CommonAct
   readonly soft?: keyof TAttrs & string;
 }
 
+/** Options of a restore: an update that clears a soft destroy (`restore({ soft: "deletedAt" })`). */
+export interface RestoreOptions<TAttrs, TIn extends AnySchema> extends CommonActionOptions<TAttrs, TIn> {
+  /**
+   * The soft-destroy attribute this restore clears (set to null); a soft destroy of the
+   * resource must set it. Only a record soft-destroyed through it can be restored.
+   */
+  readonly soft: keyof TAttrs & string;
+}
+
+/** Options of a purge: a destroy that deletes the row whether the record is live or soft-destroyed. */
+export type PurgeOptions<TAttrs, TIn extends AnySchema> = CommonActionOptions<TAttrs, TIn>;
+
 /** A defined action (the runtime form; type parameters keep the record and input types). */
 export interface ActionDefinition<
   TAttrs = Record<string, unknown>,
@@ -127,7 +139,8 @@ export interface ActionDefinition<
     & Partial<Pick<CreateOptions<TAttrs, TIn>, "defaults">>
     & { readonly change?: ((...args: never[]) => unknown) | undefined }
     & Partial<Pick<UpdateOptions<TAttrs, TIn>, "set">>
-    & Partial<Pick<DestroyOptions<TAttrs, TIn>, "soft">>;
+    & Partial<Pick<DestroyOptions<TAttrs, TIn>, "soft">>
+    & { readonly purge?: true };
   /** The action's version. */
   readonly version: number;
   /** Whether the action writes no event. */
@@ -149,6 +162,20 @@ export interface ActionBuilders<TAttrs> {
   /** Define a destroy action (hard, or soft with `soft: "deletedAt"`). */
   destroy<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
     options?: DestroyOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "destroy">;
+  /**
+   * Define a restore: an update (its events say `update`) that sets the soft-destroy attribute
+   * `soft` back to null, only on a record soft-destroyed through it (else `RECORD_NOT_DESTROYED`).
+   */
+  restore<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options: RestoreOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "update">;
+  /**
+   * Define a purge: a destroy (its events say `destroy`) that deletes the row whether the
+   * record is live or soft-destroyed; replay deletes it again.
+   */
+  purge<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options?: PurgeOptions<TAttrs, TIn>,
   ): ActionDefinition<TAttrs, TIn, "destroy">;
 }
 

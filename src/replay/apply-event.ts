@@ -18,7 +18,10 @@ import type { ReplayWrite } from "./fold-page.ts";
 
 /** The replay write of one effect of `event`. */
 export function effectWrite(effect: EventEffect, event: StoredEvent): ReplayWrite {
-  const base = { resource: effect.resource, target: writeTarget(effect.resource), id: effect.recordId };
+  // Replay finds a row by its key whatever its soft-destroy attributes hold: the log says
+  // what happens to it, and a restore changes, a purge deletes, a soft-destroyed row.
+  const target = { ...writeTarget(effect.resource), softDeleteAttributes: [] };
+  const base = { resource: effect.resource, target, id: effect.recordId };
   const tenant = effect.tenant;
   if (effect.kind === "delete") return { ...base, tenant, kind: "delete", values: {} };
   return { ...base, tenant, kind: effect.kind, values: params(effect.resource, effect.attributes, event.changes) };
