@@ -43,6 +43,7 @@ const COMMON_KEYS = {
   ignored: true,
   aliases: true,
   upcast: true,
+  replayInput: true,
   before: true,
   after: true,
 } as const satisfies Record<keyof CommonActionOptions<unknown, AnySchema>, true>;
@@ -75,6 +76,11 @@ function defineAction<TType extends ActionType>(
     if (!Number.isInteger(n) || n < 1 || n >= version || typeof fn !== "function") {
       throw new TypeError("upcast keys must be versions below the action's version, each with a function");
     }
+  }
+  if (
+    options["replayInput"] !== undefined && options["replayInput"] !== "data" && options["replayInput"] !== "changes"
+  ) {
+    throw new TypeError(`replayInput of ${keys.builder}() is "data" or "changes"`);
   }
   if (options["accept"] !== undefined && options["map"] !== undefined) {
     throw new TypeError("An action takes either accept or map, not both");

@@ -62,6 +62,14 @@ export interface CommonActionOptions<TAttrs, TIn extends AnySchema> {
    */
   readonly upcast?: Readonly<Record<number, (data: JsonObject) => JsonObject>>;
   /**
+   * What replay (and the fold of `stateAt` and history) validates against this action's
+   * input: `"data"` (default) the event's data as upcast; `"changes"` that data plus, for each
+   * input key the data lacks, the value the event recorded in `changes` under that name
+   * (AshEvents' `as_arguments`): for an input the original call did not pass because it was
+   * computed then (a derived slug), and that today's input requires.
+   */
+  readonly replayInput?: "data" | "changes";
+  /**
    * Adjust the attributes before the write. Never runs during replay.
    *
    * Runs once per attempt: when a change-function update finds its record changed and is

@@ -59,7 +59,7 @@ export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement 
 }
 
 /** The writes of one event, or why it cannot be applied. */
-export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string };
+export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string; cause?: unknown };
 
 /**
  * The writes of one event, or why it cannot be applied. An effect on an event-only resource
@@ -71,7 +71,11 @@ export async function planEvent(env: EffectEnv, event: StoredEvent): Promise<Eve
     const tabled = effects.filter((effect) => effect.resource.table !== null);
     return { writes: tabled.map((effect) => effectWrite(effect, event)), routed };
   } catch (error) {
-    if (error instanceof EventEffectError) return { failure: error.message };
+    // The cause (a ValidationError naming the field, for data that fails the action's input) goes
+    // on the ReplayError a stopped replay throws.
+    if (error instanceof EventEffectError) {
+      return error.cause === undefined ? { failure: error.message } : { failure: error.message, cause: error.cause };
+    }
     throw error;
   }
 }

@@ -284,7 +284,8 @@ async function applyPage(
   const firstBad = plans.findIndex((p) => "failure" in p);
   if (firstBad !== -1 && state.onError === "stop") {
     if (firstBad > 0) await applyPage(env, state, events.slice(0, firstBad), plans.slice(0, firstBad), stats);
-    return stop(env, state, events[firstBad]!, (plans[firstBad] as { failure: string }).failure);
+    const bad = plans[firstBad] as { failure: string; cause?: unknown };
+    return stop(env, state, events[firstBad]!, bad.failure, bad.cause);
   }
   const writes = plans.flatMap((p) => ("writes" in p ? p.writes : []));
   const applied = plans.filter((p) => "writes" in p).length;
@@ -324,7 +325,7 @@ async function applyPage(
   for (const [i, event] of events.entries()) {
     const plan = plans[i]!;
     if ("failure" in plan) {
-      if (state.onError === "stop") return stop(env, state, event, plan.failure);
+      if (state.onError === "stop") return stop(env, state, event, plan.failure, plan.cause);
       await skipEvent(env, state, event, plan.failure, stats);
       continue;
     }
