@@ -29,6 +29,7 @@
  */
 export {
   ConflictError,
+  DecryptionError,
   EdgeEventsError,
   FoldError,
   HookFailedError,
@@ -39,6 +40,7 @@ export {
   ProjectionRebuildingError,
   RecordDestroyedError,
   RecordNotDestroyedError,
+  RedactedValueError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
   ReplayError,
@@ -69,8 +71,11 @@ export type {
   ActorColumnType,
   ActorDefinition,
   ActorDefinitions,
+  ChainScope,
   EventLog,
   EventLogOptions,
+  Integrity,
+  IntegrityOptions,
   LockKey,
   LockKeyInput,
   LockOption,
@@ -213,7 +218,25 @@ export type { SavepointErrorHandler, SavepointFailure } from "./src/core/auto-sa
 export type { SavepointStore } from "./src/history/record-scope.ts";
 export { verifySavepoints } from "./src/history/verify-savepoints.ts";
 export type { SavepointIssue, SavepointReport } from "./src/history/verify-savepoints.ts";
+export { verifyChain, verifyChainStep } from "./src/history/verify-chain.ts";
+export type { ChainStore, ChainVerification, VerifyChainOptions } from "./src/history/verify-chain.ts";
+export type { ChainFailure, ChainFailureReason } from "./src/history/chain-walk.ts";
+export { CHAIN_RULE_V1, chainEnvelope, chainHash } from "./src/history/chain-envelope.ts";
+export type { ChainedEvent } from "./src/history/chain-envelope.ts";
+export { CHAIN_EXPORT_FORMAT, parseChainExport, readChainExport, verifyExport } from "./src/history/verify-export.ts";
+export type { ChainExport, ChainExportPage, ExportVerification } from "./src/history/verify-export.ts";
+export { checkpoint, CHECKPOINT_FORMAT, generateCheckpointKey, verifyCheckpoint } from "./src/history/checkpoint.ts";
+export type { Checkpoint, CheckpointAlgorithm, CheckpointOptions, CheckpointStore } from "./src/history/checkpoint.ts";
 export { eventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export type { EventsSinceSavepoint } from "./src/history/events-since-savepoint.ts";
 export { materialize } from "./src/history/materialize.ts";
 export type { MaterializeOptions, MaterializeResult, MaterializeStore } from "./src/history/materialize.ts";
+export { memoryKeyring } from "./src/core/keyring.ts";
+export type { Keyring, KeyringKey, MemoryKeyring } from "./src/core/keyring.ts";
+export { recordSubject } from "./src/core/sensitivity.ts";
+export type { EncryptionSubjectInfo, SensitiveOptions } from "./src/core/sensitivity.ts";
+export { ERASED, isEncrypted, isErased, isRedacted, REDACTED } from "./src/core/sensitive-markers.ts";
+export type { EncryptedValue, ErasedMarker, RedactedMarker, SensitiveMode } from "./src/core/sensitive-markers.ts";
+export { Sensitive } from "./src/core/sensitive-value.ts";
+export { revealEvent } from "./src/history/reveal-event.ts";
+export type { RevealedEvent, RevealStore } from "./src/history/reveal-event.ts";

@@ -23,6 +23,7 @@ import {
   defineResource,
   type EventStore,
   type Executor,
+  type IntegrityOptions,
   isEdgeEventsError,
   type LockOption,
   newEventId,
@@ -30,6 +31,7 @@ import {
   type Row,
   sql,
   type SqlStatement,
+  verifyChain,
 } from "../mod.ts";
 import { STALE_SQLSTATE } from "../src/sql/event-log-ddl.ts";
 import { writePreludeSql } from "../src/sql/write-prelude.ts";
@@ -59,11 +61,12 @@ const ONE_KEY_VALUE = 0x65655f62656e6368n;
 const ONE_KEY: LockOption = { key: () => ONE_KEY_VALUE };
 
 /** One log and its tables per scenario, so that each scenario's positions start at 1. */
-function model(prefix: string, lock: LockOption = ONE_KEY) {
+function model(prefix: string, lock: LockOption = ONE_KEY, integrity: IntegrityOptions = {}) {
   const log = defineEventLog({
     table: `${SCHEMA}.${prefix}_events`,
     actors: { user: { column: "user_id", type: "text" } },
     lock,
+    integrity,
   });
   const Account = defineResource({
     name: "account",
@@ -280,7 +283,44 @@ async function sequential(
     },
     rows.pop()!,
   );
+  rows.push(await chainCost(setup, inner, requests));
   return rows;
+}
+
+/**
+ * What the hash chain costs: a tenant's note created in a chained log against the same create
+ * in an unchained one, call by call (the row's "× raw" is chained / unchained). Both logs take
+ * one custom key and the chain adds its tenant's key: no key other suites on this database take.
+ */
+async function chainCost(setup: string, inner: Executor, requests?: () => number): Promise<LatencyRow> {
+  const tenant = { tenant: "bench-chain" };
+  const plain = model("unchained");
+  const chained = model("chained", ONE_KEY, { chain: true, chainScope: "tenant" });
+  const { db, counts } = counting(inner);
+  const plainNotes = (await storeOf(db, plain)).withContext(tenant).resource(plain.Note);
+  const chainedStore = await storeOf(db, chained);
+  const chainedNotes = chainedStore.withContext(tenant).resource(chained.Note);
+  for (let i = 0; i < WARMUP; i++) (await plainNotes.add({ body: "w" }), await chainedNotes.add({ body: "w" }));
+  const [r0, s0] = [requests?.() ?? 0, counts.statements];
+  const row: LatencyRow = {
+    setup,
+    action: "create, hash-chained (× = chained / the same create unchained)",
+    samples: [],
+    raw: [],
+    requests: null,
+    statements: 0,
+  };
+  for (let i = 0; i < CALLS; i++) {
+    row.samples.push(await time(() => chainedNotes.add({ body: `note ${i}` })));
+    row.raw.push(await time(() => plainNotes.add({ body: `note ${i}` })));
+  }
+  row.requests = requests === undefined ? null : (requests() - r0) / CALLS / 2;
+  if (row.requests !== null && row.requests !== 1) throw new Error(`${setup}: ${row.requests} requests per create`);
+  row.statements = (counts.statements - s0) / CALLS / 2;
+  await verifyLog(inner, chained, WARMUP + CALLS);
+  const verified = await verifyChain(chainedStore);
+  if (!verified.ok || verified.checked !== WARMUP + CALLS) throw new Error(`${setup}: the chain does not verify`);
+  return row;
 }
 
 interface ThroughputRow {

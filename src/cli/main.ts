@@ -3,6 +3,7 @@
  * entry point is `run.ts`.
  * @module
  */
+import { exportCommand } from "./export.ts";
 import { historyCommand } from "./history.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { migrateCommand } from "./migrate.ts";
@@ -10,6 +11,7 @@ import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { statusCommand } from "./status.ts";
 import { tailCommand } from "./tail.ts";
+import { verifyCommand } from "./verify.ts";
 import { VERSION } from "./version.ts";
 
 /** A subcommand: takes its own arguments, returns the exit code. */
@@ -24,6 +26,8 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
     run: replayCommand,
     summary: "rebuild the tracked tables from the event log (resumable; Ctrl-C stops at a page)",
   },
+  verify: { run: verifyCommand, summary: "verify the hash chain of the log, or of an export (--file)" },
+  export: { run: exportCommand, summary: "write the log as a chain export (JSON Lines) for verify --file" },
   serve: { run: serveCommand, summary: "run a local Neon SQL-over-HTTP server over Postgres or PGlite" },
 };
 

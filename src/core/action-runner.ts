@@ -17,6 +17,7 @@ import {
 } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
+import type { Keyring } from "./keyring.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
@@ -45,7 +46,7 @@ import { foldVersionOf } from "./fold-version.ts";
 import { decodeState } from "./savepoint-state.ts";
 import type { AnyResource } from "./resource.ts";
 import { foldRecord, type FoldStart, type FoldState, NO_RECORD } from "./record-fold.ts";
-import { recordLockKey } from "./lock-key.ts";
+import { chainLockKey, recordLockKey } from "./lock-key.ts";
 import type { LockKey } from "./event-log.ts";
 import { savepointChecks, type SavepointErrorHandler, takeDueSavepoints } from "./auto-savepoints.ts";
 import { positionParam } from "./expected-position.ts";
@@ -79,6 +80,8 @@ export interface RunnerConfig {
   readonly onSavepointError: SavepointErrorHandler | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
   readonly clock: () => Date;
+  /** The store's keyring: encrypts sensitive values on the way in, decrypts them for folds. */
+  readonly keyring: Keyring | undefined;
   /**
    * The statements of inline projections for the calls of a batch, sent after its writes in
    * the same batch (undefined: the store has none).
@@ -128,7 +131,7 @@ async function foldRows(
 ): Promise<Folded> {
   const events = rows.map((row) => rowToEvent(config.log, row));
   const fold = await foldRecord(
-    { log: config.log, resources: config.resources, resource: call.resource, recordId: id },
+    { log: config.log, resources: config.resources, keyring: config.keyring, resource: call.resource, recordId: id },
     events,
   );
   return { state: fold.state, lastPosition: fold.position ?? null };
@@ -145,7 +148,13 @@ async function foldFromSavepoint(config: RunnerConfig, call: PreparedCall, rows:
   const { state, timestampTexts } = decodeState(call.resource, parseJson(rows[0]!["__ee_sp_state"]));
   const from: FoldStart = { position: BigInt(at as bigint), state: { ...NO_RECORD, record: state, timestampTexts } };
   const fold = await foldRecord(
-    { log: config.log, resources: config.resources, resource: call.resource, recordId: call.recordId },
+    {
+      log: config.log,
+      resources: config.resources,
+      keyring: config.keyring,
+      resource: call.resource,
+      recordId: call.recordId,
+    },
     events.map((row) => rowToEvent(config.log, row)),
     { from },
   );
@@ -181,7 +190,7 @@ async function readCurrent(config: RunnerConfig, calls: readonly PreparedCall[])
     }
   }
   if (reading.length === 0) return current;
-  const env = { log: config.log, resources: config.resources };
+  const env = { log: config.log, resources: config.resources, keyring: config.keyring };
   const statements = await Promise.all(
     reading.map(async (c) =>
       c.resource.table === null
@@ -251,7 +260,13 @@ async function eventOnlyResultOf(
 ): Promise<{ record: Record<string, unknown>; event: StoredEvent | null }> {
   const { built, row, events } = written;
   const id = built.eventOnly!.record.recordId;
-  const env = { log: config.log, resources: config.resources, resource: call.resource, recordId: id };
+  const env = {
+    log: config.log,
+    resources: config.resources,
+    keyring: config.keyring,
+    resource: call.resource,
+    recordId: id,
+  };
   // Every event-only call writes an event (ignored actions are refused at definition).
   const event = resultOf(call, built, row, {}).event!;
   const before = (events ?? []).map((r) => rowToEvent(config.log, r));
@@ -287,7 +302,7 @@ function resultOf(
     version: built.event.version,
     data: JSON.parse(built.event.data) as JsonObject,
     changes,
-    metadata: call.metadata,
+    metadata: JSON.parse(built.event.metadata) as JsonObject,
     tenant: built.event.tenant,
     correlationId: built.event.correlationId,
     causationId: built.event.causationId,
@@ -460,7 +475,7 @@ async function buildAll(
   for (const call of calls) {
     const key = call.action.type === "create" ? undefined : keys.get(call.recordId);
     const target = key === undefined ? call : Object.freeze({ ...call, primaryKey: key, recordId: String(key) });
-    const write = await buildWrite(config.log, target, current.get(call), now);
+    const write = await buildWrite(config.log, target, current.get(call), { now, keyring: config.keyring });
     const placeholder = placeholders?.get(call);
     if (placeholder !== undefined && write.primaryKey !== null && String(write.primaryKey) !== placeholder) {
       keys.set(placeholder, write.primaryKey);
@@ -475,10 +490,16 @@ async function buildAll(
  * The write locks of a batch: each call's key and, under a custom `lock.key` function (whose
  * keys may differ between the actions of one record), the key of each event-only record
  * written, so that no two writers of one event-only record check its last event at once. The
- * global and tenant scopes give every write of a record the same key already.
+ * global and tenant scopes give every write of a record the same key already. A chained log adds
+ * the key of each event's chain (see `chainLockKey`).
  */
 function lockKeys(config: RunnerConfig, calls: readonly PreparedCall[], built: readonly BuiltWrite[]): LockKey[] {
   const keys: LockKey[] = calls.map((c) => c.lockKey);
+  // A chained log: the key that orders each event's chain too (the same key under the matching scope).
+  for (const call of calls) {
+    const chain = call.tracked ? chainLockKey(config.log.integrity, call.tenant) : undefined;
+    if (chain !== undefined) keys.push(chain);
+  }
   if (!("key" in config.log.lock)) return keys;
   for (const b of built) if (b.eventOnly !== undefined) keys.push(recordLockKey(b.eventOnly.record));
   return keys;

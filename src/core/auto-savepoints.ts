@@ -4,6 +4,7 @@
  * the records whose count reached the resource's `savepointEvery`.
  * @module
  */
+import type { Keyring } from "./keyring.ts";
 import type { EventLog } from "./event-log.ts";
 import type { Executor, QueryResult, SqlStatement } from "./executor.ts";
 import { isEdgeEventsError } from "./errors.ts";
@@ -44,6 +45,7 @@ export interface AutoSavepointEnv {
   readonly log: EventLog;
   readonly db: Executor;
   readonly resources: ReadonlyMap<string, AnyResource>;
+  readonly keyring: Keyring | undefined;
   readonly onSavepointError: SavepointErrorHandler | undefined;
 }
 
@@ -107,7 +109,7 @@ export async function takeDueSavepoints(
     const recordId = event.recordId;
     try {
       await takeSavepoint(env, {
-        fold: { log: env.log, resources: env.resources, resource, recordId },
+        fold: { log: env.log, resources: env.resources, keyring: env.keyring, resource, recordId },
         filter: {
           resource: resource.name,
           sources: sourceResources(env, resource),

@@ -6,7 +6,11 @@
  */
 import type { EventLog } from "./event-log.ts";
 import type { Executor, Row } from "./executor.ts";
-import { canonicalJson, type JsonObject } from "./json.ts";
+import { canonicalJson, type JsonObject, toJson } from "./json.ts";
+import type { Keyring } from "./keyring.ts";
+import { markerJson, REDACTED } from "./sensitive-markers.ts";
+import { reveal } from "./sensitive-values.ts";
+import { markOf } from "./sensitivity.ts";
 import { parseJson, rowToEvent } from "./record-mapping.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult } from "./store-types.ts";
@@ -47,7 +51,32 @@ function storedIgnoredCall(row: Row): StoredCall {
 function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boolean {
   return stored.resource === call.resource.name && stored.action === call.actionName && stored.tenant === call.tenant &&
     (call.action.type === "create" || stored.recordId === recordId) &&
-    canonicalJson(stored.data) === canonicalJson(call.input ?? {});
+    canonicalJson(stored.data) === canonicalJson(comparableInput(call));
+}
+
+/**
+ * The call's input as its revealed `data` reads: redacted keys as the marker (a redacted
+ * value cannot be compared; the other keys and the id still must match).
+ */
+function comparableInput(call: PreparedCall): JsonObject {
+  const input = toJson(call.input ?? {}) as JsonObject;
+  const marks = call.resource.sensitive;
+  let out: JsonObject | undefined;
+  for (const key of Object.keys(input)) {
+    if (markOf(marks, key) === "redact") (out ??= { ...input })[key] = markerJson(REDACTED);
+  }
+  return out ?? input;
+}
+
+/** A stored call with its encrypted `data` and `changes` decrypted (erased when the key is gone). */
+async function revealed(call: PreparedCall, stored: StoredCall, keyring: Keyring | undefined): Promise<StoredCall> {
+  const marks = call.resource.sensitive;
+  const id = call.eventId;
+  return {
+    ...stored,
+    data: await reveal(stored.data, "data", marks, keyring, id),
+    changes: await reveal(stored.changes, "changes", marks, keyring, id),
+  };
 }
 
 /**
@@ -57,7 +86,7 @@ function sameCall(call: PreparedCall, stored: StoredCall, recordId: string): boo
  * `readState` reads a record's current state (its row, or an event-only record's fold).
  */
 export async function duplicateCalls(
-  config: { readonly log: EventLog; readonly db: Executor },
+  config: { readonly log: EventLog; readonly db: Executor; readonly keyring: Keyring | undefined },
   calls: readonly PreparedCall[],
   readState: (call: PreparedCall, recordId: string) => Promise<Record<string, unknown> | undefined>,
 ): Promise<ActionResult<unknown>[] | undefined> {
@@ -73,11 +102,16 @@ export async function duplicateCalls(
   if (used.length !== calls.length) {
     throw validationError("Some event ids of this transaction were used before, some not", "eventId", "duplicate");
   }
-  const stored = calls.map((call): StoredCall | undefined => {
-    if (!call.tracked) return untracked.get(call.eventId);
-    const event = tracked.get(call.eventId);
-    return event === undefined ? undefined : { ...event, event };
-  });
+  const stored = await Promise.all(calls.map((call): Promise<StoredCall | undefined> | undefined => {
+    const found = call.tracked ? tracked.get(call.eventId) : untracked.get(call.eventId);
+    if (found === undefined) return undefined;
+    // `event` stays as stored; data and changes are compared and described in clear.
+    return revealed(
+      call,
+      call.tracked ? { ...found, event: found as StoredEvent } : found as StoredCall,
+      config.keyring,
+    );
+  }));
   // A retried transaction plans its creates' generated keys anew: a later call that addresses
   // a record created earlier in the transaction is compared with the record that create made.
   const created = new Map<string, string>();

@@ -28,7 +28,9 @@ export type EdgeEventsErrorCode =
   | "ROW_EXISTS"
   | "RECORD_DESTROYED"
   | "RECORD_NOT_DESTROYED"
-  | "FOLD_FAILED";
+  | "FOLD_FAILED"
+  | "DECRYPTION_FAILED"
+  | "VALUE_REDACTED";
 
 const BRAND = "__edgeEventsError" as const;
 
@@ -117,6 +119,10 @@ export interface ErrorClassByCode {
   RECORD_NOT_DESTROYED: RecordNotDestroyedError;
   /** Carried by {@link FoldError}. */
   FOLD_FAILED: FoldError;
+  /** Carried by {@link DecryptionError}. */
+  DECRYPTION_FAILED: DecryptionError;
+  /** Carried by {@link RedactedValueError}. */
+  VALUE_REDACTED: RedactedValueError;
 }
 
 /** The error type a code narrows to in {@link isEdgeEventsError}. */
@@ -735,5 +741,64 @@ export class FoldError extends EdgeEventsError {
     this.name = "FoldError";
     this.position = event.position;
     this.eventId = event.eventId;
+  }
+}
+
+/**
+ * An encrypted value of the log could not be decrypted although its key exists: the
+ * ciphertext, its nonce or the value's place (event id, field) was altered, or the keyring
+ * returned another key under that key id. A key that no longer exists is not this error: the
+ * value reads as erased. The message names the event and the field, never a value or a key.
+ */
+export class DecryptionError extends EdgeEventsError {
+  /** The id of the event (or of the ignored call) whose value failed. */
+  readonly eventId: string;
+  /** Where the value sits: `data.email`, `changes.passwordHash`, `metadata.ip`. */
+  readonly field: string;
+
+  /**
+   * A failed decryption with code `DECRYPTION_FAILED`.
+   *
+   * @param eventId the event (or ignored call) id
+   * @param field the value's place, `<part>.<key>`
+   * @param options the underlying error as `cause`
+   */
+  constructor(eventId: string, field: string, options: EdgeEventsErrorOptions = {}) {
+    super("DECRYPTION_FAILED", `The value at ${field} of event ${eventId} cannot be decrypted`, options);
+    this.name = "DecryptionError";
+    this.eventId = eventId;
+    this.field = field;
+  }
+}
+
+/**
+ * A replay needs a value the log does not hold: the attribute's value was stored as a
+ * redaction marker (`sensitive: { x: "redact" }`) and nothing pinned it, so the row cannot be
+ * rebuilt from the log alone. Replay stops on the event (a {@link ReplayError} whose `cause`
+ * is this error); history shows the marker instead.
+ */
+export class RedactedValueError extends EdgeEventsError {
+  /** The id of the event. */
+  readonly eventId: string;
+  /** Its position. */
+  readonly position: bigint;
+  /** The attribute the replay could not rebuild. */
+  readonly attribute: string;
+
+  /**
+   * A redacted value a replay needed, with code `VALUE_REDACTED`.
+   *
+   * @param event the event's id and position
+   * @param attribute the attribute whose value was redacted
+   */
+  constructor(event: { readonly eventId: string; readonly position: bigint }, attribute: string) {
+    super(
+      "VALUE_REDACTED",
+      `The event at position ${event.position} stored ${attribute} redacted: the log alone cannot rebuild it (keep the derived value in changes, or mark it encrypt)`,
+    );
+    this.name = "RedactedValueError";
+    this.eventId = event.eventId;
+    this.position = event.position;
+    this.attribute = attribute;
   }
 }

@@ -5,10 +5,15 @@
  * `evolve`). Both therefore agree on routing, aliases, upcasters, pinned `changes` and nulls.
  * @module
  */
+import * as v from "valibot";
 import type { ActionDefinition } from "./action.ts";
 import { inputToAttributes, validateSet } from "./action-attributes.ts";
+import { isMarker } from "./sensitive-markers.ts";
+import { holdsProtected, reveal } from "./sensitive-values.ts";
+import type { SensitiveOptions } from "./sensitivity.ts";
 import type { EventLog } from "./event-log.ts";
 import type { JsonObject } from "./json.ts";
+import type { Keyring } from "./keyring.ts";
 import { EventEffectError, type EventTarget, routeEvent } from "./replay-routes.ts";
 import type { AnyResource } from "./resource.ts";
 import { revive } from "./revive.ts";
@@ -51,10 +56,12 @@ export interface EventEffects {
   readonly routed: boolean;
 }
 
-/** What routing needs: the log's routes and the tracked resources by name. */
+/** What routing needs: the log's routes and the tracked resources by name; and the keys of encrypted values. */
 export interface EffectEnv {
   readonly log: EventLog;
   readonly resources: ReadonlyMap<string, AnyResource>;
+  /** The store's keyring (undefined: none; a log with encrypted values then fails to fold). */
+  readonly keyring?: Keyring | undefined;
 }
 
 /**
@@ -62,13 +69,66 @@ export interface EffectEnv {
  * recorded `changes` pinned, so a replayed or folded record equals the live one.
  * @throws {EventEffectError} when no action answers the event or its data fails validation
  */
-export async function eventEffects(env: EffectEnv, event: StoredEvent): Promise<EventEffects> {
-  const { targets, routed } = routeEvent(env.log, env.resources, event);
+export async function eventEffects(env: EffectEnv, stored: StoredEvent): Promise<EventEffects> {
+  const { targets, routed } = routeEvent(env.log, env.resources, stored);
+  const event = await revealed(env, stored, targets);
   // One target is the common case: no Promise.all (a fold runs this for every event).
   const effects = targets.length === 1
     ? [await eventEffect(targets[0]!, event, routed)]
     : await Promise.all(targets.map((target) => eventEffect(target, event, routed)));
   return { effects, routed };
+}
+
+/**
+ * `event` with the encrypted values of its `data` and `changes` decrypted (or erased), by the
+ * sensitive marks of its resource (of its targets, for a resource the store no longer has).
+ * Events without marked values are returned as they are.
+ */
+async function revealed(env: EffectEnv, event: StoredEvent, targets: readonly EventTarget[]): Promise<StoredEvent> {
+  const marks = env.resources.get(event.resource)?.sensitive ?? unionOf(targets);
+  if (!holdsProtected(event.data, marks) && !holdsProtected(event.changes, marks)) return event;
+  return {
+    ...event,
+    data: await reveal(event.data, "data", marks, env.keyring, event.id),
+    changes: await reveal(event.changes, "changes", marks, env.keyring, event.id),
+  };
+}
+
+function unionOf(targets: readonly EventTarget[]): SensitiveOptions {
+  return targets.length === 1
+    ? targets[0]!.resource.sensitive
+    : Object.assign({}, ...targets.map((t) => t.resource.sensitive));
+}
+
+/** The keys of `values` that hold a marker (redacted or erased). */
+function markedKeys(values: Readonly<Record<string, unknown>>): string[] {
+  const keys: string[] = [];
+  for (const key in values) if (isMarker(values[key])) keys.push(key);
+  return keys;
+}
+
+const OBJECT_TYPES = new Set(["object", "loose_object", "strict_object", "object_with_rest"]);
+
+/**
+ * Validate `values` against an object `schema` except the keys holding markers (a redacted
+ * or erased value cannot pass a schema, and is no value to check), then put the markers back.
+ * A schema that is no object schema is not run: the values are taken as they are.
+ */
+async function validateMarked(
+  schema: AnySchema,
+  values: Record<string, unknown>,
+  marked: readonly string[],
+  what: () => string,
+): Promise<Record<string, unknown>> {
+  const rest: Record<string, unknown> = {};
+  for (const key in values) if (!marked.includes(key)) rest[key] = values[key];
+  const type = (schema as { type?: string; entries?: object }).type;
+  const object = (schema as { entries?: object }).entries !== undefined && type !== undefined && OBJECT_TYPES.has(type);
+  const output = object
+    ? { ...(await validate(v.omit(schema as v.ObjectSchema<v.ObjectEntries, undefined>, marked as never), rest, what)) }
+    : rest;
+  for (const key of marked) output[key] = values[key];
+  return output;
 }
 
 /**
@@ -86,7 +146,11 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
     if (action !== undefined) {
       const given = routed ? event.data : upcast(action, event);
       const data = action.options.replayInput === "changes" ? withChanges(action.input, given, event.changes) : given;
-      const input = await validate(action.input, revive(action.input, data), () => `data of ${what()}`);
+      const marked = markedKeys(data);
+      const revived = revive(action.input, data);
+      const input = marked.length === 0
+        ? await validate(action.input, revived, () => `data of ${what()}`)
+        : await validateMarked(action.input, revived as Record<string, unknown>, marked, () => `data of ${what()}`);
       inputAttributes = inputToAttributes(resource, action, input);
     }
     // A recorded null is a NULL column (an optional attribute left empty, then an atomic
@@ -103,10 +167,10 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
       const values: Record<string, unknown> = { ...inputAttributes, ...recorded };
       values[resource.primaryKey.attribute] ??= event.recordId;
       if (resource.tenant !== undefined) values[resource.tenant] ??= event.tenant;
-      const record = await validate(resource.attributes, values, () => `record of ${what()}`) as Record<
-        string,
-        unknown
-      >;
+      const marked = markedKeys(values);
+      const record = marked.length === 0
+        ? await validate(resource.attributes, values, () => `record of ${what()}`) as Record<string, unknown>
+        : await validateMarked(resource.attributes, values, marked, () => `record of ${what()}`);
       return { ...base, kind: "insert", attributes: defined(record, nulls) };
     }
     if (type === "destroy" && action?.options.soft === undefined) return { ...base, kind: "delete" };
@@ -118,7 +182,9 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
         if (key !== resource.primaryKey.attribute && key !== resource.tenant) values[key] = source[key];
       }
     }
-    const set = await validateSet(resource, values, () => `record of ${what()}`);
+    const marked = markedKeys(values);
+    const set = await validateSet(resource, withoutKeys(values, marked), () => `record of ${what()}`);
+    for (const key of marked) set[key] = values[key];
     return { ...base, kind: "update", attributes: defined(set, nulls) };
   } catch (error) {
     if (error instanceof EventEffectError) throw error;
@@ -194,7 +260,7 @@ function pinned(
     if (!resource.attributeNames.includes(key)) continue;
     const value = changes[key];
     if (value === null) (nulls ??= {})[key] = null;
-    else recorded[key] = revive(resource.attributes.entries[key], value);
+    else recorded[key] = isMarker(value) ? value : revive(resource.attributes.entries[key], value);
   }
   return { recorded, nulls };
 }
@@ -204,5 +270,12 @@ function defined(values: Record<string, unknown>, nulls: Record<string, null> | 
   const out: Record<string, unknown> = {};
   for (const key in values) if (values[key] !== undefined) out[key] = values[key];
   if (nulls !== undefined) { for (const key in nulls) out[key] = null; }
+  return out;
+}
+
+function withoutKeys(values: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  if (keys.length === 0) return values;
+  const out: Record<string, unknown> = {};
+  for (const key in values) if (!keys.includes(key)) out[key] = values[key];
   return out;
 }

@@ -6,6 +6,7 @@
 import { type TableName, tableName, validateIdentifier } from "../sql/identifier.ts";
 import { actorIndexCollides, checkDerivedNames as checkNames } from "../sql/event-log-names.ts";
 import { checkOptionKeys } from "./option-keys.ts";
+import { checkSensitiveMetadata, type SensitiveOptions } from "./sensitivity.ts";
 
 /** Postgres column types an actor column may have. */
 export type ActorColumnType = "uuid" | "text" | "bigint" | "integer";
@@ -68,7 +69,33 @@ export interface EventLogOptions<TActors extends ActorDefinitions = ActorDefinit
    * writes (a few per write); a resend after that is applied again. Default 86,400,000 (24 h).
    */
   readonly ignoredCallRetentionMs?: number;
+  /**
+   * Metadata keys never stored in clear, for every resource: `"redact"` or `"encrypt"` (see
+   * the resource option `sensitive`). Encrypted metadata uses the key of the event's subject.
+   */
+  readonly sensitiveMetadata?: SensitiveOptions;
+  /**
+   * Tamper evidence. `{ chain: true }`: every event stores `prev_hash` and `hash`, a SHA-256
+   * chain per lock scope computed in the database under the write lock (docs/integrity.md).
+   * `chainScope` is the scope of a chain: the lock scope by default; required with a custom
+   * `lock.key` function (`"global"`: one chain; `"tenant"`: one chain per tenant).
+   */
+  readonly integrity?: IntegrityOptions;
 }
+
+/** The scope of a hash chain: one chain for the log, or one per tenant (and one for events without a tenant). */
+export type ChainScope = "global" | "tenant";
+
+/** What {@link EventLogOptions.integrity} takes. */
+export interface IntegrityOptions {
+  /** Chain every event written from now on (default false). */
+  readonly chain?: boolean;
+  /** One chain for the log or one per tenant; the lock scope by default, required with `lock.key`. */
+  readonly chainScope?: ChainScope;
+}
+
+/** The validated integrity settings of a log: no chain, or a chain and its scope. */
+export type Integrity = { readonly chain: false } | { readonly chain: true; readonly chainScope: ChainScope };
 
 /**
  * A validated event-log definition. `TActor` is the union of its actor type names (a type
@@ -91,6 +118,10 @@ export interface EventLog<TActor extends string = string> {
   readonly lock: LockOption;
   /** Replay routing of old event versions. */
   readonly replayOverrides: readonly ReplayOverride[];
+  /** Sensitive metadata keys and how each is stored; `{}` when none. */
+  readonly sensitiveMetadata: SensitiveOptions;
+  /** Whether events are hash-chained, and in which scope. */
+  readonly integrity: Integrity;
 }
 
 /** Column names that actor columns may not take. */
@@ -126,7 +157,10 @@ const LOG_KEYS = {
   lock: true,
   replayOverrides: true,
   ignoredCallRetentionMs: true,
+  sensitiveMetadata: true,
+  integrity: true,
 } as const satisfies Record<keyof EventLogOptions, true>;
+const INTEGRITY_KEYS = { chain: true, chainScope: true } as const satisfies Record<keyof IntegrityOptions, true>;
 const ACTOR_KEYS = { column: true, type: true } as const satisfies Record<keyof ActorDefinition, true>;
 const LOCK_KEYS = { scope: true, key: true } as const;
 const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: true } as const satisfies Record<
@@ -142,6 +176,8 @@ const OVERRIDE_KEYS = { resource: true, action: true, versions: true, routeTo: t
  * @throws {TypeError} on an invalid identifier, a duplicate or reserved actor column, an
  *   unknown actor type, an actor column whose index name is one of the log's own (`record`,
  *   `correlation`, `causation`, `tx`, `tenant_tx`, ...), or an unknown option key (here, in an actor, in `lock` or in a replay override)
+ * @throws {TypeError} when `integrity` is malformed, or chains a log with a custom `lock.key`
+ *   function without stating `integrity.chainScope`
  * @throws {RangeError} when `ignoredCallRetentionMs` is not a positive integer
  * @example
  * ```ts
@@ -189,14 +225,17 @@ export function defineEventLog<const TActors extends ActorDefinitions = Record<n
     columns.add(actor.column);
     actors[name] = Object.freeze({ column: actor.column, type: actor.type });
   }
+  const lock = validateLock(options.lock ?? { scope: "global" });
   const log: EventLog<keyof TActors & string> = Object.freeze({
     table,
     replayStateTable,
     idempotencyTable,
     ignoredCallRetentionMs: retention,
     actors: Object.freeze(actors),
-    lock: validateLock(options.lock ?? { scope: "global" }),
+    lock,
     replayOverrides: Object.freeze((options.replayOverrides ?? []).map(validateOverride)),
+    sensitiveMetadata: checkSensitiveMetadata(options.sensitiveMetadata),
+    integrity: validateIntegrity(options.integrity ?? {}, lock),
   });
   checkDerivedNames(log);
   return log;
@@ -231,6 +270,25 @@ function validateLock(lock: LockOption): LockOption {
     throw new TypeError('lock.scope must be "global" or "tenant"');
   }
   return Object.freeze({ scope: lock.scope });
+}
+
+function validateIntegrity(integrity: IntegrityOptions, lock: LockOption): Integrity {
+  checkOptionKeys(integrity, INTEGRITY_KEYS, "integrity");
+  const { chain = false, chainScope } = integrity;
+  if (typeof chain !== "boolean") throw new TypeError("integrity.chain must be true or false");
+  if (chainScope !== undefined && chainScope !== "global" && chainScope !== "tenant") {
+    throw new TypeError('integrity.chainScope must be "global" or "tenant"');
+  }
+  if (!chain) {
+    if (chainScope !== undefined) throw new TypeError("integrity.chainScope needs integrity.chain: true");
+    return Object.freeze({ chain: false });
+  }
+  if ("key" in lock && chainScope === undefined) {
+    throw new TypeError(
+      'integrity.chain with a custom lock.key function needs integrity.chainScope ("global" or "tenant"): the scope of a chain must be stated',
+    );
+  }
+  return Object.freeze({ chain: true, chainScope: chainScope ?? ("scope" in lock ? lock.scope : "global") });
 }
 
 function validateOverride(override: ReplayOverride): ReplayOverride {

@@ -25,7 +25,7 @@ function pendingEvent(call: PreparedCall, write: BuiltWrite): PendingEvent | und
     version: event.version,
     data: JSON.parse(event.data),
     changes: write.changes,
-    metadata: call.metadata,
+    metadata: JSON.parse(event.metadata),
     tenant: event.tenant,
     correlationId: event.correlationId,
     causationId: event.causationId,

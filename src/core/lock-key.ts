@@ -3,7 +3,7 @@
  * and validation of keys that custom functions return.
  * @module
  */
-import type { LockKey, LockOption } from "./event-log.ts";
+import type { Integrity, LockKey, LockOption } from "./event-log.ts";
 import { isUuid } from "./ids.ts";
 
 const INT64_MIN = -(2n ** 63n);
@@ -86,6 +86,25 @@ export function writeLockKey(
     );
   }
   return lock.scope === "tenant" && write.tenant !== null ? tenantLockKey(write.tenant) : GLOBAL_LOCK_KEY;
+}
+
+/**
+ * The key of the lock that orders a hash chain (docs/integrity.md), taken by every write of a
+ * chained log beside its own key: the global key for a global chain and for events without a
+ * tenant, else the tenant's key. Under the matching lock scope it is the write's own key, and
+ * the prelude takes it once; under a custom `lock.key` function it keeps the chain in order
+ * whatever keys the function returns.
+ *
+ * @returns the key, or undefined for a log without a chain
+ * @example
+ * ```ts
+ * chainLockKey({ chain: true, chainScope: "tenant" }, "acme") // => 514768821131075087n
+ * chainLockKey({ chain: false }, "acme") // => undefined
+ * ```
+ */
+export function chainLockKey(integrity: Integrity, tenant: string | null): LockKey | undefined {
+  if (!integrity.chain) return undefined;
+  return integrity.chainScope === "tenant" && tenant !== null ? tenantLockKey(tenant) : GLOBAL_LOCK_KEY;
 }
 
 /**

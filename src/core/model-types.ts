@@ -14,6 +14,7 @@ import type { HookFailedError } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
 import type { ActionType, StoredEvent } from "./stored-event.ts";
 import type { AnySchema } from "./validation.ts";
+import type { EncryptionSubjectInfo, SensitiveOptions } from "./sensitivity.ts";
 
 /** What an `after` hook receives besides the record. */
 export interface AfterHookInfo<TInput> {
@@ -232,6 +233,10 @@ export interface Resource<
   readonly foldVersion: string;
   /** Events after a record's newest savepoint that make a write take a new one (undefined: never). */
   readonly savepointEvery: number | undefined;
+  /** Sensitive attributes and inputs, and how each is stored (`redact`, `encrypt`); `{}` when none. */
+  readonly sensitive: SensitiveOptions;
+  /** The subject whose keys encrypt the resource's events (see `ResourceOptions.encryptionSubject`). */
+  readonly encryptionSubject: (info: EncryptionSubjectInfo) => string;
   /** Phantom: the record type. */
   readonly "~attrs"?: TAttrs;
 }

@@ -11,6 +11,7 @@ import type { AnyResource } from "./resource.ts";
 import type { ActionType } from "./action.ts";
 import type { EventActor, StoredEvent } from "./stored-event.ts";
 import { inferColumnType } from "./column-types.ts";
+import { isErased, isRedacted } from "./sensitive-markers.ts";
 
 /** The attributes of a row, by the resource's column mapping (other columns are ignored). */
 export function rowToRecord(resource: AnyResource, row: Row): Record<string, unknown> {
@@ -40,9 +41,15 @@ export function jsonAttributes(resource: AnyResource): ReadonlySet<string> {
   return set;
 }
 
-/** Convert an attribute value to a bind parameter (JSON columns and plain objects as JSON text). */
+/**
+ * Convert an attribute value to a bind parameter (JSON columns and plain objects as JSON
+ * text; an erased value is NULL, a redacted one a TypeError: replay checks it first).
+ */
 export function toParam(resource: AnyResource, attribute: string, value: unknown): SqlParam {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null || isErased(value)) return null;
+  if (isRedacted(value)) {
+    throw new TypeError(`${resource.name}.${attribute} holds a redacted value, which no row can hold`);
+  }
   if (jsonAttributes(resource).has(attribute)) return jsonText(value);
   if (value instanceof Date) checkStorableDate(value, attribute); // a timestamp column
   if (

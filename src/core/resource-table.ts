@@ -6,13 +6,15 @@
 import type { SqlStatement } from "./executor.ts";
 import type { AnyResource } from "./resource.ts";
 import { inferColumnType } from "./column-types.ts";
+import { markOf } from "./sensitivity.ts";
 import { createSchemaSql } from "../sql/create-schema.ts";
 import { createTableSql } from "../sql/create-table.ts";
 
 /**
  * The statements that create a resource's table (and its schema when qualified): column
  * types inferred from valibot where unambiguous, else taken from `columnTypes`. None for an
- * event-only resource (`table: false`).
+ * event-only resource (`table: false`). Attributes marked `encrypt` get nullable columns: once
+ * their key is destroyed, a replay writes NULL in their place.
  *
  * @throws {TypeError} when a column type can be neither inferred nor found in `columnTypes`
  * @example
@@ -44,7 +46,8 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
     return {
       column: resource.columns[attribute]!,
       type,
-      nullable: !primaryKey && (inferred?.nullable ?? true),
+      // An encrypted attribute whose key is destroyed replays as NULL: its column must allow it.
+      nullable: !primaryKey && (markOf(resource.sensitive, attribute) === "encrypt" || (inferred?.nullable ?? true)),
       primaryKey,
     };
   });

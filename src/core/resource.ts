@@ -8,6 +8,7 @@ import { tableName, validateIdentifier } from "../sql/identifier.ts";
 import { actionBuilders, restoredAttribute } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
+import { checkSensitive, defaultSubject, type EncryptionSubjectInfo, type SensitiveOptions } from "./sensitivity.ts";
 import type {
   ActionBuilders,
   ActionDefinition,
@@ -70,6 +71,23 @@ export interface ResourceOptions<
    * requests). A failed savepoint never fails the action: see the store's `onSavepointError`.
    */
   readonly savepointEvery?: number;
+  /**
+   * Attributes and inputs never stored in clear in the log (`data`, `changes`): `"redact"`
+   * stores the marker `{ "$redacted": true }` instead (the value is gone: a replay that needs
+   * it stops with `VALUE_REDACTED`, so keep what you derive from it, such as a password hash,
+   * in an attribute); `"encrypt"` stores an AES-GCM envelope under a key of the store's
+   * `keyring` (readable by replay and history until the key is destroyed, then erased). Keys
+   * are top-level input keys and attribute names; the primary key, the tenant and timestamp
+   * attributes cannot be marked. Mark an input and the attribute it becomes under another
+   * name (`map`) alike.
+   */
+  readonly sensitive?: SensitiveOptions;
+  /**
+   * The subject whose keys encrypt an event's values (and that crypto-shredding destroys).
+   * Default: the record, `recordSubject` (`user/42`). Return a stable value per record
+   * (a user id held in the input, the actor), never derived from a sensitive value.
+   */
+  readonly encryptionSubject?: (info: EncryptionSubjectInfo) => string;
 }
 
 // The closed option sets (checkOptionKeys); `satisfies` keeps them in step with the types.
@@ -87,6 +105,8 @@ const RESOURCE_KEYS = {
   actions: true,
   foldVersion: true,
   savepointEvery: true,
+  sensitive: true,
+  encryptionSubject: true,
 } as const satisfies Record<keyof AnyResourceOptions, true>;
 const PRIMARY_KEY_KEYS = { attribute: true, generate: true } as const;
 const TIMESTAMP_KEYS = { createdAt: true, updatedAt: true } as const satisfies Record<
@@ -184,7 +204,8 @@ function checkEventOnly(
  *   attributes in `accept`, `tenant`, `timestamps`, `soft` or `only`, duplicate action names,
  *   unknown option keys (here, in `primaryKey`, in `timestamps` and in each action's options);
  *   for an event-only resource (`table: false`), `columns`, `columnTypes`, `ignored` actions and
- *   actions left out of `only`
+ *   actions left out of `only`; a `sensitive` key that names neither an attribute nor an input,
+ *   or names the primary key, the tenant or a timestamp attribute
  * @example
  * ```ts
  * import * as v from "valibot";
@@ -260,6 +281,26 @@ export function defineResource<
   if (every !== undefined && !(typeof every === "number" && Number.isSafeInteger(every) && every > 0)) {
     throw new TypeError(`savepointEvery of ${name} must be a positive integer`);
   }
+  const sensitive = checkSensitive(
+    name,
+    options.sensitive,
+    attributeNames,
+    Object.values(actions as Record<string, ActionDefinition<unknown, AnySchema>>).map((a) => a.input),
+    {
+      primaryKey: pk.attribute,
+      tenant: options.tenant,
+      timestamps: [options.timestamps?.createdAt, options.timestamps?.updatedAt, ...softDeleteAttributes],
+    },
+  );
+  const sensitiveAttribute = Object.keys(sensitive).find((key) => attributeNames.includes(key));
+  if (every !== undefined && sensitiveAttribute !== undefined) {
+    throw new TypeError(
+      `${name}.${sensitiveAttribute} is sensitive, and savepoints would store it in clear: remove savepointEvery`,
+    );
+  }
+  if (options.encryptionSubject !== undefined && typeof options.encryptionSubject !== "function") {
+    throw new TypeError(`encryptionSubject of ${name} must be a function`);
+  }
   return Object.freeze({
     name,
     table,
@@ -282,5 +323,7 @@ export function defineResource<
     },
     foldVersion: options.foldVersion ?? "",
     savepointEvery: every,
+    sensitive,
+    encryptionSubject: options.encryptionSubject ?? defaultSubject,
   });
 }

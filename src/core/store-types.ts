@@ -7,6 +7,7 @@ import type { EventLog } from "./event-log.ts";
 import type { Executor } from "./executor.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import type { ReplayConfig } from "./replay-config.ts";
+import type { Keyring } from "./keyring.ts";
 import type {
   AnyResource,
   PlannedAction,
@@ -98,6 +99,11 @@ export interface EventStore<TActor extends string = string> {
    * writes does not carry the replay engine.
    */
   readonly replayConfig: ReplayConfig;
+  /**
+   * The `keyring` option: replay, history and folds decrypt the log's encrypted values with it
+   * (undefined when none was given).
+   */
+  readonly keyring: Keyring | undefined;
   /**
    * Create the event log (idempotent, safe to run concurrently). With
    * `{ resourceTables: true }`, also create each resource's table from its definition (event-only resources have none).

@@ -30,6 +30,8 @@ import { checkReplayRoutes } from "./replay-routes.ts";
 import type { Projection } from "./projection.ts";
 import { inlineStatements } from "./inline-projections.ts";
 import type { SavepointErrorHandler } from "./auto-savepoints.ts";
+import type { Keyring } from "./keyring.ts";
+import { encrypts } from "./sensitivity.ts";
 
 /** What {@link createEventStore} takes; `TActor` comes from the log's actor types. */
 export interface EventStoreOptions<TActor extends string = string> {
@@ -76,6 +78,31 @@ export interface EventStoreOptions<TActor extends string = string> {
    * action's own write batch, so their read models never lag. Not run by replay.
    */
   readonly projections?: readonly Projection<true>[];
+  /**
+   * Where the keys of values marked `encrypt` come from (a resource's `sensitive`, the log's
+   * `sensitiveMetadata`): required when any is marked. Writes encrypt with
+   * `keyring.currentKey(subject)`; replay, history and folds decrypt with `keyring.keyFor(kid)`,
+   * and read a value whose key is gone as erased.
+   */
+  readonly keyring?: Keyring;
+}
+
+/** Refuse a store that would have to encrypt without a keyring. */
+function checkKeyring(options: EventStoreOptions, resources: ReadonlyMap<string, AnyResource>): void {
+  const keyring = options.keyring;
+  if (keyring !== undefined) {
+    if (typeof keyring?.currentKey !== "function" || typeof keyring?.keyFor !== "function") {
+      throw new TypeError("keyring must have currentKey(subject) and keyFor(kid)");
+    }
+    return;
+  }
+  const needing = [...resources.values()].find((r) => encrypts(r.sensitive));
+  if (needing !== undefined) {
+    throw new TypeError(`${needing.name} encrypts sensitive values: the store needs a keyring`);
+  }
+  if (encrypts(options.log.sensitiveMetadata)) {
+    throw new TypeError("The log encrypts sensitive metadata: the store needs a keyring");
+  }
 }
 
 function checkInlineProjections(projections: readonly Projection<true>[] | undefined): void {
@@ -107,7 +134,8 @@ function splitCallContext(given: unknown): { ctx: ActionContext | undefined; exp
 /**
  * Create the event store.
  *
- * @throws {TypeError} when two resources share a name or a table
+ * @throws {TypeError} when two resources share a name or a table, or when values are marked
+ *   `encrypt` and no `keyring` is given
  * @example
  * ```ts
  * import { neon } from "@neondatabase/serverless";
@@ -148,6 +176,7 @@ export function createEventStore<TActor extends string = string>(
       throw new TypeError(`The ${key} option takes a function`);
     }
   }
+  checkKeyring(options as EventStoreOptions, resources);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
   const conflictRetry = {
@@ -200,6 +229,7 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
     onCommitted: options.onCommitted,
     onSavepointError: options.onSavepointError,
     clock,
+    keyring: options.keyring,
     inlineStatements: inline.length === 0 ? undefined : (calls, writes) => inlineStatements(log, inline, calls, writes),
   };
   const replayConfig: ReplayConfig = options.replay ?? {};
@@ -251,6 +281,7 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
     context: Object.freeze({ ...baseCtx }),
     clock,
     replayConfig,
+    keyring: options.keyring,
     async migrate(migrateOptions = {}) {
       // Resource tables go in the same batch, under the migration lock: in a batch of their
       // own, concurrent migrations raced on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (23505).

@@ -114,6 +114,11 @@ export function liveState(filter: RecordEventsFilter, fold: RecordFold): Record<
  * when the newest savepoint already stands there). See `savepoint()` for the errors.
  */
 export async function takeSavepoint(env: SavepointEnv, target: SavepointTarget): Promise<SavepointResult> {
+  const sensitive = sensitiveAttribute(target.fold.resource);
+  if (sensitive !== undefined) {
+    // A savepoint stores the folded state as JSON: the attribute would be stored in clear.
+    throw new TypeError(`${target.fold.resource.name}.${sensitive} is sensitive: its records take no savepoints`);
+  }
   const foldVersion = await foldVersionOf(target.fold, target.fold.resource);
   const { start, events } = await readFromSavepoint(env, target, foldVersion);
   const from = start === undefined ? undefined : foldStartOf(start);
@@ -128,4 +133,9 @@ export async function takeSavepoint(env: SavepointEnv, target: SavepointTarget):
     foldVersion,
   }));
   return { position, state, foldVersion, folded: fold.folded, written: true };
+}
+
+/** The first attribute of `resource` marked sensitive (an input-only mark is none). */
+export function sensitiveAttribute(resource: AnyResource): string | undefined {
+  return Object.keys(resource.sensitive).find((key) => resource.attributeNames.includes(key));
 }

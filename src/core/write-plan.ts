@@ -6,7 +6,7 @@
  */
 import type { EventLog } from "./event-log.ts";
 import type { SqlParam, SqlStatement } from "./executor.ts";
-import { type JsonObject, jsonText, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
+import { type JsonObject, MAX_EVENT_JSON_BYTES, sameJson, toJson, utf8Length } from "./json.ts";
 import type { AnyResource } from "./resource.ts";
 import { toParam } from "./record-mapping.ts";
 import { type AnySchema, validate, validationError } from "./validation.ts";
@@ -28,6 +28,9 @@ import { lockRecordSql } from "../sql/lock-record.ts";
 import { createStart, type PreparedCall } from "./prepare-call.ts";
 import { type EventOnlyRecord, eventOnlyWriteSql, readRecordEventsSql } from "../sql/event-only-writes.ts";
 import { heldValuesOf, positionParam } from "./expected-position.ts";
+import type { Keyring } from "./keyring.ts";
+import { protect, subjectKey } from "./sensitive-values.ts";
+import { markOf } from "./sensitivity.ts";
 
 /** A built write: its statement and what the event will say. */
 export interface BuiltWrite {
@@ -84,10 +87,56 @@ function changesOf(
   return changes;
 }
 
+/** What a write needs besides the call: the attempt's clock and the keys of sensitive values. */
+export interface BuildOptions {
+  /** The clock value of this attempt (default: the one read at planning). */
+  readonly now?: Date;
+  /** The store's keyring, for values marked `encrypt`. */
+  readonly keyring?: Keyring | undefined;
+}
+
+/** The event's `data`, `changes` and `metadata` as stored: sensitive keys redacted or encrypted. */
+interface StoredParts {
+  readonly data: JsonObject;
+  readonly changes: JsonObject;
+  readonly metadata: JsonObject;
+}
+
+/**
+ * The parts of the event as the log stores them: each key marked sensitive (the resource's
+ * `sensitive`, the log's `sensitiveMetadata`) redacted, or encrypted under the current key of
+ * the event's subject, bound to this event id and field.
+ */
+async function storedParts(
+  log: EventLog,
+  call: PreparedCall,
+  written: { readonly changes: Record<string, unknown>; readonly recordId: string; readonly attributes: object },
+  keyring: Keyring | undefined,
+): Promise<StoredParts> {
+  const { resource } = call;
+  const target = {
+    eventId: call.eventId,
+    key: subjectKey(keyring, () =>
+      resource.encryptionSubject({
+        resource: resource.name,
+        recordId: written.recordId,
+        tenant: call.tenant,
+        attributes: written.attributes as Readonly<Record<string, unknown>>,
+        input: call.input,
+      })),
+  };
+  const marks = resource.sensitive;
+  return {
+    data: await protect(toJson(call.input ?? {}) as JsonObject, "data", marks, target),
+    changes: await protect(toJson(written.changes, "changes") as JsonObject, "changes", marks, target),
+    metadata: await protect(call.metadata, "metadata", log.sensitiveMetadata, target),
+  };
+}
+
 /** What the idempotency table records of an ignored call (null for calls that write an event). */
-function ignoredValues(call: PreparedCall): IgnoredCallValues | null {
+function ignoredValues(call: PreparedCall, parts: StoredParts): IgnoredCallValues | null {
   if (call.tracked) return null;
-  return { id: call.eventId, action: call.actionName, tenant: call.tenant, data: jsonText(call.input ?? {}) };
+  return { id: call.eventId, action: call.actionName, tenant: call.tenant, data: JSON.stringify(parts.data) };
 }
 
 /**
@@ -100,12 +149,12 @@ function stampedOf(values: Record<string, unknown>, candidates: readonly (string
   );
 }
 
-function eventValues(call: PreparedCall, changes: Record<string, unknown>): EventValues | null {
+function eventValues(call: PreparedCall, stored: StoredParts): EventValues | null {
   if (!call.tracked) return null;
   const parts = {
-    input: jsonText(call.input ?? {}),
-    changes: jsonText(changes, "changes"),
-    metadata: jsonText(call.metadata),
+    input: JSON.stringify(stored.data),
+    changes: JSON.stringify(stored.changes),
+    metadata: JSON.stringify(stored.metadata),
   };
   const sizes = Object.entries(parts).map(([name, text]) => [name, utf8Length(text)] as const);
   if (sizes.reduce((sum, [, size]) => sum + size, 0) > MAX_EVENT_JSON_BYTES) {
@@ -162,7 +211,12 @@ async function runBefore(
   return adjusted === undefined ? attributes : { ...adjusted };
 }
 
-async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promise<BuiltWrite> {
+async function buildCreate(
+  log: EventLog,
+  call: PreparedCall,
+  now: Date,
+  keyring: Keyring | undefined,
+): Promise<BuiltWrite> {
   const { resource, action } = call;
   let attributes: Record<string, unknown> = {
     ...(call.createAttributes ?? createStart(action, call.input, call.inputAttributes)),
@@ -199,10 +253,12 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
   for (const [key, value] of Object.entries(final)) {
     if (value !== undefined) params[key] = toParam(resource, key, value);
   }
-  const event = eventValues(call, changes);
+  const recordId = canonicalRecordId(resource, key as SqlParam);
+  const stored = await storedParts(log, call, { changes, recordId: String(recordId), attributes: final }, keyring);
+  const event = eventValues(call, stored);
   const stampedAttributes = stampedOf(final, [createdAt, updatedAt], now);
   if (resource.table === null) {
-    const record = eventOnlyRecord(call, canonicalRecordId(resource, key as SqlParam));
+    const record = eventOnlyRecord(call, recordId);
     return {
       before: [],
       statement: eventOnlyWriteSql(
@@ -216,7 +272,7 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
         stampedAttributes,
       ),
       event,
-      changes: toJson(changes) as JsonObject,
+      changes: stored.changes,
       atomicAttributes: [],
       stampedAttributes,
       primaryKey: record.recordId,
@@ -226,11 +282,11 @@ async function buildCreate(log: EventLog, call: PreparedCall, now: Date): Promis
   return {
     before: [],
     statement: insertRecordSql(log, writeTarget(resource), params, event, {
-      ignored: ignoredValues(call),
+      ignored: ignoredValues(call, stored),
       stamped: stampedAttributes,
     }),
     event,
-    changes: toJson(changes) as JsonObject,
+    changes: stored.changes,
     atomicAttributes: [],
     stampedAttributes,
     primaryKey: params[resource.primaryKey.attribute] ?? null,
@@ -242,20 +298,28 @@ async function buildUpdate(
   call: PreparedCall,
   current: { record: Record<string, unknown>; lastPosition: bigint | null } | undefined,
   now: Date,
+  keyring: Keyring | undefined,
 ): Promise<BuiltWrite> {
   const { resource, action } = call;
   let set: Record<string, unknown> = { ...call.inputAttributes };
   const soft = action.type === "destroy" ? action.options.soft as string | undefined : undefined;
   if (action.type === "destroy") {
     if (soft === undefined) {
-      const event = eventValues(call, {});
+      const stored = await storedParts(log, call, { changes: {}, recordId: call.recordId, attributes: {} }, keyring);
+      const event = eventValues(call, stored);
       if (call.resource.table === null) {
         const last = isPurge(action) ? { hardDestroys: hardDestroysOf(resource) } : undefined;
         return eventOnlyChange(log, call, current, { event, stamped: [], last });
       }
       return {
         before: rowLocks(call, current),
-        statement: deleteRecordSql(log, writeTarget(resource), selector(call, current), event, ignoredValues(call)),
+        statement: deleteRecordSql(
+          log,
+          writeTarget(resource),
+          selector(call, current),
+          event,
+          ignoredValues(call, stored),
+        ),
         event,
         changes: {},
         atomicAttributes: [],
@@ -291,8 +355,16 @@ async function buildUpdate(
     Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)),
     call.inputAttributes,
   );
-  const event = eventValues(call, changes);
   const atomicAttributes = Object.keys(set).filter((k) => isSqlFragment(set[k]));
+  const atomicSensitive = atomicAttributes.find((a) => markOf(resource.sensitive, a) !== undefined);
+  if (atomicSensitive !== undefined) {
+    // The database computes it into `changes` itself, where it would be stored in clear.
+    throw new TypeError(
+      `${resource.name}.${call.actionName} sets ${atomicSensitive} with SQL, and ${atomicSensitive} is sensitive: compute it in TypeScript (change) instead`,
+    );
+  }
+  const stored = await storedParts(log, call, { changes, recordId: call.recordId, attributes: validated }, keyring);
+  const event = eventValues(call, stored);
   const stampedAttributes = stampedOf(Object.fromEntries(Object.entries(validated).filter(([k]) => k in plain)), [
     soft,
     updatedAt,
@@ -308,17 +380,17 @@ async function buildUpdate(
     const last = restored === undefined ? undefined : { softDestroys: softDestroysOf(resource, restored) };
     return {
       ...eventOnlyChange(log, call, current, { event, stamped: stampedAttributes, last }),
-      changes: toJson(changes) as JsonObject,
+      changes: stored.changes,
     };
   }
   return {
     before: rowLocks(call, current),
     statement: updateRecordSql(log, writeTarget(resource), selector(call, current), params, event, {
-      ignored: ignoredValues(call),
+      ignored: ignoredValues(call, stored),
       stamped: stampedAttributes,
     }),
     event,
-    changes: toJson(changes) as JsonObject,
+    changes: stored.changes,
     atomicAttributes,
     stampedAttributes,
     primaryKey: call.primaryKey,
@@ -438,15 +510,20 @@ function rowLocks(call: PreparedCall, current: unknown): SqlStatement[] {
 
 /**
  * Build the write of a prepared call: runs defaults, change functions and the `before`
- * hook, validates the record, and returns the statement and the event it will append.
+ * hook, validates the record, and returns the statement and the event it will append, its
+ * sensitive values redacted or encrypted.
  * @param current the record read first, for change-function updates
- * @param now the clock value of this attempt (default: the one read at planning)
+ * @param options `now`, the clock value of this attempt (default: the one read at planning);
+ *   `keyring`, for values marked `encrypt`
  */
 export function buildWrite(
   log: EventLog,
   call: PreparedCall,
   current?: { record: Record<string, unknown>; lastPosition: bigint | null },
-  now: Date = call.occurredAt,
+  options: BuildOptions = {},
 ): Promise<BuiltWrite> {
-  return call.action.type === "create" ? buildCreate(log, call, now) : buildUpdate(log, call, current, now);
+  const now = options.now ?? call.occurredAt;
+  return call.action.type === "create"
+    ? buildCreate(log, call, now, options.keyring)
+    : buildUpdate(log, call, current, now, options.keyring);
 }

@@ -19,7 +19,9 @@ import { tenantOf } from "./record-scope.ts";
  * read in the store's tenant (a store from `withContext({ tenant })`; without one, the read is
  * refused), a resource without tenant reads events without one, whatever the store's tenant.
  */
-export type HistoryStore = Pick<EventStore, "log" | "db" | "resources" | "context">;
+export type HistoryStore =
+  & Pick<EventStore, "log" | "db" | "resources" | "context">
+  & Partial<Pick<EventStore, "keyring">>;
 
 /** A resource as the history functions take it: its definition, or its name (for routers). */
 export type ResourceArg = AnyResource | string;

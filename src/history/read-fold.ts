@@ -56,7 +56,13 @@ export async function readFold(
   bounds: readonly FoldBound[],
   savepointAt?: "points" | bigint,
 ): Promise<FoldResult> {
-  const env = { log: store.log, resources: store.resources, resource, recordId: stream.recordId };
+  const env = {
+    log: store.log,
+    resources: store.resources,
+    keyring: store.keyring,
+    resource,
+    recordId: stream.recordId,
+  };
   const savepoint = savepointAt === undefined || savepointAt === 0n ? undefined : {
     foldVersion: await foldVersionOf(env, resource),
     softAttributes: resource.softDeleteAttributes,

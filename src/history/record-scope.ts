@@ -13,7 +13,9 @@ import type { RecordEventsFilter } from "../sql/savepoint-statements.ts";
 import { type RecordFoldEnv, sourceResources } from "../core/record-fold.ts";
 
 /** What savepoints and `materialize` read from the store (any {@link EventStore} has it). */
-export type SavepointStore = Pick<EventStore, "log" | "db" | "resources" | "context">;
+export type SavepointStore =
+  & Pick<EventStore, "log" | "db" | "resources" | "context">
+  & Partial<Pick<EventStore, "keyring">>;
 
 /**
  * `resource`, when the store tracks it (the same definition).
@@ -73,7 +75,7 @@ export function recordScope(store: SavepointStore, resource: unknown, recordId: 
   const definition = trackedResource(store, resource);
   const id = recordIdOf(definition, recordId);
   const tenant = tenantOf(store, definition);
-  const env = { log: store.log, resources: store.resources };
+  const env = { log: store.log, resources: store.resources, keyring: store.keyring };
   return {
     fold: { ...env, resource: definition, recordId: id },
     filter: { resource: definition.name, sources: sourceResources(env, definition), recordId: id, tenant },

@@ -130,7 +130,7 @@ export async function verifySavepoints(
   const definition = trackedResource(store, resource);
   const id = recordId === undefined ? undefined : recordIdOf(definition, recordId);
   const tenant = tenantOf(store, definition);
-  const env = { log: store.log, resources: store.resources };
+  const env = { log: store.log, resources: store.resources, keyring: store.keyring };
   const scope: SavepointScope = {
     resource: definition.name,
     sources: sourceResources(env, definition),

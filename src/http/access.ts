@@ -1,7 +1,8 @@
 /**
  * Who may do what: the caller's tenant from the tenant resolver (never from the request), then
  * `authorize`. Default deny: without `authorize` only `metadata` is served. `replay` needs a
- * grant with `replay: true`; `true` alone (a blanket `() => true`) does not allow it.
+ * grant with `replay: true`, `action` one with `action: true`, `verify` one with `verify: true`; `true` alone (a blanket
+ * `() => true`) allows neither.
  * @module
  */
 import type { Context } from "hono";
@@ -65,6 +66,7 @@ export function createAccess(
       replayStep: ask.replayStep ?? null,
       resource: ask.resource ?? null,
       recordId: ask.recordId ?? null,
+      action: ask.action ?? null,
       tenant: replay && options.tenant === undefined ? ask.replayTenant ?? null : scoped.tenant,
     });
     if (options.authorize === undefined) {
@@ -78,6 +80,12 @@ export function createAccess(
     if (replay && grant.replay !== true) {
       throw refused("Replay needs a grant with replay: true from authorize");
     }
-    return { ...scoped, visible: visibleFields(options.publicFields, grant.fields) };
+    const visible = visibleFields(options.publicFields, grant.fields);
+    if (ask.operation === "verify" && grant.verify !== true) {
+      throw refused("Verification needs a grant with verify: true from authorize");
+    }
+    if (ask.operation !== "action") return { ...scoped, visible };
+    if (grant.action !== true) throw refused("Actions need a grant with action: true from authorize");
+    return grant.actor === undefined ? { ...scoped, visible } : { ...scoped, visible, actor: grant.actor };
   };
 }

@@ -7,6 +7,7 @@ import { type Env, Hono, type MiddlewareHandler } from "hono";
 import { etag } from "hono/etag";
 import type { EventStore } from "../core/store-types.ts";
 import { createAccess } from "./access.ts";
+import { actionRoutes } from "./action-routes.ts";
 import { feedRoutes } from "./feed-routes.ts";
 import { validateBody, validateRequest } from "./input.ts";
 import { logRoutes } from "./log-routes.ts";
@@ -18,13 +19,20 @@ import { replayRoutes } from "./replay-routes.ts";
 import { jsonResponse } from "./respond.ts";
 import type { RouteDefinition, RouteModule, RouterContext } from "./route-module.ts";
 import type { EventsRouterOptions, RouterLimits } from "./router-types.ts";
+import { verifyRoutes } from "./verify-routes.ts";
 
 /**
- * The route modules, in registration order. Actions over HTTP are to be one more module here
- * (`action-routes.ts`: `POST /:resource`, `POST /:resource/:id/:action`, with `If-Match` answered
- * 412 when stale; see problem.ts).
+ * The route modules, in registration order. No two routes share a method and path (checked
+ * when the router is made), so the order decides nothing.
  */
-const ROUTE_MODULES: readonly RouteModule[] = [recordRoutes, logRoutes, feedRoutes, replayRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [
+  recordRoutes,
+  logRoutes,
+  feedRoutes,
+  replayRoutes,
+  actionRoutes,
+  verifyRoutes,
+];
 
 function limitsOf(limits: RouterLimits = {}): RouterContext["limits"] {
   const max = limits.maxPageSize ?? 100;
@@ -37,7 +45,11 @@ function limitsOf(limits: RouterLimits = {}): RouterContext["limits"] {
   if (!Number.isInteger(maxFeed) || maxFeed < 1 || maxFeed > 10_000) {
     throw new RangeError("limits.maxFeedPageSize must be 1 to 10000");
   }
-  return { max, default: def, maxFeed };
+  const maxBody = limits.maxBodyBytes ?? 1_048_576;
+  if (!Number.isInteger(maxBody) || maxBody < 1024 || maxBody > 16_777_216) {
+    throw new RangeError("limits.maxBodyBytes must be 1024 to 16777216");
+  }
+  return { max, default: def, maxFeed, maxBody };
 }
 
 /** `/metadata` and `/openapi.json`, which describe the other routes. */
@@ -70,6 +82,16 @@ function describeRoutes(router: RouterContext, routes: () => readonly RouteDefin
   ];
 }
 
+/** Routes that a method and path would not tell apart: an exposed action shadowing a route of the router. */
+function assertDistinct(routes: readonly RouteDefinition[]): void {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path.replace(/:[A-Za-z]+/g, ":")}`;
+    if (seen.has(key)) throw new TypeError(`Two routes of this router would be ${route.method} ${route.path}`);
+    seen.add(key);
+  }
+}
+
 function middlewareOf(route: RouteDefinition): MiddlewareHandler[] {
   const out: MiddlewareHandler[] = [];
   if (route.etag === true) out.push(etag());
@@ -81,18 +103,22 @@ function middlewareOf(route: RouteDefinition): MiddlewareHandler[] {
 
 /**
  * The event log's HTTP API as a Hono app: reads of records (history, timeline, state, diff),
- * audit and summaries, the feed (pages and Server-Sent Events), replay, metadata and OpenAPI.
- * Errors are RFC 9457 `application/problem+json` with the stable error code.
+ * audit and summaries, the feed (pages and Server-Sent Events), replay, metadata and OpenAPI,
+ * and the actions the `actions` option exposes (`POST /:resource/:action`,
+ * `POST /:resource/:id/:action`). Errors are RFC 9457 `application/problem+json` with the
+ * stable error code.
  *
  * Default deny: without `authorize`, only `/metadata` and `/openapi.json` are served (403 for
- * the rest). Replay needs `authorize` to return a grant with `replay: true`. With a `tenant`
- * resolver, every read is confined to the caller's tenant and a `tenant` parameter is 400.
+ * the rest). Replay needs `authorize` to return a grant with `replay: true`, an action one with
+ * `action: true` (and the grant's `actor` performs it). With a `tenant` resolver, every read
+ * and action is confined to the caller's tenant and a `tenant` parameter is refused.
  *
  * @param store the event store (without a tenant when a `tenant` resolver is given)
- * @param options `authorize`, `tenant`, `publicFields`, `limits`, `stream`, `replay`, `onError`
+ * @param options `authorize`, `tenant`, `actions`, `publicFields`, `limits`, `stream`, `replay`, `onError`
  * @returns the app; mount it with `app.route(path, router)`
  * @throws {RangeError} limits out of range
- * @throws {TypeError} a tenant resolver with a store that has a tenant; an unknown public field
+ * @throws {TypeError} a tenant resolver with a store that has a tenant; an unknown public field;
+ * an unknown resource or action in `actions`, or one whose route would shadow another
  * @example
  * ```ts
  * import { Hono } from "hono";
@@ -108,10 +134,12 @@ function middlewareOf(route: RouteDefinition): MiddlewareHandler[] {
  *     "/events",
  *     eventsRouter<Env>(store, {
  *       tenant: (c) => c.var.user?.org,
+ *       actions: { todo: ["add", "rename"] },
  *       authorize: (c, request) => {
  *         const user = c.var.user;
  *         if (user === undefined) return false;
  *         if (request.operation === "replay") return { replay: user.admin };
+ *         if (request.operation === "action") return { action: true, actor: { user: user.id }, fields: ["record"] };
  *         return user.admin ? { fields: "all" } : true;
  *       },
  *     }),
@@ -134,6 +162,7 @@ export function eventsRouter<E extends Env = Env>(
   };
   const routes: RouteDefinition[] = ROUTE_MODULES.flatMap((module) => module(router));
   routes.push(...describeRoutes(router, () => routes));
+  assertDistinct(routes);
   const app = new Hono<E>();
   app.onError((error, c) => {
     const body = problemOf(error);

@@ -29,6 +29,7 @@ export type {
   AccessGrant,
   AccessRequest,
   EventsRouterOptions,
+  ExposedActions,
   Operation,
   ProtectedField,
   ReplayRouteOptions,

@@ -48,20 +48,51 @@ function parameters(route: RouteDefinition): unknown[] {
   if (route.etag === true) {
     out.push({ name: "If-None-Match", in: "header", required: false, schema: { type: "string" } });
   }
+  for (const header of route.headers ?? []) {
+    out.push({
+      name: header.name,
+      in: "header",
+      required: false,
+      description: header.description,
+      schema: { type: "string" },
+    });
+  }
   return out;
 }
+
+const ACTION_OK = {
+  content: {
+    "application/json": {
+      schema: { type: "object", required: ["event"], properties: { record: { type: "object" }, event: {} } },
+    },
+  },
+  headers: {
+    ETag: { description: "The position of the event written, for the next If-Match", schema: { type: "string" } },
+  },
+};
 
 function responses(route: RouteDefinition): Record<string, unknown> {
   const ok = route.response === "sse"
     ? { description: "Server-Sent Events: one `events` message per feed page", content: { "text/event-stream": {} } }
+    : route.operation === "action"
+    ? { description: route.status === 201 ? "Created" : "OK", ...ACTION_OK }
     : { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
-  const out: Record<string, unknown> = { "200": ok };
+  const out: Record<string, unknown> = { [String(route.status ?? 200)]: ok };
+  const body = route.body !== undefined || route.requestBody !== undefined;
   if (route.etag === true) out["304"] = { description: "Not modified (If-None-Match)" };
-  out[route.body === undefined ? "400" : "422"] = { description: "Invalid parameters", content: PROBLEM };
-  if (route.body !== undefined) out["415"] = { description: "The body is not application/json", content: PROBLEM };
+  if (route.operation === "action") out["400"] = { description: "Invalid path, header or JSON", content: PROBLEM };
+  out[body ? "422" : "400"] = { description: "Invalid parameters", content: PROBLEM };
+  if (body) out["415"] = { description: "The body is not application/json", content: PROBLEM };
+  if (route.requestBody !== undefined) out["413"] = { description: "The body is too large", content: PROBLEM };
   out["403"] = { description: "Not allowed", content: PROBLEM };
   out["404"] = { description: "Unknown resource, record or replay", content: PROBLEM };
   if (route.operation === "replay") out["409"] = { description: "A replay conflict", content: PROBLEM };
+  if (route.operation === "action") {
+    out["409"] = { description: "A conflict: the record changed on every attempt, or was destroyed", content: PROBLEM };
+    if (route.headers?.some((h) => h.name === "If-Match")) {
+      out["412"] = { description: "If-Match is stale: nothing was written", content: PROBLEM };
+    }
+  }
   out["503"] = { description: "The database is unavailable, or a replay fences writes", content: PROBLEM };
   return out;
 }
@@ -86,11 +117,9 @@ export function openApiDocument(routes: readonly RouteDefinition[], basePath: st
       parameters: parameters(route),
       responses: responses(route),
     };
-    if (route.body !== undefined) {
-      operation["requestBody"] = {
-        required: true,
-        content: { "application/json": { schema: jsonSchemaOf(route.body) } },
-      };
+    const body = route.body === undefined ? route.requestBody : jsonSchemaOf(route.body);
+    if (body !== undefined) {
+      operation["requestBody"] = { required: true, content: { "application/json": { schema: body } } };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }

@@ -17,6 +17,7 @@ export type ProblemCode =
   | EdgeEventsErrorCode
   | "FORBIDDEN"
   | "UNSUPPORTED_MEDIA_TYPE"
+  | "CONTENT_TOO_LARGE"
   | "INTERNAL_ERROR";
 
 /** An RFC 9457 problem as the router sends it. */
@@ -61,8 +62,11 @@ const STATUS: Readonly<Record<ProblemCode, number>> = {
   RECORD_DESTROYED: 409,
   RECORD_NOT_DESTROYED: 409,
   FOLD_FAILED: 500,
+  DECRYPTION_FAILED: 500,
+  VALUE_REDACTED: 409,
   FORBIDDEN: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  CONTENT_TOO_LARGE: 413,
   INTERNAL_ERROR: 500,
 };
 
@@ -72,6 +76,7 @@ const TITLES: Readonly<Record<number, string>> = {
   404: "Not Found",
   409: "Conflict",
   412: "Precondition Failed",
+  413: "Content Too Large",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   500: "Internal Server Error",
@@ -97,21 +102,36 @@ export function statusOf(code: ProblemCode, source: InputSource = "query"): numb
   return code === "VALIDATION_FAILED" && source === "body" ? 422 : STATUS[code];
 }
 
-/** A problem the router raises itself (403, 404 for an unknown route, 415), answered as it is. */
+/** Where a router problem's input came from, and the offending parameters. */
+export interface RouterProblemOptions {
+  /** The input the problem is about (a header is `query`: 400), overriding the route's. */
+  readonly source?: InputSource;
+  /** The offending parameters, for `VALIDATION_FAILED`. */
+  readonly issues?: readonly ValidationIssue[];
+}
+
+/** A problem the router raises itself (403, 404 for an unknown route, 413, 415, a bad header), answered as it is. */
 export class RouterProblem extends Error {
   /** The problem's code. */
   readonly code: ProblemCode;
+  /** Where its input came from, when the problem says so. */
+  readonly source: InputSource | undefined;
+  /** The offending parameters. */
+  readonly issues: readonly ValidationIssue[] | undefined;
 
   /**
    * A router problem.
    *
    * @param code its code (its status comes from the table)
    * @param detail what went wrong, naming no value
+   * @param options the input it is about and its issues
    */
-  constructor(code: ProblemCode, detail: string) {
+  constructor(code: ProblemCode, detail: string, options: RouterProblemOptions = {}) {
     super(detail);
     this.name = "RouterProblem";
     this.code = code;
+    this.source = options.source;
+    this.issues = options.issues;
   }
 }
 
@@ -136,7 +156,7 @@ export function problem(
  * @returns the problem
  */
 export function problemOf(error: unknown, source: InputSource = "query"): Problem {
-  if (error instanceof RouterProblem) return problem(error.code, error.message, source);
+  if (error instanceof RouterProblem) return problem(error.code, error.message, error.source ?? source, error.issues);
   if (isEdgeEventsError(error)) {
     const detail = GENERIC[error.code] ?? error.message;
     return isEdgeEventsError(error, "VALIDATION_FAILED")

@@ -3,7 +3,7 @@
  * router registers each one (validators and ETag from its description) and the OpenAPI
  * document is generated from the same list, so a route cannot be served undocumented. Each
  * group of routes is a module returning its routes (`history-routes.ts`, `feed-routes.ts`,
- * ...); actions over HTTP are to be one more such module (`action-routes.ts`).
+ * ...); `action-routes.ts` makes one route per action the router exposes.
  * @module
  */
 import type { Context } from "hono";
@@ -29,8 +29,17 @@ export interface RouteDefinition {
   readonly params?: InputSchema;
   /** The query's schema (a strict object of strings: unknown parameters are refused). */
   readonly query?: InputSchema;
-  /** The JSON body's schema. */
+  /** The JSON body's schema, checked by the router's validator before the handler runs. */
   readonly body?: InputSchema;
+  /**
+   * A JSON body the handler reads and checks itself (after `authorize`), as JSON Schema for the
+   * OpenAPI document. Not with `body`.
+   */
+  readonly requestBody?: Readonly<Record<string, unknown>>;
+  /** Request headers the route reads, for the OpenAPI document. */
+  readonly headers?: readonly { readonly name: string; readonly description: string }[];
+  /** The status of success (200 by default; 201 for creates). */
+  readonly status?: 200 | 201;
   /** What the response is. */
   readonly response: RouteResponse;
   /** Whether responses carry an `ETag` and `If-None-Match` is answered with 304. */
@@ -47,6 +56,8 @@ export interface Allowed {
   readonly tenant: string | null;
   /** The protected fields the caller sees. */
   readonly visible: VisibleFields;
+  /** For `action`: the actor the grant names (`{ user: id }`), if any. */
+  readonly actor?: { readonly [type: string]: string | number | bigint };
 }
 
 /** What an access check is asked: the request without its tenant (the router adds it). */
@@ -59,6 +70,8 @@ export interface AccessAsk {
   readonly resource?: string | undefined;
   /** The record, if one is named. */
   readonly recordId?: string | undefined;
+  /** For `action`: the action's name. */
+  readonly action?: string | undefined;
   /** For `replay`: the tenant asked for in the body (refused when a tenant resolver is set). */
   readonly replayTenant?: string | undefined;
 }
@@ -70,7 +83,12 @@ export interface RouterContext {
   /** The router's options (`E` erased: handlers pass Hono's context through). */
   readonly options: EventsRouterOptions;
   /** The page sizes in force. */
-  readonly limits: { readonly max: number; readonly default: number; readonly maxFeed: number };
+  readonly limits: {
+    readonly max: number;
+    readonly default: number;
+    readonly maxFeed: number;
+    readonly maxBody: number;
+  };
   /**
    * Resolve the caller's tenant and ask `authorize`.
    * @throws {RouterProblem} `FORBIDDEN` when refused

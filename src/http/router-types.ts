@@ -8,7 +8,10 @@ import type { Context, Env } from "hono";
  * What a request asks to do. Reads: `metadata` (`/metadata`, `/openapi.json`), `history`,
  * `timeline`, `state`, `diff` (one record), `audit`, `summary` (the log), `feed` (`/feed`,
  * `/feed/stream`). `replay` covers the four replay endpoints and is allowed only by a grant
- * with `replay: true`, never by a bare `true`.
+ * with `replay: true`, never by a bare `true`. `action` runs an action over HTTP (one of the
+ * `actions` the router exposes) and is allowed only by a grant with `action: true`. `verify`
+ * (`POST /verify`, a bounded step of the hash chain's verification) likewise needs a grant with
+ * `verify: true`.
  */
 export type Operation =
   | "metadata"
@@ -19,7 +22,9 @@ export type Operation =
   | "audit"
   | "summary"
   | "feed"
-  | "replay";
+  | "replay"
+  | "action"
+  | "verify";
 
 /** The request `authorize` decides on. */
 export interface AccessRequest {
@@ -29,8 +34,10 @@ export interface AccessRequest {
   readonly replayStep: "start" | "continue" | "status" | "abort" | null;
   /** The resource named by the path or the `resource` filter; null when none is. */
   readonly resource: string | null;
-  /** The record named by the path; null for reads of the log. */
+  /** The record named by the path; null for reads of the log and for creates. */
   readonly recordId: string | null;
+  /** For `action`: the action's name; null for the other operations. */
+  readonly action: string | null;
   /**
    * The tenant the read is confined to: the tenant resolver's answer, or the store's own
    * tenant when there is no resolver; null for events without a tenant. For `replay`: the
@@ -61,6 +68,16 @@ export interface AccessGrant {
   readonly fields?: "all" | readonly ProtectedField[];
   /** Allows a `replay` request. Nothing else does: `true` alone is refused for replay. */
   readonly replay?: boolean;
+  /** Allows an `action` request. Nothing else does: `true` alone is refused for actions. */
+  readonly action?: boolean;
+  /**
+   * Who performs an `action` request: one actor type the log declares and its id, as an
+   * action call's `actor` (`{ user: session.userId }`). Omitted: the action has no actor. Only
+   * here: an actor (or a tenant) in the request body is refused.
+   */
+  readonly actor?: { readonly [type: string]: string | number | bigint };
+  /** Allows a `verify` request (the chain's verification). Nothing else does: `true` alone is refused. */
+  readonly verify?: boolean;
 }
 
 /**
@@ -77,7 +94,17 @@ export interface RouterLimits {
   readonly defaultPageSize?: number;
   /** The largest `limit` of feed pages (1 to 10000; default 1000); also the events per SSE message. */
   readonly maxFeedPageSize?: number;
+  /** The largest body of an action request, in bytes (1024 to 16 MiB; default 1 MiB): larger is 413. */
+  readonly maxBodyBytes?: number;
 }
+
+/**
+ * Which actions the router exposes over HTTP: a list of action names per resource name, or a
+ * predicate asked once per action when the router is made. Default: none.
+ */
+export type ExposedActions =
+  | { readonly [resource: string]: readonly string[] }
+  | ((resource: string, action: string) => boolean);
 
 /** How `/feed/stream` polls and keeps the connection alive. */
 export interface StreamOptions {
@@ -119,6 +146,12 @@ export interface EventsRouterOptions<E extends Env = Env> {
     | Promise<
       string | number | bigint | null | undefined
     >;
+  /**
+   * The actions served over HTTP (`POST /:resource/:action` for creates,
+   * `POST /:resource/:id/:action` for updates and destroys), each still allowed per request
+   * only by a grant with `action: true`. Default: none.
+   */
+  readonly actions?: ExposedActions;
   /** Protected fields every allowed caller sees: a list, or `"all"`. Default none. */
   readonly publicFields?: "all" | readonly ProtectedField[];
   /** Page sizes. */

@@ -6,8 +6,11 @@
 import type { EventLog } from "../core/event-log.ts";
 import type { Executor, QueryResult, Row, SqlStatement } from "../core/executor.ts";
 import { newEventId } from "../core/ids.ts";
-import { jsonText } from "../core/json.ts";
-import { writeLockKey } from "../core/lock-key.ts";
+import { type JsonObject, toJson } from "../core/json.ts";
+import type { Keyring } from "../core/keyring.ts";
+import { protect, subjectKey } from "../core/sensitive-values.ts";
+import { chainLockKey, writeLockKey } from "../core/lock-key.ts";
+import type { LockKey } from "../core/event-log.ts";
 import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
@@ -76,8 +79,9 @@ export async function adoptRows(
   db: Executor,
   resource: AnyResource,
   options: AdoptOptions = {},
-  clock: () => Date = () => new Date(),
+  keys: { readonly clock?: () => Date; readonly keyring?: Keyring | undefined } = {},
 ): Promise<AdoptResult> {
+  const clock = keys.clock ?? (() => new Date());
   const pageSize = options.pageSize ?? 500;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
     throw new RangeError("pageSize must be an integer from 1 to 10000");
@@ -85,7 +89,7 @@ export async function adoptRows(
   if (resource.table === null) {
     throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
   }
-  const metadata = jsonText(options.metadata ?? { adopted: true });
+  const metadata = toJson(options.metadata ?? { adopted: true }, "metadata") as JsonObject;
   const target = {
     resource: resource.name,
     table: resource.table,
@@ -100,29 +104,42 @@ export async function adoptRows(
     if (rows.length === 0) return { adopted, pages };
     pages++;
     const correlationId = newEventId();
-    const events = rows.map((row) => {
+    const events = await Promise.all(rows.map(async (row) => {
       const record = recordedAttributes(resource, row);
       const tenant = resource.tenant === undefined ? null : String(canonicalTenant(String(record[resource.tenant])));
+      const id = newEventId();
+      const recordId = String(row[RECORD_ID_ALIAS]);
+      // Sensitive attributes are stored as any write stores them: redacted or encrypted.
+      const target = {
+        eventId: id,
+        key: subjectKey(
+          keys.keyring,
+          () =>
+            resource.encryptionSubject({ resource: resource.name, recordId, tenant, attributes: record, input: {} }),
+        ),
+      };
+      const changes = await protect(toJson(record) as JsonObject, "changes", resource.sensitive, target);
       return {
         tenant,
         event: {
-          id: newEventId(),
-          recordId: String(row[RECORD_ID_ALIAS]),
+          id,
+          recordId,
           tenant,
           correlationId,
-          metadata,
-          changes: jsonText(record),
+          metadata: JSON.stringify(await protect(metadata, "metadata", log.sensitiveMetadata, target)),
+          changes: JSON.stringify(changes),
         },
       };
-    });
+    }));
     // An adoption happens now, by the store's clock (the row's own timestamps stay in
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
-    const prelude = writePreludeSql(
-      log,
-      events.map((e) => writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant })),
-      events.map((e) => e.tenant),
-      clock(),
-    );
+    // A chained log: adoption events are chained like any other, under their chain's key too.
+    const lockKeys = events.flatMap((e): LockKey[] => {
+      const chain = chainLockKey(log.integrity, e.tenant);
+      const key = writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant });
+      return chain === undefined ? [key] : [key, chain];
+    });
+    const prelude = writePreludeSql(log, lockKeys, events.map((e) => e.tenant), clock());
     const results = await batchAdoption(db, [
       prelude,
       ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),
@@ -133,7 +150,7 @@ export async function adoptRows(
 }
 
 /** What {@link adopt} reads from the store (any {@link EventStore} has it). */
-export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock">;
+export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock"> & Partial<Pick<EventStore, "keyring">>;
 
 /**
  * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
@@ -159,5 +176,5 @@ export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptO
   if (resource.table === null) {
     throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
   }
-  return adoptRows(store.log, store.db, resource, options, store.clock);
+  return adoptRows(store.log, store.db, resource, options, { clock: store.clock, keyring: store.keyring });
 }

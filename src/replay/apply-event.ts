@@ -12,6 +12,8 @@ import { toParam } from "../core/record-mapping.ts";
 import { EventEffectError } from "../core/replay-routes.ts";
 import type { AnyResource } from "../core/resource.ts";
 import type { StoredEvent } from "../core/stored-event.ts";
+import { RedactedValueError } from "../core/errors.ts";
+import { isErased, isRedacted } from "../core/sensitive-markers.ts";
 import { writeTarget } from "../core/write-plan.ts";
 import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
 import type { ReplayWrite } from "./fold-page.ts";
@@ -24,16 +26,26 @@ export function effectWrite(effect: EventEffect, event: StoredEvent): ReplayWrit
   const base = { resource: effect.resource, target, id: effect.recordId };
   const tenant = effect.tenant;
   if (effect.kind === "delete") return { ...base, tenant, kind: "delete", values: {} };
-  return { ...base, tenant, kind: effect.kind, values: params(effect.resource, effect.attributes, event.changes) };
+  return { ...base, tenant, kind: effect.kind, values: params(effect.resource, effect.attributes, event) };
 }
 
+/**
+ * The row values of an effect. An erased value (its key destroyed) is written as NULL; a
+ * redacted one cannot be written at all: the replay stops on the event ({@link RedactedValueError}).
+ */
 function params(
   resource: AnyResource,
   values: Readonly<Record<string, unknown>>,
-  changes: JsonObject,
+  event: StoredEvent,
 ): Record<string, SqlParam> {
+  const changes: JsonObject = event.changes;
   const out: Record<string, SqlParam> = {};
   for (const [key, value] of Object.entries(values)) {
+    if (isRedacted(value)) throw new RedactedValueError({ eventId: event.id, position: event.position }, key);
+    if (isErased(value)) {
+      out[key] = null;
+      continue;
+    }
     const param = toParam(resource, key, value);
     // A pinned timestamp keeps its stored text: a Date would cut the microseconds of a
     // database-computed value (an atomic `now()`), so the row would not come back identical.
@@ -58,7 +70,7 @@ export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement 
   }
 }
 
-/** The writes of one event, or why it cannot be applied. */
+/** The writes of one event, or why it cannot be applied (and the typed error behind it, if any). */
 export type EventPlan = { writes: ReplayWrite[]; routed: boolean } | { failure: string; cause?: unknown };
 
 /**
@@ -76,6 +88,7 @@ export async function planEvent(env: EffectEnv, event: StoredEvent): Promise<Eve
     if (error instanceof EventEffectError) {
       return error.cause === undefined ? { failure: error.message } : { failure: error.message, cause: error.cause };
     }
+    if (error instanceof RedactedValueError) return { failure: error.message, cause: error };
     throw error;
   }
 }

@@ -6,6 +6,7 @@
 import type { EventLog } from "../core/event-log.ts";
 import type { Executor } from "../core/executor.ts";
 import type { AnyResource } from "../core/resource.ts";
+import type { Keyring } from "../core/keyring.ts";
 import type { ReplayConfig } from "./replay-types.ts";
 
 /** What the engine needs from the store. */
@@ -14,4 +15,6 @@ export interface ReplayEnv {
   readonly db: Executor;
   readonly resources: ReadonlyMap<string, AnyResource>;
   readonly config: ReplayConfig;
+  /** The store's keyring, to decrypt the log's encrypted values. */
+  readonly keyring: Keyring | undefined;
 }

@@ -11,10 +11,18 @@ import type { ReplayEnv } from "./replay-env.ts";
 import type { ReplayOptions, ReplayResult, ReplayStepOptions } from "./replay-types.ts";
 
 /** What the replay functions read from the store (any {@link EventStore} has it). */
-export type ReplayStore = Pick<EventStore, "log" | "db" | "resources" | "replayConfig">;
+export type ReplayStore =
+  & Pick<EventStore, "log" | "db" | "resources" | "replayConfig">
+  & Partial<Pick<EventStore, "keyring">>;
 
 function envOf(store: ReplayStore): ReplayEnv {
-  return { log: store.log, db: store.db, resources: store.resources, config: store.replayConfig };
+  return {
+    log: store.log,
+    db: store.db,
+    resources: store.resources,
+    config: store.replayConfig,
+    keyring: store.keyring,
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { EventLog } from "../core/event-log.ts";
 import { createSchemaSql } from "./create-schema.ts";
 import { quoteIdentifier } from "./identifier.ts";
 import { statement } from "./statement.ts";
+import { chainDdl } from "./chain-ddl.ts";
 
 /**
  * The SQLSTATE the fence function raises while a replay runs. Custom class `EE`
@@ -251,6 +252,9 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  RETURN true;\n` +
       `END\n$fn$`,
   );
+  // The hash chain (chain-ddl.ts), when the log has one. A log migrated without it keeps a
+  // trigger made earlier: migrate never stops a chain.
+  if (log.integrity.chain) texts.push(...chainDdl(log, log.integrity.chainScope));
   return Object.freeze(texts.map((text) => statement(text)));
 }
 

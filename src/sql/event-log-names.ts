@@ -26,6 +26,7 @@ const FIXED_SUFFIXES: readonly string[] = Object.freeze([
   "begin_write",
   "expect",
   "savepoints",
+  "chain",
 ]);
 
 /**

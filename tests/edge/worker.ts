@@ -4,12 +4,28 @@
  *
  * On a POST it builds a store over the real `neon()` driver, pointed at the test's local
  * SQL-over-HTTP server, migrates in the schema the test names, calls a create and an update
- * action, and answers with the record and the events it reads back.
+ * action, and answers with the record and the events it reads back, and the verification of
+ * the log's hash chain against a checkpoint it signed (Web Crypto only); then, in a log of its
+ * own, encrypts a sensitive value with Web Crypto, reads it back, destroys its key and reads it
+ * as erased (`secret`).
  * @module
  */
 import { neon, neonConfig } from "@neondatabase/serverless";
 import * as v from "valibot";
-import { createEventStore, defineEventLog, defineResource, isEdgeEventsError } from "../../mod.ts";
+import {
+  checkpoint,
+  createEventStore,
+  defineEventLog,
+  defineResource,
+  generateCheckpointKey,
+  isEdgeEventsError,
+  memoryKeyring,
+  recordSubject,
+  revealEvent,
+  Sensitive,
+  stateAt,
+  verifyChain,
+} from "../../mod.ts";
 import { neonHttp } from "../../src/drivers/neon/mod.ts";
 
 /** What the test posts: where the local server is, and the schema to work in. */
@@ -29,6 +45,7 @@ async function run({ connectionString, fetchEndpoint, schema }: SmokeRequest): P
   const log = defineEventLog({
     table: `${schema}.events`,
     actors: { user: { column: "user_id", type: "uuid" } },
+    integrity: { chain: true },
   });
   const Todo = defineResource({
     name: "todo",
@@ -46,13 +63,51 @@ async function run({ connectionString, fetchEndpoint, schema }: SmokeRequest): P
   const { record } = await todos.add({ title: "Run on workerd" }, ctx);
   const updated = await todos.complete(record.id, {}, ctx);
   const events = await store.readEvents();
+  // The hash chain, verified and signed with Web Crypto alone.
+  const { privateKey, publicKey } = await generateCheckpointKey();
+  const signed = await checkpoint(store, { key: privateKey });
+  const verified = await verifyChain(store, { checkpoint: signed, key: publicKey });
   return Response.json({
+    chain: { ok: verified.ok, checked: verified.checked, algorithm: signed.algorithm },
+    secret: await sensitive(connectionString, schema),
     record: updated.record,
     // bigint positions do not survive JSON.stringify: send them as text.
     events: events.map((e) => ({ ...e, position: String(e.position), occurredAt: e.occurredAt.toISOString() })),
     // Proof of where this ran: workerd sets this, Node, Bun and Deno do not.
     userAgent: navigator.userAgent,
   });
+}
+
+/** Encryption, decryption and erasure inside the Worker (Web Crypto only), in a log of its own. */
+async function sensitive(connectionString: string, schema: string): Promise<unknown> {
+  const Card = defineResource({
+    name: "card",
+    table: `${schema}.cards`,
+    attributes: v.object({ id: v.string(), holder: v.string() }),
+    sensitive: { holder: "encrypt" },
+    actions: ({ create }) => ({ issue: create({ input: v.object({ holder: v.string() }) }) }),
+  });
+  const keyring = memoryKeyring();
+  const store = createEventStore({
+    db: neonHttp(neon(connectionString)),
+    log: defineEventLog({ table: `${schema}.card_events` }),
+    resources: [Card],
+    keyring,
+  });
+  await store.migrate({ resourceTables: true });
+  const { record, event } = await store.resource(Card).issue({ holder: "Ada Lovelace" });
+  const revealed = (await revealEvent(store, event!)).data["holder"];
+  const point = { position: event!.position };
+  const before = await stateAt(store, Card, record.id, point);
+  keyring.destroy(recordSubject("card", record.id));
+  const after = await stateAt(store, Card, record.id, point);
+  return {
+    stored: event!.data["holder"],
+    revealed: revealed instanceof Sensitive ? revealed.reveal() : null,
+    printed: JSON.stringify({ revealed }),
+    before: before.status === "exists" ? before.record.holder : null,
+    after: after.status === "exists" ? after.record.holder : null,
+  };
 }
 
 export default {

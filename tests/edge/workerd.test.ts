@@ -36,6 +36,9 @@ interface WorkerAnswer {
   readonly record: { readonly id: string; readonly title: string; readonly done: boolean };
   readonly events: readonly WorkerEvent[];
   readonly userAgent: string;
+  /** The sensitive-data check (`sensitive()` of worker.ts). */
+  readonly secret: unknown;
+  readonly chain: { readonly ok: boolean; readonly checked: number; readonly algorithm: string };
 }
 
 /** The Worker as one ES module, built the way a Workers project's bundler would. */
@@ -98,6 +101,11 @@ describe("inside workerd, with the real neon() driver", () => {
     assert.equal(answer.userAgent, "Cloudflare-Workers");
   });
 
+  test("the hash chain verifies inside workerd against a checkpoint signed there (Web Crypto only)", () => {
+    assert.deepEqual({ ok: answer.chain.ok, checked: answer.chain.checked }, { ok: true, checked: 2 });
+    assert.match(answer.chain.algorithm, /^(Ed25519|ECDSA-P256-SHA256)$/);
+  });
+
   test("a create and an update return the record and write one event each, with actor and metadata", () => {
     assert.deepEqual({ ...answer.record, id: "" }, { id: "", title: "Run on workerd", done: true });
     const { id } = answer.record;
@@ -157,5 +165,16 @@ describe("inside workerd, with the real neon() driver", () => {
         metadata: { via: "workerd" },
       },
     ]);
+  });
+
+  test("a sensitive value is encrypted, decrypted and erased with Web Crypto inside workerd", () => {
+    const secret = answer.secret as Record<string, unknown>;
+    const stored = secret["stored"] as Record<string, unknown>;
+    assert.equal(stored["$enc"], "v1");
+    assert.ok(!JSON.stringify(stored).includes("Ada Lovelace"));
+    assert.equal(secret["revealed"], "Ada Lovelace");
+    assert.equal(secret["printed"], '{"revealed":"[sensitive]"}');
+    assert.equal(secret["before"], "Ada Lovelace");
+    assert.deepEqual(secret["after"], { $erased: true });
   });
 });

@@ -60,11 +60,12 @@ const README_EXAMPLES: readonly { readonly section: string; readonly script: str
   { section: "Projections", script: "examples/projections.ts" },
   { section: "Savepoints and rebuilding a row", script: "examples/savepoints.ts" },
   { section: "HTTP router", script: "examples/http-router.ts" },
+  { section: "Actions over HTTP", script: "examples/http-actions.ts" },
 ];
 
-/** The first ```ts block of a README section. */
+/** The first ```ts block of a README section (`###`) or subsection (`####`). */
 function readmeBlock(readme: string, section: string): string {
-  const at = readme.indexOf(`\n### ${section}\n`);
+  const at = Math.max(readme.indexOf(`\n### ${section}\n`), readme.indexOf(`\n#### ${section}\n`));
   assert.ok(at >= 0, `README has no section ${section}`);
   const start = readme.indexOf("```ts\n", at);
   assert.ok(start >= 0, `README section ${section} has no ts block`);
@@ -245,4 +246,13 @@ describe("the examples run and print what they promise", () => {
     const out = await readmeRun("examples/http-router.ts");
     assert.equal(out, ["200 2 Plan v2 true", "false false", "404", "400", "403 403", ""].join("\n"));
   });
+
+  test(
+    "examples/http-actions.ts acts over HTTP: idempotent create, If-Match, one-round-trip withdraw, 412, 422, 404",
+    TIMEOUT,
+    async () => {
+      const out = await readmeRun("examples/http-actions.ts");
+      assert.equal(out, ["201 201 true", "200 6", "412 STALE_RECORD", "422 input.amount", "422", "404", ""].join("\n"));
+    },
+  );
 });

@@ -70,6 +70,7 @@ describeEachExecutor("eventsRouter access", {}, (fx) => {
       replayStep: null,
       resource: "note",
       recordId: acmeNote,
+      action: null,
       tenant: "acme",
     });
   });

@@ -155,6 +155,7 @@ describe("metadata and OpenAPI", () => {
       "/replay/abort",
       "/replay/continue",
       "/summary",
+      "/verify",
       "/{resource}/{id}/diff",
       "/{resource}/{id}/history",
       "/{resource}/{id}/state",

@@ -7,10 +7,11 @@ import { defineEventLog } from "../../mod.ts";
 import { eventLogDdl } from "../../src/sql/event-log-ddl.ts";
 import { checkDerivedNames, derivedNames } from "../../src/sql/event-log-names.ts";
 
-/** Every quoted identifier of the DDL that starts with `<table>_`, except the derived tables. */
+/** Every quoted identifier of the DDL (of a chained log) that starts with `<table>_`, except the derived tables. */
 function namesInDdl(table: string, ...actorColumns: string[]): string[] {
   const log = defineEventLog({
     table: `audit.${table}`,
+    integrity: { chain: true },
     actors: Object.fromEntries(actorColumns.map((column, i) => [`a${i}`, { column, type: "text" as const }])),
   });
   const text = eventLogDdl(log).map((s) => s.text).join("\n");

@@ -65,6 +65,20 @@ async function snapshotPath(): Promise<string> {
   return `${ROOT}node_modules/.cache/edge-events/pglite-${manifest.version}-empty-cluster.tar`;
 }
 
+/**
+ * The snapshot of an empty cluster itself (made by booting one instance when there is none yet),
+ * for a test that starts PGlite its own way (`new PGlite({ loadDataDir })`, over a directory).
+ *
+ * @returns the data directory's tarball
+ */
+export async function pgliteSnapshot(): Promise<Blob> {
+  const holder = globalThis as { [STATE_KEY]?: SnapshotState };
+  const cached = await (holder[STATE_KEY]?.snapshot ?? readSnapshot());
+  if (cached !== undefined) return cached;
+  await (await newPglite()).close();
+  return (await holder[STATE_KEY]!.snapshot)!;
+}
+
 async function readSnapshot(): Promise<Blob | undefined> {
   try {
     return new Blob([await readFile(await snapshotPath())]);
