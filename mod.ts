@@ -39,6 +39,7 @@ export {
   ProjectionHandlerError,
   ProjectionRebuildingError,
   RecordDestroyedError,
+  RecordNotDestroyedError,
   RedactedValueError,
   ReplayAlreadyRunningError,
   ReplayConflictError,
@@ -101,13 +102,15 @@ export type {
   CommonActionOptions,
   CreateOptions,
   DestroyOptions,
+  PurgeOptions,
+  RestoreOptions,
   UpdateOptions,
 } from "./src/core/action.ts";
 export type { ActionContext, ActorId, ChangeCallContext } from "./src/core/context.ts";
 export type { EventActor, StoredEvent } from "./src/core/stored-event.ts";
 export { createEventStore } from "./src/core/store.ts";
 export type { EventStoreOptions } from "./src/core/store.ts";
-export type { ConflictRetryOptions } from "./src/core/action-runner.ts";
+export type { CommittedSubscriber, ConflictRetryOptions } from "./src/core/action-runner.ts";
 export type {
   ActionCall,
   ActionResult,

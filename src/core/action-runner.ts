@@ -12,6 +12,7 @@ import {
   isEdgeEventsError,
   NotFoundError,
   ProjectionRebuildingError,
+  RecordNotDestroyedError,
   ReplayInProgressError,
 } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
@@ -21,6 +22,7 @@ import type { StoredEvent } from "./stored-event.ts";
 import type { ActionResult, ActionStore } from "./store-types.ts";
 import type { ActionContext } from "./context.ts";
 import type { PreparedCall } from "./prepare-call.ts";
+import { restoredAttribute } from "./action.ts";
 import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./write-plan.ts";
 import {
   EXPECTED_POSITION_SQLSTATE,
@@ -72,6 +74,8 @@ export interface RunnerConfig {
   /** The store's actions scoped to an event, handed to `after` hooks. */
   readonly scopedStore: (ctx: ActionContext) => ActionStore;
   readonly onHookError: ((error: HookFailedError) => void) | undefined;
+  /** The store's log-level subscriber, called with the events of each committed batch. */
+  readonly onCommitted: CommittedSubscriber | undefined;
   /** Called with each automatic savepoint (`savepointEvery`) that failed after its action committed. */
   readonly onSavepointError: SavepointErrorHandler | undefined;
   /** The store's clock, read again for every retry after a conflict: the batch's proposed stamp. */
@@ -86,6 +90,12 @@ export interface RunnerConfig {
     | ((calls: readonly PreparedCall[], writes: readonly BuiltWrite[]) => InlineWrite)
     | undefined;
 }
+
+/**
+ * The store's `onCommitted`: called after every committed batch that wrote events, with them in
+ * position order. Awaited before the batch's `after` hooks run and before the call returns.
+ */
+export type CommittedSubscriber = (events: readonly StoredEvent[]) => void | Promise<void>;
 
 const NO_INLINE: InlineWrite = Object.freeze({ statements: [], projections: [] });
 
@@ -301,12 +311,24 @@ function resultOf(
   return { record, event };
 }
 
-async function notFound(config: RunnerConfig, calls: readonly PreparedCall[], cause: unknown): Promise<NotFoundError> {
+async function notFound(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  cause: unknown,
+): Promise<NotFoundError | RecordNotDestroyedError> {
   for (const call of calls) {
     if (call.action.type === "create") continue;
-    if ((await readState(config, call)) === undefined) {
-      return new NotFoundError(call.resource.name, call.recordId, { cause });
+    const state = await readState(config, call);
+    const restored = restoredAttribute(call.action);
+    if (restored !== undefined) {
+      // A live record (a table's live row, or an event-only fold) is what a restore cannot take.
+      if (state !== undefined && (state[restored] === null || state[restored] === undefined)) {
+        return new RecordNotDestroyedError(call.resource.name, call.recordId, { cause });
+      }
+      // Not live: soft-destroyed (its precondition) or missing; the fallback below names it if nothing else does.
+      continue;
     }
+    if (state === undefined) return new NotFoundError(call.resource.name, call.recordId, { cause });
   }
   const first = calls.find((c) => c.action.type !== "create") ?? calls[0]!;
   return new NotFoundError(first.resource.name, first.recordId, { cause });
@@ -341,6 +363,53 @@ async function runAfterHooks(
 }
 
 /**
+ * Hand the events of a committed batch to the store's `onCommitted` (none written: no call).
+ * A throw is reported like an `after` hook's (`onHookError`, and `hookError` of each result
+ * whose own hook did not fail); it never fails the batch, which is committed.
+ */
+async function notifyCommitted(
+  config: RunnerConfig,
+  results: readonly ActionResult<unknown>[],
+): Promise<HookFailedError | undefined> {
+  const subscriber = config.onCommitted;
+  if (subscriber === undefined) return undefined;
+  const events = results.flatMap((r) => (r.event === null ? [] : [r.event]));
+  if (events.length === 0) return undefined;
+  events.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+  try {
+    await subscriber(Object.freeze(events));
+    return undefined;
+  } catch (cause) {
+    const error = new HookFailedError(events[0]!.resource, events[0]!.action, { cause, hook: "onCommitted" });
+    config.onHookError?.(error);
+    return error;
+  }
+}
+
+/**
+ * What follows a commit, in order: `onCommitted` with the batch's events, then each call's
+ * `after` hook, one after the other in call order.
+ */
+async function afterCommit(
+  config: RunnerConfig,
+  calls: readonly PreparedCall[],
+  results: readonly ActionResult<unknown>[],
+): Promise<ActionResult<unknown>[]> {
+  const subscriberError = await notifyCommitted(config, results);
+  const finished: ActionResult<unknown>[] = [];
+  for (const [i, result] of results.entries()) {
+    const done = await runAfterHooks(config, calls[i]!, result);
+    finished.push(
+      subscriberError === undefined || done.hookError !== undefined ? done : {
+        ...done,
+        hookError: subscriberError,
+      },
+    );
+  }
+  return finished;
+}
+
+/**
  * The original outcomes of calls whose event ids are already stored (see `duplicateCalls`), or
  * undefined when none is.
  */
@@ -353,12 +422,8 @@ async function repeatedCalls(
   // A generated event id cannot have been used by another call: when it exists, an
   // earlier attempt of this very call committed and its response was lost. Its hooks never ran.
   if (calls.some((c) => c.callerEventId)) return found;
-  // Sequential, in call order, as on the normal path of runCalls.
-  const finished: ActionResult<unknown>[] = [];
-  for (const [i, result] of found.entries()) {
-    finished.push(await runAfterHooks(config, calls[i]!, { ...result, duplicate: false }));
-  }
-  return finished;
+  // As on the normal path of runCalls: this process never saw the commit, so nothing was notified.
+  return await afterCommit(config, calls, found.map((result) => ({ ...result, duplicate: false })));
 }
 
 /** Whether a call's record, as read (or held), is at the position its caller expected. */
@@ -523,8 +588,7 @@ export async function runCalls(
       }, current.get(calls[i]!));
       results.push({ ...outcome, duplicate: false, hookError: undefined });
     }
-    const finished: ActionResult<unknown>[] = [];
-    for (const [i, result] of results.entries()) finished.push(await runAfterHooks(config, calls[i]!, result));
+    const finished = await afterCommit(config, calls, results);
     // After the result is ready, never failing it: two more requests every savepointEvery writes of a record.
     const counts = sent.results.slice(sent.results.length - due.statements.length);
     await takeDueSavepoints(config, due.checks, counts, results.map((r) => r.event));

@@ -14,6 +14,8 @@ import type {
   CommonActionOptions,
   CreateOptions,
   DestroyOptions,
+  PurgeOptions,
+  RestoreOptions,
   UpdateOptions,
 } from "./model-types.ts";
 
@@ -27,6 +29,8 @@ export type {
   CommonActionOptions,
   CreateOptions,
   DestroyOptions,
+  PurgeOptions,
+  RestoreOptions,
   UpdateOptions,
 } from "./model-types.ts";
 
@@ -39,6 +43,7 @@ const COMMON_KEYS = {
   ignored: true,
   aliases: true,
   upcast: true,
+  replayInput: true,
   before: true,
   after: true,
 } as const satisfies Record<keyof CommonActionOptions<unknown, AnySchema>, true>;
@@ -50,12 +55,18 @@ const ACTION_KEYS: Readonly<Record<ActionType, OptionKeys>> = {
   update: { ...COMMON_KEYS, change: true, set: true } satisfies Record<keyof UpdateOptions<unknown, AnySchema>, true>,
   destroy: { ...COMMON_KEYS, soft: true } satisfies Record<keyof DestroyOptions<unknown, AnySchema>, true>,
 };
+const RESTORE_KEYS = { ...COMMON_KEYS, soft: true } as const satisfies Record<
+  keyof RestoreOptions<unknown, AnySchema>,
+  true
+>;
+const PURGE_KEYS: OptionKeys = COMMON_KEYS satisfies Record<keyof PurgeOptions<unknown, AnySchema>, true>;
 
 function defineAction<TType extends ActionType>(
   type: TType,
   options: Record<string, unknown>,
+  keys: { readonly keys: OptionKeys; readonly builder: string } = { keys: ACTION_KEYS[type], builder: type },
 ): ActionDefinition<never, AnySchema, TType> {
-  checkOptionKeys(options, ACTION_KEYS[type], `${type}()`);
+  checkOptionKeys(options, keys.keys, `${keys.builder}()`);
   const version = options["version"] ?? 1;
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
     throw new TypeError("An action version must be a positive integer");
@@ -65,6 +76,11 @@ function defineAction<TType extends ActionType>(
     if (!Number.isInteger(n) || n < 1 || n >= version || typeof fn !== "function") {
       throw new TypeError("upcast keys must be versions below the action's version, each with a function");
     }
+  }
+  if (
+    options["replayInput"] !== undefined && options["replayInput"] !== "data" && options["replayInput"] !== "changes"
+  ) {
+    throw new TypeError(`replayInput of ${keys.builder}() is "data" or "changes"`);
   }
   if (options["accept"] !== undefined && options["map"] !== undefined) {
     throw new TypeError("An action takes either accept or map, not both");
@@ -84,9 +100,39 @@ function defineAction<TType extends ActionType>(
   });
 }
 
+function defineRestore(options: Record<string, unknown>): ActionDefinition<never, AnySchema, "update"> {
+  if (typeof options !== "object" || options === null || typeof options["soft"] !== "string") {
+    throw new TypeError("restore() needs soft: the soft-destroy attribute it clears");
+  }
+  return defineAction("update", options, { keys: RESTORE_KEYS, builder: "restore" });
+}
+
+function definePurge(options: Record<string, unknown>): ActionDefinition<never, AnySchema, "destroy"> {
+  checkOptionKeys(options, PURGE_KEYS, "purge()");
+  return defineAction("destroy", { ...options, purge: true }, {
+    keys: { ...PURGE_KEYS, purge: true },
+    builder: "purge",
+  });
+}
+
+/** What tells a restore and a purge from the other actions of their type. */
+type ActionKind = { readonly type: ActionType; readonly options: { readonly soft?: unknown; readonly purge?: true } };
+
+/** The soft-destroy attribute a restore clears; undefined for every other action. */
+export function restoredAttribute(action: ActionKind): string | undefined {
+  return action.type === "update" ? action.options.soft as string | undefined : undefined;
+}
+
+/** Whether an action is a purge (a destroy of the row whatever its soft-destroy attributes hold). */
+export function isPurge(action: ActionKind): boolean {
+  return action.type === "destroy" && action.options.purge === true;
+}
+
 /** The runtime builders (the same functions serve every resource; types come from {@link ActionBuilders}). */
 export const actionBuilders: ActionBuilders<never> = Object.freeze({
   create: (options = {}) => defineAction("create", options as Record<string, unknown>) as never,
   update: (options = {}) => defineAction("update", options as Record<string, unknown>) as never,
   destroy: (options = {}) => defineAction("destroy", options as Record<string, unknown>) as never,
+  restore: (options: unknown) => defineRestore(options as Record<string, unknown>) as never,
+  purge: (options = {}) => definePurge(options as Record<string, unknown>) as never,
 });

@@ -27,6 +27,7 @@ export type EdgeEventsErrorCode =
   | "PROJECTION_REBUILDING"
   | "ROW_EXISTS"
   | "RECORD_DESTROYED"
+  | "RECORD_NOT_DESTROYED"
   | "FOLD_FAILED"
   | "DECRYPTION_FAILED"
   | "VALUE_REDACTED";
@@ -114,6 +115,8 @@ export interface ErrorClassByCode {
   ROW_EXISTS: RowExistsError;
   /** Carried by {@link RecordDestroyedError}. */
   RECORD_DESTROYED: RecordDestroyedError;
+  /** Carried by {@link RecordNotDestroyedError}. */
+  RECORD_NOT_DESTROYED: RecordNotDestroyedError;
   /** Carried by {@link FoldError}. */
   FOLD_FAILED: FoldError;
   /** Carried by {@link DecryptionError}. */
@@ -352,23 +355,40 @@ export class ReplayInProgressError extends EdgeEventsError {
  * action's result (`hookError`), never thrown in place of it.
  */
 export class HookFailedError extends EdgeEventsError {
-  /** The resource whose hook failed. */
+  /**
+   * The resource whose hook failed; for the store's `onCommitted` subscriber, the resource of
+   * the batch's first event.
+   */
   readonly resource: string;
-  /** The action whose hook failed. */
+  /** The action whose hook failed; for `onCommitted`, the action of the batch's first event. */
   readonly action: string;
+  /** Which hook failed: an action's `after` hook, or the store's `onCommitted` subscriber. */
+  readonly hook: "after" | "onCommitted";
 
   /**
-   * A failed `after` hook with code `HOOK_FAILED`.
+   * A failed `after` hook (or `onCommitted` subscriber) with code `HOOK_FAILED`.
    *
    * @param resource the resource whose hook failed
    * @param action the action whose hook failed
-   * @param options what the hook threw, as `cause`
+   * @param options what the hook threw, as `cause`, and which hook it was (default `after`)
    */
-  constructor(resource: string, action: string, options: EdgeEventsErrorOptions = {}) {
-    super("HOOK_FAILED", `The after hook of ${resource}.${action} failed; the action was committed`, options);
+  constructor(
+    resource: string,
+    action: string,
+    options: EdgeEventsErrorOptions & { readonly hook?: "after" | "onCommitted" } = {},
+  ) {
+    const hook = options.hook ?? "after";
+    super(
+      "HOOK_FAILED",
+      hook === "after"
+        ? `The after hook of ${resource}.${action} failed; the action was committed`
+        : `The onCommitted subscriber failed on a batch from ${resource}.${action}; the batch was committed`,
+      "cause" in options ? { cause: options.cause } : {},
+    );
     this.name = "HookFailedError";
     this.resource = resource;
     this.action = action;
+    this.hook = hook;
   }
 }
 
@@ -627,6 +647,31 @@ export class RowExistsError extends EdgeEventsError {
   constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
     super("ROW_EXISTS", `The ${resource} record already has a row; pass { overwrite: true } to replace it`, options);
     this.name = "RowExistsError";
+    this.resource = resource;
+    this.recordId = recordId;
+  }
+}
+
+/**
+ * A restore addressed a record that is live (not soft-destroyed through the attribute the
+ * restore clears). Nothing was written. A missing record is `NOT_FOUND` instead.
+ */
+export class RecordNotDestroyedError extends EdgeEventsError {
+  /** The resource name. */
+  readonly resource: string;
+  /** The record id (kept on the error, not in the message). */
+  readonly recordId: string;
+
+  /**
+   * A restore of a live record with code `RECORD_NOT_DESTROYED`.
+   *
+   * @param resource the resource name
+   * @param recordId the record id
+   * @param options the underlying error as `cause`
+   */
+  constructor(resource: string, recordId: string, options: EdgeEventsErrorOptions = {}) {
+    super("RECORD_NOT_DESTROYED", `The ${resource} record is not soft-destroyed; there is nothing to restore`, options);
+    this.name = "RecordNotDestroyedError";
     this.resource = resource;
     this.recordId = recordId;
   }

@@ -144,7 +144,8 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
   try {
     let inputAttributes: Record<string, unknown> = {};
     if (action !== undefined) {
-      const data = routed ? event.data : upcast(action, event);
+      const given = routed ? event.data : upcast(action, event);
+      const data = action.options.replayInput === "changes" ? withChanges(action.input, given, event.changes) : given;
       const marked = markedKeys(data);
       const revived = revive(action.input, data);
       const input = marked.length === 0
@@ -223,6 +224,29 @@ function upcast(action: AnyAction, event: StoredEvent): JsonObject {
     if (step !== undefined) data = step(data);
   }
   return data;
+}
+
+/**
+ * `data` with, for each key of the input schema that it lacks, the value `changes` recorded
+ * under that name (`replayInput: "changes"`). The data wins where both have a key: it is what
+ * the call passed.
+ */
+function withChanges(schema: AnySchema, data: JsonObject, changes: JsonObject): JsonObject {
+  const keys = inputKeys(schema);
+  let out: JsonObject | undefined;
+  for (const key of keys) {
+    if (Object.hasOwn(data, key) || !Object.hasOwn(changes, key)) continue;
+    (out ??= { ...data })[key] = changes[key]!;
+  }
+  return out ?? data;
+}
+
+/** The keys of an object schema, also under a `pipe` (none for other schemas). */
+function inputKeys(schema: AnySchema): readonly string[] {
+  const s = schema as { readonly entries?: Record<string, unknown>; readonly pipe?: readonly unknown[] };
+  if (s.entries !== undefined) return Object.keys(s.entries);
+  const first = s.pipe?.[0];
+  return first === undefined || first === schema ? [] : inputKeys(first as AnySchema);
 }
 
 /** The attributes `changes` pins (revived), and those it pins to null apart. */

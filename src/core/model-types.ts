@@ -63,6 +63,14 @@ export interface CommonActionOptions<TAttrs, TIn extends AnySchema> {
    */
   readonly upcast?: Readonly<Record<number, (data: JsonObject) => JsonObject>>;
   /**
+   * What replay (and the fold of `stateAt` and history) validates against this action's
+   * input: `"data"` (default) the event's data as upcast; `"changes"` that data plus, for each
+   * input key the data lacks, the value the event recorded in `changes` under that name
+   * (AshEvents' `as_arguments`): for an input the original call did not pass because it was
+   * computed then (a derived slug), and that today's input requires.
+   */
+  readonly replayInput?: "data" | "changes";
+  /**
    * Adjust the attributes before the write. Never runs during replay.
    *
    * Runs once per attempt: when a change-function update finds its record changed and is
@@ -112,6 +120,18 @@ export interface DestroyOptions<TAttrs, TIn extends AnySchema> extends CommonAct
   readonly soft?: keyof TAttrs & string;
 }
 
+/** Options of a restore: an update that clears a soft destroy (`restore({ soft: "deletedAt" })`). */
+export interface RestoreOptions<TAttrs, TIn extends AnySchema> extends CommonActionOptions<TAttrs, TIn> {
+  /**
+   * The soft-destroy attribute this restore clears (set to null); a soft destroy of the
+   * resource must set it. Only a record soft-destroyed through it can be restored.
+   */
+  readonly soft: keyof TAttrs & string;
+}
+
+/** Options of a purge: a destroy that deletes the row whether the record is live or soft-destroyed. */
+export type PurgeOptions<TAttrs, TIn extends AnySchema> = CommonActionOptions<TAttrs, TIn>;
+
 /** A defined action (the runtime form; type parameters keep the record and input types). */
 export interface ActionDefinition<
   TAttrs = Record<string, unknown>,
@@ -128,7 +148,8 @@ export interface ActionDefinition<
     & Partial<Pick<CreateOptions<TAttrs, TIn>, "defaults">>
     & { readonly change?: ((...args: never[]) => unknown) | undefined }
     & Partial<Pick<UpdateOptions<TAttrs, TIn>, "set">>
-    & Partial<Pick<DestroyOptions<TAttrs, TIn>, "soft">>;
+    & Partial<Pick<DestroyOptions<TAttrs, TIn>, "soft">>
+    & { readonly purge?: true };
   /** The action's version. */
   readonly version: number;
   /** Whether the action writes no event. */
@@ -150,6 +171,20 @@ export interface ActionBuilders<TAttrs> {
   /** Define a destroy action (hard, or soft with `soft: "deletedAt"`). */
   destroy<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
     options?: DestroyOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "destroy">;
+  /**
+   * Define a restore: an update (its events say `update`) that sets the soft-destroy attribute
+   * `soft` back to null, only on a record soft-destroyed through it (else `RECORD_NOT_DESTROYED`).
+   */
+  restore<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options: RestoreOptions<TAttrs, TIn>,
+  ): ActionDefinition<TAttrs, TIn, "update">;
+  /**
+   * Define a purge: a destroy (its events say `destroy`) that deletes the row whether the
+   * record is live or soft-destroyed; replay deletes it again.
+   */
+  purge<TIn extends AnySchema = v.ObjectSchema<Record<never, never>, undefined>>(
+    options?: PurgeOptions<TAttrs, TIn>,
   ): ActionDefinition<TAttrs, TIn, "destroy">;
 }
 

@@ -5,7 +5,7 @@
  */
 import type * as v from "valibot";
 import { tableName, validateIdentifier } from "../sql/identifier.ts";
-import { actionBuilders } from "./action.ts";
+import { actionBuilders, restoredAttribute } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
 import { checkSensitive, defaultSubject, type EncryptionSubjectInfo, type SensitiveOptions } from "./sensitivity.ts";
@@ -266,6 +266,14 @@ export function defineResource<
         .filter((a): a is string => a !== undefined),
     ),
   ];
+  for (const [actionName, action] of Object.entries(actions)) {
+    const restored = restoredAttribute(action);
+    if (restored !== undefined && !softDeleteAttributes.includes(restored)) {
+      throw new TypeError(
+        `${name}.${actionName} restores ${restored}, which no soft destroy of ${name} sets: restore() needs destroy({ soft: "${restored}" })`,
+      );
+    }
+  }
   if (options.foldVersion !== undefined && typeof options.foldVersion !== "string") {
     throw new TypeError(`foldVersion of ${name} must be a string`);
   }

@@ -21,7 +21,7 @@ import type {
 import { newPrimaryKey, prepareCall, type PreparedCall } from "./prepare-call.ts";
 import type { ExpectationRequest } from "./expected-position.ts";
 import { newEventId } from "./ids.ts";
-import { type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
+import { type CommittedSubscriber, type ConflictRetryOptions, runCalls, type RunnerConfig } from "./action-runner.ts";
 import { readAllTenantsEvents, readAllTenantsFeed, type ReadEnv, readEvents, readFeed } from "./read-log.ts";
 import { migrateBatch } from "../sql/event-log-ddl.ts";
 import { resourceTableSql } from "./resource-table.ts";
@@ -47,8 +47,23 @@ export interface EventStoreOptions<TActor extends string = string> {
   readonly lostResponseRetries?: number;
   /** The clock of `occurred_at` and timestamps. Default `() => new Date()`. */
   readonly clock?: () => Date;
-  /** Called with every failed `after` hook (also reported on the action's result). */
+  /**
+   * Called with every failed `after` hook (also reported on the action's result), and with
+   * every failure of `onCommitted` (`hook: "onCommitted"`).
+   */
   readonly onHookError?: (error: HookFailedError) => void;
+  /**
+   * The log-level subscriber: called after every committed batch that wrote events (a call, a
+   * transaction, an `after` hook's own calls), with its events in position order, before the
+   * batch's `after` hooks run, and awaited before the call returns (keep it short, or hand the
+   * events to a queue). Never called by replay, `adopt` or `materialize`, nor for a batch that
+   * wrote no event (ignored actions), a failed batch, or a caller's repeat of a call
+   * (`duplicate: true`). A throw never fails the committed batch: it becomes a
+   * `HookFailedError` (`hook: "onCommitted"`) passed to `onHookError` and set as `hookError`
+   * on each result whose own `after` hook did not fail. In-process and best effort (a crash
+   * after the commit loses it): integrations that must see every event follow `readFeed`.
+   */
+  readonly onCommitted?: CommittedSubscriber;
   /**
    * Called with the error of each automatic savepoint (a resource's `savepointEvery`) that
    * failed. It runs after the action committed and never changes its result; a record destroyed
@@ -156,6 +171,11 @@ export function createEventStore<TActor extends string = string>(
   }
   checkReplayRoutes(options.log, resources);
   checkInlineProjections(options.projections);
+  for (const key of ["onHookError", "onSavepointError", "onCommitted"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function") {
+      throw new TypeError(`The ${key} option takes a function`);
+    }
+  }
   checkKeyring(options as EventStoreOptions, resources);
   const clock = options.clock ?? (() => new Date());
   const retry = options.conflictRetry ?? {};
@@ -206,6 +226,7 @@ function storeWithContext(setup: StoreSetup, baseCtx: ActionContext): EventStore
     lostResponseRetries: options.lostResponseRetries ?? 2,
     scopedStore: (ctx) => actionStoreOf(storeWithContext(setup, ctx)),
     onHookError: options.onHookError,
+    onCommitted: options.onCommitted,
     onSavepointError: options.onSavepointError,
     clock,
     keyring: options.keyring,

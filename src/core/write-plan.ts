@@ -12,7 +12,7 @@ import { toParam } from "./record-mapping.ts";
 import { type AnySchema, validate, validationError } from "./validation.ts";
 import { validateSet } from "./action-attributes.ts";
 import { canonicalRecordId, canonicalUuid } from "./canonical-id.ts";
-import type { ActionDefinition } from "./action.ts";
+import { type ActionDefinition, isPurge, restoredAttribute } from "./action.ts";
 import { isAttributeRef, isSqlFragment, type SqlFragment } from "../sql/fragment.ts";
 import {
   deleteRecordSql,
@@ -307,7 +307,10 @@ async function buildUpdate(
     if (soft === undefined) {
       const stored = await storedParts(log, call, { changes: {}, recordId: call.recordId, attributes: {} }, keyring);
       const event = eventValues(call, stored);
-      if (call.resource.table === null) return eventOnlyChange(log, call, current, { event, stamped: [] });
+      if (call.resource.table === null) {
+        const last = isPurge(action) ? { hardDestroys: hardDestroysOf(resource) } : undefined;
+        return eventOnlyChange(log, call, current, { event, stamped: [], last });
+      }
       return {
         before: rowLocks(call, current),
         statement: deleteRecordSql(
@@ -336,8 +339,13 @@ async function buildUpdate(
   for (const key of [resource.primaryKey.attribute, ...(resource.tenant === undefined ? [] : [resource.tenant])]) {
     if (key in set) throw validationError(`${resource.name}.${call.actionName} may not change ${key}`, key);
   }
+  // A restore clears its attribute whatever `before` returned; the NULL is written past the
+  // schema (which may reject null for what a row stores as absent), as replay writes recorded nulls.
+  const restored = restoredAttribute(action);
+  if (restored !== undefined) delete set[restored];
   const plain = Object.fromEntries(Object.entries(set).filter(([, value]) => !isSqlFragment(value)));
   const validated = await validateSet(resource, plain, `record of ${resource.name}.${call.actionName}`);
+  if (restored !== undefined) set[restored] = plain[restored] = validated[restored] = null;
   checkWritten({ ...set, ...validated });
   const params: Record<string, SqlParam | SqlFragment> = {};
   for (const [key, value] of Object.entries(set)) {
@@ -369,8 +377,9 @@ async function buildUpdate(
         } with SQL, and ${resource.name} has no table (table: false): an sql value needs a row to compute from`,
       );
     }
+    const last = restored === undefined ? undefined : { softDestroys: softDestroysOf(resource, restored) };
     return {
-      ...eventOnlyChange(log, call, current, { event, stamped: stampedAttributes }),
+      ...eventOnlyChange(log, call, current, { event, stamped: stampedAttributes, last }),
       changes: stored.changes,
     };
   }
@@ -399,6 +408,17 @@ function hardDestroysOf(resource: AnyResource): readonly string[] {
   return Object.freeze(names);
 }
 
+/** The soft destroys (names and aliases) that set `attribute`: what a restore of it follows. */
+function softDestroysOf(resource: AnyResource, attribute: string): readonly string[] {
+  const names: string[] = [];
+  for (
+    const [name, action] of Object.entries(resource.actions as Record<string, ActionDefinition<unknown, AnySchema>>)
+  ) {
+    if (action.type === "destroy" && action.options.soft === attribute) names.push(name, ...action.aliases);
+  }
+  return Object.freeze(names);
+}
+
 function eventOnlyRecord(call: PreparedCall, recordId: SqlParam): EventOnlyRecord {
   return {
     resource: call.resource.name,
@@ -416,14 +436,23 @@ function eventOnlyChange(
   log: EventLog,
   call: PreparedCall,
   current: { lastPosition: bigint | null } | undefined,
-  written: { readonly event: EventValues | null; readonly stamped: readonly string[] },
+  written: {
+    readonly event: EventValues | null;
+    readonly stamped: readonly string[];
+    /** A restore's or a purge's condition on the last event (see `EventOnlyCondition`). */
+    readonly last?:
+      | { readonly softDestroys: readonly string[] }
+      | { readonly hardDestroys: readonly string[] }
+      | undefined;
+  },
 ): BuiltWrite {
   const record = eventOnlyRecord(call, call.primaryKey);
   // The caller's expected position, else the one read (the runner checked they agree).
   const lastPosition = call.expected?.position ?? current?.lastPosition ?? undefined;
+  const last = written.last === undefined ? {} : { last: written.last };
   const condition = lastPosition === undefined
-    ? { kind: "change" as const }
-    : { kind: "change" as const, lastPosition, expected: call.expected !== undefined };
+    ? { kind: "change" as const, ...last }
+    : { kind: "change" as const, lastPosition, expected: call.expected !== undefined, ...last };
   return {
     before: current === undefined ? [readRecordEventsSql(log, record)] : [],
     statement: eventOnlyWriteSql(
@@ -455,7 +484,13 @@ export function recordSelectorOf(call: PreparedCall, id: SqlParam = call.primary
  * record held there, compared with the row), or the last position of the record read first.
  */
 function selector(call: PreparedCall, current: { lastPosition: bigint | null } | undefined): RecordSelector {
-  const base = recordSelectorOf(call);
+  const restored = restoredAttribute(call.action);
+  const soft = restored !== undefined
+    ? { soft: { destroyedBy: restored } }
+    : isPurge(call.action)
+    ? { soft: "any" as const }
+    : {};
+  const base = { ...recordSelectorOf(call), ...soft };
   const expected = call.expected;
   if (expected !== undefined) {
     const held = expected.heldRecord === undefined ? {} : { held: heldValuesOf(call.resource, expected.heldRecord) };

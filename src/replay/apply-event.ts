@@ -20,7 +20,10 @@ import type { ReplayWrite } from "./fold-page.ts";
 
 /** The replay write of one effect of `event`. */
 export function effectWrite(effect: EventEffect, event: StoredEvent): ReplayWrite {
-  const base = { resource: effect.resource, target: writeTarget(effect.resource), id: effect.recordId };
+  // Replay finds a row by its key whatever its soft-destroy attributes hold: the log says
+  // what happens to it, and a restore changes, a purge deletes, a soft-destroyed row.
+  const target = { ...writeTarget(effect.resource), softDeleteAttributes: [] };
+  const base = { resource: effect.resource, target, id: effect.recordId };
   const tenant = effect.tenant;
   if (effect.kind === "delete") return { ...base, tenant, kind: "delete", values: {} };
   return { ...base, tenant, kind: effect.kind, values: params(effect.resource, effect.attributes, event) };
@@ -80,7 +83,11 @@ export async function planEvent(env: EffectEnv, event: StoredEvent): Promise<Eve
     const tabled = effects.filter((effect) => effect.resource.table !== null);
     return { writes: tabled.map((effect) => effectWrite(effect, event)), routed };
   } catch (error) {
-    if (error instanceof EventEffectError) return { failure: error.message };
+    // The cause (a ValidationError naming the field, for data that fails the action's input) goes
+    // on the ReplayError a stopped replay throws.
+    if (error instanceof EventEffectError) {
+      return error.cause === undefined ? { failure: error.message } : { failure: error.message, cause: error.cause };
+    }
     if (error instanceof RedactedValueError) return { failure: error.message, cause: error };
     throw error;
   }

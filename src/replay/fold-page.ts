@@ -33,16 +33,12 @@ interface Folded {
   insert: Record<string, SqlParam> | undefined;
   update: Record<string, SqlParam> | undefined;
   postdelete: boolean;
-  softDeleted: boolean;
-}
-
-function setsSoftDelete(write: ReplayWrite): boolean {
-  return write.target.softDeleteAttributes.some((a) => write.values[a] !== undefined && write.values[a] !== null);
 }
 
 /** Apply one write to the fold of its record; false when the sequence does not fold. */
 function fold(f: Folded, write: ReplayWrite): boolean {
-  if (f.softDeleted) return false;
+  // A soft destroy is an update like any other here: replay writes find rows by key whatever
+  // their soft-destroy attributes hold (effectWrite), so a restore or a purge after it folds too.
   switch (write.kind) {
     case "insert":
       if (!f.predelete || f.insert !== undefined || f.update !== undefined || f.postdelete) return false;
@@ -52,7 +48,6 @@ function fold(f: Folded, write: ReplayWrite): boolean {
       if (f.postdelete || (f.predelete && f.insert === undefined)) return false;
       if (f.insert !== undefined) Object.assign(f.insert, write.values);
       else f.update = { ...f.update, ...write.values };
-      f.softDeleted = setsSoftDelete(write);
       return true;
     case "delete":
       if (f.postdelete || (f.predelete && f.insert === undefined)) return false;
@@ -72,7 +67,6 @@ function start(write: ReplayWrite): Folded {
     insert: write.kind === "insert" ? { ...write.values } : undefined,
     update: write.kind === "update" ? { ...write.values } : undefined,
     postdelete: false,
-    softDeleted: write.kind === "update" && setsSoftDelete(write),
   };
 }
 

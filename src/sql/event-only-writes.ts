@@ -74,7 +74,16 @@ export type EventOnlyCondition =
    * `lastPosition` at exactly that position (else the stale SQLSTATE: a change-function update;
    * with `expected`, the caller's `expectedPosition`, the expected-position SQLSTATE).
    */
-  | { readonly kind: "change"; readonly lastPosition?: bigint; readonly expected?: boolean };
+  | {
+    readonly kind: "change";
+    readonly lastPosition?: bigint;
+    readonly expected?: boolean;
+    /**
+     * Which last events allow the change instead of "not a destroy": a restore's, one of the
+     * soft destroys named (`softDestroys`); a purge's, any but the hard destroys named (`hardDestroys`).
+     */
+    readonly last?: { readonly softDestroys: readonly string[] } | { readonly hardDestroys: readonly string[] };
+  };
 
 /**
  * Append the event of an event-only record when its last event allows it. The check reads
@@ -102,13 +111,18 @@ export function eventOnlyWriteSql(
     }::text[])))`;
     code = EXISTS_SQLSTATE;
   } else {
-    const last = `SELECT "position", "action_type" ${
+    const last = `SELECT "position", "action_type"${condition.last === undefined ? "" : `, "action"`} ${
       recordEvents(log, record, params)
     } ORDER BY "position" DESC LIMIT 1`;
+    const allowed = condition.last === undefined
+      ? `l."action_type" <> 'destroy'`
+      : "softDestroys" in condition.last
+      ? `l."action_type" = 'destroy' AND l."action" = ANY(${params.add(condition.last.softDestroys)}::text[])`
+      : `NOT (l."action_type" = 'destroy' AND l."action" = ANY(${params.add(condition.last.hardDestroys)}::text[]))`;
     const at = condition.lastPosition === undefined
       ? ""
       : ` AND l."position" = ${params.add(condition.lastPosition)}::bigint`;
-    guard = `EXISTS (SELECT 1 FROM (${last}) AS l WHERE l."action_type" <> 'destroy'${at})`;
+    guard = `EXISTS (SELECT 1 FROM (${last}) AS l WHERE ${allowed}${at})`;
     code = condition.lastPosition === undefined
       ? NOT_FOUND_SQLSTATE
       : condition.expected === true

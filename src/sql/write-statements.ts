@@ -273,6 +273,11 @@ export interface RecordSelector {
   /** The tenant attribute value, for multi-tenant resources. */
   readonly tenant?: SqlParam;
   /**
+   * Which records by their soft-destroy attributes: `live` (default) none set; `any` whatever
+   * they hold (a purge); `{ destroyedBy }` that attribute set, the others unconstrained (a restore).
+   */
+  readonly soft?: "live" | "any" | { readonly destroyedBy: string };
+  /**
    * When given, the write happens only if the record's last event position is still this
    * (null: the record had no event). A mismatch raises the stale SQLSTATE.
    */
@@ -318,7 +323,14 @@ export function recordKeyConditions(
 
 function whereRecord(log: EventLog, target: WriteTarget, selector: RecordSelector, params: ParamList): string {
   const conditions = recordKeyConditions(target, selector, params);
-  for (const soft of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[soft]!)} IS NULL`);
+  const soft = selector.soft ?? "live";
+  if (soft === "live") {
+    for (const a of target.softDeleteAttributes) conditions.push(`${quoteIdentifier(target.columns[a]!)} IS NULL`);
+  } else if (soft !== "any") {
+    const name = target.columns[soft.destroyedBy];
+    if (name === undefined) throw new TypeError(`Unknown attribute "${soft.destroyedBy}" of ${target.resource}`);
+    conditions.push(`${quoteIdentifier(name)} IS NOT NULL`);
+  }
   if (selector.lastPosition !== undefined) {
     const pk = `${target.table.sql}.${quoteIdentifier(target.columns[target.primaryKey]!)}::text`;
     conditions.push(

@@ -1,5 +1,5 @@
 // Property: for random sequences of actions (creates, every kind of update, hard and soft
-// destroys, transactions, tenants, and hand-written legacy v1 events that replay routes),
+// destroys, restores and purges, transactions, tenants, and hand-written legacy v1 events that replay routes),
 // the tables after live execution equal the tables after a full replay, row by row.
 //
 // The seed is random per run and printed on failure; SEED=<n> replays a run exactly.
@@ -67,7 +67,7 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
       ...TIMESTAMP_ENTRIES,
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
-    actions: ({ create, update, destroy }) => ({
+    actions: ({ create, update, destroy, restore, purge }) => ({
       open: create({
         input: v.object({ owner: v.string(), tags: v.optional(v.array(v.string())) }),
         defaults: { balance: 0, visits: 0n },
@@ -80,7 +80,9 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
         change: (record) => ({ balance: record.balance * 2, status: record.balance > 100 ? "frozen" : "open" }),
       }),
       close: destroy({ soft: "deletedAt" }),
+      reopen: restore({ soft: "deletedAt" }),
       remove: destroy(),
+      erase: purge(),
       importLegacy: create({
         input: v.object({ name: v.string(), cents: v.number() }),
         map: (input) => ({ owner: input.name, balance: input.cents / 100 }),
@@ -200,6 +202,30 @@ async function step(
       (error) => isEdgeEventsError(error, "NOT_FOUND"),
     );
     return "missing";
+  }
+  if (roll < 0.88) {
+    const closed = pick(random, world.closed);
+    if (closed === undefined || random() < 0.3) {
+      // A soft destroy and its restore in one transaction, then a change of the live record.
+      await store.transaction((tx) => {
+        tx.resource(m.Account).close(open);
+        tx.resource(m.Account).reopen(open);
+        tx.resource(m.Account).deposit(open, { amount: money(random) });
+      });
+      return "close-reopen";
+    }
+    await accounts.reopen(closed);
+    remove(world.closed, closed);
+    world.open.push(closed);
+    return "reopen";
+  }
+  if (roll < 0.91) {
+    const closed = pick(random, world.closed);
+    const target = closed !== undefined && random() < 0.6 ? closed : open;
+    await accounts.erase(target);
+    remove(world.closed, target);
+    remove(world.open, target);
+    return "erase";
   }
   return legacy(m, fx, random, clock, world, open);
 }
