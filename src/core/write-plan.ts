@@ -127,6 +127,7 @@ function eventValues(call: PreparedCall, changes: Record<string, unknown>): Even
     tenant: call.tenant,
     correlationId: call.correlationId,
     causationId: call.causationId,
+    parentId: call.parentId,
     actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
   };
 }

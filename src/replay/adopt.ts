@@ -172,6 +172,7 @@ export async function adoptRows(
         tenant,
         correlationId,
         causationId: null,
+        parentId: null,
         actor: null,
       };
       const adoption = await adoptRow(plan, row, base);

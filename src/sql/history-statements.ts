@@ -253,3 +253,35 @@ export function previousEventsSql(
       `ORDER BY "__ee_event"."position" DESC`,
   );
 }
+
+/**
+ * An event and its chain of parents (`parent_id`), one row each with its distance from the
+ * event (`__ee_depth`, 0 for the event itself, at most `maxDepth`), root first. The event is
+ * found in the tenant scope of {@link previousEventsSql}; no row when it is not found. The
+ * link trigger keeps every parent in the event's record and tenant, and earlier, so the walk
+ * ends. One statement: a recursive CTE over the primary key.
+ */
+export function ancestorsSql(
+  log: EventLog,
+  eventId: string,
+  scope: { readonly tenant: string | null; readonly untenanted: readonly string[] },
+  maxDepth: number,
+): SqlStatement {
+  const params = new ParamList();
+  const table = log.table.sql;
+  const id = params.add(eventId);
+  const anchorTenant = scope.tenant === null
+    ? `"anchor"."tenant" IS NULL`
+    : `("anchor"."tenant" = ${
+      params.add(scope.tenant)
+    }::text OR ("anchor"."tenant" IS NULL AND "anchor"."resource" = ANY(${
+      params.add(Object.freeze([...scope.untenanted]))
+    }::text[])))`;
+  return params.build(
+    `WITH RECURSIVE "__ee_chain" AS (SELECT "anchor".*, 0 AS "__ee_depth" FROM ${table} AS "anchor" ` +
+      `WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} UNION ALL ` +
+      `SELECT "p".*, "c"."__ee_depth" + 1 FROM "__ee_chain" AS "c" JOIN ${table} AS "p" ON "p"."id" = "c"."parent_id" ` +
+      `WHERE "c"."__ee_depth" < ${params.add(maxDepth)}::int) ` +
+      `SELECT * FROM "__ee_chain" ORDER BY "__ee_depth" DESC`,
+  );
+}

@@ -146,6 +146,7 @@ describeEachExecutor("eventsRouter access", {}, (fx) => {
         "correlationId",
         "id",
         "occurredAt",
+        "parentId",
         "position",
         "recordId",
         "resource",
