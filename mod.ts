@@ -195,6 +195,7 @@ export { diff } from "./src/history/diff.ts";
 export type { AttributeChange, RecordDiff } from "./src/history/diff.ts";
 export { timeline } from "./src/history/timeline.ts";
 export type { TimelineEntry, TimelinePage } from "./src/history/timeline.ts";
+export { ancestors } from "./src/history/ancestors.ts";
 export { previousEvents } from "./src/history/previous-events.ts";
 export { defineProjection } from "./src/core/projection.ts";
 export type {

@@ -14,6 +14,7 @@ import {
   ProjectionRebuildingError,
   RecordNotDestroyedError,
   ReplayInProgressError,
+  ValidationError,
 } from "./errors.ts";
 import { type JsonObject, toJson } from "./json.ts";
 import { parseJson, rowToEvent, rowToRecord } from "./record-mapping.ts";
@@ -27,6 +28,7 @@ import { buildWrite, type BuiltWrite, recordSelectorOf, writeTarget } from "./wr
 import {
   EXPECTED_POSITION_SQLSTATE,
   NOT_FOUND_SQLSTATE,
+  PARENT_LINK_SQLSTATE,
   PROJECTION_REBUILDING_SQLSTATE,
   REPLAY_IN_PROGRESS_SQLSTATE,
   STALE_SQLSTATE,
@@ -306,9 +308,16 @@ function resultOf(
     tenant: built.event.tenant,
     correlationId: built.event.correlationId,
     causationId: built.event.causationId,
+    parentId: call.parentId,
     actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
   });
   return { record, event };
+}
+
+/** The link trigger refused a call's `parentEventId`: another record's or tenant's event, or none. */
+function parentLinkError(cause: unknown): ValidationError {
+  const message = "The parent event is not an event of the same record (resource, record id and tenant)";
+  return new ValidationError(message, [{ path: "parentEventId", message, kind: "custom" }], { cause });
 }
 
 async function notFound(
@@ -562,6 +571,7 @@ export async function runCalls(
         if (found !== undefined) return found;
       }
       if (code === REPLAY_IN_PROGRESS_SQLSTATE) throw new ReplayInProgressError({ cause: sent.error });
+      if (code === PARENT_LINK_SQLSTATE) throw parentLinkError(sent.error);
       if (code === PROJECTION_REBUILDING_SQLSTATE) {
         throw new ProjectionRebuildingError(inline.projections, { cause: sent.error });
       }

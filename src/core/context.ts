@@ -34,6 +34,13 @@ export interface ActionContext<TActor extends string = string> {
   /** The id of the event that caused this one (set for actions called from `after` hooks). */
   readonly causationId?: string;
   /**
+   * The parent of this call's event (a ULID): an earlier event of the same record, for
+   * branching histories (a chat tree, a document's alternative edits). Stored in the event's
+   * `parent_id`; the database refuses an event of another record or tenant, or none, with
+   * `VALIDATION_FAILED` naming `parentEventId`, and nothing is written. See `ancestors`.
+   */
+  readonly parentEventId?: string;
+  /**
    * The event id (a ULID) and idempotency key. Repeating a call with the same event id
    * returns the original outcome and writes nothing new. Generated when omitted.
    */

@@ -29,6 +29,7 @@ function pendingEvent(call: PreparedCall, write: BuiltWrite): PendingEvent | und
     tenant: event.tenant,
     correlationId: event.correlationId,
     causationId: event.causationId,
+    parentId: call.parentId,
     actor: call.actor === null ? null : { type: call.actor.type, id: call.actor.id },
   });
 }

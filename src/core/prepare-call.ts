@@ -49,6 +49,8 @@ export interface PreparedCall {
   readonly callerEventId: boolean;
   readonly correlationId: string;
   readonly causationId: string | null;
+  /** The parent event's id (`ctx.parentEventId`), or null. */
+  readonly parentId: string | null;
   readonly actor: ResolvedActor | null;
   readonly tenant: string | null;
   /** The tenant attribute's value: `ctx.tenant` canonicalized (see `canonicalTenant`). */
@@ -102,6 +104,10 @@ export async function prepareCall(log: EventLog, request: CallRequest): Promise<
   if (ctx.eventId !== undefined && !isUlid(ctx.eventId)) {
     throw validationError("The event id must be a ULID", "eventId");
   }
+  const parentId = ctx.parentEventId ?? null;
+  if (parentId !== null && !isUlid(parentId)) {
+    throw validationError("The parent event id must be a ULID", "parentEventId");
+  }
   if (resource.tenant !== undefined && (ctx.tenant === undefined || ctx.tenant === null || ctx.tenant === "")) {
     throw validationError(`${resource.name} is multi-tenant: the call needs a tenant`, "tenant", "missing");
   }
@@ -151,6 +157,7 @@ export async function prepareCall(log: EventLog, request: CallRequest): Promise<
     callerEventId: ctx.eventId !== undefined,
     correlationId,
     causationId,
+    parentId,
     actor,
     tenant,
     tenantValue,

@@ -97,13 +97,14 @@ export function softDestroyed(resource: AnyResource, record: FoldedRecord | unde
     resource.softDeleteAttributes.some((a) => record[a] !== undefined && record[a] !== null);
 }
 
-/** The position of the record's last adoption among `events` (an `adopt` create of it). */
+/**
+ * The position of the record's last adoption among `events`: its last create event (an
+ * adoption records `adopt` or the create action its caller named; see `laterAdoptionSql`).
+ */
 function lastAdoption(env: RecordFoldEnv, events: readonly StoredEvent[]): bigint | undefined {
   let at: bigint | undefined;
   for (const e of events) {
-    if (e.resource === env.resource.name && e.recordId === env.recordId && e.action === "adopt") {
-      if (e.actionType === "create") at = e.position;
-    }
+    if (e.resource === env.resource.name && e.recordId === env.recordId && e.actionType === "create") at = e.position;
   }
   return at;
 }

@@ -88,6 +88,7 @@ export function rowToEvent(log: EventLog, row: Row): StoredEvent {
     tenant: (row["tenant"] as string | null) ?? null,
     correlationId: String(row["correlation_id"]),
     causationId: (row["causation_id"] as string | null) ?? null,
+    parentId: (row["parent_id"] as string | null) ?? null,
     actor,
   });
 }

@@ -45,6 +45,11 @@ export interface StoredEvent {
   readonly correlationId: string;
   /** The event whose `after` hook caused this one. */
   readonly causationId: string | null;
+  /**
+   * The parent event (`parentEventId` of the call): an earlier event of the same record, in a
+   * branching history; null for none.
+   */
+  readonly parentId: string | null;
   /** Who did it, when an actor was given. */
   readonly actor: EventActor | null;
 }

@@ -56,6 +56,8 @@ export interface StoredEventJson {
   readonly correlationId: string;
   /** The event whose `after` hook caused this one. */
   readonly causationId: string | null;
+  /** The parent event, in a branching history (`parentEventId` of the call). */
+  readonly parentId: string | null;
   /** Who did it, when an actor was given. */
   readonly actor: EventActor | null;
 }
@@ -177,6 +179,7 @@ export function eventToJson(event: StoredEvent): StoredEventJson {
     tenant: event.tenant,
     correlationId: event.correlationId,
     causationId: event.causationId,
+    parentId: event.parentId,
     actor: event.actor === null ? null : { type: event.actor.type, id: event.actor.id },
   };
 }
@@ -345,6 +348,8 @@ function readEvent(json: unknown, path: string | undefined, issues: ValidationIs
   const tenant = readNullableString(...f("tenant"), issues);
   const correlationId = readString(...f("correlationId"), issues);
   const causationId = readNullableString(...f("causationId"), issues);
+  // Absent in the JSON of versions before links: no parent.
+  const parentId = fields["parentId"] === undefined ? null : readNullableString(...f("parentId"), issues);
   let actor: EventActor | null | undefined = null;
   if (fields["actor"] !== null) {
     const actorFields = readObject(...f("actor"), issues);
@@ -372,6 +377,7 @@ function readEvent(json: unknown, path: string | undefined, issues: ValidationIs
     tenant: tenant!,
     correlationId: correlationId!,
     causationId: causationId!,
+    parentId: parentId!,
     actor: actor!,
   };
 }

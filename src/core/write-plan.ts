@@ -176,6 +176,7 @@ function eventValues(call: PreparedCall, stored: StoredParts): EventValues | nul
     tenant: call.tenant,
     correlationId: call.correlationId,
     causationId: call.causationId,
+    parentId: call.parentId,
     actor: call.actor === null ? null : { column: call.actor.column, type: call.actor.columnType, id: call.actor.id },
   };
 }

@@ -11,22 +11,61 @@ import type { Keyring } from "../core/keyring.ts";
 import { protect, subjectKey } from "../core/sensitive-values.ts";
 import { chainLockKey, writeLockKey } from "../core/lock-key.ts";
 import type { LockKey } from "../core/event-log.ts";
-import { rowToRecord } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
+import type { RecordOf } from "../core/model-types.ts";
 import { isEdgeEventsError, ReplayInProgressError } from "../core/errors.ts";
+import { validationError } from "../core/validation.ts";
 import { REPLAY_IN_PROGRESS_SQLSTATE } from "../sql/event-log-ddl.ts";
-import { adoptionEventSql, ROW_JSON_ALIAS, unadoptedRowsSql } from "../sql/replay-statements.ts";
+import {
+  adoptedRowSql,
+  adoptionEventSql,
+  type AdoptTarget,
+  rekeyBlockedSql,
+  removeAdoptedRowSql,
+  unadoptedRowsSql,
+} from "../sql/adopt-statements.ts";
 import { RECORD_ID_ALIAS } from "../sql/write-statements.ts";
 import { writePreludeSql } from "../sql/write-prelude.ts";
 import { canonicalTenant } from "../core/canonical-id.ts";
 import type { EventStore } from "../core/store-types.ts";
+import { type AdoptionPlan, adoptionPlan, adoptRow, type RowAdoption } from "./adoption-plan.ts";
 
-/** Options of {@link adopt}. */
-export interface AdoptOptions {
+/** Options of {@link adopt}. `TAttrs` is the resource's record type. */
+export interface AdoptOptions<TAttrs = Record<string, unknown>> {
   /** Rows per page (one read and one write batch per page). Default 500. */
   readonly pageSize?: number;
   /** Metadata stored on every adoption event. Default `{ "adopted": true }`. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The action the events record, so that they say how the rows arrived (`import`): a create
+   * action of the resource that writes events and accepts an empty input (replay applies the
+   * event through it, its data empty and the whole row pinned in `changes`). Default `adopt`,
+   * which names no action. Else `VALIDATION_FAILED` naming `action`, nothing written.
+   */
+  readonly action?: string;
+  /**
+   * Transform or add attribute values: called with each row's record, its result is merged
+   * over the record (`null` clears an attribute). The primary key and the tenant must stay
+   * (see `rekey`). The values are validated like an update's (`VALIDATION_FAILED` naming the
+   * attribute, that page not written), and the row is rewritten with them in the adoption's
+   * batch, as replay would write it from the event.
+   */
+  readonly attributes?: (record: TAttrs) => Partial<TAttrs> | Promise<Partial<TAttrs>>;
+  /**
+   * Called after each page committed, in key order, with every adopted row's record before
+   * and the record adopted (for moving references to a re-keyed row). A rejection rejects
+   * `adopt`; that page stays adopted, and a new `adopt` carries on with the rows left.
+   */
+  readonly transfer?: (row: TAttrs, adopted: TAttrs) => void | Promise<void>;
+  /**
+   * Give every adopted row a new generated primary key: in one batch per page, the adoption
+   * event names the new key, the old row is deleted and the new one inserted. The log never
+   * named the old key, so a replay rebuilds exactly the new rows. Refused (`VALIDATION_FAILED`
+   * naming `rekey`, nothing written) for a resource that generates no keys, or when an action
+   * changed a row before its adoption (its events name the old key). Rows referenced by foreign
+   * keys cannot be deleted: move the references first, or adopt without `rekey`.
+   */
+  readonly rekey?: boolean;
 }
 
 /** The outcome of an adoption. */
@@ -35,24 +74,6 @@ export interface AdoptResult {
   readonly adopted: number;
   /** Pages read. */
   readonly pages: number;
-}
-
-/**
- * The row's attributes for `changes`. Timestamps keep the database's text when it names the
- * same millisecond: a Date would cut microseconds, and replay would not rebuild the row identically.
- */
-function recordedAttributes(resource: AnyResource, row: Row): Record<string, unknown> {
-  const record = rowToRecord(resource, row);
-  const exact = (typeof row[ROW_JSON_ALIAS] === "string" ? JSON.parse(row[ROW_JSON_ALIAS]) : row[ROW_JSON_ALIAS]) as
-    | Record<string, unknown>
-    | null;
-  for (const [attribute, value] of Object.entries(record)) {
-    const text = exact?.[resource.columns[attribute]!];
-    if (value instanceof Date && typeof text === "string" && Date.parse(text) === value.getTime()) {
-      record[attribute] = text;
-    }
-  }
-  return record;
 }
 
 /** Send an adoption batch; the fence refusing it (a replay runs) is a ReplayInProgressError. */
@@ -69,9 +90,32 @@ async function batchAdoption(db: Executor, statements: SqlStatement[]): Promise<
   }
 }
 
+/** The statements of one page: the prelude, then per row its event and its row writes. */
+function pageStatements(
+  log: EventLog,
+  target: AdoptTarget,
+  plan: AdoptionPlan,
+  adoptions: readonly { adoption: RowAdoption; event: AdoptionEventOf }[],
+): { statements: SqlStatement[]; eventAt: number[] } {
+  const statements: SqlStatement[] = [];
+  const eventAt: number[] = [];
+  for (const { adoption, event } of adoptions) {
+    eventAt.push(statements.length + 1);
+    statements.push(adoptionEventSql(log, target, event));
+    if (adoption.row === undefined) continue;
+    if (plan.rekey) {
+      statements.push(removeAdoptedRowSql(log, target, adoption.oldId, event.id));
+      statements.push(adoptedRowSql(log, target, "insert", adoption.row, event.id));
+    } else statements.push(adoptedRowSql(log, target, "update", adoption.row, event.id));
+  }
+  return { statements, eventAt };
+}
+
+type AdoptionEventOf = Parameters<typeof adoptionEventSql>[2];
+
 /**
- * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
- * row of `resource` that has no event yet. Idempotent: a second run adopts nothing.
+ * Write one adoption event (action type create, the row's attributes in `changes`) for every
+ * row of `resource` that has no create event yet. Idempotent: a second run adopts nothing.
  * Refused while a replay runs.
  */
 export async function adoptRows(
@@ -89,13 +133,20 @@ export async function adoptRows(
   if (resource.table === null) {
     throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
   }
+  const plan = await adoptionPlan(resource, options as AdoptOptions);
   const metadata = toJson(options.metadata ?? { adopted: true }, "metadata") as JsonObject;
-  const target = {
+  const target: AdoptTarget = {
     resource: resource.name,
     table: resource.table,
     primaryKeyColumn: resource.columns[resource.primaryKey.attribute]!,
     tenantColumn: resource.tenant === undefined ? undefined : resource.columns[resource.tenant],
   };
+  if (plan.rekey && (await db.query(rekeyBlockedSql(log, target))).rows.length > 0) {
+    throw validationError(
+      `A row of ${resource.name} was changed by an action before its adoption: its events name its key, so it cannot be re-keyed`,
+      "rekey",
+    );
+  }
   let after: string | null = null;
   let adopted = 0;
   let pages = 0;
@@ -104,47 +155,80 @@ export async function adoptRows(
     if (rows.length === 0) return { adopted, pages };
     pages++;
     const correlationId = newEventId();
-    const events = await Promise.all(rows.map(async (row) => {
-      const record = recordedAttributes(resource, row);
-      const tenant = resource.tenant === undefined ? null : String(canonicalTenant(String(record[resource.tenant])));
+    const now = clock();
+    const adoptions = [];
+    for (const row of rows) {
+      const oldId = String(row[RECORD_ID_ALIAS]);
+      const tenantValue = resource.tenant === undefined ? undefined : row[resource.columns[resource.tenant]!];
+      const tenant = tenantValue === undefined ? null : String(canonicalTenant(String(tenantValue)));
       const id = newEventId();
-      const recordId = String(row[RECORD_ID_ALIAS]);
-      // Sensitive attributes are stored as any write stores them: redacted or encrypted.
-      const target = {
+      const base = {
+        id,
+        position: 0n,
+        occurredAt: now,
+        resource: resource.name,
+        recordId: oldId,
+        action: plan.action,
+        actionType: "create" as const,
+        version: plan.version,
+        data: {},
+        metadata: {},
+        tenant,
+        correlationId,
+        causationId: null,
+        parentId: null,
+        actor: null,
+      };
+      const adoption = await adoptRow(plan, row, base);
+      // Sensitive attributes are stored as any write stores them: redacted or encrypted (the
+      // row itself, the live state, holds them in clear).
+      const protection = {
         eventId: id,
         key: subjectKey(
           keys.keyring,
           () =>
-            resource.encryptionSubject({ resource: resource.name, recordId, tenant, attributes: record, input: {} }),
+            resource.encryptionSubject({
+              resource: resource.name,
+              recordId: adoption.recordId,
+              tenant,
+              attributes: adoption.record,
+              input: {},
+            }),
         ),
       };
-      const changes = await protect(toJson(record) as JsonObject, "changes", resource.sensitive, target);
-      return {
+      const changes = await protect(
+        JSON.parse(adoption.changes) as JsonObject,
+        "changes",
+        resource.sensitive,
+        protection,
+      );
+      const event: AdoptionEventOf = {
+        id,
+        recordId: adoption.recordId,
+        action: plan.action,
+        version: plan.version,
         tenant,
-        event: {
-          id,
-          recordId,
-          tenant,
-          correlationId,
-          metadata: JSON.stringify(await protect(metadata, "metadata", log.sensitiveMetadata, target)),
-          changes: JSON.stringify(changes),
-        },
+        correlationId,
+        metadata: JSON.stringify(await protect(metadata, "metadata", log.sensitiveMetadata, protection)),
+        changes: JSON.stringify(changes),
+        previousId: plan.rekey ? oldId : undefined,
       };
-    }));
+      adoptions.push({ adoption, event });
+    }
+    const { statements, eventAt } = pageStatements(log, target, plan, adoptions);
     // An adoption happens now, by the store's clock (the row's own timestamps stay in
     // `changes`): stamped like any write, so time order keeps agreeing with position order.
     // A chained log: adoption events are chained like any other, under their chain's key too.
-    const lockKeys = events.flatMap((e): LockKey[] => {
-      const chain = chainLockKey(log.integrity, e.tenant);
-      const key = writeLockKey(log.lock, { resource: resource.name, action: "adopt", tenant: e.tenant });
+    const lockKeys = adoptions.flatMap((a): LockKey[] => {
+      const chain = chainLockKey(log.integrity, a.event.tenant);
+      const key = writeLockKey(log.lock, { resource: resource.name, action: plan.action, tenant: a.event.tenant });
       return chain === undefined ? [key] : [key, chain];
     });
-    const prelude = writePreludeSql(log, lockKeys, events.map((e) => e.tenant), clock());
-    const results = await batchAdoption(db, [
-      prelude,
-      ...events.map((e) => adoptionEventSql(log, resource.name, e.event)),
-    ]);
-    adopted += results.slice(1).reduce((n, r) => n + (r.rowCount ?? 0), 0);
+    const prelude = writePreludeSql(log, lockKeys, adoptions.map((a) => a.event.tenant), now);
+    const results = await batchAdoption(db, [prelude, ...statements]);
+    const written = adoptions.filter((_, i) => (results[eventAt[i]!]?.rowCount ?? 0) > 0);
+    adopted += written.length;
+    for (const { adoption } of written) await plan.transfer?.(adoption.old, adoption.record);
     after = String(rows[rows.length - 1]![RECORD_ID_ALIAS]);
   }
 }
@@ -153,28 +237,54 @@ export async function adoptRows(
 export type AdoptStore = Pick<EventStore, "log" | "db" | "resources" | "clock"> & Partial<Pick<EventStore, "keyring">>;
 
 /**
- * Write one `adopt` event (action type create, the row's attributes in `changes`) for every
- * row of a resource of the store that no event describes, stamped by the store's clock, so
- * that a later replay rebuilds those rows too. Idempotent; refused while a replay runs.
+ * Write one adoption event (action type create, the row's attributes in `changes`) for every
+ * row of a resource of the store that no create event describes, stamped by the store's
+ * clock, so that a later replay rebuilds those rows too. The events record `adopt`, or the
+ * create action named by `action`; `attributes` transforms or adds values (the row is
+ * rewritten with them), `rekey` gives rows new generated keys (the old rows are deleted in the
+ * same batch), and `transfer` sees each (row, adopted record) pair. Idempotent; refused
+ * while a replay runs.
  * @throws {TypeError} (at once) when the resource is not part of the store, or is event-only
  *   (`table: false`: there are no rows to adopt)
+ * @throws {ValidationError} `VALIDATION_FAILED` naming the option or attribute, before the
+ *   page it concerns is written (options: before anything is)
  * @example
  * ```ts
- * import { adopt, type AnyResource, type EventStore } from "edge-events";
+ * import * as v from "valibot";
+ * import { adopt, defineResource, type EventStore } from "edge-events";
  *
- * // `resource` is one of the store's resources whose table has rows from before it was tracked.
- * async function track(store: EventStore, resource: AnyResource): Promise<void> {
- *   const { adopted } = await adopt(store, resource);
+ * const Customer = defineResource({
+ *   name: "customer", table: "customers",
+ *   attributes: v.object({ id: v.string(), name: v.string(), legacyId: v.optional(v.string()) }),
+ *   actions: ({ create }) => ({ import: create() }),
+ * });
+ *
+ * // Rows written by the old app get new keys, keep the old one in legacyId, and their
+ * // events say `import`.
+ * async function takeOver(store: EventStore): Promise<void> {
+ *   const { adopted } = await adopt(store, Customer, {
+ *     action: "import",
+ *     rekey: true,
+ *     attributes: (row) => ({ legacyId: row.id, name: row.name.trim() }),
+ *     transfer: (row, customer) => console.log(`${row.id} is now ${customer.id}`),
+ *   });
  *   console.log(`${adopted} rows adopted`);
  * }
  * ```
  */
-export function adopt(store: AdoptStore, resource: AnyResource, options?: AdoptOptions): Promise<AdoptResult> {
+export function adopt<R extends AnyResource>(
+  store: AdoptStore,
+  resource: R,
+  options?: AdoptOptions<RecordOf<R>>,
+): Promise<AdoptResult> {
   if (store.resources.get(resource.name) !== resource) {
     throw new TypeError(`The resource "${resource.name}" is not part of this store`);
   }
   if (resource.table === null) {
     throw new TypeError(`${resource.name} has no table (table: false): it has no rows to adopt`);
   }
-  return adoptRows(store.log, store.db, resource, options, { clock: store.clock, keyring: store.keyring });
+  return adoptRows(store.log, store.db, resource, options as AdoptOptions | undefined, {
+    clock: store.clock,
+    keyring: store.keyring,
+  });
 }

@@ -86,6 +86,11 @@ function row(write: ReplayWrite, values: Readonly<Record<string, SqlParam>>): Js
   return out;
 }
 
+/** The row one insert or update writes, keyed by column (its key and tenant included), as JSON. */
+export function replayWriteRow(write: ReplayWrite): JsonObject {
+  return row(write, write.values);
+}
+
 function grouped(
   items: readonly { write: ReplayWrite; values: Readonly<Record<string, SqlParam>> }[],
 ): Map<string, typeof items[number][]> {

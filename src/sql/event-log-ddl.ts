@@ -31,6 +31,11 @@ export const STALE_SQLSTATE = "EEC01";
 export const EXPECTED_POSITION_SQLSTATE = "EEP01";
 /** The SQLSTATE a write raises when an inline projection of its events is being rebuilt. */
 export const PROJECTION_REBUILDING_SQLSTATE = "EEB01";
+/**
+ * The SQLSTATE the link trigger raises when an event's `parent_id` names no event of the same
+ * record (resource, record id and tenant): another record's or tenant's event, or none.
+ */
+export const PARENT_LINK_SQLSTATE = "EEL01";
 
 /**
  * The transaction-local setting in which `<table>_begin_write` leaves the batch's stamp (ISO-8601
@@ -86,6 +91,7 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
       `  "tenant" text,\n` +
       `  "correlation_id" text NOT NULL,\n` +
       `  "causation_id" text,\n` +
+      `  "parent_id" text,\n` +
       actorColumns +
       `  "prev_hash" bytea,\n` +
       `  "hash" bytea\n` +
@@ -111,6 +117,26 @@ export function eventLogDdl(log: EventLog): readonly SqlStatement[] {
   for (const [suffix, columns] of indexes) {
     texts.push(`CREATE INDEX IF NOT EXISTS ${indexName(log, suffix)} ON ${t} (${columns})`);
   }
+  // Added later: an event table made by an earlier version gets it from its next migrate()
+  // (a nullable column without a default: a catalog change, no rewrite of the table).
+  texts.push(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS "parent_id" text`);
+  // A parent must be an event of the same record (resource, record id, tenant): checked on
+  // insert by a trigger (a foreign key would skip the check when the tenant is null), and
+  // never changed after, since events are immutable. A parent is inserted before its child, so
+  // the links form no cycle. Only rows with a parent fire it.
+  const link = derivedName(log, "check_parent");
+  texts.push(
+    `CREATE OR REPLACE FUNCTION ${link}() RETURNS trigger LANGUAGE plpgsql AS $fn$\n` +
+      `BEGIN\n` +
+      `  IF NOT EXISTS (SELECT 1 FROM ${t} AS p WHERE p."id" = NEW."parent_id" AND p."resource" = NEW."resource" ` +
+      `AND p."record_id" = NEW."record_id" AND p."tenant" IS NOT DISTINCT FROM NEW."tenant") THEN\n` +
+      `    RAISE EXCEPTION 'the parent event is not an event of the same record' USING ERRCODE = '${PARENT_LINK_SQLSTATE}';\n` +
+      `  END IF;\n` +
+      `  RETURN NEW;\n` +
+      `END\n$fn$`,
+    `CREATE OR REPLACE TRIGGER ${indexName(log, "check_parent")} BEFORE INSERT ON ${t} ` +
+      `FOR EACH ROW WHEN (NEW."parent_id" IS NOT NULL) EXECUTE FUNCTION ${link}()`,
+  );
   const immutable = derivedName(log, "immutable");
   texts.push(
     `CREATE OR REPLACE FUNCTION ${immutable}() RETURNS trigger LANGUAGE plpgsql AS $fn$\n` +

@@ -19,6 +19,7 @@ const FIXED_SUFFIXES: readonly string[] = Object.freeze([
   "tenant_tx_idx",
   "immutable",
   "no_truncate",
+  "check_parent",
   "replay_running_idx",
   "idempotency_idx",
   "projections",

@@ -177,8 +177,8 @@ function savepointJoin(log: EventLog, params: ParamList, read: FoldRead, savepoi
  * Everything a fold of one record to its points needs, in one statement: each point as a
  * position (`__ee_point_<i>`, null when there is none: no event at or before a time, an event
  * id not found in the tenant), the first create of the stream after point 0
- * (`__ee_next_create`), the last adoption of the record (`__ee_adopted`, which supersedes the
- * updates and destroys before it), and the stream's events after `after` up to the greatest
+ * (`__ee_next_create`), the last adoption of the record (`__ee_adopted`: its last create event,
+ * which supersedes the updates and destroys of a missing record before it), and the stream's events after `after` up to the greatest
  * point, in position order. Always at least one row: with no event, one row whose event
  * columns are null. With `savepoint`, also the newest usable savepoint (`__ee_sp_position`,
  * `__ee_sp_state`; null when there is none), and the events from its position on (its own
@@ -204,7 +204,7 @@ export function recordFoldSql(log: EventLog, read: FoldRead): SqlStatement {
     `COALESCE(${
       read.points.length === 0 ? "NULL" : `"p"."__ee_point_0"`
     }, 0) ORDER BY "position" LIMIT 1) AS "__ee_next_create", ` +
-    `(SELECT "position" FROM ${table} WHERE ${stream} AND "action" = 'adopt' AND "action_type" = 'create' ` +
+    `(SELECT "position" FROM ${table} WHERE ${stream} AND "action_type" = 'create' ` +
     `ORDER BY "position" DESC LIMIT 1) AS "__ee_adopted"${
       read.savepoint === undefined ? "" : `, "sp".*`
     } FROM (SELECT ${points.length === 0 ? '1 AS "__ee_none"' : points.join(", ")}) AS "p"${
@@ -251,5 +251,37 @@ export function previousEventsSql(
         params.add(limit)
       }::int) AS "__ee_event" ON true WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} ` +
       `ORDER BY "__ee_event"."position" DESC`,
+  );
+}
+
+/**
+ * An event and its chain of parents (`parent_id`), one row each with its distance from the
+ * event (`__ee_depth`, 0 for the event itself, at most `maxDepth`), root first. The event is
+ * found in the tenant scope of {@link previousEventsSql}; no row when it is not found. The
+ * link trigger keeps every parent in the event's record and tenant, and earlier, so the walk
+ * ends. One statement: a recursive CTE over the primary key.
+ */
+export function ancestorsSql(
+  log: EventLog,
+  eventId: string,
+  scope: { readonly tenant: string | null; readonly untenanted: readonly string[] },
+  maxDepth: number,
+): SqlStatement {
+  const params = new ParamList();
+  const table = log.table.sql;
+  const id = params.add(eventId);
+  const anchorTenant = scope.tenant === null
+    ? `"anchor"."tenant" IS NULL`
+    : `("anchor"."tenant" = ${
+      params.add(scope.tenant)
+    }::text OR ("anchor"."tenant" IS NULL AND "anchor"."resource" = ANY(${
+      params.add(Object.freeze([...scope.untenanted]))
+    }::text[])))`;
+  return params.build(
+    `WITH RECURSIVE "__ee_chain" AS (SELECT "anchor".*, 0 AS "__ee_depth" FROM ${table} AS "anchor" ` +
+      `WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} UNION ALL ` +
+      `SELECT "p".*, "c"."__ee_depth" + 1 FROM "__ee_chain" AS "c" JOIN ${table} AS "p" ON "p"."id" = "c"."parent_id" ` +
+      `WHERE "c"."__ee_depth" < ${params.add(maxDepth)}::int) ` +
+      `SELECT * FROM "__ee_chain" ORDER BY "__ee_depth" DESC`,
   );
 }

@@ -1,13 +1,13 @@
 /**
  * The statements of replay: starting (fence + clear), reading pages of events,
- * checkpointing, finishing and aborting, and adopting rows that no event describes.
+ * checkpointing, finishing and aborting (adoption's are in `adopt-statements.ts`).
  * @module
  */
 import type { SqlStatement } from "../core/executor.ts";
 import type { EventLog } from "../core/event-log.ts";
 import { quoteIdentifier, type TableName } from "./identifier.ts";
 import { ParamList, statement } from "./statement.ts";
-import { derivedName, OCCURRED_AT_SETTING, STALE_SQLSTATE } from "./event-log-ddl.ts";
+import { derivedName, STALE_SQLSTATE } from "./event-log-ddl.ts";
 import { fenceLockKey } from "./write-prelude.ts";
 
 /**
@@ -223,73 +223,16 @@ export function clearTableSql(table: TableName, tenantColumn: string | undefined
   return statement(`DELETE FROM ${table.sql} WHERE ${quoteIdentifier(tenantColumn)}::text = $1::text`, [tenant]);
 }
 
-/** What an adoption page needs to know about the resource. */
-export interface AdoptTarget {
-  readonly resource: string;
-  readonly table: TableName;
-  readonly primaryKeyColumn: string;
-  readonly tenantColumn: string | undefined;
-}
-
-/** Alias of the row as jsonb in the rows {@link unadoptedRowsSql} returns: the exact text of each column. */
-export const ROW_JSON_ALIAS = "__ee_row";
-
-/**
- * Rows of a resource that no create event describes (rows written before edge-events, even
- * if actions changed them since), in primary-key order after `afterKey`, each also as jsonb.
- */
-export function unadoptedRowsSql(
-  log: EventLog,
-  target: AdoptTarget,
-  afterKey: string | null,
-  limit: number,
-): SqlStatement {
-  const params = new ParamList();
-  const pk = `r.${quoteIdentifier(target.primaryKeyColumn)}`;
-  const after = afterKey === null ? "" : ` AND ${pk}::text > ${params.add(afterKey)}::text`;
-  return params.build(
-    `SELECT r.*, ${pk}::text AS "__ee_record_id", to_jsonb(r) AS ${
-      quoteIdentifier(ROW_JSON_ALIAS)
-    } FROM ${target.table.sql} AS r WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} AS e ` +
-      `WHERE e."resource" = ${
-        params.add(target.resource)
-      }::text AND e."record_id" = ${pk}::text AND e."action_type" = 'create')${after} ` +
-      `ORDER BY ${pk}::text LIMIT ${params.add(limit)}::int`,
-  );
-}
-
-/** The values of one adoption event. */
-export interface AdoptionEvent {
-  readonly id: string;
-  readonly recordId: string;
-  readonly changes: string;
-  readonly tenant: string | null;
-  readonly correlationId: string;
-  readonly metadata: string;
-}
-
-/**
- * Append an `adopt` create event for a row, unless a create event for that record exists by
- * now. It takes the batch's stamp (the batch starts with the write prelude).
- */
-export function adoptionEventSql(log: EventLog, resource: string, event: AdoptionEvent): SqlStatement {
-  return statement(
-    `INSERT INTO ${log.table.sql} ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
-      `"data", "changes", "metadata", "tenant", "correlation_id") ` +
-      `SELECT $1::text, current_setting('${OCCURRED_AT_SETTING}')::timestamptz, $2::text, $3::text, 'adopt', 'create', 1, '{}'::jsonb, $4::jsonb, $5::jsonb, $6::text, $7::text ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${log.table.sql} WHERE "resource" = $2::text AND "record_id" = $3::text AND "action_type" = 'create')`,
-    [event.id, resource, event.recordId, event.changes, event.metadata, event.tenant, event.correlationId],
-  );
-}
-
 /**
  * The position of the adoption of a record after `position`, if any: an update of a record
  * that did not exist yet, because its row predates edge-events, is part of that snapshot.
+ * Any create event counts (an adoption records `adopt` or the create action its caller named;
+ * a record changed before any create of it came from outside the log, as an adopted row does).
  */
 export function laterAdoptionSql(log: EventLog, resource: string, recordId: string, position: bigint): SqlStatement {
   return statement(
     `SELECT "position" FROM ${log.table.sql} WHERE "resource" = $1::text AND "record_id" = $2::text ` +
-      `AND "action" = 'adopt' AND "action_type" = 'create' AND "position" > $3::bigint ORDER BY "position" LIMIT 1`,
+      `AND "action_type" = 'create' AND "position" > $3::bigint ORDER BY "position" LIMIT 1`,
     [resource, recordId, position],
   );
 }

@@ -51,6 +51,8 @@ export interface EventValues {
   readonly tenant: string | null;
   readonly correlationId: string;
   readonly causationId: string | null;
+  /** The parent event's id (`parent_id`), when the call named one. */
+  readonly parentId?: string | null;
   /** The actor column and its id, when an actor was given. */
   readonly actor: { readonly column: string; readonly type: string; readonly id: string } | null;
 }
@@ -130,6 +132,11 @@ function eventInsert(
     `${params.add(event.correlationId)}::text`,
     `${params.add(event.causationId)}::text`,
   ];
+  // Only a linked event names the column (the link trigger fires for it alone).
+  if (event.parentId !== undefined && event.parentId !== null) {
+    columns.push("parent_id");
+    values.push(`${params.add(event.parentId)}::text`);
+  }
   if (event.actor !== null) {
     columns.push(event.actor.column);
     values.push(`${params.add(event.actor.id)}::${event.actor.type}`);

@@ -11,6 +11,7 @@ import {
   defineEventLog,
   defineResource,
   type EventLog,
+  isEdgeEventsError,
   migrationSql,
   resourceTableSql,
 } from "../../mod.ts";
@@ -143,8 +144,8 @@ describeEachExecutor("migrate()", {}, (fx) => {
       22,
       "events: pkey, position, 9 query indexes, 4 actors; replay: pkey, running; idempotency: pkey, created_at; projections: pkey; savepoints: pkey; tags: pkey",
     );
-    assert.equal(first["triggers"]!.length, 2);
-    assert.equal(first["functions"]!.length, 4);
+    assert.equal(first["triggers"]!.length, 3, "immutable, no_truncate, check_parent");
+    assert.equal(first["functions"]!.length, 5);
     await store.resource(Tag).add({ label: "kept" });
     await store.migrate({ resourceTables: true });
     await store.migrate();
@@ -182,6 +183,7 @@ describeEachExecutor("migrate()", {}, (fx) => {
       "tenant text",
       "correlation_id text not null",
       "causation_id text",
+      "parent_id text",
       "user_id uuid",
       "system_actor text",
       "service_no bigint",
@@ -247,12 +249,14 @@ describeEachExecutor("migrate()", {}, (fx) => {
       `CREATE INDEX audit_log_user_id_idx ${on} (user_id, "position")`,
     ]);
     assert.deepEqual(c["triggers"]!.map((r) => r["def"]), [
+      "CREATE TRIGGER audit_log_check_parent BEFORE INSERT ON <schema>.audit_log FOR EACH ROW WHEN ((new.parent_id IS NOT NULL)) EXECUTE FUNCTION <schema>.audit_log_check_parent()",
       "CREATE TRIGGER audit_log_immutable BEFORE DELETE OR UPDATE ON <schema>.audit_log FOR EACH ROW EXECUTE FUNCTION <schema>.audit_log_immutable()",
       "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON <schema>.audit_log FOR EACH STATEMENT EXECUTE FUNCTION <schema>.audit_log_immutable()",
     ]);
     assert.deepEqual(c["functions"]!.map((r) => `${r["proname"]}(${r["args"]}) ${r["result"]}`), [
       "audit_log_assert_writable(p_tenant text) void",
       "audit_log_begin_write(p_fence_a integer, p_fence_b integer, p_keys bigint[], p_pairs_a integer[], p_pairs_b integer[], p_tenants text[], p_clock timestamp with time zone) void",
+      "audit_log_check_parent() trigger",
       "audit_log_expect(p_found boolean, p_code text) boolean",
       "audit_log_immutable() trigger",
     ]);
@@ -265,14 +269,17 @@ describeEachExecutor("migrate()", {}, (fx) => {
     ]);
   });
 
-  test("migrate() on a log made before the idempotency and savepoint tables and the rebuilding mark existed adds them and keeps the events", async () => {
+  test("migrate() on a log made before the idempotency and savepoint tables, the rebuilding mark and parent links existed adds them and keeps the events", async () => {
     const schema = freshSchema("upgrade");
     const log = defineEventLog({ table: `${schema}.events` });
     const Tag = defineResource({
       name: "tag",
       table: `${schema}.tags`,
       attributes: v.object({ id: v.string(), label: v.string() }),
-      actions: ({ create }) => ({ add: create({ input: v.object({ label: v.string() }) }) }),
+      actions: ({ create, update }) => ({
+        add: create({ input: v.object({ label: v.string() }) }),
+        relabel: update({ input: v.object({ label: v.string() }) }),
+      }),
     });
     const store = createEventStore({ db: fx.db, log, resources: [Tag] });
     await store.migrate({ resourceTables: true });
@@ -281,6 +288,10 @@ describeEachExecutor("migrate()", {}, (fx) => {
     await fx.db.query({ text: `DROP TABLE ${schema}.events_savepoints`, params: [] });
     // A checkpoint table from before inline rebuilds were marked: without "rebuilding".
     await fx.db.query({ text: `ALTER TABLE ${schema}.events_projections DROP COLUMN rebuilding`, params: [] });
+    // An event table from before parent links: no parent_id, no link trigger.
+    await fx.db.query({ text: `DROP TRIGGER events_check_parent ON ${log.table.sql}`, params: [] });
+    await fx.db.query({ text: `DROP FUNCTION ${schema}.events_check_parent()`, params: [] });
+    await fx.db.query({ text: `ALTER TABLE ${log.table.sql} DROP COLUMN parent_id`, params: [] });
     await fx.db.query({
       text: `INSERT INTO ${schema}.events_projections (name, scope) VALUES ('p', 'all')`,
       params: [],
@@ -291,16 +302,30 @@ describeEachExecutor("migrate()", {}, (fx) => {
       params: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"],
     });
     await store.migrate({ resourceTables: true });
-    // A column added back keeps the place of the one dropped (ordinal positions skip it).
+    // A column added back keeps the place of the one dropped (ordinal positions skip it), or
+    // comes last in its table (parent_id): compared by name.
     const placeless = (c: Record<string, Record<string, unknown>[]>) => ({
       ...c,
-      columns: c["columns"]!.map(({ ordinal_position: _, ...column }) => column),
+      columns: c["columns"]!.map(({ ordinal_position: _, ...column }) => column).sort((a, b) =>
+        `${a["table_name"]}.${a["column_name"]}`.localeCompare(`${b["table_name"]}.${b["column_name"]}`)
+      ),
     });
     assert.deepEqual(placeless(await catalog(fx.db, schema)), placeless(full));
     assert.deepEqual((await store.readEvents()).map((e) => e.id), ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]);
     const checkpoint = await fx.db.query({ text: `SELECT rebuilding FROM ${schema}.events_projections`, params: [] });
     assert.deepEqual(checkpoint.rows, [{ rebuilding: false }], "the checkpoint kept, not rebuilding");
+    const [old] = await store.readEvents();
+    assert.equal(old?.parentId, null, "an event from before links has no parent");
     await store.resource(Tag).add({ label: "after the upgrade" });
+    // Links work on the upgraded log: a parent of the same record, and the trigger refuses another's.
+    const tags = store.resource(Tag);
+    const added = await tags.add({ label: "linked" });
+    const relabeled = await tags.relabel(added.record.id, { label: "b" }, { parentEventId: added.event!.id });
+    assert.equal(relabeled.event?.parentId, added.event!.id);
+    await assert.rejects(
+      tags.relabel(added.record.id, { label: "c" }, { parentEventId: old!.id }),
+      (error: unknown) => isEdgeEventsError(error, "VALIDATION_FAILED") && error.issues[0]?.path === "parentEventId",
+    );
   });
 
   test(

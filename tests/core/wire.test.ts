@@ -46,6 +46,7 @@ function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
     tenant: "org-a",
     correlationId: "01ARZ3NDEKTSV4RRFFQ69G5FAW",
     causationId: "01ARZ3NDEKTSV4RRFFQ69G5FAX",
+    parentId: "01ARZ3NDEKTSV4RRFFQ69G5FAY",
     actor: { type: "user", id: "u-1" },
     ...overrides,
   };
@@ -73,12 +74,20 @@ describe("wire formats", () => {
     assert.equal(typeof roundTrip(original).position, "bigint");
   });
 
-  test("nulls round-trip as nulls: tenant, causation id and actor", () => {
-    const original = event({ tenant: null, causationId: null, actor: null, position: 1n });
+  test("nulls round-trip as nulls: tenant, causation id, parent id and actor", () => {
+    const original = event({ tenant: null, causationId: null, parentId: null, actor: null, position: 1n });
     const text = JSON.stringify(eventToJson(original));
     assert.match(text, /"tenant":null/);
+    assert.match(text, /"parentId":null/);
     assert.match(text, /"actor":null/);
     assert.deepEqual(roundTrip(original), original);
+  });
+
+  test("an event's JSON without parentId (written before links) reads as no parent; a malformed one is named", () => {
+    const json: Record<string, unknown> = { ...eventToJson(event()) };
+    delete json["parentId"];
+    assert.equal(eventFromJson(json).parentId, null);
+    assert.deepEqual(issuePaths(() => eventFromJson({ ...json, parentId: 5 }, "events.0")), ["events.0.parentId"]);
   });
 
   test("positions: 0 and 2^63 - 1 round-trip; anything but canonical decimal strings is refused", () => {

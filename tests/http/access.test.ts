@@ -147,6 +147,7 @@ describeEachExecutor("eventsRouter access", {}, (fx) => {
         "correlationId",
         "id",
         "occurredAt",
+        "parentId",
         "position",
         "recordId",
         "resource",

@@ -14,6 +14,7 @@ import {
   migrateBatch,
   MIGRATION_LOCK_KEY,
   NOT_FOUND_SQLSTATE,
+  PARENT_LINK_SQLSTATE,
   PROJECTION_REBUILDING_SQLSTATE,
   REPLAY_IN_PROGRESS_SQLSTATE,
   STALE_SQLSTATE,
@@ -39,6 +40,7 @@ function eventTable(table: string, actorColumns: string): string {
   "tenant" text,
   "correlation_id" text NOT NULL,
   "causation_id" text,
+  "parent_id" text,
 ${actorColumns}  "prev_hash" bytea,
   "hash" bytea
 )`;
@@ -155,6 +157,22 @@ function savepoints(table: string): string[] {
   ];
 }
 
+/** The parent link: the column added to older logs, the trigger that keeps links in one record. */
+function parentLink(prefix: string, table: string, local: string): string[] {
+  return [
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "parent_id" text`,
+    `CREATE OR REPLACE FUNCTION ${prefix}_check_parent"() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${table} AS p WHERE p."id" = NEW."parent_id" AND p."resource" = NEW."resource" AND p."record_id" = NEW."record_id" AND p."tenant" IS NOT DISTINCT FROM NEW."tenant") THEN
+    RAISE EXCEPTION 'the parent event is not an event of the same record' USING ERRCODE = 'EEL01';
+  END IF;
+  RETURN NEW;
+END
+$fn$`,
+    `CREATE OR REPLACE TRIGGER "${local}_check_parent" BEFORE INSERT ON ${table} FOR EACH ROW WHEN (NEW."parent_id" IS NOT NULL) EXECUTE FUNCTION ${prefix}_check_parent"()`,
+  ];
+}
+
 function immutability(prefix: string, table: string, local: string): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${prefix}_immutable"() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -183,6 +201,7 @@ describe("eventLogDdl(): golden text", () => {
       `CREATE INDEX IF NOT EXISTS "events_action_type_idx" ON "events" ("action_type", "position")`,
       `CREATE INDEX IF NOT EXISTS "events_causation_idx" ON "events" ("causation_id")`,
       `CREATE INDEX IF NOT EXISTS "events_tenant_tx_idx" ON "events" ("tenant", "tx_id", "position")`,
+      ...parentLink(`"events`, `"events"`, "events"),
       ...immutability(`"events`, `"events"`, "events"),
       replayTable(`"events_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "events_replay_running_idx" ON "events_replay" ((true)) WHERE "status" = 'running'`,
@@ -217,6 +236,7 @@ describe("eventLogDdl(): golden text", () => {
       `CREATE INDEX IF NOT EXISTS "log_tenant_tx_idx" ON "audit"."log" ("tenant", "tx_id", "position")`,
       `CREATE INDEX IF NOT EXISTS "log_user_id_idx" ON "audit"."log" ("user_id", "position")`,
       `CREATE INDEX IF NOT EXISTS "log_svc_id_idx" ON "audit"."log" ("svc_id", "position")`,
+      ...parentLink(`"audit"."log`, `"audit"."log"`, "log"),
       ...immutability(`"audit"."log`, `"audit"."log"`, "log"),
       replayTable(`"audit"."log_replay"`),
       `CREATE UNIQUE INDEX IF NOT EXISTS "log_replay_running_idx" ON "audit"."log_replay" ((true)) WHERE "status" = 'running'`,
@@ -307,11 +327,12 @@ describe("derived names and SQLSTATEs", () => {
         STALE_SQLSTATE,
         EXPECTED_POSITION_SQLSTATE,
         PROJECTION_REBUILDING_SQLSTATE,
+        PARENT_LINK_SQLSTATE,
       ],
-      ["EER01", "EEI01", "EEN01", "EEC01", "EEP01", "EEB01"],
+      ["EER01", "EEI01", "EEN01", "EEC01", "EEP01", "EEB01", "EEL01"],
     );
     const all = [REPLAY_IN_PROGRESS_SQLSTATE, EVENT_IMMUTABLE_SQLSTATE, NOT_FOUND_SQLSTATE, STALE_SQLSTATE];
-    all.push(EXPECTED_POSITION_SQLSTATE, PROJECTION_REBUILDING_SQLSTATE);
+    all.push(EXPECTED_POSITION_SQLSTATE, PROJECTION_REBUILDING_SQLSTATE, PARENT_LINK_SQLSTATE);
     assert.equal(new Set(all).size, all.length, "each a code of its own");
   });
 });

@@ -1,10 +1,11 @@
 // The SQL of the history functions (src/sql/history-statements.ts): exact text and params of
 // a page (both directions), of a fold read (each kind of point, routes in and away, tenants)
-// and of the events before an event; every value a parameter.
+// of the events before an event and of an event's ancestors; every value a parameter.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineEventLog } from "../../mod.ts";
 import {
+  ancestorsSql,
   historyPageSql,
   POSITION_MAX,
   previousEventsSql,
@@ -73,7 +74,7 @@ describe("recordFoldSql()", () => {
       text: `SELECT "__ee_meta".*, "__ee_event".* FROM (SELECT "p".*, (SELECT "position" FROM "audit"."events" ` +
         `WHERE ${stream} AND "action_type" = 'create' AND "position" > COALESCE("p"."__ee_point_0", 0) ` +
         `ORDER BY "position" LIMIT 1) AS "__ee_next_create", (SELECT "position" FROM "audit"."events" WHERE ${stream} ` +
-        `AND "action" = 'adopt' AND "action_type" = 'create' ORDER BY "position" DESC LIMIT 1) AS "__ee_adopted" FROM (SELECT (SELECT "position" FROM "audit"."events" ` +
+        `AND "action_type" = 'create' ORDER BY "position" DESC LIMIT 1) AS "__ee_adopted" FROM (SELECT (SELECT "position" FROM "audit"."events" ` +
         `WHERE "id" = $4::text AND "tenant" = $5::text) AS "__ee_point_0", (SELECT max("position") FROM ` +
         `"audit"."events" WHERE ${stream} AND "occurred_at" <= $6::timestamptz) AS "__ee_point_1") AS "p") ` +
         `AS "__ee_meta" LEFT JOIN LATERAL (SELECT * FROM "audit"."events" WHERE ${stream} AND "position" > $7::bigint ` +
@@ -160,5 +161,27 @@ describe("previousEventsSql()", () => {
     const none = previousEventsSql(log, "x", { tenant: null, untenanted: [] }, 1);
     assert.ok(none.text.includes(`AND "anchor"."tenant" IS NULL ORDER BY`));
     assert.deepEqual(none.params, ["x", 1]);
+  });
+});
+
+describe("ancestorsSql()", () => {
+  test("the event in the store's tenant scope, then its parents by primary key up to the depth bound, root first", () => {
+    assert.deepEqual(
+      { ...ancestorsSql(log, "01J00000000000000000000000", { tenant: "acme", untenanted: ["account"] }, 1000) },
+      {
+        text:
+          `WITH RECURSIVE "__ee_chain" AS (SELECT "anchor".*, 0 AS "__ee_depth" FROM "audit"."events" AS "anchor" ` +
+          `WHERE "anchor"."id" = $1::text AND ("anchor"."tenant" = $2::text OR ("anchor"."tenant" IS NULL ` +
+          `AND "anchor"."resource" = ANY($3::text[]))) UNION ALL SELECT "p".*, "c"."__ee_depth" + 1 FROM "__ee_chain" AS "c" ` +
+          `JOIN "audit"."events" AS "p" ON "p"."id" = "c"."parent_id" WHERE "c"."__ee_depth" < $4::int) ` +
+          `SELECT * FROM "__ee_chain" ORDER BY "__ee_depth" DESC`,
+        params: ["01J00000000000000000000000", "acme", ["account"], 1000],
+      },
+    );
+    const hostile = `x'; DROP TABLE t;--`;
+    const none = ancestorsSql(log, hostile, { tenant: null, untenanted: [] }, 1);
+    assert.ok(none.text.includes(`WHERE "anchor"."id" = $1::text AND "anchor"."tenant" IS NULL UNION ALL`));
+    assert.ok(!none.text.includes(hostile));
+    assert.deepEqual(none.params, [hostile, 1]);
   });
 });

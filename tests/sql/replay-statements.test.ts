@@ -1,4 +1,4 @@
-// The statements of replay and adoption (src/sql/replay-statements.ts): exact text and
+// The statements of replay and adoption (src/sql/replay-statements.ts, adopt-statements.ts): exact text and
 // params of each; replay ids, tenants, options, error notes, event and record ids and keys
 // only as parameters; and on PGlite and Postgres (neon-http) the replay state row, the
 // page reads, the tenant clear and the adoption events round-trip hostile values exactly.
@@ -16,8 +16,14 @@ import {
 import type { Row, SqlStatement } from "../../src/core/executor.ts";
 import { tableName } from "../../src/sql/identifier.ts";
 import {
+  adoptedRowSql,
   adoptionEventSql,
   type AdoptTarget,
+  rekeyBlockedSql,
+  removeAdoptedRowSql,
+  unadoptedRowsSql,
+} from "../../src/sql/adopt-statements.ts";
+import {
   checkpointSql,
   clearTableSql,
   countEventsInScopeSql,
@@ -35,7 +41,6 @@ import {
   replayStatusSql,
   runningReplaySql,
   targetPositionSql,
-  unadoptedRowsSql,
 } from "../../src/sql/replay-statements.ts";
 import { fenceLockKey, writePreludeSql } from "../../src/sql/write-prelude.ts";
 import { GLOBAL_LOCK_KEY } from "../../src/core/lock-key.ts";
@@ -56,6 +61,8 @@ const adoptTarget: AdoptTarget = {
 const adoption = {
   id: "01HZX3NDEKTSV4RRFFQ69G5FAV",
   recordId: "a1",
+  action: "adopt",
+  version: 1,
   changes: `{"id":"a1"}`,
   tenant: "org1",
   correlationId: "corr",
@@ -217,21 +224,75 @@ describe("replay statements: golden text and params", () => {
   });
 
   test("adoptionEventSql() appends an adopt event unless a create event exists by now", () => {
-    assert.deepEqual(plain(adoptionEventSql(log, "account", adoption)), {
-      text:
-        `INSERT INTO "audit"."events" ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
-        `"data", "changes", "metadata", "tenant", "correlation_id") ` +
-        `SELECT $1::text, current_setting('edge_events.occurred_at')::timestamptz, $2::text, $3::text, 'adopt', 'create', 1, '{}'::jsonb, ` +
-        `$4::jsonb, $5::jsonb, $6::text, $7::text ` +
-        `WHERE NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "resource" = $2::text AND "record_id" = $3::text AND "action_type" = 'create')`,
-      params: [adoption.id, "account", "a1", `{"id":"a1"}`, "{}", "org1", "corr"],
+    const columns =
+      `INSERT INTO "audit"."events" ("id", "occurred_at", "resource", "record_id", "action", "action_type", "version", ` +
+      `"data", "changes", "metadata", "tenant", "correlation_id") ` +
+      `SELECT $1::text, current_setting('edge_events.occurred_at')::timestamptz, $2::text, $3::text, $4::text, 'create', $5::int, '{}'::jsonb, ` +
+      `$6::jsonb, $7::jsonb, $8::text, $9::text `;
+    assert.deepEqual(plain(adoptionEventSql(log, adoptTarget, adoption)), {
+      text: columns +
+        `WHERE NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "resource" = $10::text AND "record_id" = $11::text AND "action_type" = 'create')`,
+      params: [adoption.id, "account", "a1", "adopt", 1, `{"id":"a1"}`, "{}", "org1", "corr", "account", "a1"],
+    });
+    // Re-keyed: only while the old row exists (its key typed by the table) and no event names it.
+    const rekeyed = { ...adoption, recordId: "n1", action: "import", version: 2, previousId: "a1" };
+    assert.deepEqual(plain(adoptionEventSql(log, adoptTarget, rekeyed)), {
+      text: columns +
+        `WHERE EXISTS (SELECT 1 FROM "bank"."accounts" AS r WHERE r."id" = (jsonb_populate_record(NULL::"bank"."accounts", ` +
+        `jsonb_build_object($10::text, $11::text)))."id") AND NOT EXISTS (SELECT 1 FROM "audit"."events" WHERE "resource" = $12::text ` +
+        `AND "record_id" = $13::text)`,
+      params: [
+        adoption.id,
+        "account",
+        "n1",
+        "import",
+        2,
+        `{"id":"a1"}`,
+        "{}",
+        "org1",
+        "corr",
+        "id",
+        "a1",
+        "account",
+        "a1",
+      ],
     });
   });
 
-  test("laterAdoptionSql() finds the first adoption of a record after a position", () => {
+  test("adoptedRowSql(), removeAdoptedRowSql() write a row only if its adoption event was written", () => {
+    const row = { id: "n1", org_id: "org1", owner: "x" };
+    const written = `EXISTS (SELECT 1 FROM "audit"."events" WHERE "id" = $2::text)`;
+    assert.deepEqual(plain(adoptedRowSql(log, adoptTarget, "insert", row, "E")), {
+      text: `INSERT INTO "bank"."accounts" ("id", "org_id", "owner") SELECT "id", "org_id", "owner" FROM ` +
+        `jsonb_populate_record(NULL::"bank"."accounts", $1::jsonb) AS v WHERE ${written}`,
+      params: [JSON.stringify(row), "E"],
+    });
+    assert.deepEqual(plain(adoptedRowSql(log, adoptTarget, "update", row, "E")), {
+      text: `UPDATE "bank"."accounts" AS r SET "org_id" = v."org_id", "owner" = v."owner" FROM ` +
+        `jsonb_populate_record(NULL::"bank"."accounts", $1::jsonb) AS v WHERE r."id" = v."id" AND ${written}`,
+      params: [JSON.stringify(row), "E"],
+    });
+    assert.deepEqual(plain(removeAdoptedRowSql(log, adoptTarget, "a1", "E")), {
+      text: `DELETE FROM "bank"."accounts" AS r WHERE r."id" = (jsonb_populate_record(NULL::"bank"."accounts", ` +
+        `jsonb_build_object($1::text, $2::text)))."id" AND EXISTS (SELECT 1 FROM "audit"."events" WHERE "id" = $3::text)`,
+      params: ["id", "a1", "E"],
+    });
+  });
+
+  test("rekeyBlockedSql() finds a row that events name but no create event describes", () => {
+    assert.deepEqual(plain(rekeyBlockedSql(log, adoptTarget)), {
+      text:
+        `SELECT r."id"::text AS "__ee_record_id" FROM "bank"."accounts" AS r WHERE EXISTS (SELECT 1 FROM "audit"."events" AS e ` +
+        `WHERE e."resource" = $1::text AND e."record_id" = r."id"::text) AND NOT EXISTS (SELECT 1 FROM "audit"."events" AS e ` +
+        `WHERE e."resource" = $1::text AND e."record_id" = r."id"::text AND e."action_type" = 'create') LIMIT 1`,
+      params: ["account"],
+    });
+  });
+
+  test("laterAdoptionSql() finds the first create of a record after a position", () => {
     assert.deepEqual(plain(laterAdoptionSql(log, "account", "a1", 7n)), {
       text: `SELECT "position" FROM "audit"."events" WHERE "resource" = $1::text AND "record_id" = $2::text ` +
-        `AND "action" = 'adopt' AND "action_type" = 'create' AND "position" > $3::bigint ORDER BY "position" LIMIT 1`,
+        `AND "action_type" = 'create' AND "position" > $3::bigint ORDER BY "position" LIMIT 1`,
       params: ["account", "a1", 7n],
     });
   });
@@ -257,7 +318,16 @@ function everyStatement(value: string): SqlStatement[] {
   const bounds: ReplayBounds = { targetPosition: 9n, tenant: value };
   const json = JSON.stringify({ [value]: value });
   const target: AdoptTarget = { ...adoptTarget, resource: value };
-  const event = { id: value, recordId: value, changes: json, tenant: value, correlationId: value, metadata: json };
+  const event = {
+    id: value,
+    recordId: value,
+    action: value,
+    version: 1,
+    changes: json,
+    tenant: value,
+    correlationId: value,
+    metadata: json,
+  };
   return [
     insertReplaySql(log, value, value, null, json, AT),
     targetPositionSql(log, { position: 3n, untilTime: AT, tenant: value }),
@@ -271,7 +341,10 @@ function everyStatement(value: string): SqlStatement[] {
     replayByIdSql(log, value),
     clearTableSql(tableName("accounts"), "org_id", value),
     unadoptedRowsSql(log, target, value, 10),
-    adoptionEventSql(log, value, event),
+    adoptionEventSql(log, target, event),
+    adoptionEventSql(log, target, { ...event, previousId: value }),
+    removeAdoptedRowSql(log, target, value, value),
+    rekeyBlockedSql(log, target),
     laterAdoptionSql(log, value, value, 0n),
   ];
 }
@@ -290,6 +363,16 @@ describe("replay statements: injection", () => {
           b.params.map((p) => (p === "plain" ? value : p === plainJson ? JSON.stringify({ [value]: value }) : p)),
         );
       });
+    }
+  });
+
+  test("hostile values in an adopted row travel only inside its JSON parameter", () => {
+    for (const value of HOSTILE_VALUES) {
+      for (const kind of ["insert", "update"] as const) {
+        const s = adoptedRowSql(log, adoptTarget, kind, { id: value, owner: value }, value);
+        assert.equal(s.text, adoptedRowSql(log, adoptTarget, kind, { id: "a", owner: "b" }, "e").text);
+        assert.deepEqual(s.params, [JSON.stringify({ id: value, owner: value }), value]);
+      }
     }
   });
 
@@ -448,6 +531,8 @@ describeEachExecutor("replay statements on the database", {}, (fx) => {
     const event = {
       id: "01HZX3NDEKTSV4RRFFQ69G5FAV",
       recordId: value,
+      action: "adopt",
+      version: 1,
       changes: JSON.stringify({ id: value, [value]: value }),
       tenant: value,
       correlationId: value,
@@ -455,11 +540,11 @@ describeEachExecutor("replay statements on the database", {}, (fx) => {
     };
     // An adoption takes the batch's stamp: it runs after the write prelude.
     const prelude = writePreludeSql(m.log, [GLOBAL_LOCK_KEY], [value], AT);
-    const [, inserted] = await fx.db.batch([prelude, adoptionEventSql(m.log, "account", event)]);
+    const [, inserted] = await fx.db.batch([prelude, adoptionEventSql(m.log, target, event)]);
     assert.equal(inserted?.rowCount, 1);
     const [, again] = await fx.db.batch([
       prelude,
-      adoptionEventSql(m.log, "account", { ...event, id: "01HZX3NDEKTSV4RRFFQ69G5FAW" }),
+      adoptionEventSql(m.log, target, { ...event, id: "01HZX3NDEKTSV4RRFFQ69G5FAW" }),
     ]);
     assert.equal(again?.rowCount, 0, "a second adoption of the record writes nothing");
     const [stored] = await fx.db.query({ text: `SELECT * FROM ${fx.schema}.events WHERE id = $1`, params: [event.id] })

@@ -157,6 +157,34 @@ describe("write statements: golden text and params", () => {
     assert.ok(Object.isFrozen(s) && Object.isFrozen(s.params));
   });
 
+  test("an event with a parent names parent_id, its value a parameter before the actor's; without one the column is left out", () => {
+    const parent = "01HZX3NDEKTSV4RRFFQ69G5FAP";
+    const s = updateRecordSql(
+      log,
+      account,
+      { id: "a1", tenant: "org1" },
+      { balance: 4 },
+      eventOf({ parentId: parent }),
+    );
+    assert.ok(
+      s.text.includes(
+        `(${EVENT_COLUMNS}, "parent_id", "user_id") SELECT $`,
+      ),
+      s.text,
+    );
+    const at = s.params.indexOf(parent);
+    assert.ok(at > 0 && s.params[at + 1] === "0b6f3a52-1a8e-4f53-9d0c-7f3c1c9b8e21");
+    assert.ok(s.text.includes(`$${at + 1}::text, $${at + 2}::uuid FROM written`));
+    const without = updateRecordSql(
+      log,
+      account,
+      { id: "a1", tenant: "org1" },
+      { balance: 4 },
+      eventOf({ parentId: null }),
+    );
+    assert.ok(!without.text.includes("parent_id"));
+  });
+
   test("insertRecordSql() without an event (ignored actions) expects the written row", () => {
     const s = insertRecordSql(plainLog, tag, { id: "t1", label: "x" }, null);
     assert.deepEqual({ ...s }, {

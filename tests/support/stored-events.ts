@@ -21,6 +21,7 @@ export function storedEvent(position: bigint, fields: EventFields): StoredEvent 
     tenant: null,
     correlationId: "c",
     causationId: null,
+    parentId: null,
     actor: null,
     ...fields,
   };
