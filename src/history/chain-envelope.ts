@@ -36,6 +36,8 @@ export interface ChainedEvent {
   readonly correlationId: string;
   /** The causation id, or null. */
   readonly causationId: string | null;
+  /** The parent event's id (a link of `parentEventId`), or null. */
+  readonly parentId: string | null;
   /** The actor columns that hold a value, by column name, each as the column's text. */
   readonly actors: Readonly<Record<string, string>>;
   /** `data` as Postgres prints the jsonb value (`{"a": 1}`). */
@@ -79,6 +81,7 @@ export function chainEnvelope(event: ChainedEvent, prevHash: string | null): str
     s(event.occurredAt),
     s(event.correlationId),
     s(event.causationId),
+    s(event.parentId ?? null),
     `{${actors.join(",")}}`,
     event.data,
     event.changes,

@@ -137,6 +137,7 @@ export function rowToChainedEvent(log: EventLog, row: Row): ChainedEvent {
     occurredAt: String(row["occurred_at"]),
     correlationId: String(row["correlation_id"]),
     causationId: text("causation_id"),
+    parentId: text("parent_id"),
     actors,
     data: String(row["data"]),
     changes: String(row["changes"]),

@@ -53,6 +53,7 @@ export function envelopeSql(log: EventLog, row: string, prev: string): string {
     `'"' || to_char(${col("occurred_at")} AT TIME ZONE 'UTC', '${OCCURRED_AT_PATTERN}') || '"'`,
     jsonString(col("correlation_id")),
     jsonString(col("causation_id")),
+    jsonString(col("parent_id")),
     actors.length === 0 ? `'{}'` : `'{' || concat_ws(',', ${actors.join(", ")}) || '}'`,
     `${col("data")}::text`,
     `${col("changes")}::text`,

@@ -47,6 +47,7 @@ export function chainPageSql(
     `to_char("occurred_at" AT TIME ZONE 'UTC', ${params.add(OCCURRED_AT_PATTERN)}::text) AS "occurred_at"`,
     `"correlation_id"`,
     `"causation_id"`,
+    `"parent_id"`,
     ...actors,
     `"data"::text AS "data"`,
     `"changes"::text AS "changes"`,

@@ -106,6 +106,13 @@ describeEachExecutor("the hash chain", {}, (fx) => {
       (t, ids) => [`UPDATE ${t} SET data = '{"body": "forged"}' WHERE id = '${ids[2]!.id}'`],
       2,
     ],
+    // The link to a parent event is covered too: re-parenting an event breaks its hash.
+    [
+      "parent relinked",
+      "payload_edited",
+      (t, ids) => [`UPDATE ${t} SET parent_id = '${ids[0]!.id}' WHERE id = '${ids[2]!.id}'`],
+      2,
+    ],
     ["hash edited", "hash_edited", (t, ids) => [`UPDATE ${t} SET hash = sha256('x') WHERE id = '${ids[2]!.id}'`], 2],
     ["event deleted", "event_deleted", (t, ids) => [`DELETE FROM ${t} WHERE id = '${ids[2]!.id}'`], 3],
     ["events reordered", "events_reordered", (t, ids) => [
@@ -120,7 +127,7 @@ describeEachExecutor("the hash chain", {}, (fx) => {
   ];
   for (const [title, reason, tamper, named] of cases) {
     test(`${title}: verifyChain names the event and the reason ${reason}`, async () => {
-      const table = reason.replace("_", "");
+      const table = title.replace(/[^a-z]/g, "");
       const { store, ids, t } = await chainedLog(fx.db, fx.schema, table);
       await asAttacker(fx.db, t, ...tamper(t, ids));
       const result = await verifyChain(store, { limit: 2 });

@@ -21,7 +21,7 @@ describe("hash chain SQL", () => {
     assert.equal(
       s.text,
       `SELECT "id", "position", "tenant", "resource", "record_id", "action", "action_type", "version", ` +
-        `to_char("occurred_at" AT TIME ZONE 'UTC', $1::text) AS "occurred_at", "correlation_id", "causation_id", ` +
+        `to_char("occurred_at" AT TIME ZONE 'UTC', $1::text) AS "occurred_at", "correlation_id", "causation_id", "parent_id", ` +
         `"actor_system"::text AS "__ee_actor_actor_system", "user_id"::text AS "__ee_actor_user_id", ` +
         `"data"::text AS "data", "changes"::text AS "changes", "metadata"::text AS "metadata", ` +
         `encode("prev_hash", 'hex') AS "prev_hash", encode("hash", 'hex') AS "hash" FROM "audit"."events" ` +
