@@ -24,6 +24,10 @@ const TEST_TIMEOUT_MS = 300_000;
 // Test files each runtime runs at once: one per core of the 2-core machines the suite is sized
 // for. EDGE_EVENTS_TEST_JOBS overrides (1 runs the files one by one).
 const JOBS = Math.max(1, Math.floor(Number(process.env.EDGE_EVENTS_TEST_JOBS)) || 2);
+// The time limit of each runtime step: a hang is caught first by the per-test timeout above, so
+// this only bounds a step that is merely slow. The Node step took 476 s on 2026-11-30 (1,887
+// tests, CI on a lightly loaded 2-core machine): 600 s left too little room for a busier machine.
+const RUNTIME_STEP_TIMEOUT_S = 1200;
 
 const node = process.execPath;
 const tsx = ["--import", "tsx"];
@@ -99,7 +103,7 @@ const STEPS = [
     name: "node",
     group: "runtimes",
     title: `tests on Node (tsx, node:test, ${JOBS} files at a time)`,
-    timeout: 600,
+    timeout: RUNTIME_STEP_TIMEOUT_S,
     command: (files) => [
       node,
       ...tsx,
@@ -116,7 +120,7 @@ const STEPS = [
     name: "bun",
     group: "runtimes",
     title: `tests on Bun (bun test runs node:test files natively, ${JOBS} files at a time)`,
-    timeout: 600,
+    timeout: RUNTIME_STEP_TIMEOUT_S,
     // Bun treats bare arguments as name filters; a leading ./ makes them paths. --parallel runs
     // the files in worker processes, each file with a fresh global (as Node's one process per file).
     command: (files) => [
@@ -133,7 +137,7 @@ const STEPS = [
     name: "deno",
     group: "runtimes",
     title: `tests on Deno (--no-check: tsc has checked the tests already; ${JOBS} files at a time)`,
-    timeout: 600,
+    timeout: RUNTIME_STEP_TIMEOUT_S,
     // --parallel runs the files in workers, each in its own isolate; DENO_JOBS (set in runStep) says how many.
     command: (files) => [toolPath("deno"), "test", "-A", "--no-check", "--parallel", ...files],
     // Deno counts top-level tests; describe() blocks and t.test() are "steps" inside them.
