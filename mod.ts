@@ -105,6 +105,7 @@ export type {
   PurgeOptions,
   RestoreOptions,
   UpdateOptions,
+  UpsertOptions,
 } from "./src/core/action.ts";
 export type { ActionContext, ActorId, ChangeCallContext } from "./src/core/context.ts";
 export type { EventActor, StoredEvent } from "./src/core/stored-event.ts";

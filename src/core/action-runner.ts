@@ -35,6 +35,7 @@ import {
 } from "../sql/event-log-ddl.ts";
 import type { InlineWrite } from "./inline-projections.ts";
 import {
+  CHANGES_ALIAS,
   LAST_POSITION_ALIAS,
   OCCURRED_AT_ALIAS,
   POSITION_ALIAS,
@@ -293,6 +294,8 @@ function resultOf(
   // The stamp the database gave the batch, as it stored it in occurred_at and in `changes`.
   const stamp = String(row[OCCURRED_AT_ALIAS]);
   for (const attribute of built.stampedAttributes) changes[attribute] = stamp;
+  // An upsert's `changes` were completed in the database (the key of the row it wrote): as stored.
+  if (built.upserts === true) Object.assign(changes, parseJson(row[CHANGES_ALIAS]) as JsonObject);
   const event: StoredEvent = Object.freeze({
     id: built.event.id,
     position: BigInt(row[POSITION_ALIAS] as bigint),

@@ -32,6 +32,7 @@ export type {
   PurgeOptions,
   RestoreOptions,
   UpdateOptions,
+  UpsertOptions,
 } from "./model-types.ts";
 
 // The closed option sets of each builder (checkOptionKeys); `satisfies` keeps them in step with the types.
@@ -48,7 +49,7 @@ const COMMON_KEYS = {
   after: true,
 } as const satisfies Record<keyof CommonActionOptions<unknown, AnySchema>, true>;
 const ACTION_KEYS: Readonly<Record<ActionType, OptionKeys>> = {
-  create: { ...COMMON_KEYS, defaults: true, change: true } satisfies Record<
+  create: { ...COMMON_KEYS, defaults: true, change: true, upsert: true } satisfies Record<
     keyof CreateOptions<unknown, AnySchema>,
     true
   >,
@@ -85,6 +86,7 @@ function defineAction<TType extends ActionType>(
   if (options["accept"] !== undefined && options["map"] !== undefined) {
     throw new TypeError("An action takes either accept or map, not both");
   }
+  if (options["upsert"] !== undefined) checkUpsert(options["upsert"]);
   if (options["change"] !== undefined && options["set"] !== undefined) {
     throw new TypeError("An update takes either change or set, not both");
   }
@@ -98,6 +100,26 @@ function defineAction<TType extends ActionType>(
     ignored: options["ignored"] === true,
     aliases: Object.freeze([...((options["aliases"] as string[] | undefined) ?? [])]),
   });
+}
+
+function checkUpsert(upsert: unknown): void {
+  checkOptionKeys(upsert, { identity: true }, "upsert of create()");
+  const identity = (upsert as { identity?: unknown }).identity;
+  if (
+    !Array.isArray(identity) || identity.length === 0 || identity.some((a) => typeof a !== "string") ||
+    new Set(identity).size !== identity.length
+  ) {
+    throw new TypeError("upsert of create() needs identity: one or more distinct attribute names");
+  }
+}
+
+/** The identity a create upserts on; undefined for every other action. */
+export function upsertIdentity(
+  action: { readonly type: ActionType; readonly options: object },
+): readonly string[] | undefined {
+  return action.type === "create"
+    ? (action.options as { readonly upsert?: { readonly identity: readonly string[] } }).upsert?.identity
+    : undefined;
 }
 
 function defineRestore(options: Record<string, unknown>): ActionDefinition<never, AnySchema, "update"> {

@@ -19,6 +19,7 @@ import type { AnyResource } from "./resource.ts";
 import { revive } from "./revive.ts";
 import type { StoredEvent } from "./stored-event.ts";
 import { type AnySchema, validate } from "./validation.ts";
+import { upsertTargetOf } from "./upsert.ts";
 
 type AnyAction = ActionDefinition<Record<string, unknown>, AnySchema>;
 
@@ -30,10 +31,15 @@ interface EffectBase {
   readonly tenant: string | undefined;
 }
 
-/** The event creates the record: `attributes` is the whole record. */
+/**
+ * The event creates the record: `attributes` is the whole record. An upsert's event (`upsert`
+ * set) creates it when it does not exist, else sets its attributes but the `kept` ones: the
+ * record id is the row's key either way, so replay applies it by key, not by identity.
+ */
 export interface InsertEffect extends EffectBase {
   readonly kind: "insert";
   readonly attributes: Readonly<Record<string, unknown>>;
+  readonly upsert?: { readonly kept: readonly string[] };
 }
 
 /** The event changes the record: `attributes` holds the attributes it sets (a soft destroy is one). */
@@ -171,7 +177,11 @@ export async function eventEffect(target: EventTarget, event: StoredEvent, route
       const record = marked.length === 0
         ? await validate(resource.attributes, values, () => `record of ${what()}`) as Record<string, unknown>
         : await validateMarked(resource.attributes, values, marked, () => `record of ${what()}`);
-      return { ...base, kind: "insert", attributes: defined(record, nulls) };
+      const upsert = action === undefined ? undefined : upsertTargetOf(resource, action);
+      const attributes = defined(record, nulls);
+      return upsert === undefined
+        ? { ...base, kind: "insert", attributes }
+        : { ...base, kind: "insert", attributes, upsert: { kept: upsert.kept } };
     }
     if (type === "destroy" && action?.options.soft === undefined) return { ...base, kind: "delete" };
     // Built without the key and the tenant rather than deleting them after: `delete` turns an
@@ -205,6 +215,7 @@ export function evolve(
   const record = `${effect.resource.name} ${effect.recordId}`;
   switch (effect.kind) {
     case "insert":
+      if (state !== undefined && effect.upsert !== undefined) return { ...state, ...appliedAttributes(state, effect) };
       if (state !== undefined) throw new EventEffectError(`${record} is created twice`);
       return { ...effect.attributes };
     case "update":
@@ -214,6 +225,21 @@ export function evolve(
       if (state === undefined) throw new EventEffectError(`${record} is destroyed before it exists`);
       return undefined;
   }
+}
+
+/**
+ * The attributes `effect` sets on a record whose state before it is `state` (undefined: no
+ * record): all of them, except for an upsert over an existing record, which keeps its own.
+ */
+export function appliedAttributes(
+  state: Readonly<Record<string, unknown>> | undefined,
+  effect: InsertEffect | UpdateEffect,
+): Readonly<Record<string, unknown>> {
+  if (state === undefined || effect.kind !== "insert" || effect.upsert === undefined) return effect.attributes;
+  const kept = effect.upsert.kept;
+  const out: Record<string, unknown> = {};
+  for (const key in effect.attributes) if (!kept.includes(key)) out[key] = effect.attributes[key];
+  return out;
 }
 
 function upcast(action: AnyAction, event: StoredEvent): JsonObject {

@@ -71,6 +71,12 @@ export function inlineStatements(
     if (event === undefined) return;
     for (const projection of projections) {
       if (projection.handles(event.resource, event.action)) {
+        if (writes[i]!.upserts === true) {
+          // Its record id (and `changes`) are known only once the database chose insert or update.
+          throw new TypeError(
+            `The inline projection ${projection.name} handles ${event.resource}.${event.action}, an upsert, whose record is known only in the database: make it an async projection`,
+          );
+        }
         out.push(...projection.statementsFor(event, inlineContext(log, event.id)));
         let scoped = scopes.get(projection);
         if (scoped === undefined) scopes.set(projection, scoped = new Set([projectionScope(undefined)]));

@@ -92,6 +92,21 @@ export interface CreateOptions<TAttrs, TIn extends AnySchema> extends CommonActi
   readonly defaults?: Partial<TAttrs> | ((input: v.InferOutput<TIn>) => Partial<TAttrs>);
   /** Compute further attributes from the input; recorded in `changes`. */
   readonly change?: (input: v.InferOutput<TIn>) => Partial<TAttrs>;
+  /**
+   * Upsert on an identity: the attributes of a unique index (`resourceTableSql` and
+   * `migrate({ resourceTables: true })` create it; with the tenant first for a multi-tenant
+   * resource, and only over live rows when the resource soft-destroys). A call whose identity is
+   * taken updates that record instead of inserting: every attribute it would insert but the
+   * primary key, `createdAt` and the tenant. Either way it writes one create event whose record
+   * id is the row's key.
+   */
+  readonly upsert?: UpsertOptions<TAttrs>;
+}
+
+/** How a create upserts (see {@link CreateOptions.upsert}). */
+export interface UpsertOptions<TAttrs> {
+  /** The attributes whose values identify the record (one or more; not the primary key). */
+  readonly identity: readonly [keyof TAttrs & string, ...(keyof TAttrs & string)[]];
 }
 
 /**
@@ -145,7 +160,7 @@ export interface ActionDefinition<
   /** The options as given. */
   readonly options:
     & CommonActionOptions<TAttrs, TIn>
-    & Partial<Pick<CreateOptions<TAttrs, TIn>, "defaults">>
+    & Partial<Pick<CreateOptions<TAttrs, TIn>, "defaults" | "upsert">>
     & { readonly change?: ((...args: never[]) => unknown) | undefined }
     & Partial<Pick<UpdateOptions<TAttrs, TIn>, "set">>
     & Partial<Pick<DestroyOptions<TAttrs, TIn>, "soft">>

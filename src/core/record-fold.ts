@@ -10,7 +10,7 @@
  * @module
  */
 import { FoldError } from "./errors.ts";
-import { type EffectEnv, eventEffects, evolve } from "./event-effect.ts";
+import { appliedAttributes, type EffectEnv, eventEffects, evolve } from "./event-effect.ts";
 import type { AnyResource } from "./resource.ts";
 import type { StoredEvent } from "./stored-event.ts";
 
@@ -145,11 +145,14 @@ async function step(
         superseded = true;
         continue;
       }
+      const prior = record;
       record = evolve(record, effect);
       deleted = effect.kind === "delete";
-      texts = effect.kind === "delete"
-        ? NO_RECORD.timestampTexts
-        : timestampTexts(effect.kind === "insert" ? {} : texts, event, effect.attributes);
+      texts = effect.kind === "delete" ? NO_RECORD.timestampTexts : timestampTexts(
+        effect.kind === "insert" && prior === undefined ? {} : texts,
+        event,
+        appliedAttributes(prior, effect),
+      );
     }
   } catch (error) {
     const what = `event at position ${event.position} (${event.resource}.${event.action} v${event.version})`;

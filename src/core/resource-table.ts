@@ -9,10 +9,13 @@ import { inferColumnType } from "./column-types.ts";
 import { markOf } from "./sensitivity.ts";
 import { createSchemaSql } from "../sql/create-schema.ts";
 import { createTableSql } from "../sql/create-table.ts";
+import { uniqueIndexSql } from "../sql/unique-index.ts";
+import { upsertTargetsOf } from "./upsert.ts";
 
 /**
  * The statements that create a resource's table (and its schema when qualified): column
- * types inferred from valibot where unambiguous, else taken from `columnTypes`. None for an
+ * types inferred from valibot where unambiguous, else taken from `columnTypes`, and the unique
+ * index of each upsert's identity (see `CreateOptions.upsert`). None for an
  * event-only resource (`table: false`). Attributes marked `encrypt` get nullable columns: once
  * their key is destroyed, a replay writes NULL in their place.
  *
@@ -56,5 +59,10 @@ export function resourceTableSql(resource: AnyResource): SqlStatement[] {
     out.push(createSchemaSql(table.schema));
   }
   out.push(createTableSql(table, columns));
+  // The unique index each upsert's ON CONFLICT names (only live rows, for a resource that soft-destroys).
+  for (const upsert of upsertTargetsOf(resource)) {
+    const column = (a: string): string => resource.columns[a]!;
+    out.push(uniqueIndexSql(table, upsert.identity.map(column), upsert.live.map(column)));
+  }
   return out;
 }

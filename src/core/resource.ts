@@ -5,7 +5,7 @@
  */
 import type * as v from "valibot";
 import { tableName, validateIdentifier } from "../sql/identifier.ts";
-import { actionBuilders, restoredAttribute } from "./action.ts";
+import { actionBuilders, restoredAttribute, upsertIdentity } from "./action.ts";
 import { checkOptionKeys } from "./option-keys.ts";
 import type { AnySchema } from "./validation.ts";
 import { checkSensitive, defaultSubject, type EncryptionSubjectInfo, type SensitiveOptions } from "./sensitivity.ts";
@@ -176,6 +176,48 @@ function checkActions(
 }
 
 /**
+ * Refuse upserts whose identity is not a set of plain attributes (the primary key is the
+ * record's own identity, and an upsert on it would let a caller rewrite any record: replay
+ * alone applies an upsert by key), on an event-only resource (no row, no unique index), or on a
+ * resource with encrypted values (the record, whose key encrypts them, is known only in the
+ * database).
+ */
+function checkUpserts(
+  resource: string,
+  actions: Record<string, ActionDefinition<unknown, AnySchema>>,
+  facts: {
+    readonly attributeNames: readonly string[];
+    readonly primaryKey: string;
+    readonly tenant: string | undefined;
+    readonly eventOnly: boolean;
+    readonly softDeleteAttributes: readonly string[];
+    readonly encrypted: boolean;
+  },
+): void {
+  for (const [name, action] of Object.entries(actions)) {
+    const identity = upsertIdentity(action);
+    if (identity === undefined) continue;
+    const what = `upsert of ${resource}.${name}`;
+    if (facts.eventOnly) throw new TypeError(`${what}: ${resource} has no table (table: false), so no unique index`);
+    if (facts.encrypted) {
+      throw new TypeError(
+        `${what}: ${resource} encrypts values under its record's key, which an upsert learns only in the database`,
+      );
+    }
+    for (const attribute of identity) {
+      requireAttribute(facts.attributeNames, attribute, `identity of ${what}`);
+      if (
+        attribute === facts.primaryKey || attribute === facts.tenant || facts.softDeleteAttributes.includes(attribute)
+      ) {
+        throw new TypeError(
+          `identity of ${what} names ${attribute}: an identity is made of plain attributes, not the primary key, the tenant or a soft-destroy attribute`,
+        );
+      }
+    }
+  }
+}
+
+/**
  * Refuse what an event-only resource cannot do: there is no row, so no column to name or type,
  * and a call that writes no event (an `ignored` action, one left out of `only`) would leave no
  * trace at all.
@@ -298,6 +340,14 @@ export function defineResource<
       `${name}.${sensitiveAttribute} is sensitive, and savepoints would store it in clear: remove savepointEvery`,
     );
   }
+  checkUpserts(name, actions as Record<string, ActionDefinition<unknown, AnySchema>>, {
+    attributeNames,
+    primaryKey: pk.attribute,
+    tenant: options.tenant,
+    eventOnly: table === null,
+    softDeleteAttributes,
+    encrypted: Object.values(sensitive).includes("encrypt"),
+  });
   if (options.encryptionSubject !== undefined && typeof options.encryptionSubject !== "function") {
     throw new TypeError(`encryptionSubject of ${name} must be a function`);
   }

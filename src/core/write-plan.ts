@@ -22,8 +22,10 @@ import {
   insertRecordSql,
   type RecordSelector,
   updateRecordSql,
+  upsertRecordSql,
   type WriteTarget,
 } from "../sql/write-statements.ts";
+import { upsertTargetOf } from "./upsert.ts";
 import { lockRecordSql } from "../sql/lock-record.ts";
 import { createStart, type PreparedCall } from "./prepare-call.ts";
 import { type EventOnlyRecord, eventOnlyWriteSql, readRecordEventsSql } from "../sql/event-only-writes.ts";
@@ -56,6 +58,11 @@ export interface BuiltWrite {
    * from them and the event). Undefined for resources with a table.
    */
   readonly eventOnly?: { readonly record: EventOnlyRecord; readonly readsEvents: boolean };
+  /**
+   * An upsert: the record id and `changes` the event stored come from the database (the key of
+   * the row written, which on the update path is not the planned one).
+   */
+  readonly upserts?: boolean;
 }
 
 /** The SQL layer's view of a resource's events: its name and how its primary key is spelled. */
@@ -280,12 +287,14 @@ async function buildCreate(
       eventOnly: { record, readsEvents: false },
     };
   }
+  const upsert = upsertTargetOf(resource, action);
+  const extra = { ignored: ignoredValues(call, stored), stamped: stampedAttributes };
   return {
     before: [],
-    statement: insertRecordSql(log, writeTarget(resource), params, event, {
-      ignored: ignoredValues(call, stored),
-      stamped: stampedAttributes,
-    }),
+    statement: upsert === undefined
+      ? insertRecordSql(log, writeTarget(resource), params, event, extra)
+      : upsertRecordSql(log, writeTarget(resource), params, event, { ...extra, upsert }),
+    upserts: upsert !== undefined,
     event,
     changes: stored.changes,
     atomicAttributes: [],

@@ -15,7 +15,7 @@ import type { StoredEvent } from "../core/stored-event.ts";
 import { RedactedValueError } from "../core/errors.ts";
 import { isErased, isRedacted } from "../core/sensitive-markers.ts";
 import { writeTarget } from "../core/write-plan.ts";
-import { deleteRecordSql, insertRecordSql, updateRecordSql } from "../sql/write-statements.ts";
+import { deleteRecordSql, insertRecordSql, updateRecordSql, upsertRecordSql } from "../sql/write-statements.ts";
 import type { ReplayWrite } from "./fold-page.ts";
 
 /** The replay write of one effect of `event`. */
@@ -26,7 +26,13 @@ export function effectWrite(effect: EventEffect, event: StoredEvent): ReplayWrit
   const base = { resource: effect.resource, target, id: effect.recordId };
   const tenant = effect.tenant;
   if (effect.kind === "delete") return { ...base, tenant, kind: "delete", values: {} };
-  return { ...base, tenant, kind: effect.kind, values: params(effect.resource, effect.attributes, event) };
+  const values = params(effect.resource, effect.attributes, event);
+  // An upsert's event names the row's key: replay applies it by that key (ON CONFLICT on the
+  // primary key), which the store never offers a caller (an identity may not name the key).
+  if (effect.kind === "insert" && effect.upsert !== undefined) {
+    return { ...base, tenant, kind: "upsert", values, kept: effect.upsert.kept };
+  }
+  return { ...base, tenant, kind: effect.kind, values };
 }
 
 /**
@@ -67,6 +73,10 @@ export function replayWriteSql(log: EventLog, write: ReplayWrite): SqlStatement 
       return updateRecordSql(log, write.target, selector, write.values, null);
     case "delete":
       return deleteRecordSql(log, write.target, selector, null);
+    case "upsert":
+      return upsertRecordSql(log, write.target, write.values, null, {
+        upsert: { identity: [write.target.primaryKey], live: [], kept: write.kept ?? [], createdAt: undefined },
+      });
   }
 }
 

@@ -11,32 +11,67 @@ import type { EventLog } from "../core/event-log.ts";
 import { type JsonObject, type JsonValue, toJson } from "../core/json.ts";
 import { jsonAttributes } from "../core/record-mapping.ts";
 import type { AnyResource } from "../core/resource.ts";
-import { bulkDeleteSql, bulkInsertSql, bulkUpdateSql } from "../sql/bulk-writes.ts";
+import { bulkDeleteSql, bulkInsertSql, bulkUpdateSql, bulkUpsertSql } from "../sql/bulk-writes.ts";
 import type { WriteTarget } from "../sql/write-statements.ts";
 
 /** One replay write, before it becomes SQL. */
 export interface ReplayWrite {
-  readonly kind: "insert" | "update" | "delete";
+  /** `upsert`: insert the record, or when its key exists, set its attributes but `kept`. */
+  readonly kind: "insert" | "update" | "delete" | "upsert";
   readonly resource: AnyResource;
   readonly target: WriteTarget;
   /** The record id as stored in the event. */
   readonly id: string;
   /** The tenant, for multi-tenant resources. */
   readonly tenant: string | undefined;
-  /** Attribute values: the whole record for inserts, the attributes set for updates. */
+  /** Attribute values: the whole record for inserts and upserts, the attributes set for updates. */
   readonly values: Readonly<Record<string, SqlParam>>;
+  /** What an upsert leaves as it is on an existing record (its key, tenant and createdAt). */
+  readonly kept?: readonly string[];
 }
 
 interface Folded {
   readonly first: ReplayWrite;
   predelete: boolean;
   insert: Record<string, SqlParam> | undefined;
+  /** The record's first write in the page was an upsert: it may or may not exist yet. */
+  upsert: { values: Record<string, SqlParam>; kept: readonly string[] } | undefined;
   update: Record<string, SqlParam> | undefined;
   postdelete: boolean;
 }
 
 /** Apply one write to the fold of its record; false when the sequence does not fold. */
+function without(values: Readonly<Record<string, SqlParam>>, kept: readonly string[]): Record<string, SqlParam> {
+  const out: Record<string, SqlParam> = {};
+  for (const key in values) if (!kept.includes(key)) out[key] = values[key]!;
+  return out;
+}
+
+/** Fold an upsert into its record's fold: an insert once the record is gone, else an update. */
+function foldUpsert(f: Folded, write: ReplayWrite): boolean {
+  const kept = write.kept ?? [];
+  if (f.postdelete) return false;
+  if (f.insert !== undefined) Object.assign(f.insert, without(write.values, kept));
+  else if (f.upsert !== undefined) Object.assign(f.upsert.values, without(write.values, kept));
+  else if (f.predelete) f.insert = { ...write.values };
+  else f.update = { ...f.update, ...without(write.values, kept) };
+  return true;
+}
+
 function fold(f: Folded, write: ReplayWrite): boolean {
+  if (write.kind === "upsert") return foldUpsert(f, write);
+  if (f.upsert !== undefined) {
+    // After an upsert whose record may have existed: updates merge into it, unless they set
+    // what the upsert keeps on an existing record; a delete follows it.
+    if (write.kind === "insert" || f.postdelete) return false;
+    if (write.kind === "delete") {
+      f.postdelete = true;
+      return true;
+    }
+    if (Object.keys(write.values).some((key) => f.upsert!.kept.includes(key))) return false;
+    Object.assign(f.upsert.values, write.values);
+    return true;
+  }
   // A soft destroy is an update like any other here: replay writes find rows by key whatever
   // their soft-destroy attributes hold (effectWrite), so a restore or a purge after it folds too.
   switch (write.kind) {
@@ -65,6 +100,7 @@ function start(write: ReplayWrite): Folded {
     first: write,
     predelete: write.kind === "delete",
     insert: write.kind === "insert" ? { ...write.values } : undefined,
+    upsert: write.kind === "upsert" ? { values: { ...write.values }, kept: write.kept ?? [] } : undefined,
     update: write.kind === "update" ? { ...write.values } : undefined,
     postdelete: false,
   };
@@ -127,6 +163,15 @@ export function foldPageSql(log: EventLog, writes: readonly ReplayWrite[]): SqlS
     for (const group of grouped(inserts).values()) {
       const attributes = Object.keys(group[0]!.values);
       out.push(bulkInsertSql(target, attributes, group.map((g) => row(g.write, g.values))));
+    }
+    const upserts = folded.filter((f) => f.upsert !== undefined).map((f) => ({
+      write: f.first,
+      values: f.upsert!.values,
+    }));
+    for (const group of grouped(upserts).values()) {
+      const attributes = Object.keys(group[0]!.values);
+      const kept = folded.find((f) => f.first === group[0]!.write)!.upsert!.kept;
+      out.push(bulkUpsertSql(target, attributes, group.map((g) => row(g.write, g.values)), kept));
     }
     const updates = folded.filter((f) => f.update !== undefined).map((f) => ({ write: f.first, values: f.update! }));
     for (const group of grouped(updates).values()) {

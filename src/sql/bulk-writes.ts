@@ -74,3 +74,25 @@ export function bulkDeleteSql(log: EventLog, target: WriteTarget, rows: readonly
     [JSON.stringify(rows), rows.length, NOT_FOUND_SQLSTATE],
   );
 }
+
+/**
+ * Insert rows, or where a row with the same primary key exists, set every column of
+ * `attributes` but the `kept` ones on it: replay's application of upsert events, by the record
+ * id each event names (never by identity).
+ */
+export function bulkUpsertSql(
+  target: WriteTarget,
+  attributes: readonly string[],
+  rows: readonly JsonObject[],
+  kept: readonly string[],
+): SqlStatement {
+  const columns = attributes.map((a) => column(target, a)).join(", ");
+  const set = attributes.filter((a) => !kept.includes(a));
+  const assigned = (set.length === 0 ? [target.primaryKey] : set)
+    .map((a) => `${column(target, a)} = EXCLUDED.${column(target, a)}`).join(", ");
+  return statement(
+    `INSERT INTO ${target.table.sql} (${columns}) SELECT ${columns} FROM ${rowSource(target)} ` +
+      `ON CONFLICT (${column(target, target.primaryKey)}) DO UPDATE SET ${assigned}`,
+    [JSON.stringify(rows)],
+  );
+}

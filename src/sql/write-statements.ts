@@ -82,13 +82,23 @@ function stampOf(target: WriteTarget, attribute: string, params: ParamList): str
   }::text, ${STAMP}))).${quoteIdentifier(column)}`;
 }
 
+/** Alias of the flag an upsert's row carries: true when it inserted, false when it updated. */
+export const INSERTED_ALIAS = "__ee_inserted";
+/** Alias of the event's `changes` as stored, in the rows an upsert returns. */
+export const CHANGES_ALIAS = "__ee_changes";
+
 function eventInsert(
   log: EventLog,
   target: EventTarget,
   params: ParamList,
-  appended: { readonly event: EventValues; readonly atomic: readonly string[]; readonly stamped: readonly string[] },
+  appended: {
+    readonly event: EventValues;
+    readonly atomic: readonly string[];
+    readonly stamped: readonly string[];
+    readonly upsert: UpsertFacts | undefined;
+  },
 ): string {
-  const { event, atomic, stamped } = appended;
+  const { event, atomic, stamped, upsert } = appended;
   const columns = [
     "id",
     "occurred_at",
@@ -116,7 +126,15 @@ function eventInsert(
     ...stamped.map((a) => `${params.add(a)}::text, ${STAMP}`),
     ...atomic.map((a) => `${params.add(a)}::text, ${atomicValue(a)}`),
   ];
-  const atomicChanges = computed.length === 0 ? "" : ` || jsonb_build_object(${computed.join(", ")})`;
+  // An upsert pins the key of the row it wrote (on the update path, the existing row's), and on
+  // the update path the row's own createdAt, which the update left alone.
+  if (upsert !== undefined) computed.push(`${params.add(target.primaryKey)}::text, ${atomicValue(target.primaryKey)}`);
+  let atomicChanges = computed.length === 0 ? "" : ` || jsonb_build_object(${computed.join(", ")})`;
+  if (upsert?.createdAt !== undefined) {
+    atomicChanges += ` || CASE WHEN w.${quoteIdentifier(INSERTED_ALIAS)} THEN '{}'::jsonb ELSE jsonb_build_object(${
+      params.add(upsert.createdAt)
+    }::text, to_jsonb(w.${quoteIdentifier(target.columns[upsert.createdAt]!)})) END`;
+  }
   const values = [
     `${params.add(event.id)}::text`,
     `${STAMP}::timestamptz`,
@@ -142,7 +160,12 @@ function eventInsert(
     values.push(`${params.add(event.actor.id)}::${event.actor.type}`);
   }
   return `INSERT INTO ${log.table.sql} (${columns.map(quoteIdentifier).join(", ")}) ` +
-    `SELECT ${values.join(", ")} FROM written AS w RETURNING "position"`;
+    `SELECT ${values.join(", ")} FROM written AS w RETURNING "position"${upsert === undefined ? "" : `, "changes"`}`;
+}
+
+/** What the event of an upsert needs to know: the createdAt attribute, kept by the update path. */
+export interface UpsertFacts {
+  readonly createdAt: string | undefined;
 }
 
 /** What the idempotency table records of an ignored call (a call that writes no event). */
@@ -196,6 +219,11 @@ export interface RecordWrite {
   readonly atomic?: readonly string[];
   /** Attributes set to the batch's stamp. */
   readonly stamped?: readonly string[];
+  /**
+   * An upsert: the body returns the `__ee_inserted` flag, the event pins the row's key (and on
+   * the update path its createdAt), and the result carries the event's stored `changes`.
+   */
+  readonly upsert?: UpsertFacts;
 }
 
 /**
@@ -203,13 +231,13 @@ export interface RecordWrite {
  * call's id) selecting from it, then `expect` raising `write.code` when nothing was appended.
  */
 export function finishWrite(log: EventLog, target: EventTarget, params: ParamList, write: RecordWrite): SqlStatement {
-  const { appended, code, atomic = [], stamped = [] } = write;
+  const { appended, code, atomic = [], stamped = [], upsert } = write;
   const pk = `w.${quoteIdentifier(target.columns[target.primaryKey]!)}::text AS ${quoteIdentifier(RECORD_ID_ALIAS)}`;
   const expect = derivedName(log, "expect");
   const event = appended !== null && "event" in appended ? appended.event : null;
   const ignored = appended !== null && "ignored" in appended ? appended.ignored : null;
   let ctes = `WITH written AS (${write.body})`;
-  if (event !== null) ctes += `, event AS (${eventInsert(log, target, params, { event, atomic, stamped })})`;
+  if (event !== null) ctes += `, event AS (${eventInsert(log, target, params, { event, atomic, stamped, upsert })})`;
   if (ignored !== null) {
     ctes += `, ignored AS (${ignoredInsert(log, target, ignored, params)}), expired AS (${expiredDelete(log, params)})`;
   }
@@ -229,7 +257,9 @@ export function finishWrite(log: EventLog, target: EventTarget, params: ParamLis
     ? `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk} FROM (SELECT 1) AS one LEFT JOIN written AS w ON true`
     : `SELECT ${check} AS "__ee_ok"${unused}, w.*, ${pk}, e."position" AS ${
       quoteIdentifier(POSITION_ALIAS)
-    }, ${STAMP} AS ${quoteIdentifier(OCCURRED_AT_ALIAS)} ` +
+    }, ${STAMP} AS ${quoteIdentifier(OCCURRED_AT_ALIAS)}${
+      upsert === undefined ? "" : `, e."changes" AS ${quoteIdentifier(CHANGES_ALIAS)}`
+    } ` +
       `FROM (SELECT 1) AS one LEFT JOIN written AS w ON true LEFT JOIN event AS e ON true`;
   return params.build(`${ctes} ${select}`);
 }
@@ -271,6 +301,70 @@ export function insertRecordSql(
     }) RETURNING *`;
   const appended = appendedOf(event, extra.ignored ?? null);
   return finishWrite(log, target, params, { body, appended, code: NOT_FOUND_SQLSTATE, stamped });
+}
+
+/** How an insert upserts: on which columns' conflict, and which attributes the update path keeps. */
+export interface UpsertTarget {
+  /** The attributes of the unique index the insert conflicts on (the tenant first, when multi-tenant). */
+  readonly identity: readonly string[];
+  /** The soft-destroy attributes the index's predicate requires to be null (a partial index over live rows). */
+  readonly live: readonly string[];
+  /** Attributes the update path leaves as they are (primary key, tenant, createdAt). */
+  readonly kept: readonly string[];
+  /** The createdAt attribute, whose value the event takes from the row on the update path. */
+  readonly createdAt: string | undefined;
+}
+
+/**
+ * The conflict clause of an upsert: `ON CONFLICT (<identity>) [WHERE <live>] DO UPDATE SET`
+ * every inserted column but the kept ones to its `EXCLUDED` value (the identity itself when
+ * nothing else is left, so that the row is still returned).
+ */
+function onConflictSql(target: WriteTarget, upsert: UpsertTarget, inserted: readonly string[]): string {
+  const column = (a: string): string => {
+    const c = target.columns[a];
+    if (c === undefined) throw new TypeError(`Unknown attribute "${a}" of ${target.resource}`);
+    return quoteIdentifier(c);
+  };
+  const set = inserted.filter((a) => !upsert.kept.includes(a));
+  const assigned = set.length === 0 ? [upsert.identity[upsert.identity.length - 1]!] : set;
+  const where = upsert.live.length === 0
+    ? ""
+    : ` WHERE ${upsert.live.map((a) => `${column(a)} IS NULL`).join(" AND ")}`;
+  return `ON CONFLICT (${upsert.identity.map(column).join(", ")})${where} DO UPDATE SET ${
+    assigned.map((a) => `${column(a)} = EXCLUDED.${column(a)}`).join(", ")
+  }`;
+}
+
+/**
+ * Insert a record or, when its identity is taken, update that record (see {@link UpsertTarget}),
+ * and append the event (else the ignored call's id), in one statement. The event's record id
+ * is the key of the row written; its `changes` pin that key, and on the update path the row's
+ * createdAt. The row carries `__ee_inserted`, and with an event the stored `changes`.
+ */
+export function upsertRecordSql(
+  log: EventLog,
+  target: WriteTarget,
+  attributes: Readonly<Record<string, SqlParam>>,
+  event: EventValues | null,
+  extra: WriteExtras & { readonly upsert: UpsertTarget },
+): SqlStatement {
+  const stamped = extra.stamped ?? [];
+  const params = new ParamList();
+  const names = [...new Set([...Object.keys(attributes), ...stamped])];
+  const body =
+    `INSERT INTO ${target.table.sql} (${names.map((a) => quoteIdentifier(target.columns[a]!)).join(", ")}) ` +
+    `VALUES (${
+      names.map((a) => stamped.includes(a) ? stampOf(target, a, params) : params.add(attributes[a]!)).join(", ")
+    }) ${onConflictSql(target, extra.upsert, names)} RETURNING *, (xmax = 0) AS ${quoteIdentifier(INSERTED_ALIAS)}`;
+  const appended = appendedOf(event, extra.ignored ?? null);
+  return finishWrite(log, target, params, {
+    body,
+    appended,
+    code: NOT_FOUND_SQLSTATE,
+    stamped,
+    upsert: { createdAt: extra.upsert.createdAt },
+  });
 }
 
 /** Which record a write addresses: its id, its tenant, and optionally the last event position read. */

@@ -1,5 +1,5 @@
 // Property: for random sequences of actions (creates, every kind of update, hard and soft
-// destroys, restores and purges, transactions, tenants, and hand-written legacy v1 events that replay routes),
+// destroys, restores and purges, upserts on a handle, transactions, tenants, and hand-written legacy v1 events that replay routes),
 // the tables after live execution equal the tables after a full replay, row by row.
 //
 // The seed is random per run and printed on failure; SEED=<n> replays a run exactly.
@@ -64,6 +64,7 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
       ...ACCOUNT_ENTRIES,
       visits: v.optional(v.bigint()),
       tags: v.optional(v.array(v.string())),
+      handle: v.nullish(v.string()),
       ...TIMESTAMP_ENTRIES,
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
@@ -72,6 +73,13 @@ function model(schema: string, prefix: string, lockKey: readonly [number, number
         input: v.object({ owner: v.string(), tags: v.optional(v.array(v.string())) }),
         defaults: { balance: 0, visits: 0n },
         change: (input) => ({ label: input.owner.slice(0, 3) }),
+      }),
+      // An upsert: the first claim of a handle opens an account, later ones update it.
+      claim: create({
+        input: v.object({ handle: v.string(), owner: v.string() }),
+        defaults: { balance: 0, visits: 0n },
+        change: (input) => ({ label: input.owner.slice(0, 3) }),
+        upsert: { identity: ["handle"] },
       }),
       rename: update({ input: v.object({ owner: v.string() }) }),
       deposit: update({ input: DEPOSIT_INPUT, set: depositSet }),
@@ -121,6 +129,8 @@ interface World {
   readonly open: string[];
   readonly closed: string[];
   readonly projects: { id: string; org: string }[];
+  /** The account each handle was last claimed by. */
+  readonly handles: Map<string, string>;
   legacyRouted: number;
   legacyCounter: number;
 }
@@ -227,6 +237,19 @@ async function step(
     remove(world.open, target);
     return "erase";
   }
+  if (roll < 0.95) {
+    const handle = pick(random, ["h1", "h2", "h3", "h4"])!;
+    const holder = world.handles.get(handle);
+    // A soft-destroyed holder keeps its handle out of the (live-only) index: a claim would open
+    // a second account with it, and a later restore of the first would collide.
+    if (holder === undefined || !world.closed.includes(holder)) {
+      const { record } = await accounts.claim({ handle, owner: word(random) });
+      assert.ok(holder === undefined || !world.open.includes(holder) || record.id === holder);
+      if (!world.open.includes(record.id)) world.open.push(record.id);
+      world.handles.set(handle, record.id);
+      return "claim";
+    }
+  }
   return legacy(m, fx, random, clock, world, open);
 }
 
@@ -304,7 +327,14 @@ describeEachExecutor("replay property", {}, (fx) => {
       clock,
       replay: { clear: "tracked-tables", pageSize },
     });
-    const world: World = { open: [], closed: [], projects: [], legacyRouted: 0, legacyCounter: 0 };
+    const world: World = {
+      open: [],
+      closed: [],
+      projects: [],
+      handles: new Map(),
+      legacyRouted: 0,
+      legacyCounter: 0,
+    };
     const trail: string[] = [];
     try {
       await store.migrate({ resourceTables: true });
