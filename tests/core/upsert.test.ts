@@ -13,6 +13,7 @@ import {
   defineProjection,
   defineResource,
   type EventStore,
+  newEventId,
   replay,
   resourceTableSql,
   sql,
@@ -182,6 +183,18 @@ describeEachExecutor("upserts", {}, (fx) => {
     assert.notEqual(fresh.record.id, gone.record.id);
     const again = await users.register({ email: "gone@x.org", name: "newer" });
     assert.equal(again.record.id, fresh.record.id);
+  });
+
+  test("a repeat of an upsert with its event id returns the first outcome and writes nothing", async () => {
+    const users = store.resource(m.User);
+    const eventId = newEventId();
+    const first = await users.register({ email: "again@x.org", name: "A" }, { eventId });
+    const before = await countRows(fx.db, `${fx.schema}.events`);
+    const repeat = await users.register({ email: "again@x.org", name: "A" }, { eventId });
+    assert.equal(repeat.duplicate, true);
+    assert.equal(repeat.event?.id, eventId);
+    assert.equal(repeat.record.id, first.record.id);
+    assert.equal(await countRows(fx.db, `${fx.schema}.events`), before);
   });
 
   test("an inline projection of an upsert refuses the call before anything is sent", async () => {
