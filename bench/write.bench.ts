@@ -78,10 +78,16 @@ function model(prefix: string, lock: LockOption = ONE_KEY, integrity: IntegrityO
       createdAt: v.date(),
       updatedAt: v.date(),
       closedAt: v.nullish(v.date()),
+      handle: v.nullish(v.string()),
     }),
     timestamps: { createdAt: "createdAt", updatedAt: "updatedAt" },
     actions: ({ create, update, destroy }) => ({
       open: create({ input: v.object({ owner: v.string() }), defaults: { balance: 0 } }),
+      claim: create({
+        input: v.object({ handle: v.string(), owner: v.string() }),
+        defaults: { balance: 0 },
+        upsert: { identity: ["handle"] },
+      }),
       rename: update({ input: v.object({ owner: v.string() }) }),
       deposit: update({
         input: v.object({ amount: v.pipe(v.number(), v.integer()) }),
@@ -239,6 +245,12 @@ async function sequential(
   const ids: string[] = [];
   const txIds: string[] = [];
   await measure("create", 1, async () => ids.push((await accounts.open({ owner: "ada" })).record.id));
+  // Ten handles: the first ten calls insert, every later one takes the update path.
+  await measure(
+    "upsert (insert, then update on its identity)",
+    1,
+    (i) => accounts.claim({ handle: `handle ${i % 10}`, owner: `owner ${i}` }),
+  );
   await measure("update, set from input", 1, (i) => accounts.rename(ids[i]!, { owner: `owner ${i}` }));
   await measure("update, atomic sql/ref", 1, (i) => accounts.deposit(ids[i]!, { amount: 10 }));
   await measure("update, change function", 2, (i) => accounts.bump(ids[i]!));
@@ -259,8 +271,8 @@ async function sequential(
     () => raw([prelude, ...rawCreate(rawModel)]),
   );
   rows.at(-1)!.statements = 3;
-  // Warm-up: 2 events per round; measured: 1 + 1 + 1 + 1 + 5 + 1 + 1 per call.
-  await verifyLog(inner, m, 2 * WARMUP + 11 * CALLS);
+  // Warm-up: 2 events per round; measured: 1 + 1 + 1 + 1 + 1 + 5 + 1 + 1 per call.
+  await verifyLog(inner, m, 2 * WARMUP + 12 * CALLS);
   const expectedBalance = WARMUP + CALLS * (10 + 1 + 3);
   const balance = await scalar(inner, `SELECT sum(balance)::int AS v FROM ${m.Account.table!.sql}`);
   const closed = await scalar(
@@ -270,7 +282,7 @@ async function sequential(
   if (balance !== expectedBalance || closed !== CALLS) {
     throw new Error(`${setup}: balance ${balance} (expected ${expectedBalance}), ${closed} closed`);
   }
-  await verifyLog(inner, rawModel, WARMUP + 9 * CALLS);
+  await verifyLog(inner, rawModel, WARMUP + 10 * CALLS);
   const raws = rows.flatMap((r) => r.raw);
   rows.unshift(
     {

@@ -10,15 +10,18 @@ import * as v from "valibot";
 import {
   createEventStore,
   defineEventLog,
+  defineProjection,
   defineResource,
   type EventStore,
+  newEventId,
   replay,
   resourceTableSql,
+  sql,
   stateAt,
 } from "../../mod.ts";
 import type { SqlStatement } from "../../src/core/executor.ts";
 import { describeEachExecutor } from "../support/each-executor.ts";
-import { eventRows } from "../support/store-helpers.ts";
+import { countRows, eventRows } from "../support/store-helpers.ts";
 import { gatedExecutor, recordingExecutor } from "../replay/gated-executor.ts";
 
 function model(schema: string) {
@@ -180,6 +183,36 @@ describeEachExecutor("upserts", {}, (fx) => {
     assert.notEqual(fresh.record.id, gone.record.id);
     const again = await users.register({ email: "gone@x.org", name: "newer" });
     assert.equal(again.record.id, fresh.record.id);
+  });
+
+  test("a repeat of an upsert with its event id returns the first outcome and writes nothing", async () => {
+    const users = store.resource(m.User);
+    const eventId = newEventId();
+    const first = await users.register({ email: "again@x.org", name: "A" }, { eventId });
+    const before = await countRows(fx.db, `${fx.schema}.events`);
+    const repeat = await users.register({ email: "again@x.org", name: "A" }, { eventId });
+    assert.equal(repeat.duplicate, true);
+    assert.equal(repeat.event?.id, eventId);
+    assert.equal(repeat.record.id, first.record.id);
+    assert.equal(await countRows(fx.db, `${fx.schema}.events`), before);
+  });
+
+  test("an inline projection of an upsert refuses the call before anything is sent", async () => {
+    const inline = defineProjection({
+      name: "members",
+      inline: true,
+      handles: { "user.register": (e) => sql`SELECT ${e.recordId}::text` },
+      clear: () => sql`SELECT 1`,
+    });
+    const s = createEventStore({ db: fx.db, log: m.log, resources: [m.User, m.Seat], projections: [inline] });
+    const before = await countRows(fx.db, `${fx.schema}.events`);
+    await assert.rejects(
+      s.resource(m.User).register({ email: "inline@x.org", name: "In" }),
+      (error: unknown) =>
+        error instanceof TypeError && /an upsert, whose record is known only in the database/.test(error.message),
+    );
+    assert.equal(await countRows(fx.db, `${fx.schema}.events`), before);
+    assert.equal((await rows("users")).filter((r) => r["email"] === "inline@x.org").length, 0);
   });
 
   test("a composite identity of a multi-tenant resource conflicts within its tenant only", async () => {

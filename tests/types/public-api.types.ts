@@ -95,6 +95,21 @@ export function refNames(): void {
   });
 }
 
+export function upsertIdentities(): void {
+  defineResource({
+    name: "member",
+    table: "members",
+    attributes: v.object({ id: v.string(), email: v.string() }),
+    actions: ({ create }) => ({
+      join: create({ input: v.object({ email: v.string() }), upsert: { identity: ["email"] } }),
+      // @ts-expect-error an identity names attributes of the resource
+      typo: create({ input: v.object({ email: v.string() }), upsert: { identity: ["emial"] } }),
+      // @ts-expect-error an identity has at least one attribute
+      none: create({ input: v.object({ email: v.string() }), upsert: { identity: [] } }),
+    }),
+  });
+}
+
 export async function transactionResults(): Promise<void> {
   const typed = await store.transaction((
     tx,
