@@ -220,6 +220,16 @@ export function recordFoldSql(log: EventLog, read: FoldRead): SqlStatement {
   );
 }
 
+/** Where an anchor event of a tenant scope is: in `tenant`, or without one for a resource of `untenanted`. */
+function anchorTenantSql(
+  params: ParamList,
+  scope: { readonly tenant: string | null; readonly untenanted: readonly string[] },
+): string {
+  if (scope.tenant === null) return `"anchor"."tenant" IS NULL`;
+  return `("anchor"."tenant" = ${params.add(scope.tenant)}::text OR ("anchor"."tenant" IS NULL AND ` +
+    `"anchor"."resource" = ANY(${params.add(Object.freeze([...scope.untenanted]))}::text[])))`;
+}
+
 /**
  * The events of an event's record (same resource and record id, same tenant) before it,
  * newest first, at most `limit`. The event is found in `tenant`, or (a store with a tenant)
@@ -236,13 +246,7 @@ export function previousEventsSql(
   const params = new ParamList();
   const table = log.table.sql;
   const id = params.add(eventId);
-  const anchorTenant = scope.tenant === null
-    ? `"anchor"."tenant" IS NULL`
-    : `("anchor"."tenant" = ${
-      params.add(scope.tenant)
-    }::text OR ("anchor"."tenant" IS NULL AND "anchor"."resource" = ANY(${
-      params.add(Object.freeze([...scope.untenanted]))
-    }::text[])))`;
+  const anchorTenant = anchorTenantSql(params, scope);
   return params.build(
     `SELECT "anchor"."position" AS "__ee_anchor", "__ee_event".* FROM ${table} AS "anchor" LEFT JOIN LATERAL ` +
       `(SELECT "e".* FROM ${table} AS "e" WHERE "e"."resource" = "anchor"."resource" ` +
@@ -270,13 +274,7 @@ export function ancestorsSql(
   const params = new ParamList();
   const table = log.table.sql;
   const id = params.add(eventId);
-  const anchorTenant = scope.tenant === null
-    ? `"anchor"."tenant" IS NULL`
-    : `("anchor"."tenant" = ${
-      params.add(scope.tenant)
-    }::text OR ("anchor"."tenant" IS NULL AND "anchor"."resource" = ANY(${
-      params.add(Object.freeze([...scope.untenanted]))
-    }::text[])))`;
+  const anchorTenant = anchorTenantSql(params, scope);
   return params.build(
     `WITH RECURSIVE "__ee_chain" AS (SELECT "anchor".*, 0 AS "__ee_depth" FROM ${table} AS "anchor" ` +
       `WHERE "anchor"."id" = ${id}::text AND ${anchorTenant} UNION ALL ` +

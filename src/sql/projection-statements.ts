@@ -82,6 +82,21 @@ export function resetCheckpointSql(log: EventLog, name: string, scope: string, r
   );
 }
 
+/** The events a projection follows: its tenant filter and resources, over columns prefixed by `alias`. */
+function feedScopeConditions(
+  params: ParamList,
+  filter: { readonly tenant: TenantFilter; readonly resources: readonly string[] | undefined },
+  alias: string,
+): string[] {
+  const conditions: string[] = [];
+  if (filter.tenant === null) conditions.push(`${alias}"tenant" IS NULL`);
+  else if (filter.tenant !== undefined) conditions.push(`${alias}"tenant" = ${params.add(filter.tenant)}::text`);
+  if (filter.resources !== undefined) {
+    conditions.push(`${alias}"resource" = ANY(${params.add(filter.resources)}::text[])`);
+  }
+  return conditions;
+}
+
 /**
  * End an inline projection's rebuild at the point it caught up to, unless an event of its
  * scope and resources lies after that point (committed past the horizon the feed stopped at):
@@ -98,10 +113,10 @@ export function finishRebuildSql(
 ): SqlStatement {
   const params = new ParamList();
   const [n, s, tx, position] = [params.add(name), params.add(scope), params.add(at.txId), params.add(at.position)];
-  const conditions = [`("tx_id", "position") > (${tx}::xid8, ${position}::bigint)`];
-  if (filter.tenant === null) conditions.push(`"tenant" IS NULL`);
-  else if (filter.tenant !== undefined) conditions.push(`"tenant" = ${params.add(filter.tenant)}::text`);
-  if (filter.resources !== undefined) conditions.push(`"resource" = ANY(${params.add(filter.resources)}::text[])`);
+  const conditions = [
+    `("tx_id", "position") > (${tx}::xid8, ${position}::bigint)`,
+    ...feedScopeConditions(params, filter, ""),
+  ];
   const pending = `EXISTS (SELECT 1 FROM ${log.table.sql} WHERE ${conditions.join(" AND ")})`;
   return params.build(
     `WITH "pending" AS (SELECT ${pending} AS "pending"), ` +
@@ -142,10 +157,10 @@ export function projectionStatusSql(
 ): SqlStatement {
   const params = new ParamList();
   const [n, s] = [params.add(name), params.add(scope)];
-  const conditions = [`("e"."tx_id", "e"."position") > (coalesce("c"."tx_id", '0'), coalesce("c"."position", 0))`];
-  if (filter.tenant === null) conditions.push(`"e"."tenant" IS NULL`);
-  else if (filter.tenant !== undefined) conditions.push(`"e"."tenant" = ${params.add(filter.tenant)}::text`);
-  if (filter.resources !== undefined) conditions.push(`"e"."resource" = ANY(${params.add(filter.resources)}::text[])`);
+  const conditions = [
+    `("e"."tx_id", "e"."position") > (coalesce("c"."tx_id", '0'), coalesce("c"."position", 0))`,
+    ...feedScopeConditions(params, filter, `"e".`),
+  ];
   return params.build(
     `SELECT "c"."name" IS NOT NULL AS "started", coalesce("c"."tx_id", '0')::text AS "tx_id", ` +
       `coalesce("c"."position", 0) AS "position", coalesce("c"."events", 0) AS "events", "c"."updated_at", ` +
